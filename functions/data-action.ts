@@ -1,0 +1,13 @@
+/**
+ * Door for the Genesys Cloud "AWS Lambda data actions" integration: the data action's input
+ * contract arrives as the event (flat, or nested under `attributes`), and the flat FlagResult goes
+ * back as `${rawResult}` for the output contract. Never throws: a flow branches on `status`.
+ */
+import type { Context } from 'aws-lambda';
+import { createFlagger } from '../lib/flagger';
+import type { FlagResult } from '../lib/result';
+
+const flagger = createFlagger(process.env);
+
+export const handler = (event: unknown, context: Context): Promise<FlagResult> =>
+  flagger.flag(event, { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });

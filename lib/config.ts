@@ -1,0 +1,153 @@
+/**
+ * Environment -> Config, read once per container. Every tunable has a default chosen for an
+ * Architect data action; the reason for each default is next to it. Parsing never throws: a bad
+ * value becomes a reason that the function reports as CONFIG_ERROR on every invocation.
+ */
+
+export interface AttributeLimits {
+  maxCount: number;
+  maxKeyLength: number;
+  maxValueLength: number;
+  /** Size of the serialised `{"attributes": {...}}` body in UTF-8 bytes. */
+  maxBodyBytes: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  credentialsSecretId: string;
+  apiBaseUrl?: string;
+  loginBaseUrl?: string;
+  deadlineMs: number;
+  safetyMarginMs: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  attemptTimeoutMs: number;
+  secretMaxAgeMs: number;
+  secretMinRefreshIntervalMs: number;
+  tokenRefreshMarginMs: number;
+  defaultParticipantPurpose: string;
+  limits: AttributeLimits;
+  logLevel: LogLevel;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+interface NumericSetting {
+  env: string;
+  default: number;
+  min: number;
+  max: number;
+}
+
+/** Name, default and bounds of every numeric tunable; the README's configuration table mirrors this. */
+export const NUMERIC_SETTINGS = {
+  // Architect keeps the caller listening while the action runs; 8 s is long enough for a
+  // participant that appears a few seconds after connect and well inside the 10 s Lambda timeout.
+  deadlineMs: { env: 'FLAG_DEADLINE_MS', default: 8000, min: 1, max: 900_000 },
+  // Time kept back from the Lambda's own end to log and return a status instead of being killed.
+  safetyMarginMs: { env: 'FLAG_SAFETY_MARGIN_MS', default: 500, min: 0, max: 60_000 },
+  // A participant usually resolves within a second of connect: start small, double, cap at 1 s.
+  backoffBaseMs: { env: 'FLAG_BACKOFF_BASE_MS', default: 100, min: 1, max: 60_000 },
+  backoffCapMs: { env: 'FLAG_BACKOFF_CAP_MS', default: 1000, min: 1, max: 300_000 },
+  // One hung connection must not eat the whole budget; Genesys answers in well under a second.
+  attemptTimeoutMs: { env: 'FLAG_ATTEMPT_TIMEOUT_MS', default: 3000, min: 1, max: 900_000 },
+  // Credentials change rarely; 5 minutes bounds how long a rotated secret takes to be seen.
+  secretMaxAgeMs: { env: 'SECRET_CACHE_MAX_AGE_MS', default: 300_000, min: 0, max: 86_400_000 },
+  // After an auth failure the secret is re-read, but at most this often, so a misconfigured
+  // client cannot turn every invocation into a Secrets Manager call.
+  secretMinRefreshIntervalMs: { env: 'SECRET_MIN_REFRESH_INTERVAL_MS', default: 10_000, min: 0, max: 3_600_000 },
+  // Renew the OAuth token this long before Genesys says it expires (clock skew, long calls).
+  tokenRefreshMarginMs: { env: 'TOKEN_REFRESH_MARGIN_MS', default: 60_000, min: 0, max: 3_600_000 },
+  // Architect documents 50 attributes of at most 256 characters; no REST limit is published,
+  // so these stay configurable. Keys are short identifiers in practice.
+  maxCount: { env: 'ATTR_MAX_COUNT', default: 50, min: 1, max: 1000 },
+  maxKeyLength: { env: 'ATTR_MAX_KEY_LENGTH', default: 128, min: 1, max: 1024 },
+  maxValueLength: { env: 'ATTR_MAX_VALUE_LENGTH', default: 256, min: 0, max: 100_000 },
+  // The platform caps a request at 512000 bytes; 32 KiB is plenty for flags and far from it.
+  maxBodyBytes: { env: 'ATTR_MAX_BODY_BYTES', default: 32_768, min: 16, max: 512_000 },
+} satisfies Record<string, NumericSetting>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const PURPOSE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export type ConfigParse = { ok: true; config: Config } | { ok: false; reason: string };
+
+export function loadConfig(env: Env): ConfigParse {
+  const problems: string[] = [];
+
+  const numbers = {} as Record<keyof typeof NUMERIC_SETTINGS, number>;
+  for (const [name, setting] of Object.entries(NUMERIC_SETTINGS) as [keyof typeof NUMERIC_SETTINGS, NumericSetting][]) {
+    const raw = env[setting.env]?.trim();
+    if (raw === undefined || raw === '') {
+      numbers[name] = setting.default;
+      continue;
+    }
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < setting.min || value > setting.max) {
+      problems.push(`${setting.env} must be a whole number from ${setting.min} to ${setting.max}`);
+      numbers[name] = setting.default;
+    } else {
+      numbers[name] = value;
+    }
+  }
+  if (numbers.backoffCapMs < numbers.backoffBaseMs) {
+    problems.push('FLAG_BACKOFF_CAP_MS must not be below FLAG_BACKOFF_BASE_MS');
+  }
+
+  const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
+  if (credentialsSecretId === '') problems.push('GENESYS_CREDENTIALS_SECRET_ID is not set');
+
+  const apiBaseUrl = parseBaseUrl(env, 'GENESYS_API_BASE_URL', problems);
+  const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
+
+  const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
+  if (!PURPOSE_PATTERN.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
+
+  const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) return { ok: false, reason: `configuration: ${problems.join('; ')}` };
+  return {
+    ok: true,
+    config: {
+      credentialsSecretId,
+      apiBaseUrl,
+      loginBaseUrl,
+      deadlineMs: numbers.deadlineMs,
+      safetyMarginMs: numbers.safetyMarginMs,
+      backoffBaseMs: numbers.backoffBaseMs,
+      backoffCapMs: numbers.backoffCapMs,
+      attemptTimeoutMs: numbers.attemptTimeoutMs,
+      secretMaxAgeMs: numbers.secretMaxAgeMs,
+      secretMinRefreshIntervalMs: numbers.secretMinRefreshIntervalMs,
+      tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
+      defaultParticipantPurpose: purpose,
+      limits: {
+        maxCount: numbers.maxCount,
+        maxKeyLength: numbers.maxKeyLength,
+        maxValueLength: numbers.maxValueLength,
+        maxBodyBytes: numbers.maxBodyBytes,
+      },
+      logLevel: level,
+    },
+  };
+}
+
+/** An explicit host override (emulator, proxy): must be an http(s) URL with no query or fragment. */
+function parseBaseUrl(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name} is not a URL`);
+    return undefined;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
+    problems.push(`${name} must be an http(s) URL without credentials, query or fragment`);
+    return undefined;
+  }
+  return url.toString().replace(/\/+$/, '');
+}

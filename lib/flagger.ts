@@ -1,0 +1,142 @@
+/**
+ * The container-scoped composition: configuration, secret cache, token provider and HTTP client
+ * are built once (per Lambda container) and shared by every invocation. A door (functions/*)
+ * creates one Flagger at module load and calls `flag` per event; it never sees anything else.
+ */
+import { sleep as realSleep } from './abort';
+import { loadConfig, type Config, type Env } from './config';
+import { flagParticipant, type FlagDeps, type TokenSource } from './flag';
+import { TokenProvider } from './genesys/auth';
+import { credentialsFromSecret } from './genesys/credentials';
+import { axiosHttpClient, type HttpClient } from './genesys/http';
+import { createLogger, type LogFields, type Logger } from './log';
+import { parseFlagRequest } from './request';
+import { toResult, type FlagOutcome, type FlagResult } from './result';
+import { computeDeadline } from './retry';
+import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
+
+export interface Invocation {
+  /** Lambda request id (or any id the door has); the correlation id when Genesys gave none. */
+  requestId: string;
+  /** `context.getRemainingTimeInMillis()`; undefined outside Lambda. */
+  remainingMs?: number;
+  /** Extra fields for this invocation's log line (e.g. an SQS message id). */
+  logFields?: LogFields;
+}
+
+export interface Flagger {
+  /** Never throws: every outcome, including a bug, is a FlagResult. */
+  flag(event: unknown, invocation: Invocation): Promise<FlagResult>;
+}
+
+/** Everything that can be swapped for tests or other hosts; production defaults otherwise. */
+export interface FlaggerDeps {
+  secretSource: SecretSource;
+  http: HttpClient;
+  now: () => number;
+  sleep: FlagDeps['sleep'];
+  random: () => number;
+  logger: Logger;
+}
+
+export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): Flagger {
+  const parsed = loadConfig(env);
+  const now = overrides.now ?? Date.now;
+  const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
+  if (!parsed.ok) {
+    logger.error('configuration invalid', { reason: parsed.reason });
+    return misconfigured(parsed.reason, logger);
+  }
+  const config = parsed.config;
+  const http = overrides.http ?? axiosHttpClient();
+  const secret = new CachedSecret(
+    overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs }),
+    config.credentialsSecretId,
+    { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now },
+  );
+  const tokens: TokenSource = new TokenProvider({
+    credentials: credentialsFromSecret(secret, {
+      ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
+      ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
+    }),
+    http,
+    now,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    refreshMarginMs: config.tokenRefreshMarginMs,
+  });
+  const deps: FlagDeps = {
+    tokens,
+    http,
+    now,
+    sleep: overrides.sleep ?? realSleep,
+    random: overrides.random ?? Math.random,
+    logger,
+  };
+  return { flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps), invocation, now, logger) };
+}
+
+async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps): Promise<FlagResult> {
+  const startedAt = deps.now();
+  const parsed = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
+  if (!parsed.ok) {
+    const result = toResult({ kind: 'invalid-input', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: deps.now() - startedAt, requestId: invocation.requestId });
+    logSummary(deps.logger, result, invocation, {});
+    return result;
+  }
+  const { request } = parsed;
+  const deadline = computeDeadline(startedAt, config.deadlineMs, invocation.remainingMs, config.safetyMarginMs);
+  const result = await flagParticipant(
+    request,
+    { backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs }, attemptTimeoutMs: config.attemptTimeoutMs },
+    { startedAt, deadline, requestId: invocation.requestId },
+    deps,
+  );
+  logSummary(deps.logger, result, invocation, {
+    conversationId: request.conversationId,
+    // Keys only: attribute values can be personal data and never reach the log.
+    attributeKeys: Object.keys(request.attributes),
+  });
+  return result;
+}
+
+function misconfigured(reason: string, logger: Logger): Flagger {
+  return {
+    flag: async (_event, invocation) => {
+      const result = toResult({ kind: 'config', reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
+      logSummary(logger, result, invocation, {});
+      return result;
+    },
+  };
+}
+
+/** The last line of defence: a bug becomes a logged UPSTREAM_ERROR status, never an exception for the flow. */
+async function guarded(run: () => Promise<FlagResult>, invocation: Invocation, now: () => number, logger: Logger): Promise<FlagResult> {
+  const startedAt = now();
+  try {
+    return await run();
+  } catch (error) {
+    logger.error('unexpected error', {
+      requestId: invocation.requestId,
+      error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
+    });
+    const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
+    return toResult(outcome, { attempts: 0, httpStatus: 0, elapsedMs: now() - startedAt, requestId: invocation.requestId });
+  }
+}
+
+function logSummary(logger: Logger, result: FlagResult, invocation: Invocation, fields: LogFields): void {
+  const line = {
+    requestId: invocation.requestId,
+    status: result.status,
+    attempts: result.attempts,
+    httpStatus: result.httpStatus,
+    elapsedMs: result.elapsedMs,
+    correlationId: result.correlationId,
+    participantId: result.participantId,
+    ...fields,
+    ...invocation.logFields,
+    reason: result.message,
+  };
+  if (result.status === 'UPDATED') logger.info('flagged', line);
+  else logger.warn('not flagged', line);
+}

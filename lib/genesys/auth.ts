@@ -1,0 +1,158 @@
+/**
+ * OAuth client-credentials tokens, cached per container until shortly before they expire.
+ * Concurrent invocations share one in-flight token request; a token the API refused is dropped
+ * with `invalidate`. When the login host refuses the client, the secret is re-read once (it may
+ * have been rotated) before the refusal is reported.
+ */
+import { raceSignal } from '../abort';
+import type { CredentialsSource, GenesysCredentials } from './credentials';
+import type { HttpClient } from './http';
+import { parseRetryAfter } from '../retry';
+
+export interface AccessToken {
+  value: string;
+  apiBaseUrl: string;
+  /** Epoch ms after which the cached token is not handed out any more. */
+  renewAt: number;
+}
+
+/**
+ * `config`: the secret is unusable. `auth`: the login host refused the client.
+ * `throttled` / `upstream`: transient, worth retrying within the deadline.
+ * `deadline`: the caller's own deadline came while waiting.
+ */
+export type TokenError = {
+  kind: 'config' | 'auth' | 'throttled' | 'upstream' | 'deadline';
+  reason: string;
+  status: number;
+  retryAfterMs?: number;
+};
+
+export type TokenFetch = { ok: true; token: AccessToken } | { ok: false; error: TokenError };
+
+export interface TokenProviderOptions {
+  credentials: CredentialsSource;
+  http: HttpClient;
+  now: () => number;
+  attemptTimeoutMs: number;
+  refreshMarginMs: number;
+}
+
+export class TokenProvider {
+  private cached: AccessToken | undefined;
+  private inFlight: Promise<TokenFetch> | undefined;
+
+  constructor(private readonly options: TokenProviderOptions) {}
+
+  async get(signal?: AbortSignal): Promise<TokenFetch> {
+    if (this.cached && this.options.now() < this.cached.renewAt) return { ok: true, token: this.cached };
+    this.inFlight ??= this.mint().finally(() => {
+      this.inFlight = undefined;
+    });
+    try {
+      return await raceSignal(this.inFlight, signal);
+    } catch {
+      return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+    }
+  }
+
+  /** Forget `token` if it is still the cached one (another invocation may have replaced it already). */
+  invalidate(token: AccessToken): void {
+    if (this.cached === token) this.cached = undefined;
+  }
+
+  private async mint(): Promise<TokenFetch> {
+    const first = await this.options.credentials(undefined, false);
+    if (!first.ok) {
+      const kind = first.error.kind === 'config' ? 'config' : 'upstream';
+      return { ok: false, error: { kind, reason: first.error.reason, status: 0 } };
+    }
+    let result = await this.request(first.credentials);
+    if (!result.ok && result.error.kind === 'auth') {
+      // The client was refused: the secret may have been rotated since it was cached.
+      const again = await this.options.credentials(undefined, true);
+      if (again.ok && differs(again.credentials, first.credentials)) result = await this.request(again.credentials);
+    }
+    if (result.ok) this.cached = result.token;
+    return result;
+  }
+
+  private async request(credentials: GenesysCredentials): Promise<TokenFetch> {
+    const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
+    const reply = await this.options.http({
+      method: 'POST',
+      url: `${credentials.hosts.loginBaseUrl}/oauth/token`,
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: 'grant_type=client_credentials',
+      timeoutMs: this.options.attemptTimeoutMs,
+    });
+    const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
+      ok: false,
+      error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    });
+    if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
+    const { status } = reply;
+    if (status === 429) {
+      return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], this.options.now()));
+    }
+    if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
+    if (status >= 400) return fail('auth', `the login host refused the OAuth client (${status}${oauthError(reply.body)})`, status);
+    if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
+
+    const grant = parseGrant(reply.body);
+    if (!grant) return fail('upstream', 'token reply had no usable access_token', status);
+    const lifetimeMs = grant.expiresInSeconds * 1000;
+    // Renew early, but never so early that a short-lived token is renewed on every call.
+    const margin = Math.min(this.options.refreshMarginMs, lifetimeMs / 2);
+    return {
+      ok: true,
+      token: { value: grant.accessToken, apiBaseUrl: credentials.hosts.apiBaseUrl, renewAt: this.options.now() + lifetimeMs - margin },
+    };
+  }
+}
+
+function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
+  return (
+    a.clientId !== b.clientId ||
+    a.clientSecret !== b.clientSecret ||
+    a.hosts.apiBaseUrl !== b.hosts.apiBaseUrl ||
+    a.hosts.loginBaseUrl !== b.hosts.loginBaseUrl
+  );
+}
+
+/** The RFC 6749 `error` code (e.g. `invalid_client`), which is safe to show; never the description. */
+function oauthError(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const error = (parsed as Record<string, unknown>).error;
+      if (typeof error === 'string' && /^[a-z_]{1,50}$/.test(error)) return ` ${error}`;
+    }
+  } catch {
+    // not JSON: the status says enough
+  }
+  return '';
+}
+
+/** Genesys tokens live 24 h by default; a reply without a usable lifetime gets a short one. */
+const FALLBACK_LIFETIME_SECONDS = 300;
+
+function parseGrant(body: string): { accessToken: string; expiresInSeconds: number } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const record = parsed as Record<string, unknown>;
+  const accessToken = record.access_token;
+  if (typeof accessToken !== 'string' || accessToken === '' || /[\s]/.test(accessToken)) return undefined;
+  const expiresIn = Number(record.expires_in);
+  const expiresInSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : FALLBACK_LIFETIME_SECONDS;
+  return { accessToken, expiresInSeconds };
+}

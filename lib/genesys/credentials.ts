@@ -1,0 +1,64 @@
+/**
+ * The Genesys OAuth client as stored in Secrets Manager:
+ * `{"clientId": "...", "clientSecret": "...", "environment": "mypurecloud.com"}`,
+ * resolved to the hosts it may be sent to.
+ */
+import type { CachedSecret, SecretError } from '../secrets';
+import { resolveHosts, type GenesysHosts } from './environments';
+
+export interface GenesysCredentials {
+  clientId: string;
+  clientSecret: string;
+  hosts: GenesysHosts;
+}
+
+export type CredentialsFetch = { ok: true; credentials: GenesysCredentials } | { ok: false; error: SecretError };
+
+/** Reads the credentials, from the cache unless `refresh` asks for a (rate-limited) re-read. */
+export type CredentialsSource = (signal: AbortSignal | undefined, refresh: boolean) => Promise<CredentialsFetch>;
+
+export function credentialsFromSecret(
+  secret: CachedSecret,
+  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
+): CredentialsSource {
+  return async (signal, refresh) => {
+    const fetched = await secret.get(signal, { refresh });
+    if (!fetched.ok) return fetched;
+    return parseCredentials(fetched.value, overrides);
+  };
+}
+
+/** Messages name the missing field, never the secret's content. */
+export function parseCredentials(
+  secretString: string,
+  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
+): CredentialsFetch {
+  const config = (reason: string): CredentialsFetch => ({ ok: false, error: { kind: 'config', reason } });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    return config('the credentials secret is not JSON: expected {"clientId", "clientSecret", "environment"}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return config('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
+  }
+  const record = parsed as Record<string, unknown>;
+  const missing = ['clientId', 'clientSecret', 'environment'].filter(
+    (key) => typeof record[key] !== 'string' || (record[key] as string).trim() === '',
+  );
+  // With both hosts overridden the environment is not needed to find them.
+  const needed = overrides.apiBaseUrl && overrides.loginBaseUrl ? missing.filter((k) => k !== 'environment') : missing;
+  if (needed.length > 0) return config(`the credentials secret lacks ${needed.join(', ')}`);
+
+  const hosts = resolveHosts(record.environment as string | undefined, overrides);
+  if (!hosts.ok) return config(hosts.reason);
+  return {
+    ok: true,
+    credentials: {
+      clientId: (record.clientId as string).trim(),
+      clientSecret: record.clientSecret as string,
+      hosts: hosts.hosts,
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The one HTTP client of the function (axios, created once per container with keep-alive agents)
+ * and the translation of whatever comes back, a response or a socket fault, into a typed
+ * `ApiOutcome`. Nothing above this module sees axios or its errors.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { parseRetryAfter } from '../retry';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Budget of this one attempt; the attempt is abandoned when it runs out. */
+  timeoutMs: number;
+  /** The invocation's deadline; aborting it abandons the attempt too. */
+  signal?: AbortSignal;
+}
+
+export type HttpReply =
+  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: string }
+  /** `timeout`: this attempt's own timeout fired. `aborted`: the caller's signal (deadline) fired. */
+  | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string };
+
+export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
+
+/** Responses larger than this are cut off: Genesys error bodies and conversations are far smaller. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpClient {
+  return async (request) => {
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, request.timeoutMs);
+    const onCallerAbort = (): void => attempt.abort();
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (request.signal?.aborted) attempt.abort();
+    try {
+      const response = await instance.request<string>({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        data: request.body,
+        signal: attempt.signal,
+      });
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
+      }
+      return { kind: 'response', status: response.status, headers, body: typeof response.data === 'string' ? response.data : '' };
+    } catch (error) {
+      if (timedOut) return { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' };
+      if (request.signal?.aborted) return { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
+      return networkReply(error);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  };
+}
+
+export function createAxios(): AxiosInstance {
+  return axios.create({
+    // Every status is an answer to classify, not an exception.
+    validateStatus: () => true,
+    // Never follow a redirect: it would carry the bearer token to another host.
+    maxRedirects: 0,
+    // An explicit base URL override is the supported way through a proxy; axios's env proxy
+    // support would silently send Genesys traffic (and tokens) elsewhere.
+    proxy: false,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    maxContentLength: MAX_RESPONSE_BYTES,
+    // Keep-alive: a warm container reuses its TLS connection to Genesys instead of a new handshake per flag.
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
+  });
+}
+
+function networkReply(error: unknown): HttpReply {
+  const code = (error instanceof AxiosError || error instanceof Error ? (error as { code?: string }).code : undefined) ?? 'UNKNOWN';
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ERR_BAD_RESPONSE':
+      return { kind: 'network', reason: 'reset', code };
+    case 'ECONNREFUSED':
+      return { kind: 'network', reason: 'refused', code };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { kind: 'network', reason: 'dns', code };
+    case 'ETIMEDOUT':
+    case 'ECONNABORTED':
+      return { kind: 'network', reason: 'timeout', code };
+    default:
+      return { kind: 'network', reason: 'other', code };
+  }
+}
+
+/** What the function needs to know of a Genesys API reply. */
+export type ApiOutcome =
+  | { kind: 'ok'; status: number; body: string; contextId?: string }
+  | { kind: 'not-found'; status: number; code?: string; contextId?: string }
+  | { kind: 'unauthorized'; status: number; code?: string; contextId?: string }
+  | { kind: 'forbidden'; status: number; code?: string; contextId?: string }
+  | { kind: 'throttled'; status: number; code?: string; contextId?: string; retryAfterMs?: number }
+  | { kind: 'server-error'; status: number; code?: string; contextId?: string }
+  | { kind: 'rejected'; status: number; code?: string; contextId?: string }
+  | { kind: 'network'; status: 0; reason: 'timeout' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
+  | { kind: 'deadline'; status: 0 };
+
+/**
+ * Classifies a reply by the rules in the Genesys notes: 404 may mean "not resolved yet", 429 may
+ * carry Retry-After, 5xx (but 501) and 408 are transient, every other 4xx is final.
+ */
+export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
+  if (reply.kind === 'network') {
+    if (reply.reason === 'aborted') return { kind: 'deadline', status: 0 };
+    return { kind: 'network', status: 0, reason: reply.reason, code: reply.code };
+  }
+  const { status } = reply;
+  const error = status >= 300 ? parseErrorBody(reply.body) : {};
+  // ErrorBody.contextId, else the ININ-Correlation-Id header Genesys sets on every response.
+  const contextId = error.contextId ?? reply.headers['inin-correlation-id'];
+  const facts = { status, ...(error.code ? { code: error.code } : {}), ...(contextId ? { contextId } : {}) };
+  if (status >= 200 && status < 300) return { kind: 'ok', status, body: reply.body, ...(contextId ? { contextId } : {}) };
+  if (status === 404) return { kind: 'not-found', ...facts };
+  if (status === 401) return { kind: 'unauthorized', ...facts };
+  if (status === 403) return { kind: 'forbidden', ...facts };
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfter(reply.headers['retry-after'], nowMs);
+    return { kind: 'throttled', ...facts, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+  if (status === 408 || (status >= 500 && status !== 501)) return { kind: 'server-error', ...facts };
+  return { kind: 'rejected', ...facts };
+}
+
+interface ErrorFacts {
+  code?: string;
+  contextId?: string;
+}
+
+/**
+ * Reads a Genesys `ErrorBody` defensively: any field may be missing, the body may not be JSON.
+ * Only `code` and `contextId` are kept: `message` can quote the request, and with it attribute
+ * values that must not reach logs or the flow.
+ */
+export function parseErrorBody(body: string): ErrorFacts {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const record = parsed as Record<string, unknown>;
+  const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined);
+  const facts: ErrorFacts = {};
+  const code = text(record.code, 100);
+  const contextId = text(record.contextId, 100);
+  if (code) facts.code = code;
+  if (contextId) facts.contextId = contextId;
+  return facts;
+}

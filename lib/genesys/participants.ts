@@ -1,0 +1,85 @@
+/**
+ * The two Genesys calls the function makes:
+ * - `PATCH /api/v2/conversations/{conversationId}/participants/{participantId}/attributes` with
+ *   `{"attributes": {...}}` (string values only; there is no PUT and no `custom_attributes`);
+ * - `GET /api/v2/conversations/{conversationId}` to find the participant when the flow only knows
+ *   the conversation.
+ */
+import type { AccessToken } from './auth';
+import { classify, type ApiOutcome, type HttpClient } from './http';
+
+export interface CallOptions {
+  http: HttpClient;
+  token: AccessToken;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  now: () => number;
+}
+
+export async function patchAttributes(
+  conversationId: string,
+  participantId: string,
+  attributes: Record<string, string>,
+  options: CallOptions,
+): Promise<ApiOutcome> {
+  const path = `/api/v2/conversations/${encodeURIComponent(conversationId)}/participants/${encodeURIComponent(participantId)}/attributes`;
+  const reply = await options.http({
+    method: 'PATCH',
+    url: options.token.apiBaseUrl + path,
+    headers: authHeaders(options.token, true),
+    body: JSON.stringify({ attributes }),
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return classify(reply, options.now());
+}
+
+export async function getConversation(conversationId: string, options: CallOptions): Promise<ApiOutcome> {
+  const reply = await options.http({
+    method: 'GET',
+    url: `${options.token.apiBaseUrl}/api/v2/conversations/${encodeURIComponent(conversationId)}`,
+    headers: authHeaders(options.token, false),
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return classify(reply, options.now());
+}
+
+function authHeaders(token: AccessToken, withBody: boolean): Record<string, string> {
+  return {
+    authorization: `Bearer ${token.value}`,
+    accept: 'application/json',
+    ...(withBody ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+/**
+ * The participant to flag in a `Conversation` body: purpose matches (case-insensitively), not
+ * ended, and the most recent by `startTime` (a caller transferred back to the IVR can appear twice).
+ * Returns undefined while no such participant exists yet, which the caller treats like a 404.
+ */
+export function pickParticipant(conversationBody: string, purpose: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(conversationBody);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const participants = (parsed as Record<string, unknown>).participants;
+  if (!Array.isArray(participants)) return undefined;
+
+  const wanted = purpose.toLowerCase();
+  let best: { id: string; start: number; index: number } | undefined;
+  participants.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null) return;
+    const p = entry as Record<string, unknown>;
+    if (typeof p.id !== 'string' || typeof p.purpose !== 'string' || p.purpose.toLowerCase() !== wanted) return;
+    if (p.endTime !== undefined && p.endTime !== null && p.endTime !== '') return;
+    const parsedStart = typeof p.startTime === 'string' ? Date.parse(p.startTime) : Number.NaN;
+    const start = Number.isNaN(parsedStart) ? Number.NEGATIVE_INFINITY : parsedStart;
+    // Later in the list wins a tie: Genesys appends participants as they join.
+    if (!best || start > best.start || (start === best.start && index > best.index)) best = { id: p.id, start, index };
+  });
+  return best?.id;
+}

@@ -1,0 +1,52 @@
+/**
+ * Structured JSON logging: one line per event, written straight to stdout so CloudWatch stores
+ * it verbatim (and Logs Insights can query its fields). Callers pass fields, never free text with
+ * values in it; as a second line of defence, fields whose names look like credentials are
+ * replaced before anything is written.
+ */
+import type { LogLevel } from './config';
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SENSITIVE_NAME = /secret|token|password|authorization|credential|apikey|api_key/i;
+
+export type LineSink = (line: string) => void;
+
+const stdoutSink: LineSink = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+export function createLogger(options: { level?: LogLevel; sink?: LineSink; now?: () => number } = {}): Logger {
+  const threshold = RANK[options.level ?? 'info'];
+  const sink = options.sink ?? stdoutSink;
+  const now = options.now ?? Date.now;
+  const write = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (RANK[level] < threshold) return;
+    sink(JSON.stringify({ level, time: new Date(now()).toISOString(), message, ...redact(fields ?? {}) }));
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  };
+}
+
+/** Drops the value of any field whose name says it holds a credential, at any depth. */
+export function redact(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (SENSITIVE_NAME.test(key)) out[key] = '[redacted]';
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) out[key] = redact(value as LogFields);
+    else out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,392 @@
+/**
+ * A Genesys Cloud emulator on loopback: the OAuth client-credentials grant, GET conversation and
+ * the participant attributes PATCH, speaking the wire format in shared/genesys-notes.md (ErrorBody
+ * with contextId, ININ-Correlation-Id, 202 without body). Faults are scripted per route and,
+ * optionally, per conversation: errors, Retry-After, resets, hangs, slow bodies, revoked tokens.
+ *
+ * It imports nothing from lib/: an emulator that shared the code under test would share its bugs.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Route = 'token' | 'get-conversation' | 'patch-attributes';
+
+export type Fault =
+  /** Answer with this status: an ErrorBody (with `code`) unless `body` gives the raw body. */
+  | { status: number; code?: string; retryAfter?: string; body?: string }
+  /** Destroy the socket without an answer. */
+  | { reset: true }
+  /** Never answer; the client has to give up. */
+  | { hang: true }
+  /** Wait, then handle the request normally. */
+  | { delayMs: number }
+  /** Send the status line and headers at once, then the body only after `slowBodyMs`. */
+  | { slowBodyMs: number };
+
+export interface EmulatedParticipant {
+  id: string;
+  purpose: string;
+  /** The participant is unknown to the API (404, absent from GET) until this long after creation. */
+  resolveAfterMs?: number;
+  endTime?: string;
+  startTime?: string;
+}
+
+export interface RecordedRequest {
+  route: Route | 'other';
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+  conversationId?: string;
+  participantId?: string;
+  /** Parsed JSON body of a PATCH, for byte-level assertions. */
+  body?: unknown;
+  rawBody?: string;
+  contentType?: string;
+}
+
+export interface GenesysEmulatorOptions {
+  /** clientId -> clientSecret accepted by /oauth/token. */
+  clients?: Record<string, string>;
+  tokenLifetimeSeconds?: number;
+  /** Added to every answer (for realistic round trips in benchmarks). */
+  latencyMs?: number;
+  now?: () => number;
+}
+
+interface Conversation {
+  id: string;
+  createdAt: number;
+  visibleAfterMs: number;
+  participants: (EmulatedParticipant & { attributes: Record<string, string> })[];
+}
+
+interface IssuedToken {
+  clientId: string;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+interface ScriptedFault {
+  route: Route;
+  conversationId?: string;
+  fault: Fault;
+}
+
+const CONVERSATION_PATH = /^\/api\/v2\/conversations\/([^/]+)$/;
+const ATTRIBUTES_PATH = /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/;
+
+export class GenesysEmulator {
+  readonly requests: RecordedRequest[] = [];
+  /** Called for every answered request (npm start prints them). */
+  onRequest: ((request: RecordedRequest) => void) | undefined;
+
+  private readonly clients: Map<string, string>;
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly conversations = new Map<string, Conversation>();
+  private faults: ScriptedFault[] = [];
+  private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly now: () => number;
+  tokenLifetimeSeconds: number;
+  latencyMs: number;
+
+  private constructor(
+    private readonly server: http.Server,
+    options: GenesysEmulatorOptions,
+  ) {
+    this.clients = new Map(Object.entries(options.clients ?? { 'emulator-client': 'emulator-secret' }));
+    this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_400;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
+
+  static async start(options: GenesysEmulatorOptions = {}, port = 0): Promise<GenesysEmulator> {
+    const server = http.createServer();
+    const emulator = new GenesysEmulator(server, options);
+    server.on('request', (req, res) => void emulator.handle(req, res));
+    server.on('connection', (socket) => {
+      emulator.sockets.add(socket);
+      socket.on('close', () => emulator.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return emulator;
+  }
+
+  get url(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  setClient(clientId: string, clientSecret: string): void {
+    this.clients.set(clientId, clientSecret);
+  }
+
+  removeClient(clientId: string): void {
+    this.clients.delete(clientId);
+  }
+
+  addConversation(id: string, participants: EmulatedParticipant[], options: { visibleAfterMs?: number } = {}): void {
+    this.conversations.set(id, {
+      id,
+      createdAt: this.now(),
+      visibleAfterMs: options.visibleAfterMs ?? 0,
+      participants: participants.map((p) => ({ ...p, attributes: {} })),
+    });
+  }
+
+  /** Faults are consumed in order by matching requests; afterwards the route behaves normally. */
+  script(route: Route, faults: Fault[], conversationId?: string): void {
+    for (const fault of faults) this.faults.push({ route, fault, ...(conversationId ? { conversationId } : {}) });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Every issued token stops working (as when an admin revokes the client's tokens). */
+  revokeTokens(): void {
+    for (const token of this.tokens.values()) token.revoked = true;
+  }
+
+  attributesOf(conversationId: string, participantId: string): Record<string, string> | undefined {
+    return this.conversations.get(conversationId)?.participants.find((p) => p.id === participantId)?.attributes;
+  }
+
+  count(route: Route, conversationId?: string): number {
+    return this.requests.filter((r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId)).length;
+  }
+
+  /** Lower-level view for leak tests: every token the emulator handed out. */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const rawBody = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const record: RecordedRequest = { route: 'other', method, path, status: 0, at: this.now(), rawBody };
+    const contentType = req.headers['content-type'];
+    if (contentType) record.contentType = contentType;
+
+    let match: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/oauth/token') record.route = 'token';
+    else if (method === 'GET' && (match = path.match(CONVERSATION_PATH))) {
+      record.route = 'get-conversation';
+      record.conversationId = decodeURIComponent(match[1] ?? '');
+    } else if (method === 'PATCH' && (match = path.match(ATTRIBUTES_PATH))) {
+      record.route = 'patch-attributes';
+      record.conversationId = decodeURIComponent(match[1] ?? '');
+      record.participantId = decodeURIComponent(match[2] ?? '');
+    }
+
+    if (this.latencyMs > 0) await delay(this.latencyMs);
+
+    if (record.route !== 'other') {
+      const index = this.faults.findIndex(
+        (f) => f.route === record.route && (f.conversationId === undefined || f.conversationId === record.conversationId),
+      );
+      if (index >= 0) {
+        const [{ fault }] = this.faults.splice(index, 1) as [ScriptedFault];
+        if ('reset' in fault) {
+          record.status = 0;
+          this.finish(record);
+          req.socket.destroy();
+          return;
+        }
+        if ('hang' in fault) {
+          record.status = 0;
+          this.finish(record);
+          return; // the socket is destroyed by close() or by the client giving up
+        }
+        if ('delayMs' in fault) await delay(fault.delayMs);
+        else if ('slowBodyMs' in fault) {
+          const answer = this.route(record, req, rawBody);
+          res.writeHead(answer.status, answer.headers);
+          res.write(answer.body.slice(0, 1));
+          await delay(fault.slowBodyMs);
+          if (!res.destroyed) res.end(answer.body.slice(1));
+          record.status = answer.status;
+          this.finish(record);
+          return;
+        } else {
+          const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+          const answer =
+            fault.body !== undefined
+              ? { status: fault.status, headers: { 'content-type': 'application/json', ...headers }, body: fault.body }
+              : errorBody(fault.status, fault.code ?? defaultCode(fault.status), headers);
+          this.send(res, record, answer);
+          return;
+        }
+      }
+    }
+    this.send(res, record, this.route(record, req, rawBody));
+  }
+
+  private route(record: RecordedRequest, req: http.IncomingMessage, rawBody: string): Answer {
+    switch (record.route) {
+      case 'token':
+        return this.token(req, rawBody);
+      case 'get-conversation':
+        return this.authorized(req) ?? this.getConversation(record.conversationId ?? '');
+      case 'patch-attributes':
+        return this.authorized(req) ?? this.patchAttributes(record, req, rawBody);
+      default:
+        return errorBody(404, 'not.found');
+    }
+  }
+
+  private token(req: http.IncomingMessage, rawBody: string): Answer {
+    const auth = req.headers.authorization ?? '';
+    const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    const clientId = colon >= 0 ? decoded.slice(0, colon) : '';
+    const secret = colon >= 0 ? decoded.slice(colon + 1) : '';
+    if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
+      return json(400, { error: 'invalid_request', description: 'form body expected' });
+    }
+    if (new URLSearchParams(rawBody).get('grant_type') !== 'client_credentials') {
+      return json(400, { error: 'unsupported_grant_type', description: 'grant type not supported' });
+    }
+    if (!this.clients.has(clientId) || this.clients.get(clientId) !== secret) {
+      return json(401, { error: 'invalid_client', description: 'client not found or bad secret' });
+    }
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, { clientId, expiresAt: this.now() + this.tokenLifetimeSeconds * 1000, revoked: false });
+    return json(200, { access_token: token, token_type: 'bearer', expires_in: this.tokenLifetimeSeconds });
+  }
+
+  /** undefined when the bearer token is good, else the 401 answer. */
+  private authorized(req: http.IncomingMessage): Answer | undefined {
+    const auth = req.headers.authorization ?? '';
+    if (!auth.startsWith('Bearer ')) return errorBody(401, 'authentication.required');
+    const token = this.tokens.get(auth.slice(7));
+    if (!token || token.revoked || token.expiresAt <= this.now()) return errorBody(401, 'bad.credentials');
+    return undefined;
+  }
+
+  private getConversation(conversationId: string): Answer {
+    const conversation = this.conversations.get(conversationId);
+    const age = conversation ? this.now() - conversation.createdAt : 0;
+    if (!conversation || age < conversation.visibleAfterMs) return errorBody(404, 'not.found');
+    const startTime = new Date(conversation.createdAt).toISOString();
+    return json(200, {
+      id: conversation.id,
+      startTime,
+      participants: conversation.participants
+        .filter((p) => age >= (p.resolveAfterMs ?? 0))
+        .map((p) => ({
+          id: p.id,
+          purpose: p.purpose,
+          startTime: p.startTime ?? startTime,
+          ...(p.endTime ? { endTime: p.endTime } : {}),
+          attributes: p.attributes,
+        })),
+    });
+  }
+
+  private patchAttributes(record: RecordedRequest, req: http.IncomingMessage, rawBody: string): Answer {
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return errorBody(415, 'unsupported.media.type');
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      return errorBody(400, 'bad.request');
+    }
+    record.body = body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return errorBody(400, 'bad.request');
+    const unknownFields = Object.keys(body).filter((k) => k !== 'attributes');
+    if (unknownFields.length > 0) return errorBody(400, 'bad.request');
+    const attributes = (body as { attributes?: unknown }).attributes;
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) return errorBody(400, 'invalid.value');
+    if (!Object.values(attributes).every((v) => typeof v === 'string')) return errorBody(400, 'invalid.value');
+
+    const conversation = this.conversations.get(record.conversationId ?? '');
+    const age = conversation ? this.now() - conversation.createdAt : 0;
+    const participant = conversation?.participants.find((p) => p.id === record.participantId);
+    if (!conversation || !participant || age < conversation.visibleAfterMs || age < (participant.resolveAfterMs ?? 0)) {
+      return errorBody(404, 'not.found');
+    }
+    Object.assign(participant.attributes, attributes as Record<string, string>);
+    return { status: 202, headers: {}, body: '' };
+  }
+
+  private send(res: http.ServerResponse, record: RecordedRequest, answer: Answer): void {
+    record.status = answer.status;
+    res.writeHead(answer.status, { 'inin-correlation-id': randomUUID(), ...answer.headers });
+    res.end(answer.body);
+    this.finish(record);
+  }
+
+  private finish(record: RecordedRequest): void {
+    this.requests.push(record);
+    this.onRequest?.(record);
+  }
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
+}
+
+const MESSAGES: Record<string, string> = {
+  'not.found': 'The requested resource was not found.',
+  'bad.request': 'The request could not be understood by the server due to malformed syntax.',
+  'invalid.value': 'Value [attributes] is not valid for field type [ParticipantAttributes].',
+  'authentication.required': 'No authentication bearer token specified in authorization header.',
+  'bad.credentials': 'Invalid login credentials.',
+  'missing.permissions': 'You are missing the following permission(s): conversation:participant:wrapup',
+  'unsupported.media.type': 'Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.',
+  'too.many.requests': 'Rate limit exceeded the maximum. Retry the request in [1] seconds',
+  'internal.server.error': 'The server encountered an unexpected condition which prevented it from fulfilling the request.',
+  'service.unavailable': 'Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).',
+  'request.timeout': 'The request timed out.',
+};
+
+function defaultCode(status: number): string {
+  const byStatus: Record<number, string> = {
+    400: 'bad.request',
+    401: 'authentication.required',
+    403: 'missing.permissions',
+    404: 'not.found',
+    409: 'conflict',
+    415: 'unsupported.media.type',
+    429: 'too.many.requests',
+    500: 'internal.server.error',
+    502: 'bad.gateway',
+    503: 'service.unavailable',
+    504: 'request.timeout',
+  };
+  return byStatus[status] ?? 'error';
+}
+
+function errorBody(status: number, code: string, headers: Record<string, string> = {}): Answer {
+  const message = MESSAGES[code] ?? code;
+  return json(status, { message, code, status, messageWithParams: message, messageParams: {}, contextId: randomUUID(), details: [], errors: [] }, headers);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(''));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,83 @@
+/**
+ * Starts both emulators and builds a real Flagger against them: the real AWS SDK client (through
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER), the real axios client, real sockets. Tests only choose the
+ * configuration, the script of faults and, where they assert on logs, the log sink.
+ */
+import { randomUUID } from 'node:crypto';
+import { createFlagger, type Flagger, type FlaggerDeps } from '../../lib/flagger';
+import { createLogger } from '../../lib/log';
+import { GenesysEmulator, type GenesysEmulatorOptions } from '../emulators/genesys';
+import { SecretsManagerEmulator } from '../emulators/secrets-manager';
+
+export const CLIENT_ID = 'test-client-id';
+export const CLIENT_SECRET = 'test-client-secret-5f1c9e';
+export const SECRET_NAME = 'genesys/flagger/credentials';
+
+/** Small waits so suites stay fast; the production defaults are exercised in unit tests. */
+export const FAST_ENV = {
+  FLAG_BACKOFF_BASE_MS: '10',
+  FLAG_BACKOFF_CAP_MS: '40',
+  FLAG_DEADLINE_MS: '3000',
+  FLAG_ATTEMPT_TIMEOUT_MS: '1000',
+  SECRET_MIN_REFRESH_INTERVAL_MS: '0',
+};
+
+export interface Harness {
+  genesys: GenesysEmulator;
+  secrets: SecretsManagerEmulator;
+  /** The environment a deployer would set, pointing at the emulators. */
+  env: Record<string, string>;
+  /** Every line the flaggers built by `flagger()` logged. */
+  logs: string[];
+  flagger(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Flagger;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: GenesysEmulatorOptions = {}): Promise<Harness> {
+  const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, ...options });
+  const secrets = await SecretsManagerEmulator.start();
+  secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  useSecretsEmulator(secrets.url);
+  const env = {
+    GENESYS_CREDENTIALS_SECRET_ID: SECRET_NAME,
+    GENESYS_API_BASE_URL: genesys.url,
+    GENESYS_LOGIN_BASE_URL: genesys.url,
+    LOG_LEVEL: 'debug',
+    ...FAST_ENV,
+  };
+  const logs: string[] = [];
+  return {
+    genesys,
+    secrets,
+    env,
+    logs,
+    flagger: (extraEnv = {}, deps = {}) =>
+      createFlagger({ ...env, ...extraEnv }, { logger: createLogger({ level: 'debug', sink: (line) => logs.push(line) }), ...deps }),
+    close: async () => {
+      await Promise.all([genesys.close(), secrets.close()]);
+    },
+  };
+}
+
+/** The standard AWS variables the SDK reads; no real account is involved. */
+export function useSecretsEmulator(url: string): void {
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
+  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
+  delete process.env.AWS_PROFILE;
+}
+
+export function newConversation(genesys: GenesysEmulator, participant: { resolveAfterMs?: number; purpose?: string } = {}) {
+  const conversationId = randomUUID();
+  const participantId = randomUUID();
+  genesys.addConversation(conversationId, [
+    { id: randomUUID(), purpose: 'ivr' },
+    { id: participantId, purpose: participant.purpose ?? 'customer', ...(participant.resolveAfterMs === undefined ? {} : { resolveAfterMs: participant.resolveAfterMs }) },
+  ]);
+  return { conversationId, participantId };
+}
+
+export function invocation(remainingMs = 10_000) {
+  return { requestId: randomUUID(), remainingMs };
+}
