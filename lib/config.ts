@@ -23,6 +23,7 @@ export interface Config {
   backoffBaseMs: number;
   backoffCapMs: number;
   attemptTimeoutMs: number;
+  minAttemptMs: number;
   secretMaxAgeMs: number;
   secretMinRefreshIntervalMs: number;
   tokenRefreshMarginMs: number;
@@ -52,6 +53,9 @@ export const NUMERIC_SETTINGS = {
   backoffCapMs: { env: 'FLAG_BACKOFF_CAP_MS', default: 1000, min: 1, max: 300_000 },
   // One hung connection must not eat the whole budget; Genesys answers in well under a second.
   attemptTimeoutMs: { env: 'FLAG_ATTEMPT_TIMEOUT_MS', default: 3000, min: 1, max: 900_000 },
+  // A retry with less time than this left would be cut off before Genesys could answer it (and a
+  // cut-off PATCH may still land, unreported): stop and report the last answer instead.
+  minAttemptMs: { env: 'FLAG_MIN_ATTEMPT_MS', default: 50, min: 0, max: 60_000 },
   // Credentials change rarely; 5 minutes bounds how long a rotated secret takes to be seen.
   secretMaxAgeMs: { env: 'SECRET_CACHE_MAX_AGE_MS', default: 300_000, min: 0, max: 86_400_000 },
   // After an auth failure the secret is re-read, but at most this often, so a misconfigured
@@ -119,6 +123,7 @@ export function loadConfig(env: Env): ConfigParse {
       backoffBaseMs: numbers.backoffBaseMs,
       backoffCapMs: numbers.backoffCapMs,
       attemptTimeoutMs: numbers.attemptTimeoutMs,
+      minAttemptMs: numbers.minAttemptMs,
       secretMaxAgeMs: numbers.secretMaxAgeMs,
       secretMinRefreshIntervalMs: numbers.secretMinRefreshIntervalMs,
       tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,

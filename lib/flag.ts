@@ -31,6 +31,8 @@ export interface FlagDeps {
 export interface FlagPolicy {
   backoff: BackoffPolicy;
   attemptTimeoutMs: number;
+  /** A retry is only started with at least this much time left before the deadline. */
+  minAttemptMs: number;
 }
 
 export interface FlagContext {
@@ -139,12 +141,18 @@ export async function flagParticipant(
         ...(step.next === 'retry' ? { delayMs } : {}),
       });
 
-      if (step.next === 'done') return finish(step.outcome);
+      if (step.next === 'done') {
+        // A deadline that cuts a retry short reports what the earlier answers said (still 404,
+        // still 429, ...): that tells the flow more than TIMEOUT, which is kept for an attempt
+        // that never got an answer at all.
+        return finish(step.outcome.kind === 'timeout' && last ? last : step.outcome);
+      }
       if (step.next === 'again') continue;
       last = step.outcome;
       retries += 1;
-      // Waiting past the deadline is pointless (this also covers a Retry-After longer than the budget).
-      if (now() + delayMs >= context.deadline) return finish(last);
+      // Waiting past the deadline is pointless (this also covers a Retry-After longer than the
+      // budget), and so is starting an attempt that has no time left to be answered.
+      if (now() + delayMs + policy.minAttemptMs >= context.deadline) return finish(last);
       await deps.sleep(delayMs, deadline.signal);
     }
   } finally {

@@ -87,7 +87,11 @@ async function flagOnce(event: unknown, invocation: Invocation, config: Config, 
   const deadline = computeDeadline(startedAt, config.deadlineMs, invocation.remainingMs, config.safetyMarginMs);
   const result = await flagParticipant(
     request,
-    { backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs }, attemptTimeoutMs: config.attemptTimeoutMs },
+    {
+      backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs },
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      minAttemptMs: config.minAttemptMs,
+    },
     { startedAt, deadline, requestId: invocation.requestId },
     deps,
   );

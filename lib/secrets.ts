@@ -42,7 +42,8 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
       client ??= new SecretsManagerClient({
         // The SDK's default has no request timeout: a hung connection would eat the budget.
         requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 2000) },
-        maxAttempts: 2,
+        // One try per call: lib/flag.ts retries with its own backoff, which knows the deadline.
+        maxAttempts: 1,
       });
       try {
         const reply = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });

@@ -90,6 +90,10 @@ export class SecretsManagerEmulator {
     this.faults.push(...faults);
   }
 
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   count(operation = 'GetSecretValue'): number {
     return this.requests.filter((r) => r.operation === operation).length;
   }

@@ -65,6 +65,7 @@ export function useSecretsEmulator(url: string): void {
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
   process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   delete process.env.AWS_PROFILE;
 }
 

@@ -1,0 +1,106 @@
+/**
+ * The retry loop's timing decisions with a virtual clock: which waits it chooses and that it never
+ * waits past its deadline. (Behaviour over real sockets is in test/integration.)
+ */
+import { flagParticipant, type FlagDeps } from '../../lib/flag';
+import type { HttpReply } from '../../lib/genesys/http';
+import { createLogger } from '../../lib/log';
+
+const request = {
+  conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51',
+  participantId: 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36',
+  participantPurpose: 'customer',
+  attributes: { compliance_checked: 'true' },
+};
+const policy = { backoff: { baseMs: 100, capMs: 1000 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
+const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '' });
+
+function virtualDeps(replies: (n: number) => HttpReply) {
+  let t = 1_000_000;
+  const sleeps: number[] = [];
+  let calls = 0;
+  const deps: FlagDeps = {
+    now: () => t,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+    random: () => 0.999999, // always the top of the jitter window
+    http: async () => {
+      t += 20; // each request takes 20 ms
+      calls += 1;
+      return replies(calls);
+    },
+    tokens: { get: async () => ({ ok: true, token: { value: 't', apiBaseUrl: 'http://x', renewAt: Number.MAX_SAFE_INTEGER } }), invalidate: () => undefined },
+    logger: createLogger({ sink: () => undefined }),
+  };
+  return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };
+}
+
+test('waits grow from the base, double, and stop at the cap; none crosses the deadline', async () => {
+  const v = virtualDeps(() => reply(404));
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+
+  expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
+  expect(v.sleeps.slice(0, 6)).toEqual([99, 199, 399, 799, 999, 999]);
+  expect(v.elapsed()).toBeLessThanOrEqual(8000);
+  // It stopped because the next wait (plus the minimum attempt window) would have crossed the deadline, not earlier.
+  expect(v.elapsed() + 999 + 50).toBeGreaterThanOrEqual(8000);
+  expect(result.attempts).toBe(v.calls());
+  expect(result.attempts).toBeLessThanOrEqual(12);
+});
+
+test("a Retry-After is waited exactly, instead of the backoff", async () => {
+  const v = virtualDeps((n) => (n === 1 ? reply(429, { 'retry-after': '2' }) : reply(202)));
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
+  expect(v.sleeps).toEqual([2000]);
+});
+
+test('a 401 is retried at once with a fresh token, not after a backoff', async () => {
+  const v = virtualDeps((n) => (n === 1 ? reply(401) : reply(202)));
+  let invalidated = 0;
+  v.deps.tokens.invalidate = () => {
+    invalidated += 1;
+  };
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
+  expect(v.sleeps).toEqual([]);
+  expect(invalidated).toBe(1);
+});
+
+test('the attempt timeout shrinks to the time left before the deadline', async () => {
+  const timeouts: number[] = [];
+  const v = virtualDeps(() => reply(503));
+  const send = v.deps.http;
+  v.deps.http = async (req) => {
+    timeouts.push(req.timeoutMs);
+    return send(req);
+  };
+  await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 1500, requestId: 'r' }, v.deps);
+  expect(timeouts[0]).toBe(1500);
+  expect(timeouts.every((ms) => ms <= 1500)).toBe(true);
+  expect(timeouts.at(-1)).toBeLessThan(1500);
+});
+
+test('a retry cut short by the deadline reports the earlier answer, not TIMEOUT', async () => {
+  const v = virtualDeps((n) => (n === 1 ? reply(404) : { kind: 'network', reason: 'aborted', code: 'DEADLINE' }));
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', attempts: 2, httpStatus: 404 });
+});
+
+test('an attempt with no answer before the deadline is TIMEOUT', async () => {
+  const v = virtualDeps(() => ({ kind: 'network', reason: 'aborted', code: 'DEADLINE' }));
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'TIMEOUT', attempts: 1, httpStatus: 0 });
+});
+
+test('no retry is started with less than the minimum attempt window left', async () => {
+  const v = virtualDeps(() => reply(503));
+  v.deps.random = () => 0; // no backoff wait at all
+  const result = await flagParticipant(request, { ...policy, minAttemptMs: 100 }, { startedAt: v.start, deadline: v.start + 250, requestId: 'r' }, v.deps);
+  // 20 ms per request: tries at 0, 20, 40, ..., stops once fewer than 100 ms would remain.
+  expect(result.status).toBe('UPSTREAM_ERROR');
+  expect(v.elapsed()).toBeGreaterThan(250 - 100 - 20);
+  expect(v.elapsed()).toBeLessThanOrEqual(250 - 100 + 20);
+});

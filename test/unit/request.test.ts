@@ -1,0 +1,139 @@
+import { parseFlagRequest } from '../../lib/request';
+
+const limits = { maxCount: 5, maxKeyLength: 20, maxValueLength: 16, maxBodyBytes: 400 };
+const conversationId = '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51';
+const participantId = 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36';
+const parse = (event: unknown) => parseFlagRequest(event, limits, 'customer');
+const reasonOf = (event: unknown): string => {
+  const parsed = parse(event);
+  if (parsed.ok) throw new Error('expected INVALID_INPUT');
+  return parsed.reason;
+};
+
+describe('flat form (what an Architect data action sends)', () => {
+  test('every non-id top-level field is an attribute, converted to a string', () => {
+    expect(parse({ conversationId, participantId, compliance_checked: true, score: 42, ratio: 0.5, risk_level: 'low' })).toEqual({
+      ok: true,
+      request: {
+        conversationId,
+        participantId,
+        participantPurpose: 'customer',
+        attributes: { compliance_checked: 'true', score: '42', ratio: '0.5', risk_level: 'low' },
+      },
+    });
+  });
+
+  test('null means "not set in the flow": the key is skipped', () => {
+    expect(parse({ conversationId, participantId, a: null, b: 'x' })).toMatchObject({ ok: true, request: { attributes: { b: 'x' } } });
+  });
+
+  test("Genesys's reserved names are never attributes", () => {
+    const parsed = parse({ conversationId, participantId, orgId: 'o', integrationId: 'i', rawRequest: 'r', flag: false });
+    expect(parsed).toMatchObject({ ok: true, request: { attributes: { flag: 'false' } } });
+  });
+
+  test('an empty string value is sent as an empty string', () => {
+    expect(parse({ conversationId, participantId, note: '' })).toMatchObject({ ok: true, request: { attributes: { note: '' } } });
+  });
+});
+
+describe('nested form (queues, webhooks, programs)', () => {
+  test('attributes come from the object, ids from the top level', () => {
+    expect(parse({ conversationId, participantId, attributes: { compliance_checked: 'true', n: 1 } })).toMatchObject({
+      ok: true,
+      request: { attributes: { compliance_checked: 'true', n: '1' } },
+    });
+  });
+
+  test('an unknown top-level field next to "attributes" is refused: a typo must not vanish', () => {
+    expect(reasonOf({ conversationId, participantId, attributes: { a: 'x' }, complaince_checked: true })).toContain('"complaince_checked"');
+  });
+
+  test('reserved names may stand next to "attributes"', () => {
+    expect(parse({ conversationId, participantId, orgId: 'o', attributes: { a: 'x' } }).ok).toBe(true);
+  });
+
+  test.each([['x'], [null], [['a']], [1]])('"attributes" that is not an object (%p) is refused', (attributes) => {
+    expect(reasonOf({ conversationId, participantId, attributes })).toContain('attributes must be an object');
+  });
+});
+
+describe('participant id', () => {
+  test.each([[undefined], [null], ['']])('%p means "look the participant up by purpose"', (id) => {
+    const parsed = parse({ conversationId, participantId: id, a: 'x' });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) {
+      expect(parsed.request.participantId).toBeUndefined();
+      expect(parsed.request.participantPurpose).toBe('customer');
+    }
+  });
+
+  test('participantPurpose picks another purpose and is not an attribute', () => {
+    expect(parse({ conversationId, participantPurpose: 'external', a: 'x' })).toMatchObject({
+      ok: true,
+      request: { participantPurpose: 'external', attributes: { a: 'x' } },
+    });
+  });
+
+  test.each(['not-a-uuid', '../../users/me', `${participantId}/attributes`, `${participantId}?x=1`, 42])(
+    'a participantId that is not a UUID (%p) is refused before any request',
+    (id) => {
+      expect(reasonOf({ conversationId, participantId: id, a: 'x' })).toContain('participantId must be a UUID');
+    },
+  );
+
+  test('ids are normalised to lower case', () => {
+    expect(parse({ conversationId: conversationId.toUpperCase(), participantId: participantId.toUpperCase(), a: 'x' })).toMatchObject({
+      request: { conversationId, participantId },
+    });
+  });
+
+  test('a purpose with odd characters is refused', () => {
+    expect(reasonOf({ conversationId, participantPurpose: 'cust omer', a: 'x' })).toContain('participantPurpose');
+  });
+});
+
+describe('refusals', () => {
+  test.each([[null], [[]], ['{"conversationId":"x"}'], [42], [undefined]])('an event that is not an object (%p)', (event) => {
+    expect(reasonOf(event)).toContain('the event must be a JSON object');
+  });
+
+  test.each([[undefined], [''], ['abc'], [`${conversationId}/../x`], [123]])('conversationId %p', (id) => {
+    expect(reasonOf({ conversationId: id, participantId, a: 'x' })).toBe('conversationId must be a UUID');
+  });
+
+  test.each([
+    [{ a: { nested: 'x' } }, 'must be a string, number or boolean, got an object'],
+    [{ a: ['x'] }, 'got an array'],
+    [{ a: Number.NaN }, 'non-finite'],
+  ])('a value that is not flat: %j', (attrs, reason) => {
+    expect(reasonOf({ conversationId, participantId, ...attrs })).toContain(reason);
+  });
+
+  test('no attribute left is refused', () => {
+    expect(reasonOf({ conversationId, participantId })).toContain('no attribute to set');
+    expect(reasonOf({ conversationId, participantId, a: null })).toContain('no attribute to set');
+    expect(reasonOf({ conversationId, participantId, attributes: {} })).toContain('no attribute to set');
+  });
+
+  test.each(['1abc', 'has space', 'a/b', '__proto__', 'x'.repeat(21), 'ümlaut', ''])('attribute name %p is refused', (key) => {
+    expect(reasonOf({ conversationId, participantId, attributes: { [key]: 'v' } })).toContain('is invalid');
+  });
+
+  test('limits on count, value length and body size are enforced', () => {
+    const six = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [k, 'v']));
+    expect(reasonOf({ conversationId, participantId, ...six })).toContain('more than 5 attributes');
+    expect(reasonOf({ conversationId, participantId, a: 'x'.repeat(17) })).toContain('longer than 16 characters');
+    const wide = Object.fromEntries(['aaaaaaaaaaaaaaaaaaa1', 'aaaaaaaaaaaaaaaaaaa2', 'aaaaaaaaaaaaaaaaaaa3', 'aaaaaaaaaaaaaaaaaaa4', 'aaaaaaaaaaaaaaaaaaa5'].map((k) => [k, 'é'.repeat(16)]));
+    // 5 keys of 20 characters with 16 two-byte characters each: within every other limit, ~316 bytes of JSON.
+    const tight = parseFlagRequest({ conversationId, participantId, attributes: wide }, { ...limits, maxBodyBytes: 300 }, 'customer');
+    expect(tight).toEqual({ ok: false, reason: expect.stringMatching(/^attributes take \d+ bytes, more than the limit of 300$/) });
+    expect(parse({ conversationId, participantId, attributes: wide }).ok).toBe(true);
+  });
+
+  test('a reason names the field but never echoes a value', () => {
+    const reason = reasonOf({ conversationId, participantId, ssn: { value: '123-45-6789' } });
+    expect(reason).toContain('"ssn"');
+    expect(reason).not.toContain('123-45-6789');
+  });
+});
