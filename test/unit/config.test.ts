@@ -1,4 +1,6 @@
-import { loadConfig } from '../../lib/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, NUMERIC_SETTINGS } from '../../lib/config';
 
 const base = { GENESYS_CREDENTIALS_SECRET_ID: 'genesys/creds' };
 
@@ -65,4 +67,14 @@ test.each([
   const parsed = loadConfig(env);
   expect(parsed.ok).toBe(false);
   if (!parsed.ok) expect(parsed.reason).toContain(reason);
+});
+
+test("the README's configuration table lists every setting with its default", () => {
+  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  for (const setting of Object.values(NUMERIC_SETTINGS)) {
+    expect(readme).toContain(`| \`${setting.env}\` | ${setting.default} |`);
+  }
+  for (const name of ['GENESYS_CREDENTIALS_SECRET_ID', 'GENESYS_API_BASE_URL', 'GENESYS_LOGIN_BASE_URL', 'DEFAULT_PARTICIPANT_PURPOSE', 'LOG_LEVEL']) {
+    expect(readme).toContain(`| \`${name}\` |`);
+  }
 });
