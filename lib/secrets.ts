@@ -97,11 +97,6 @@ export class CachedSecret {
     return raceSignal(this.inFlight, signal);
   }
 
-  /** Milliseconds since the value was fetched, or undefined before the first fetch. */
-  ageMs(): number | undefined {
-    return this.entry ? this.options.now() - this.entry.fetchedAt : undefined;
-  }
-
   private async fetch(): Promise<SecretFetch> {
     try {
       const result = await this.source.fetch(this.secretId);

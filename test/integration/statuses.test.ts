@@ -227,6 +227,14 @@ describe('UPSTREAM_ERROR and transient faults', () => {
     expect(result.elapsedMs).toBeGreaterThanOrEqual(200);
   });
 
+  test('a body that trickles in slower than the attempt timeout is cut and retried', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    h.genesys.script('patch-attributes', [{ slowBodyMs: 2000 }], conversationId);
+    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
+    expect(result.elapsedMs).toBeLessThan(1500);
+  });
+
   test('still 5xx at the deadline is UPSTREAM_ERROR with the last status', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
