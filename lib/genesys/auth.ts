@@ -5,6 +5,7 @@
  * have been rotated) before the refusal is reported.
  */
 import { raceSignal } from '../abort';
+import { parseJsonObject } from '../json';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
 import type { HttpClient } from './http';
 import { parseRetryAfter } from '../retry';
@@ -126,30 +127,16 @@ function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
 
 /** The RFC 6749 `error` code (e.g. `invalid_client`), which is safe to show; never the description. */
 function oauthError(body: string): string {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === 'object' && parsed !== null) {
-      const error = (parsed as Record<string, unknown>).error;
-      if (typeof error === 'string' && /^[a-z_]{1,50}$/.test(error)) return ` ${error}`;
-    }
-  } catch {
-    // not JSON: the status says enough
-  }
-  return '';
+  const error = parseJsonObject(body)?.error;
+  return typeof error === 'string' && /^[a-z_]{1,50}$/.test(error) ? ` ${error}` : '';
 }
 
 /** Genesys tokens live 24 h by default; a reply without a usable lifetime gets a short one. */
 const FALLBACK_LIFETIME_SECONDS = 300;
 
 function parseGrant(body: string): { accessToken: string; expiresInSeconds: number } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const record = parsed as Record<string, unknown>;
+  const record = parseJsonObject(body);
+  if (!record) return undefined;
   const accessToken = record.access_token;
   if (typeof accessToken !== 'string' || accessToken === '' || /[\s]/.test(accessToken)) return undefined;
   const expiresIn = Number(record.expires_in);

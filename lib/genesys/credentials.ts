@@ -3,6 +3,7 @@
  * `{"clientId": "...", "clientSecret": "...", "environment": "mypurecloud.com"}`,
  * resolved to the hosts it may be sent to.
  */
+import { parseJsonObject } from '../json';
 import type { CachedSecret, SecretError } from '../secrets';
 import { resolveHosts, type GenesysHosts } from './environments';
 
@@ -34,16 +35,8 @@ export function parseCredentials(
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): CredentialsFetch {
   const config = (reason: string): CredentialsFetch => ({ ok: false, error: { kind: 'config', reason } });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    return config('the credentials secret is not JSON: expected {"clientId", "clientSecret", "environment"}');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return config('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
-  }
-  const record = parsed as Record<string, unknown>;
+  const record = parseJsonObject(secretString);
+  if (!record) return config('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
   const missing = ['clientId', 'clientSecret', 'environment'].filter(
     (key) => typeof record[key] !== 'string' || (record[key] as string).trim() === '',
   );

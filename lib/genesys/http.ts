@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { parseJsonObject } from '../json';
 import { parseRetryAfter } from '../retry';
 
 export interface HttpRequest {
@@ -151,14 +152,8 @@ interface ErrorFacts {
  * values that must not reach logs or the flow.
  */
 export function parseErrorBody(body: string): ErrorFacts {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return {};
-  }
-  if (typeof parsed !== 'object' || parsed === null) return {};
-  const record = parsed as Record<string, unknown>;
+  const record = parseJsonObject(body);
+  if (!record) return {};
   const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined);
   const facts: ErrorFacts = {};
   const code = text(record.code, 100);

@@ -5,6 +5,7 @@
  * - `GET /api/v2/conversations/{conversationId}` to find the participant when the flow only knows
  *   the conversation.
  */
+import { parseJsonObject } from '../json';
 import type { AccessToken } from './auth';
 import { classify, type ApiOutcome, type HttpClient } from './http';
 
@@ -59,14 +60,7 @@ function authHeaders(token: AccessToken, withBody: boolean): Record<string, stri
  * Returns undefined while no such participant exists yet, which the caller treats like a 404.
  */
 export function pickParticipant(conversationBody: string, purpose: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(conversationBody);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const participants = (parsed as Record<string, unknown>).participants;
+  const participants = parseJsonObject(conversationBody)?.participants;
   if (!Array.isArray(participants)) return undefined;
 
   const wanted = purpose.toLowerCase();

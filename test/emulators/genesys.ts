@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer, readBody } from './loopback';
 
 export type Route = 'token' | 'get-conversation' | 'patch-attributes';
 
@@ -87,15 +87,13 @@ export class GenesysEmulator {
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly conversations = new Map<string, Conversation>();
   private faults: ScriptedFault[] = [];
-  private readonly sockets = new Set<import('node:net').Socket>();
   private readonly now: () => number;
   tokenLifetimeSeconds: number;
   latencyMs: number;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: GenesysEmulatorOptions,
-  ) {
+  private server!: LoopbackServer;
+
+  private constructor(options: GenesysEmulatorOptions) {
     this.clients = new Map(Object.entries(options.clients ?? { 'emulator-client': 'emulator-secret' }));
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_400;
     this.latencyMs = options.latencyMs ?? 0;
@@ -103,25 +101,17 @@ export class GenesysEmulator {
   }
 
   static async start(options: GenesysEmulatorOptions = {}, port = 0): Promise<GenesysEmulator> {
-    const server = http.createServer();
-    const emulator = new GenesysEmulator(server, options);
-    server.on('request', (req, res) => void emulator.handle(req, res));
-    server.on('connection', (socket) => {
-      emulator.sockets.add(socket);
-      socket.on('close', () => emulator.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const emulator = new GenesysEmulator(options);
+    emulator.server = await LoopbackServer.listen((req, res) => void emulator.handle(req, res), port);
     return emulator;
   }
 
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return this.server.url;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   setClient(clientId: string, clientSecret: string): void {
@@ -376,15 +366,6 @@ function defaultCode(status: number): string {
 function errorBody(status: number, code: string, headers: Record<string, string> = {}): Answer {
   const message = MESSAGES[code] ?? code;
   return json(status, { message, code, status, messageWithParams: message, messageParams: {}, contextId: randomUUID(), details: [], errors: [] }, headers);
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
 }
 
 function delay(ms: number): Promise<void> {

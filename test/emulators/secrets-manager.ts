@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { LoopbackServer, readBody } from './loopback';
 
 export type SecretsFault =
   | { error: 'ThrottlingException' | 'InternalServiceError' | 'AccessDeniedException' | 'DecryptionFailure' }
@@ -47,30 +47,20 @@ export class SecretsManagerEmulator {
   readonly requests: SecretsRequest[] = [];
   private readonly secrets = new Map<string, StoredSecret>();
   private faults: SecretsFault[] = [];
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(private readonly server: http.Server) {}
+  private server!: LoopbackServer;
 
   static async start(port = 0): Promise<SecretsManagerEmulator> {
-    const server = http.createServer();
-    const emulator = new SecretsManagerEmulator(server);
-    server.on('request', (req, res) => void emulator.handle(req, res));
-    server.on('connection', (socket) => {
-      emulator.sockets.add(socket);
-      socket.on('close', () => emulator.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const emulator = new SecretsManagerEmulator();
+    emulator.server = await LoopbackServer.listen((req, res) => void emulator.handle(req, res), port);
     return emulator;
   }
 
   get url(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return this.server.url;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   /** Creates the secret, or stores a new current version of it. Returns its ARN. */
@@ -103,11 +93,7 @@ export class SecretsManagerEmulator {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const raw = await new Promise<string>((resolve) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    });
+    const raw = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : target;
     let input: Record<string, unknown> = {};

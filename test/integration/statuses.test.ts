@@ -304,7 +304,7 @@ describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
   });
 
   test.each([
-    ['not JSON', 'clientId=x', 'not JSON'],
+    ['not JSON', 'clientId=x', 'not a JSON object'],
     ['missing fields', JSON.stringify({ clientId: CLIENT_ID }), 'lacks clientSecret'],
     ['an array', '[]', 'not a JSON object'],
   ])('secret %s', async (_name, value, reason) => {
