@@ -28,6 +28,7 @@ export interface Config {
   secretMinRefreshIntervalMs: number;
   tokenRefreshMarginMs: number;
   defaultParticipantPurpose: string;
+  batchConcurrency: number;
   limits: AttributeLimits;
   logLevel: LogLevel;
 }
@@ -70,6 +71,9 @@ export const NUMERIC_SETTINGS = {
   maxValueLength: { env: 'ATTR_MAX_VALUE_LENGTH', default: 256, min: 0, max: 100_000 },
   // The platform caps a request at 512000 bytes; 32 KiB is plenty for flags and far from it.
   maxBodyBytes: { env: 'ATTR_MAX_BODY_BYTES', default: 32_768, min: 16, max: 512_000 },
+  // Records of one SQS batch flagged at once. Genesys limits requests per token (about 300 a
+  // minute), and one container holds one token: a few in flight is plenty.
+  batchConcurrency: { env: 'BATCH_CONCURRENCY', default: 5, min: 1, max: 100 },
 } satisfies Record<string, NumericSetting>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -128,6 +132,7 @@ export function loadConfig(env: Env): ConfigParse {
       secretMinRefreshIntervalMs: numbers.secretMinRefreshIntervalMs,
       tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
       defaultParticipantPurpose: purpose,
+      batchConcurrency: numbers.batchConcurrency,
       limits: {
         maxCount: numbers.maxCount,
         maxKeyLength: numbers.maxKeyLength,

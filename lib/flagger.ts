@@ -4,7 +4,7 @@
  * creates one Flagger at module load and calls `flag` per event; it never sees anything else.
  */
 import { sleep as realSleep } from './abort';
-import { loadConfig, type Config, type Env } from './config';
+import { loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type TokenSource } from './flag';
 import { TokenProvider } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
@@ -27,6 +27,11 @@ export interface Invocation {
 export interface Flagger {
   /** Never throws: every outcome, including a bug, is a FlagResult. */
   flag(event: unknown, invocation: Invocation): Promise<FlagResult>;
+  /** The parsed configuration; undefined when it is invalid (every flag is then CONFIG_ERROR). */
+  readonly config: Config | undefined;
+  readonly logger: Logger;
+  /** The container's Secrets Manager source, for doors that read secrets of their own. */
+  readonly secretSource: SecretSource;
 }
 
 /** Everything that can be swapped for tests or other hosts; production defaults otherwise. */
@@ -43,14 +48,17 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   const parsed = loadConfig(env);
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
+  const secretSource =
+    overrides.secretSource ??
+    awsSecretSource({ requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default });
   if (!parsed.ok) {
     logger.error('configuration invalid', { reason: parsed.reason });
-    return misconfigured(parsed.reason, logger);
+    return { ...misconfigured(parsed.reason, logger), config: undefined, logger, secretSource };
   }
   const config = parsed.config;
   const http = overrides.http ?? axiosHttpClient();
   const secret = new CachedSecret(
-    overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs }),
+    secretSource,
     config.credentialsSecretId,
     { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now },
   );
@@ -72,7 +80,12 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     random: overrides.random ?? Math.random,
     logger,
   };
-  return { flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps), invocation, now, logger) };
+  return {
+    flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps), invocation, now, logger),
+    config,
+    logger,
+    secretSource,
+  };
 }
 
 async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps): Promise<FlagResult> {
@@ -103,7 +116,7 @@ async function flagOnce(event: unknown, invocation: Invocation, config: Config, 
   return result;
 }
 
-function misconfigured(reason: string, logger: Logger): Flagger {
+function misconfigured(reason: string, logger: Logger): Pick<Flagger, 'flag'> {
   return {
     flag: async (_event, invocation) => {
       const result = toResult({ kind: 'config', reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });

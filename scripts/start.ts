@@ -1,106 +1,201 @@
 /**
- * `npm start [-- event.json] [-- --emulators]`: runs the built data action bundle once.
+ * `npm start [-- options] [event.json]`: runs a built Lambda bundle against local emulators.
  *
- * - Emulator mode (default; forced with --emulators): starts the loopback Genesys Cloud and
- *   Secrets Manager emulators, registers the event's conversation with a participant that only
- *   resolves after about a second, and shows every request the function makes and the status it returns.
- * - Real mode: with GENESYS_CREDENTIALS_SECRET_ID and AWS credentials set and no --emulators, runs
- *   against Secrets Manager and Genesys Cloud with the given event file.
+ *   npm start                          the data action on events/identity-verified.json
+ *   npm start -- my-event.json         the data action on your event
+ *   npm start -- --events [batch.json] the queue door on an SQS batch (events/sqs-batch.json)
+ *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag, with a curl to try
+ *
+ * Emulator mode (the default, or forced with --emulators) starts the loopback Genesys Cloud and
+ * Secrets Manager emulators and registers every conversation the event names, with a participant
+ * that only resolves after about a second. Real mode: with GENESYS_CREDENTIALS_SECRET_ID and AWS
+ * credentials set and no --emulators, the data action runs once against Secrets Manager and
+ * Genesys Cloud on the event file you give.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { GenesysEmulator, type RecordedRequest } from '../test/emulators/genesys';
+import { LocalHttpApi } from '../test/emulators/http-api';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
 
-const BUNDLE = path.resolve(__dirname, '../dist/functions/data-action.js');
-const DEFAULT_EVENT = path.resolve(__dirname, '../events/identity-verified.json');
+const ROOT = path.resolve(__dirname, '..');
 const LAMBDA_TIMEOUT_MS = 10_000;
 const RESOLVE_AFTER_MS = 1000;
 
-type Handler = (event: unknown, context: unknown) => Promise<Record<string, unknown>>;
+type Handler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const forceEmulators = args.includes('--emulators');
-  const eventFile = args.find((a) => !a.startsWith('--'));
-  const real = !forceEmulators && Boolean(process.env.GENESYS_CREDENTIALS_SECRET_ID);
-  if (real && !eventFile) {
-    console.error('Real mode (GENESYS_CREDENTIALS_SECRET_ID is set): pass an event file, e.g. npm start -- my-event.json');
-    console.error('To use the local emulators instead: npm start -- --emulators');
-    return 2;
+  const flag = (name: string): boolean => args.includes(name);
+  const file = args.find((a) => !a.startsWith('--'));
+  const real = !flag('--emulators') && Boolean(process.env.GENESYS_CREDENTIALS_SECRET_ID);
+
+  if (real) {
+    if (!file || flag('--events') || flag('--webhook')) {
+      console.error('Real mode (GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json');
+      console.error('To use the local emulators instead, add --emulators.');
+      return 2;
+    }
+    console.log(`Flagging against Genesys Cloud with secret ${process.env.GENESYS_CREDENTIALS_SECRET_ID} ...`);
+    return report(await invoke<Record<string, unknown>>('data-action', readJson(file)));
   }
-  const event = JSON.parse(readFileSync(eventFile ?? DEFAULT_EVENT, 'utf8')) as Record<string, unknown>;
-  return real ? runReal(event) : runEmulated(event);
+
+  const local = await startEmulators();
+  try {
+    if (flag('--webhook')) return await runWebhook(local);
+    if (flag('--events')) return await runEvents(local, readJson(file ?? 'events/sqs-batch.json'));
+    return await runDataAction(local, readJson(file ?? 'events/identity-verified.json'));
+  } finally {
+    await local.close();
+  }
 }
 
-async function runReal(event: Record<string, unknown>): Promise<number> {
-  console.log(`Flagging against Genesys Cloud with secret ${process.env.GENESYS_CREDENTIALS_SECRET_ID} ...`);
-  const result = await invoke(event);
+interface Local {
+  genesys: GenesysEmulator;
+  secrets: SecretsManagerEmulator;
+  /** Registers the conversation an event names (if new) and returns its participant. */
+  register(event: unknown): { conversationId: string; participantId: string } | undefined;
+  watch(): void;
+  close(): Promise<void>;
+}
+
+async function startEmulators(): Promise<Local> {
+  const genesys = await GenesysEmulator.start({ clients: { 'demo-client': 'demo-secret' } });
+  const secrets = await SecretsManagerEmulator.start();
+  secrets.put('genesys/demo', JSON.stringify({ clientId: 'demo-client', clientSecret: 'demo-secret', environment: 'mypurecloud.com' }));
+  Object.assign(process.env, {
+    GENESYS_CREDENTIALS_SECRET_ID: 'genesys/demo',
+    GENESYS_API_BASE_URL: genesys.url,
+    GENESYS_LOGIN_BASE_URL: genesys.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
+    AWS_SECRET_ACCESS_KEY: 'emulator-only',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  const known = new Map<string, string>();
+  console.log('Local emulators:');
+  console.log(`  Genesys Cloud    ${genesys.url}`);
+  console.log(`  Secrets Manager  ${secrets.url}   (secret "genesys/demo")`);
+  return {
+    genesys,
+    secrets,
+    register(event) {
+      const ids = idsOf(event);
+      if (!ids) return undefined;
+      const conversationId = ids.conversationId;
+      let participantId = known.get(conversationId);
+      if (!participantId) {
+        participantId = ids.participantId ?? randomUUID();
+        known.set(conversationId, participantId);
+        genesys.addConversation(conversationId, [
+          { id: randomUUID(), purpose: 'ivr' },
+          { id: participantId, purpose: ids.purpose ?? 'customer', resolveAfterMs: RESOLVE_AFTER_MS },
+        ]);
+        console.log(`  conversation ${short(conversationId)}: participant ${short(participantId)} resolves after ${RESOLVE_AFTER_MS} ms`);
+      }
+      return { conversationId, participantId };
+    },
+    watch() {
+      const started = Date.now();
+      console.log('\nRequests the function sent to Genesys:');
+      genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
+    },
+    close: () => Promise.all([genesys.close(), secrets.close()]).then(() => undefined),
+  };
+}
+
+async function runDataAction(local: Local, event: unknown): Promise<number> {
+  const ids = local.register(event);
+  console.log(`\nEvent: ${JSON.stringify(event)}`);
+  local.watch();
+  const result = await invoke<Record<string, unknown>>('data-action', event);
+  local.genesys.onRequest = undefined;
+  if (ids) console.log(`\nParticipant attributes now in the emulator: ${JSON.stringify(local.genesys.attributesOf(ids.conversationId, ids.participantId) ?? {})}`);
   return report(result);
 }
 
-async function runEmulated(event: Record<string, unknown>): Promise<number> {
-  const genesys = await GenesysEmulator.start({ clients: { 'demo-client': 'demo-secret' } });
-  const secrets = await SecretsManagerEmulator.start();
-  try {
-    secrets.put('genesys/demo', JSON.stringify({ clientId: 'demo-client', clientSecret: 'demo-secret', environment: 'mypurecloud.com' }));
-    const conversationId = typeof event.conversationId === 'string' ? event.conversationId : randomUUID();
-    const participantId = typeof event.participantId === 'string' && event.participantId ? event.participantId : randomUUID();
-    genesys.addConversation(conversationId, [
-      { id: randomUUID(), purpose: 'ivr' },
-      { id: participantId, purpose: typeof event.participantPurpose === 'string' && event.participantPurpose ? event.participantPurpose : 'customer', resolveAfterMs: RESOLVE_AFTER_MS },
-    ]);
-
-    Object.assign(process.env, {
-      GENESYS_CREDENTIALS_SECRET_ID: 'genesys/demo',
-      GENESYS_API_BASE_URL: genesys.url,
-      GENESYS_LOGIN_BASE_URL: genesys.url,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-
-    console.log('Local emulators:');
-    console.log(`  Genesys Cloud    ${genesys.url}   (participant ${participantId} resolves after ${RESOLVE_AFTER_MS} ms)`);
-    console.log(`  Secrets Manager  ${secrets.url}   (secret "genesys/demo")`);
-    console.log(`\nEvent (${Object.keys(event).length} fields): ${JSON.stringify(event)}\n`);
-    console.log('Requests the function sent to Genesys:');
-    const started = Date.now();
-    genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
-
-    const result = await invoke(event);
-    genesys.onRequest = undefined;
-    const stored = genesys.attributesOf(conversationId, participantId);
-    console.log(`\nParticipant attributes now in the emulator: ${JSON.stringify(stored ?? {})}`);
-    return report(result);
-  } finally {
-    await Promise.all([genesys.close(), secrets.close()]);
+async function runEvents(local: Local, batch: unknown): Promise<number> {
+  const records = (batch as { Records?: { messageId: string; body: string }[] }).Records ?? [];
+  for (const record of records) {
+    try {
+      local.register(JSON.parse(record.body));
+    } catch {
+      // a malformed body stays malformed: the function reports it
+    }
   }
+  console.log(`\nSQS batch of ${records.length} record(s)`);
+  local.watch();
+  const result = await invoke<{ batchItemFailures: unknown[] }>('events', batch);
+  local.genesys.onRequest = undefined;
+  console.log(`\nReturned to SQS: ${JSON.stringify(result)}`);
+  console.log(result.batchItemFailures.length === 0 ? 'Every record was flagged: nothing to redeliver.' : 'The records above will be redelivered, then land in the DLQ.');
+  return result.batchItemFailures.length === 0 ? 0 : 1;
 }
 
-async function invoke(event: unknown): Promise<Record<string, unknown>> {
-  // Loaded only now: the bundle reads its configuration from the environment at load, like Lambda.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require(BUNDLE) as { handler: Handler };
-  const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
-  return handler(event, {
-    awsRequestId: randomUUID(),
-    functionName: 'genesys-participant-flagger-local-dataAction',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
+async function runWebhook(local: Local): Promise<number> {
+  const token = randomBytes(18).toString('base64url');
+  local.secrets.put('webhook/demo-token', token);
+  process.env.WEBHOOK_TOKEN_SECRET_ID = 'webhook/demo-token';
+  const handler = load<Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>>('webhook');
+  const port = Number(process.env.PORT ?? 3000);
+  const api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler, timeoutMs: LAMBDA_TIMEOUT_MS }], {}, port);
+  const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/identity-verified.nested.json'), 'utf8')) as unknown;
+  local.register(sample);
+  console.log(`\nWebhook (API Gateway HTTP API stand-in): POST ${api.url}/flag   (token in secret "webhook/demo-token")`);
+  console.log('\nTry it:\n');
+  console.log(`curl -sS -X POST ${api.url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`);
+  console.log('Without the header you get 401; any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.');
+  local.watch();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  await api.close();
+  return 0;
+}
+
+/** Loaded only when needed: a bundle reads its configuration from the environment at load, like Lambda. */
+function load<H>(name: string): H {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(ROOT, `dist/functions/${name}.js`)) as { handler: H }).handler;
+}
+
+function invoke<R>(name: string, event: unknown): Promise<R> {
+  const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
+  const context = { awsRequestId: randomUUID(), functionName: `local-${name}`, getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+  return load<Handler<unknown, R>>(name)(event, context);
+}
+
+function idsOf(event: unknown): { conversationId: string; participantId?: string; purpose?: string } | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const e = event as Record<string, unknown>;
+  if (typeof e['detail-type'] === 'string') return idsOf(e.detail);
+  if (typeof e.conversationId !== 'string') return undefined;
+  return {
+    conversationId: e.conversationId,
+    ...(typeof e.participantId === 'string' && e.participantId ? { participantId: e.participantId } : {}),
+    ...(typeof e.participantPurpose === 'string' && e.participantPurpose ? { purpose: e.participantPurpose } : {}),
+  };
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(path.resolve(file), 'utf8')) as unknown;
+}
+
+/** 4f1c7c36-2d39-... -> 4f1c7c36… so that a request line fits a terminal. */
+function short(text: string): string {
+  return text.replace(/([0-9a-f]{8})-[0-9a-f-]{27}/gi, '$1…');
 }
 
 function describe(r: RecordedRequest): string {
-  // Ids shortened so a line fits a terminal: 4f1c7c36-2d39-... -> 4f1c7c36…
-  const shortPath = r.path.replace(/([0-9a-f]{8})-[0-9a-f-]{27}/gi, '$1…');
-  const what = `${r.method.padEnd(5)} ${shortPath}`;
-  const meaning = r.status === 202 ? 'attributes set' : r.status === 404 ? 'participant not resolved yet' : r.status === 200 ? 'ok' : '';
-  return `${what}  ->  ${r.status}${meaning ? ` (${meaning})` : ''}`;
+  const meaning = r.status === 202 ? 'attributes set' : r.status === 404 ? 'not resolved yet' : r.status === 200 ? 'ok' : '';
+  return `${r.method.padEnd(5)} ${short(r.path)}  ->  ${r.status}${meaning ? ` (${meaning})` : ''}`;
 }
 
 function report(result: Record<string, unknown>): number {

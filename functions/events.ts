@@ -1,0 +1,19 @@
+/**
+ * Door for event-driven flagging: an SQS queue (fed directly, or by an EventBridge rule on
+ * "Identity Verified") with ReportBatchItemFailures. Returns the records that must be redelivered.
+ */
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { flagBatch } from '../lib/batch';
+import { createFlagger } from '../lib/flagger';
+
+const flagger = createFlagger(process.env);
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const records = (event?.Records ?? []).map((r) => ({ id: r.messageId, body: r.body }));
+  const { failedIds } = await flagBatch(records, flagger, {
+    requestId: context.awsRequestId,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    concurrency: flagger.config?.batchConcurrency ?? 1,
+  });
+  return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
+};

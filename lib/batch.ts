@@ -1,0 +1,72 @@
+/**
+ * Flags the records of one queue batch concurrently (bounded) and says which ones must come back.
+ * Each record gets its deadline from the Lambda's remaining time when it starts, so the batch
+ * answers before the Lambda times out. Every record that did not end UPDATED is reported as a
+ * failure: the queue redelivers it, and after maxReceiveCount the dead-letter queue keeps it. The
+ * PATCH sets the same values again, so a redelivery is harmless.
+ */
+import { unwrapMessageBody } from './envelope';
+import type { Flagger } from './flagger';
+import { FLAG_STATUSES, type FlagStatus } from './result';
+
+export interface BatchRecord {
+  /** The queue's message id: what is reported back as a failure. */
+  id: string;
+  body: string;
+}
+
+export interface BatchOptions {
+  requestId: string;
+  /** The Lambda's remaining time, read when each record starts. */
+  remainingMs?: () => number;
+  concurrency: number;
+}
+
+export interface BatchOutcome {
+  failedIds: string[];
+  counts: Record<FlagStatus, number>;
+}
+
+export async function flagBatch(records: readonly BatchRecord[], flagger: Flagger, options: BatchOptions): Promise<BatchOutcome> {
+  const counts = Object.fromEntries(FLAG_STATUSES.map((s) => [s, 0])) as Record<FlagStatus, number>;
+  const failedIds: string[] = [];
+
+  const statuses = await mapWithConcurrency(records, options.concurrency, async (record): Promise<FlagStatus> => {
+    const unwrapped = unwrapMessageBody(record.body);
+    if (!unwrapped.ok) {
+      // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
+      flagger.logger.warn('not flagged', { requestId: options.requestId, messageId: record.id, status: 'INVALID_INPUT', attempts: 0, reason: unwrapped.reason });
+      return 'INVALID_INPUT';
+    }
+    const remainingMs = options.remainingMs?.();
+    const result = await flagger.flag(unwrapped.event, {
+      requestId: options.requestId,
+      ...(remainingMs === undefined ? {} : { remainingMs }),
+      logFields: { messageId: record.id, envelope: unwrapped.envelope },
+    });
+    return result.status;
+  });
+
+  statuses.forEach((status, index) => {
+    counts[status] += 1;
+    const record = records[index];
+    if (status !== 'UPDATED' && record) failedIds.push(record.id);
+  });
+  flagger.logger.info('batch done', { requestId: options.requestId, records: records.length, failed: failedIds.length, counts });
+  return { failedIds, counts };
+}
+
+/** Like Promise.all over `items`, with at most `limit` calls of `fn` in flight; results keep their order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,34 @@
+/**
+ * Checks `Authorization: Bearer <token>` against a token kept in Secrets Manager. The comparison
+ * is constant-time (over SHA-256 digests, so lengths leak nothing either). A token that does not
+ * match makes the secret be re-read, at most once per refresh interval: rotation works without a
+ * redeploy, and a flood of bad requests cannot turn into a flood of Secrets Manager calls.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CachedSecret } from './secrets';
+
+export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
+
+/** A shorter configured token is treated as a misconfiguration, never as something to match. */
+export const MIN_TOKEN_LENGTH = 16;
+
+export class BearerCheck {
+  constructor(private readonly secret: CachedSecret) {}
+
+  async verify(authorization: string | undefined, signal?: AbortSignal): Promise<BearerVerdict> {
+    const presented = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+    if (!presented) return 'denied';
+    const current = await this.secret.get(signal);
+    if (!current.ok || current.value.trim().length < MIN_TOKEN_LENGTH) return 'unavailable';
+    if (sameSecret(presented, current.value.trim())) return 'ok';
+    // Maybe the token was rotated since it was cached (the re-read is rate-limited by the cache).
+    const reread = await this.secret.get(signal, { refresh: true });
+    if (!reread.ok || reread.value === current.value) return 'denied';
+    return reread.value.trim().length >= MIN_TOKEN_LENGTH && sameSecret(presented, reread.value.trim()) ? 'ok' : 'denied';
+  }
+}
+
+export function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}

@@ -1,0 +1,115 @@
+/**
+ * The HTTPS door's logic, without AWS event types: an authenticated `POST /flag` with the same
+ * event as the data action, answered with the same flat status object. The door in
+ * functions/webhook.ts only maps API Gateway's payload to `WebhookRequest` and back.
+ *
+ * | answer | when |
+ * |---|---|
+ * | 200 + FlagResult | every outcome of a valid, authenticated request (branch on `status`) |
+ * | 400 + FlagResult (INVALID_INPUT) | malformed JSON, or an event the function refuses |
+ * | 401 | missing or wrong bearer token: nothing else happens |
+ * | 405 | not POST |
+ * | 413 | body over 64 KiB |
+ * | 415 | content type other than application/json |
+ * | 503 | the token secret cannot be read (misconfigured or Secrets Manager down) |
+ * | 500 | a bug (logged; no details in the answer) |
+ */
+import { BearerCheck } from './bearer';
+import type { Env } from './config';
+import { createFlagger, type FlaggerDeps } from './flagger';
+import { parseJsonObject } from './json';
+import { toResult } from './result';
+import { CachedSecret } from './secrets';
+
+export interface WebhookRequest {
+  method: string;
+  /** Header names in lower case (API Gateway HTTP APIs deliver them so). */
+  headers: Readonly<Record<string, string | undefined>>;
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+export interface WebhookResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Webhook {
+  handle(request: WebhookRequest, invocation: { requestId: string; remainingMs?: number }): Promise<WebhookResponse>;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+/** A token that does not match triggers at most one re-read of its secret per minute. */
+const TOKEN_REFRESH_INTERVAL_MS = 60_000;
+const TOKEN_CACHE_MAX_AGE_MS = 300_000;
+
+export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
+  const flagger = createFlagger(env, overrides);
+  const { logger } = flagger;
+  const tokenSecretId = env.WEBHOOK_TOKEN_SECRET_ID?.trim();
+  const bearer = tokenSecretId
+    ? new BearerCheck(
+        new CachedSecret(flagger.secretSource, tokenSecretId, {
+          maxAgeMs: flagger.config?.secretMaxAgeMs ?? TOKEN_CACHE_MAX_AGE_MS,
+          minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
+          now: overrides.now ?? Date.now,
+        }),
+      )
+    : undefined;
+  if (!bearer) logger.error('configuration invalid', { reason: 'WEBHOOK_TOKEN_SECRET_ID is not set' });
+
+  const handle = async (request: WebhookRequest, invocation: { requestId: string; remainingMs?: number }): Promise<WebhookResponse> => {
+    const header = (name: string): string | undefined => request.headers[name] ?? request.headers[name.toLowerCase()];
+    if (request.method.toUpperCase() !== 'POST') return plain(405, 'use POST', { allow: 'POST' });
+
+    const verdict = bearer ? await bearer.verify(header('authorization')) : 'unavailable';
+    if (verdict === 'unavailable') {
+      logger.error('webhook authentication unavailable', { requestId: invocation.requestId });
+      return plain(503, 'authentication unavailable');
+    }
+    if (verdict === 'denied') {
+      logger.warn('webhook request denied', { requestId: invocation.requestId, reason: header('authorization') ? 'wrong token' : 'no bearer token' });
+      return plain(401, 'a valid bearer token is required', { 'www-authenticate': 'Bearer' });
+    }
+
+    const raw = request.body ?? '';
+    // Cheap check before decoding: base64 is 4/3 the size of what it encodes.
+    if ((request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')) > MAX_BODY_BYTES + 2) {
+      return plain(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+    }
+    const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+    if (bytes.length > MAX_BODY_BYTES) return plain(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+
+    const mediaType = (header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/json') return plain(415, 'send the event as application/json');
+
+    const event = parseJsonObject(bytes.toString('utf8'));
+    if (!event) {
+      const result = toResult({ kind: 'invalid-input', reason: 'the body is not a JSON object' }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
+      logger.warn('not flagged', { requestId: invocation.requestId, status: result.status, attempts: 0, reason: result.message });
+      return json(400, result);
+    }
+    const result = await flagger.flag(event, invocation);
+    return json(result.status === 'INVALID_INPUT' ? 400 : 200, result);
+  };
+
+  return {
+    handle: async (request, invocation) => {
+      try {
+        return await handle(request, invocation);
+      } catch (error) {
+        logger.error('unexpected error', { requestId: invocation.requestId, error: error instanceof Error ? error.name : typeof error });
+        return plain(500, 'internal error');
+      }
+    },
+  };
+}
+
+function json(statusCode: number, value: unknown): WebhookResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) };
+}
+
+function plain(statusCode: number, message: string, headers: Record<string, string> = {}): WebhookResponse {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ message }) };
+}

@@ -1,0 +1,212 @@
+/**
+ * The deployable artifacts, not the sources: each esbuild bundle that serverless.yml ships, loaded
+ * by a fresh `node` process from a folder that holds nothing else (as in Lambda), talking to the
+ * emulators over loopback; and the packaged zips and CloudFormation template.
+ * `npm test` builds and packages before jest runs.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLIENT_SECRET, newConversation, startHarness, type Harness } from '../support/harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BUNDLES = ['data-action', 'events', 'webhook'];
+const TOKEN = 'artifact-webhook-token-5e7a90c1';
+
+let h: Harness;
+let lambdaDir: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  h.secrets.put('webhook/token', TOKEN);
+  lambdaDir = mkdtempSync(path.join(tmpdir(), 'flagger-lambda-'));
+  mkdirSync(path.join(lambdaDir, 'dist/functions'), { recursive: true });
+  for (const name of BUNDLES) {
+    const bundle = path.join(ROOT, `dist/functions/${name}.js`);
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does)`);
+    copyFileSync(bundle, path.join(lambdaDir, `dist/functions/${name}.js`));
+  }
+});
+
+afterAll(async () => {
+  await h?.close();
+  if (lambdaDir) rmSync(lambdaDir, { recursive: true, force: true });
+});
+
+/** Invokes a bundle's handler in a child process like the Lambda runtime would; returns its result and stdout lines. */
+function invokeBundle(name: string, event: unknown, env: Record<string, string>, remainingMs = 10_000): Promise<{ result: Record<string, unknown>; lines: string[] }> {
+  const script = `
+    const { handler } = require('./dist/functions/${name}.js');
+    const end = Date.now() + ${remainingMs};
+    handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-artifact', getRemainingTimeInMillis: () => end - Date.now() })
+      .then((r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'));`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script, JSON.stringify(event)], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = out.trim().split('\n');
+      const resultLine = lines.find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !resultLine) return reject(new Error(`bundle exited ${code}: ${err}`));
+      resolve({ result: JSON.parse(resultLine.slice(7)) as Record<string, unknown>, lines: lines.filter((l) => l !== resultLine) });
+    });
+  });
+}
+
+const lambdaEnv = (extra: Record<string, string> = {}) => ({
+  ...h.env,
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: h.secrets.url,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
+  AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  LOG_LEVEL: 'info',
+  ...extra,
+});
+
+describe('data-action.js', () => {
+  test('alone, it flags a late participant and logs one JSON line', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
+    const { result, lines } = await invokeBundle('data-action', { conversationId, participantId, compliance_checked: true }, lambdaEnv());
+
+    expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
+    expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
+    expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
+  });
+
+  test('bad input and missing configuration are statuses, not crashes', async () => {
+    const invalid = await invokeBundle('data-action', { conversationId: 'x' }, lambdaEnv());
+    expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
+
+    const env = lambdaEnv();
+    delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
+    const unconfigured = await invokeBundle('data-action', { conversationId: 'x' }, env);
+    expect(unconfigured.result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID') });
+  });
+});
+
+describe('events.js', () => {
+  test('a mixed SQS batch answers exactly the records to redeliver', async () => {
+    const ok = newConversation(h.genesys);
+    const late = newConversation(h.genesys, { resolveAfterMs: 300 });
+    const never = newConversation(h.genesys, { resolveAfterMs: 60_000 });
+    const viaBus = newConversation(h.genesys);
+    const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
+    const event = {
+      Records: [
+        record('ok', JSON.stringify({ ...ok, compliance_checked: true })),
+        record('late', JSON.stringify({ ...late, compliance_checked: true })),
+        record('never', JSON.stringify({ ...never, compliance_checked: true })),
+        record('malformed', 'not json'),
+        record('bus', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...viaBus, compliance_checked: true } })),
+      ],
+    };
+    const { result, lines } = await invokeBundle('events', event, lambdaEnv(), 2500);
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'never' }, { itemIdentifier: 'malformed' }] });
+    expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
+    expect(parsed.at(-1)).toMatchObject({ message: 'batch done', records: 5, failed: 2 });
+  });
+});
+
+describe('webhook.js', () => {
+  const apiEvent = (body: string, headers: Record<string, string>, isBase64Encoded = false) => ({
+    version: '2.0',
+    routeKey: 'POST /flag',
+    rawPath: '/flag',
+    rawQueryString: '',
+    headers,
+    requestContext: { http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /flag', stage: '$default' },
+    body,
+    isBase64Encoded,
+  });
+
+  test('an authenticated base64 request is flagged; no token is 401', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    const body = Buffer.from(JSON.stringify({ conversationId, participantId, compliance_checked: true })).toString('base64');
+    const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
+    const ok = await invokeBundle('webhook', apiEvent(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+    expect(ok.result).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse(String(ok.result.body))).toMatchObject({ status: 'UPDATED', participantId });
+
+    const denied = await invokeBundle('webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
+    expect(denied.result).toMatchObject({ statusCode: 401 });
+    expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
+  });
+});
+
+describe('deployment package', () => {
+  type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+
+  test.each([
+    ['dataAction', 'data-action'],
+    ['events', 'events'],
+    ['webhook', 'webhook'],
+  ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
+    const zip = path.join(ROOT, `.serverless/${fn}.zip`);
+    if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run package\` (npm test does)`);
+    expect(zipEntries(readFileSync(zip))).toEqual([`dist/functions/${bundle}.js`]);
+    expect(() =>
+      execFileSync(process.execPath, ['-e', `require('./dist/functions/${bundle}.js')`], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '' }, stdio: 'pipe' }),
+    ).not.toThrow();
+  });
+
+  test('functions run nodejs22.x with timeouts above their deadlines', () => {
+    const r = template().Resources;
+    for (const [logical, handler] of [
+      ['DataActionLambdaFunction', 'dist/functions/data-action.handler'],
+      ['EventsLambdaFunction', 'dist/functions/events.handler'],
+      ['WebhookLambdaFunction', 'dist/functions/webhook.handler'],
+    ] as const) {
+      const fn = r[logical]?.Properties as { Handler: string; Runtime: string; Timeout: number; Environment: { Variables: Record<string, string> } };
+      expect(fn).toMatchObject({ Handler: handler, Runtime: 'nodejs22.x' });
+      expect(fn.Timeout * 1000).toBeGreaterThan(Number(fn.Environment.Variables.FLAG_DEADLINE_MS) + 500);
+    }
+  });
+
+  test('each function may read only the secrets it uses; no wildcard actions', () => {
+    const r = template().Resources;
+    const statements = (role: string) =>
+      ((r[role]?.Properties.Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]?.PolicyDocument.Statement ?? []);
+    const secretsOf = (role: string) => JSON.stringify(statements(role).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:'))));
+    expect(secretsOf('DataActionRole')).toContain('credentials-??????');
+    expect(secretsOf('DataActionRole')).not.toContain('webhook-token');
+    expect(secretsOf('EventsRole')).not.toContain('webhook-token');
+    expect(secretsOf('WebhookRole')).toContain('webhook-token-??????');
+    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole']) {
+      for (const s of statements(role)) {
+        for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+        expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+      }
+    }
+  });
+
+  test('the queue redrives to a dead-letter queue and the event bus rule feeds the queue', () => {
+    const r = template().Resources;
+    expect(r.IdentityVerifiedQueue?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'Arn'] }, maxReceiveCount: 5 });
+    expect(r.IdentityVerifiedRule?.Properties).toMatchObject({ EventPattern: { 'detail-type': ['Identity Verified'] } });
+    const mapping = Object.values(r).find((x) => x.Type === 'AWS::Lambda::EventSourceMapping')?.Properties;
+    expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    const route = Object.values(r).find((x) => x.Type === 'AWS::ApiGatewayV2::Route')?.Properties;
+    expect(route).toMatchObject({ RouteKey: 'POST /flag' });
+  });
+});
+
+/** File names from a zip's central directory (PK\x01\x02 records). */
+function zipEntries(zip: Buffer): string[] {
+  const names: string[] = [];
+  for (let i = zip.indexOf('PK\x01\x02'); i >= 0; i = zip.indexOf('PK\x01\x02', i + 46)) {
+    const nameLength = zip.readUInt16LE(i + 28);
+    names.push(zip.subarray(i + 46, i + 46 + nameLength).toString('utf8'));
+  }
+  return names;
+}

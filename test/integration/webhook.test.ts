@@ -1,0 +1,164 @@
+/**
+ * The HTTPS door over real HTTP: the webhook Lambda (functions/webhook.ts, configured from the
+ * environment as in AWS) behind a local API Gateway HTTP API adapter, called with fetch.
+ */
+import { LocalHttpApi } from '../emulators/http-api';
+import { createWebhook } from '../../lib/webhook';
+import { createLogger } from '../../lib/log';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
+
+const TOKEN = 'webhook-token-3b9f61c2d8e54a07';
+const TOKEN_SECRET = 'genesys/flagger/webhook-token';
+
+let h: Harness;
+let api: LocalHttpApi;
+let base64Api: LocalHttpApi;
+
+beforeAll(async () => {
+  h = await startHarness();
+  h.secrets.put(TOKEN_SECRET, TOKEN);
+  Object.assign(process.env, h.env, { WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, LOG_LEVEL: 'error' });
+  // Loaded only now: like Lambda, the module reads its configuration from the environment at load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { handler } = require('../../functions/webhook') as typeof import('../../functions/webhook');
+  api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }]);
+  base64Api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }], { base64Bodies: true });
+});
+
+afterAll(async () => {
+  await Promise.all([api?.close(), base64Api?.close(), h?.close()]);
+});
+
+const post = (body: string, headers: Record<string, string> = {}, target = api) =>
+  fetch(`${target.url}/flag`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body });
+
+test('happy path: 200 with the flat status, participant flagged', async () => {
+  const { conversationId, participantId } = newConversation(h.genesys);
+  const response = await post(JSON.stringify({ conversationId, participantId, compliance_checked: true }));
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  expect(await response.json()).toMatchObject({ status: 'UPDATED', updated: true, participantId });
+  expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
+});
+
+test('a base64-encoded body (isBase64Encoded) is decoded', async () => {
+  const { conversationId, participantId } = newConversation(h.genesys);
+  const response = await post(JSON.stringify({ conversationId, participantId, attributes: { risk: 'low' } }), {}, base64Api);
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ status: 'UPDATED' });
+  expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ risk: 'low' });
+});
+
+test('every outcome of a valid request is 200: the caller branches on status', async () => {
+  const { conversationId, participantId } = newConversation(h.genesys);
+  h.genesys.script('patch-attributes', [{ status: 409, code: 'conflict' }], conversationId);
+  const response = await post(JSON.stringify({ conversationId, participantId, a: 'x' }));
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ status: 'REJECTED', httpStatus: 409 });
+});
+
+describe('refusals touch nothing', () => {
+  const event = () => JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+
+  test.each([
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer not-the-token-000000000' }],
+    ['another scheme', { authorization: `Basic ${TOKEN}` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ])('%s: 401 and no request to Genesys', async (_name, headers) => {
+    const before = h.genesys.requests.length;
+    const init = { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: event() };
+    const response = await fetch(`${api.url}/flag`, init);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(h.genesys.requests.length).toBe(before);
+  });
+
+  test('wrong tokens re-read the token secret at most once a minute', async () => {
+    const before = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
+    for (let i = 0; i < 10; i += 1) expect((await post(event(), { authorization: `Bearer wrong-${i}-xxxxxxxxxxxxxxxx` })).status).toBe(401);
+    expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length - before).toBeLessThanOrEqual(1);
+  });
+
+  test('a body over 64 KiB is 413', async () => {
+    const before = h.genesys.requests.length;
+    const response = await post(JSON.stringify({ ...newConversation(h.genesys), a: 'x', pad: 'p'.repeat(70_000) }));
+    expect(response.status).toBe(413);
+    expect(h.genesys.requests.length).toBe(before);
+  });
+
+  test('a base64 body over 64 KiB once decoded is 413', async () => {
+    const response = await post(JSON.stringify({ a: 'p'.repeat(66_000) }), {}, base64Api);
+    expect(response.status).toBe(413);
+  });
+
+  test.each(['text/plain', 'application/x-www-form-urlencoded', ''])('content type %p is 415', async (type) => {
+    const before = h.genesys.requests.length;
+    const response = await post(event(), { 'content-type': type });
+    expect(response.status).toBe(415);
+    expect(h.genesys.requests.length).toBe(before);
+  });
+
+  test('application/json with a charset is accepted', async () => {
+    const response = await post(event(), { 'content-type': 'application/json; charset=utf-8' });
+    expect(response.status).toBe(200);
+  });
+
+  test.each([
+    ['malformed JSON', '{"conversationId": '],
+    ['a JSON array', '[1,2]'],
+    ['an invalid event', JSON.stringify({ conversationId: 'x', a: 'y' })],
+  ])('%s is 400 with INVALID_INPUT', async (_name, body) => {
+    const before = h.genesys.requests.length;
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, updated: false });
+    expect(h.genesys.requests.length).toBe(before);
+  });
+});
+
+describe('the webhook core (createWebhook)', () => {
+  const request = (body: string, token = TOKEN) => ({
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body,
+    isBase64Encoded: false,
+  });
+
+  test('a rotated token is accepted once the re-read interval has passed', async () => {
+    let offset = 0;
+    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + offset, logger: createLogger({ sink: () => undefined }) });
+    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    expect((await webhook.handle(request(body), invocation())).statusCode).toBe(200);
+
+    const rotated = 'rotated-token-8c1d2e3f4a5b6c7d';
+    h.secrets.put(TOKEN_SECRET, rotated);
+    try {
+      expect((await webhook.handle(request(body, rotated), invocation())).statusCode).toBe(401); // within the minute
+      offset = 61_000;
+      expect((await webhook.handle(request(body, rotated), invocation())).statusCode).toBe(200);
+      expect((await webhook.handle(request(body, TOKEN), invocation())).statusCode).toBe(401);
+    } finally {
+      h.secrets.put(TOKEN_SECRET, TOKEN);
+    }
+  });
+
+  test('no token secret configured, or one that cannot be read, is 503 and never accepts', async () => {
+    const quiet = { logger: createLogger({ sink: () => undefined }) };
+    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    expect((await createWebhook({ ...h.env }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
+    expect((await createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'missing/secret' }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
+  });
+
+  test('a configured token that is too short is never matched', async () => {
+    h.secrets.put('short/token', 'abc');
+    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'short/token' }, { logger: createLogger({ sink: () => undefined }) });
+    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    expect((await webhook.handle(request(body, 'abc'), invocation())).statusCode).toBe(503);
+  });
+
+  test('methods other than POST are 405', async () => {
+    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: () => undefined }) });
+    expect((await webhook.handle({ ...request('{}'), method: 'GET' }, invocation())).statusCode).toBe(405);
+  });
+});
