@@ -30,6 +30,7 @@ export interface Config {
   defaultParticipantPurpose: string;
   batchConcurrency: number;
   limits: AttributeLimits;
+  metrics: { namespace: string; functionName: string };
   logLevel: LogLevel;
 }
 
@@ -112,6 +113,11 @@ export function loadConfig(env: Env): ConfigParse {
   const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
   if (!PURPOSE_PATTERN.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
 
+  const namespace = env.METRICS_NAMESPACE?.trim() || 'GenesysParticipantFlagger';
+  if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    problems.push('METRICS_NAMESPACE must be a CloudWatch namespace (letters, digits, . _ / # : -), not starting with AWS/');
+  }
+
   const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -133,6 +139,7 @@ export function loadConfig(env: Env): ConfigParse {
       tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
       defaultParticipantPurpose: purpose,
       batchConcurrency: numbers.batchConcurrency,
+      metrics: { namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'local' },
       limits: {
         maxCount: numbers.maxCount,
         maxKeyLength: numbers.maxKeyLength,

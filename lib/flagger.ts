@@ -12,6 +12,7 @@ import { axiosHttpClient, type HttpClient } from './genesys/http';
 import { createLogger, type LogFields, type Logger } from './log';
 import { parseFlagRequest } from './request';
 import { toResult, type FlagOutcome, type FlagResult } from './result';
+import { emfFields, type MetricsOptions } from './metrics';
 import { computeDeadline } from './retry';
 import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
 
@@ -32,6 +33,11 @@ export interface Flagger {
   readonly logger: Logger;
   /** The container's Secrets Manager source, for doors that read secrets of their own. */
   readonly secretSource: SecretSource;
+  /**
+   * Logs a result that a door produced without `flag` (a malformed message or body), with the
+   * same log line and metrics as every other result.
+   */
+  report(result: FlagResult, invocation: Invocation): void;
 }
 
 /** Everything that can be swapped for tests or other hosts; production defaults otherwise. */
@@ -53,9 +59,21 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     awsSecretSource({ requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default });
   if (!parsed.ok) {
     logger.error('configuration invalid', { reason: parsed.reason });
-    return { ...misconfigured(parsed.reason, logger), config: undefined, logger, secretSource };
+    const report = reporter(logger, { namespace: 'GenesysParticipantFlagger', functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
+    return {
+      flag: async (_event, invocation) => {
+        const result = toResult({ kind: 'config', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
+        report(result, invocation);
+        return result;
+      },
+      config: undefined,
+      logger,
+      secretSource,
+      report,
+    };
   }
   const config = parsed.config;
+  const report = reporter(logger, config.metrics, now);
   const http = overrides.http ?? axiosHttpClient();
   const secret = new CachedSecret(
     secretSource,
@@ -81,19 +99,22 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     logger,
   };
   return {
-    flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps), invocation, now, logger),
+    flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps, report), invocation, now, logger, report),
     config,
     logger,
     secretSource,
+    report,
   };
 }
 
-async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps): Promise<FlagResult> {
+type Report = (result: FlagResult, invocation: Invocation, fields?: LogFields) => void;
+
+async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps, report: Report): Promise<FlagResult> {
   const startedAt = deps.now();
   const parsed = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
   if (!parsed.ok) {
     const result = toResult({ kind: 'invalid-input', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: deps.now() - startedAt, requestId: invocation.requestId });
-    logSummary(deps.logger, result, invocation, {});
+    report(result, invocation);
     return result;
   }
   const { request } = parsed;
@@ -108,7 +129,7 @@ async function flagOnce(event: unknown, invocation: Invocation, config: Config, 
     { startedAt, deadline, requestId: invocation.requestId },
     deps,
   );
-  logSummary(deps.logger, result, invocation, {
+  report(result, invocation, {
     conversationId: request.conversationId,
     // Keys only: attribute values can be personal data and never reach the log.
     attributeKeys: Object.keys(request.attributes),
@@ -116,18 +137,8 @@ async function flagOnce(event: unknown, invocation: Invocation, config: Config, 
   return result;
 }
 
-function misconfigured(reason: string, logger: Logger): Pick<Flagger, 'flag'> {
-  return {
-    flag: async (_event, invocation) => {
-      const result = toResult({ kind: 'config', reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
-      logSummary(logger, result, invocation, {});
-      return result;
-    },
-  };
-}
-
 /** The last line of defence: a bug becomes a logged UPSTREAM_ERROR status, never an exception for the flow. */
-async function guarded(run: () => Promise<FlagResult>, invocation: Invocation, now: () => number, logger: Logger): Promise<FlagResult> {
+async function guarded(run: () => Promise<FlagResult>, invocation: Invocation, now: () => number, logger: Logger, report: Report): Promise<FlagResult> {
   const startedAt = now();
   try {
     return await run();
@@ -137,23 +148,29 @@ async function guarded(run: () => Promise<FlagResult>, invocation: Invocation, n
       error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
     });
     const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
-    return toResult(outcome, { attempts: 0, httpStatus: 0, elapsedMs: now() - startedAt, requestId: invocation.requestId });
+    const result = toResult(outcome, { attempts: 0, httpStatus: 0, elapsedMs: now() - startedAt, requestId: invocation.requestId });
+    report(result, invocation);
+    return result;
   }
 }
 
-function logSummary(logger: Logger, result: FlagResult, invocation: Invocation, fields: LogFields): void {
-  const line = {
-    requestId: invocation.requestId,
-    status: result.status,
-    attempts: result.attempts,
-    httpStatus: result.httpStatus,
-    elapsedMs: result.elapsedMs,
-    correlationId: result.correlationId,
-    participantId: result.participantId,
-    ...fields,
-    ...invocation.logFields,
-    reason: result.message,
+/** The one log line per result, carrying its metrics (EMF). */
+function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): Report {
+  return (result, invocation, fields = {}) => {
+    const line = {
+      requestId: invocation.requestId,
+      status: result.status,
+      attempts: result.attempts,
+      httpStatus: result.httpStatus,
+      elapsedMs: result.elapsedMs,
+      correlationId: result.correlationId,
+      participantId: result.participantId,
+      ...fields,
+      ...invocation.logFields,
+      reason: result.message,
+      ...emfFields(result, metrics, now()),
+    };
+    if (result.status === 'UPDATED') logger.info('flagged', line);
+    else logger.warn('not flagged', line);
   };
-  if (result.status === 'UPDATED') logger.info('flagged', line);
-  else logger.warn('not flagged', line);
 }

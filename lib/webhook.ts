@@ -87,7 +87,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     const event = parseJsonObject(bytes.toString('utf8'));
     if (!event) {
       const result = toResult({ kind: 'invalid-input', reason: 'the body is not a JSON object' }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
-      logger.warn('not flagged', { requestId: invocation.requestId, status: result.status, attempts: 0, reason: result.message });
+      flagger.report(result, invocation);
       return json(400, result);
     }
     const result = await flagger.flag(event, invocation);

@@ -201,6 +201,79 @@ describe('deployment package', () => {
   });
 });
 
+describe('AWS stack (rendered template)', () => {
+  type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+  type Template = { Parameters: Record<string, { Default?: string; AllowedPattern?: string }>; Resources: Record<string, Resource> };
+  const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  const ofType = (type: string) => Object.entries(template().Resources).filter(([, r]) => r.Type === type);
+
+  test('Genesys may assume the invoke role only with the org id as ExternalId, and only to invoke the data action', () => {
+    const role = template().Resources.GenesysInvokeRole?.Properties as {
+      AssumeRolePolicyDocument: { Statement: unknown[] };
+      Policies: { PolicyDocument: { Statement: unknown[] } }[];
+    };
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${GenesysAwsAccountId}:root' } },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'GenesysOrgId' } } },
+      },
+    ]);
+    expect(role.Policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['DataActionLambdaFunction', 'Arn'] } },
+    ]);
+    const params = template().Parameters;
+    expect(params.GenesysAwsAccountId?.Default).toBe('765628985471');
+    expect(params.GenesysOrgId?.Default).toBeUndefined(); // a deploy without the org id fails loudly
+    expect(params.GenesysOrgId?.AllowedPattern).toContain('[0-9a-fA-F]{8}');
+  });
+
+  test('no IAM statement anywhere allows a wildcard action or resource', () => {
+    const statements: { Action: unknown; Resource: unknown }[] = [];
+    for (const [, role] of ofType('AWS::IAM::Role')) {
+      for (const policy of (role.Properties.Policies as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[]) ?? []) {
+        statements.push(...policy.PolicyDocument.Statement);
+      }
+    }
+    expect(statements.length).toBeGreaterThanOrEqual(8);
+    for (const s of statements) {
+      for (const action of [s.Action].flat()) expect(String(action)).not.toContain('*');
+      const resource = JSON.stringify(s.Resource);
+      // The one place AWS requires a wildcard: the log streams of a function's own log group (":*").
+      const withoutLogStreams = resource.replace(/(:log-group:\/aws\/lambda\/genesys-participant-flagger-dev-[A-Za-z]+):\*"/g, '$1"');
+      expect(withoutLogStreams).not.toContain('*');
+    }
+  });
+
+  test('every log group keeps its logs for a set time', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(3);
+    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('alarms watch misconfiguration, the DLQ and throttles, and notify the alarm topic', () => {
+    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
+    expect(alarms.AuthFailedAlarm?.Properties).toMatchObject({ Namespace: 'GenesysParticipantFlagger/dev', MetricName: 'Flags', Dimensions: [{ Name: 'Status', Value: 'AUTH_FAILED' }], Threshold: 0 });
+    expect(alarms.ConfigErrorAlarm?.Properties).toMatchObject({ MetricName: 'Flags', Dimensions: [{ Name: 'Status', Value: 'CONFIG_ERROR' }] });
+    expect(alarms.DeadLetterAlarm?.Properties).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'QueueName'] } }] });
+    expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('"MetricName":"Throttles"');
+    expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('RATE_LIMITED');
+    for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(template().Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
+    // The function's environment names the namespace the alarms read.
+    const env = (template().Resources.DataActionLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.METRICS_NAMESPACE).toBe('GenesysParticipantFlagger/dev');
+  });
+
+  test('the dashboard shows flags by status, attempts and p95 time to flag', () => {
+    const body = JSON.parse(String(template().Resources.Dashboard?.Properties.DashboardBody)) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] };
+    const titles = body.widgets.map((w) => w.properties.title);
+    expect(titles).toEqual(expect.arrayContaining(['Flags by status (per minute)', 'Genesys requests per flag', 'Time to flag, UPDATED (ms)']));
+    expect(JSON.stringify(body)).toContain('"stat":"p95"');
+  });
+});
+
 /** File names from a zip's central directory (PK\x01\x02 records). */
 function zipEntries(zip: Buffer): string[] {
   const names: string[] = [];

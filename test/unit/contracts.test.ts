@@ -1,19 +1,45 @@
 /**
- * The data action contracts under infra/contracts are what Genesys validates against: they must
- * follow Genesys's rules for contracts and agree with what the function accepts and returns.
+ * The data action contracts under infra/contracts are what Genesys validates against. They are
+ * generated from infra/contracts/attributes.json (npm run contracts); these tests keep them fresh,
+ * legal for Genesys, and in agreement with what the function accepts and returns.
  */
+import Ajv from 'ajv';
 import input from '../../infra/contracts/flag-participant.input.json';
 import output from '../../infra/contracts/flag-participant.output.json';
+import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.json';
+import webhookAction from '../../infra/genesys/import/flag-participant.webhook-action.json';
 import flat from '../../events/identity-verified.json';
 import nested from '../../events/identity-verified.nested.json';
 import conversationOnly from '../../events/identity-verified.conversation-only.json';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { generatedFiles, readAttributes } from '../../scripts/contracts';
 import { loadConfig } from '../../lib/config';
 import { parseFlagRequest, RESERVED_KEYS } from '../../lib/request';
-import { FLAG_STATUSES, toResult } from '../../lib/result';
+import { FLAG_STATUSES, toResult, type FlagOutcome } from '../../lib/result';
 
-type Schema = { type: string | string[]; properties?: Record<string, Schema> };
+type Schema = { type: string | string[]; properties?: Record<string, Schema>; $schema?: string };
 const GENESYS_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const INPUT_TYPES = new Set(['string', 'integer', 'number', 'boolean', 'null']);
+const ROOT = path.resolve(__dirname, '../..');
+
+/** ajv speaks draft-07; the draft-04 keywords the contracts use mean the same there. */
+function compile(schema: Schema) {
+  const { $schema: _ignored, ...rest } = schema;
+  return new Ajv({ strict: false, allErrors: true }).compile(rest);
+}
+
+const config = (() => {
+  const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x' });
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.config;
+})();
+
+test('the generated files are up to date with infra/contracts/attributes.json (npm run contracts)', () => {
+  for (const [file, content] of Object.entries(generatedFiles())) {
+    expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(content);
+  }
+});
 
 test('the input contract is flat, with Genesys-legal names and types, and no reserved names', () => {
   for (const [name, schema] of Object.entries((input as Schema).properties ?? {})) {
@@ -25,38 +51,82 @@ test('the input contract is flat, with Genesys-legal names and types, and no res
   expect(JSON.stringify(input)).not.toContain('$ref');
 });
 
-test('the output contract is flat and lists exactly the fields of a result', () => {
-  const result = toResult({ kind: 'updated' }, { attempts: 1, httpStatus: 202, elapsedMs: 5, requestId: 'r' });
-  const properties = (output as Schema).properties ?? {};
-  expect(Object.keys(properties).sort()).toEqual(Object.keys(result).sort());
-  for (const [name, schema] of Object.entries(properties)) {
-    const value = result[name as keyof typeof result];
-    const expected = schema.type === 'integer' ? 'number' : schema.type;
-    expect(typeof value).toBe(expected);
+test('every attribute in attributes.json is an input property, and the function sends each one', () => {
+  const attributes = readAttributes();
+  const event: Record<string, unknown> = { conversationId: flat.conversationId, participantId: flat.participantId };
+  for (const a of attributes) {
+    expect(input.properties).toHaveProperty(a.name);
+    event[a.name] = a.type === 'boolean' ? true : a.type === 'string' ? 'v' : 1;
   }
+  expect(compile(input as Schema)(event)).toBe(true);
+  const parsed = parseFlagRequest(event, config.limits, 'customer');
+  expect(parsed.ok && Object.keys(parsed.request.attributes)).toEqual(attributes.map((a) => a.name));
+});
+
+test('the example events pass the input contract (flat) and the function (all forms)', () => {
+  const validate = compile(input as Schema);
+  expect(validate(flat)).toBe(true);
+  expect(validate(conversationOnly)).toBe(true);
+  for (const event of [flat, nested, conversationOnly]) expect(parseFlagRequest(event, config.limits, 'customer')).toMatchObject({ ok: true });
+  // What a flow sends for unset variables: nulls.
+  expect(validate({ conversationId: flat.conversationId, participantId: null, compliance_checked: null, risk_level: 'low' })).toBe(true);
+});
+
+test('every status object the function can return passes the output contract', () => {
+  const validate = compile(output as Schema);
+  const outcomes: FlagOutcome[] = [
+    { kind: 'updated' },
+    { kind: 'invalid-input', reason: 'r' },
+    { kind: 'config', reason: 'r' },
+    { kind: 'not-resolved', reason: 'r' },
+    { kind: 'rejected', reason: 'r' },
+    { kind: 'auth', reason: 'r' },
+    { kind: 'throttled', reason: 'r' },
+    { kind: 'upstream', reason: 'r' },
+    { kind: 'timeout', reason: 'r' },
+    { kind: 'internal', reason: 'r' },
+  ];
+  const seen = new Set<string>();
+  for (const outcome of outcomes) {
+    for (const facts of [
+      { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: 'req' },
+      { attempts: 3, httpStatus: 404, elapsedMs: 812.4, requestId: 'req', contextId: 'ctx', participantId: flat.participantId },
+    ]) {
+      const result = toResult(outcome, facts);
+      seen.add(result.status);
+      expect(validate(result)).toBe(true);
+    }
+  }
+  expect([...seen].sort()).toEqual([...FLAG_STATUSES].sort());
+  // The contract is flat, closed, and names every status for the flow author.
+  expect(Object.values(output.properties).every((p) => ['string', 'integer', 'boolean'].includes(p.type))).toBe(true);
+  expect(validate({ ...toResult({ kind: 'updated' }, { attempts: 1, httpStatus: 202, elapsedMs: 1, requestId: 'r' }), extra: 1 })).toBe(false);
   expect(output.description).toContain(FLAG_STATUSES.join(', '));
 });
 
-test('every example event in events/ is accepted by the function', () => {
-  const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x' });
-  if (!parsed.ok) throw new Error(parsed.reason);
-  for (const event of [flat, nested, conversationOnly]) {
-    expect(parseFlagRequest(event, parsed.config.limits, 'customer')).toMatchObject({ ok: true });
+test('the importable data actions carry the same contracts and the pass-through templates', () => {
+  for (const action of [lambdaAction, webhookAction]) {
+    expect(action.contract.input.inputSchema).toEqual(input);
+    expect(action.contract.output.successSchema).toEqual(output);
+    expect(action).toMatchObject({ actionType: 'custom', secure: false, config: { request: { requestType: 'POST', requestTemplate: '${input.rawRequest}' }, response: { successTemplate: '${rawResult}' } } });
+    expect(action.config.timeoutSeconds).toBeGreaterThan(config.deadlineMs / 1000);
   }
+  expect(lambdaAction.integrationType).toBe('aws-lambda-data-actions');
+  expect(webhookAction.integrationType).toBe('custom-rest-actions');
+  expect(webhookAction.config.request.headers).toMatchObject({ Authorization: 'Bearer ${credentials.token}' });
 });
 
-test('every input contract attribute field is sent as an attribute', () => {
-  const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x' });
-  if (!parsed.ok) throw new Error(parsed.reason);
-  const event = Object.fromEntries(
-    Object.entries((input as Schema).properties ?? {}).map(([name, schema]) => {
-      const type = [schema.type].flat()[0];
-      if (name === 'conversationId') return [name, flat.conversationId];
-      if (name === 'participantId') return [name, flat.participantId];
-      if (name === 'participantPurpose') return [name, 'customer'];
-      return [name, type === 'boolean' ? true : type === 'string' ? 'v' : 1];
-    }),
-  );
-  const request = parseFlagRequest(event, parsed.config.limits, 'customer');
-  expect(request.ok && Object.keys(request.request.attributes)).toEqual(['compliance_checked', 'verification_method', 'risk_level']);
+test('the Terraform reads the same contract files', () => {
+  const main = readFileSync(path.join(ROOT, 'infra/genesys/main.tf'), 'utf8');
+  expect(main).toContain('../contracts/flag-participant.input.json');
+  expect(main).toContain('../contracts/flag-participant.output.json');
+  expect(main).toContain('integration_type = "aws-lambda-data-actions"');
+  expect(main).toContain('credential_type_name = "amazonWebServicesARN"');
+  expect(main).toContain('success_template         = "$${rawResult}"');
+});
+
+test('the dashboard knows every status', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { STATUSES } = require('../../infra/aws/dashboard.js') as { STATUSES: string[] };
+  expect(STATUSES).toEqual([...FLAG_STATUSES]);
 });

@@ -1,0 +1,44 @@
+variable "name_prefix" {
+  description = "Prefix of the integration and action names in Genesys Cloud"
+  type        = string
+  default     = "Participant flagger"
+}
+
+variable "data_action_function_arn" {
+  description = "ARN of the data action Lambda (stack output DataActionFunctionArn)"
+  type        = string
+}
+
+variable "genesys_invoke_role_arn" {
+  description = "ARN of the IAM role Genesys assumes to invoke the function (stack output GenesysInvokeRoleArn)"
+  type        = string
+}
+
+variable "action_timeout_seconds" {
+  description = "Data action timeout: above the function's 8 s deadline, at most 60"
+  type        = number
+  default     = 12
+  validation {
+    condition     = var.action_timeout_seconds > 8 && var.action_timeout_seconds <= 60
+    error_message = "action_timeout_seconds must be above the function's 8 s deadline and at most 60."
+  }
+}
+
+variable "input_contract_file" {
+  description = "Input contract, generated from infra/contracts/attributes.json by `npm run contracts`"
+  type        = string
+  default     = null
+}
+
+variable "webhook_url" {
+  description = "The webhook's POST /flag URL (stack output HttpApiUrl + /flag). Empty: no Web Services variant."
+  type        = string
+  default     = ""
+}
+
+variable "webhook_token" {
+  description = "The webhook's bearer token (the secret string of the webhook token secret)"
+  type        = string
+  default     = ""
+  sensitive   = true
+}

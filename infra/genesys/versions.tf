@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.3"
+  required_providers {
+    genesyscloud = {
+      source  = "mypurecloud/genesyscloud"
+      version = ">= 1.40.0"
+    }
+  }
+}
+
+# Credentials come from the environment: GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET
+# and GENESYSCLOUD_REGION (e.g. "eu-west-1"). That OAuth client needs the integrations permissions
+# listed in the README, and is not the client the function uses.
+provider "genesyscloud" {}

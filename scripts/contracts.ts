@@ -1,0 +1,157 @@
+/**
+ * One source of truth for the Genesys side: infra/contracts/attributes.json (the attributes a
+ * team flags) -> the data action input contract, the output contract (from lib/result.ts), and the
+ * data actions a Genesys admin can import (Lambda and Web Services variants). Terraform in
+ * infra/genesys reads the same contract files.
+ *
+ *   npm run contracts            regenerate the files
+ *   npm run contracts -- --check exit 1 when a file is stale (tests do the same)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FLAG_STATUSES } from '../lib/result';
+import { RESERVED_KEYS } from '../lib/request';
+
+const ROOT = path.resolve(__dirname, '..');
+export const ATTRIBUTES_FILE = path.join(ROOT, 'infra/contracts/attributes.json');
+
+export interface AttributeField {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+}
+
+type Schema = Record<string, unknown>;
+
+/** Genesys's rule for contract property names, minus what the function treats as ids. */
+const GENESYS_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const ID_FIELDS = new Set(['conversationId', 'participantId', 'participantPurpose', 'attributes']);
+const TYPES = new Set(['string', 'integer', 'number', 'boolean']);
+
+export function readAttributes(file = ATTRIBUTES_FILE): AttributeField[] {
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { attributes?: unknown };
+  if (!Array.isArray(parsed.attributes) || parsed.attributes.length === 0) throw new Error(`${file}: "attributes" must be a non-empty list`);
+  const seen = new Set<string>();
+  return parsed.attributes.map((entry: unknown, i) => {
+    const field = entry as Partial<AttributeField>;
+    const where = `${file}: attributes[${i}]`;
+    if (typeof field.name !== 'string' || !GENESYS_NAME.test(field.name)) throw new Error(`${where}: name must start with a letter and hold only letters, digits, - and _`);
+    if (ID_FIELDS.has(field.name) || RESERVED_KEYS.has(field.name)) throw new Error(`${where}: "${field.name}" is reserved`);
+    if (seen.has(field.name)) throw new Error(`${where}: "${field.name}" is listed twice`);
+    if (!field.type || !TYPES.has(field.type)) throw new Error(`${where}: type must be string, integer, number or boolean`);
+    seen.add(field.name);
+    return { name: field.name, type: field.type, ...(field.description ? { description: field.description } : {}) };
+  });
+}
+
+export function inputContract(attributes: AttributeField[]): Schema {
+  const properties: Record<string, Schema> = {
+    conversationId: { type: 'string', description: 'Call.ConversationId' },
+    participantId: { type: ['string', 'null'], description: "The caller's participant id; leave empty to look it up by participantPurpose" },
+    participantPurpose: { type: ['string', 'null'], description: 'Purpose of the participant to flag when participantId is empty (default customer)' },
+  };
+  for (const field of attributes) {
+    // null: a flow passes null for a variable it never set, and the function skips that key.
+    properties[field.name] = { type: [field.type, 'null'], ...(field.description ? { description: field.description } : {}) };
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: 'Flag participant request',
+    description:
+      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string; null skips it).',
+    type: 'object',
+    required: ['conversationId'],
+    properties,
+    additionalProperties: true,
+  };
+}
+
+const OUTPUT_FIELDS: [string, 'string' | 'boolean' | 'integer', string][] = [
+  ['status', 'string', 'Outcome; branch on this'],
+  ['updated', 'boolean', 'True only when the attributes are set'],
+  ['attempts', 'integer', 'Requests sent to the Genesys conversations API'],
+  ['httpStatus', 'integer', 'Last Genesys HTTP status, 0 if none'],
+  ['elapsedMs', 'integer', 'Time the function spent'],
+  ['message', 'string', "Why, in words, for logs and agents' notes"],
+  ['correlationId', 'string', 'Genesys contextId, or the Lambda request id'],
+  ['participantId', 'string', 'The participant that was flagged, empty if none'],
+];
+
+export function outputContract(): Schema {
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: 'Flag participant result',
+    description: `Flat status the flow branches on. status is one of ${FLAG_STATUSES.join(', ')}.`,
+    type: 'object',
+    required: OUTPUT_FIELDS.map(([name]) => name),
+    // Statuses are listed in the description, not as an enum: keep to the schema subset every
+    // Genesys contract editor accepts.
+    properties: Object.fromEntries(OUTPUT_FIELDS.map(([name, type, description]) => [name, { type, description }])),
+    additionalProperties: false,
+  };
+}
+
+/** Above the function's own 8 s deadline, and above the Lambda's 10 s timeout. */
+export const ACTION_TIMEOUT_SECONDS = 12;
+
+/** What Admin > Integrations > Actions > Import accepts (the shape Genesys exports). */
+export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[]): Schema {
+  const lambda = kind === 'lambda';
+  return {
+    name: lambda ? 'Flag participant (Lambda)' : 'Flag participant (webhook)',
+    integrationType: lambda ? 'aws-lambda-data-actions' : 'custom-rest-actions',
+    actionType: 'custom',
+    config: {
+      request: {
+        requestUrlTemplate: lambda
+          ? 'arn:aws:lambda:REGION:ACCOUNT_ID:function:genesys-participant-flagger-STAGE-dataAction'
+          : 'https://API_ID.execute-api.REGION.amazonaws.com/flag',
+        requestType: 'POST',
+        // Web Services: a "User Defined" credential on the integration with a field named token.
+        headers: lambda ? {} : { Authorization: 'Bearer ${credentials.token}', 'Content-Type': 'application/json' },
+        requestTemplate: '${input.rawRequest}',
+      },
+      response: { translationMap: {}, translationMapDefaults: {}, successTemplate: '${rawResult}' },
+      timeoutSeconds: ACTION_TIMEOUT_SECONDS,
+    },
+    contract: {
+      input: { inputSchema: inputContract(attributes) },
+      output: { successSchema: outputContract() },
+    },
+    secure: false,
+  };
+}
+
+export function generatedFiles(attributes = readAttributes()): Record<string, string> {
+  const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+  return {
+    'infra/contracts/flag-participant.input.json': json(inputContract(attributes)),
+    'infra/contracts/flag-participant.output.json': json(outputContract()),
+    'infra/genesys/import/flag-participant.lambda-action.json': json(importableAction('lambda', attributes)),
+    'infra/genesys/import/flag-participant.webhook-action.json': json(importableAction('webhook', attributes)),
+  };
+}
+
+if (require.main === module) {
+  const check = process.argv.includes('--check');
+  let stale = 0;
+  for (const [file, content] of Object.entries(generatedFiles())) {
+    const target = path.join(ROOT, file);
+    let current = '';
+    try {
+      current = readFileSync(target, 'utf8');
+    } catch {
+      // missing: written below, or stale in --check mode
+    }
+    if (current === content) continue;
+    if (check) {
+      console.error(`stale: ${file} (run npm run contracts)`);
+      stale += 1;
+    } else {
+      writeFileSync(target, content);
+      console.log(`wrote ${file}`);
+    }
+  }
+  if (check && stale === 0) console.log('contracts are up to date');
+  process.exitCode = stale > 0 ? 1 : 0;
+}
