@@ -15,7 +15,10 @@ export interface AttributeLimits {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Config {
+  /** Client-credentials mode: the secret with the OAuth client ("" in token mode). */
   credentialsSecretId: string;
+  /** Token mode: the secret a rotation function keeps a live token in; the client secret is never read. */
+  tokenSecretId?: string;
   apiBaseUrl?: string;
   loginBaseUrl?: string;
   deadlineMs: number;
@@ -105,7 +108,8 @@ export function loadConfig(env: Env): ConfigParse {
   }
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
-  if (credentialsSecretId === '') problems.push('GENESYS_CREDENTIALS_SECRET_ID is not set');
+  const tokenSecretId = env.GENESYS_TOKEN_SECRET_ID?.trim() ?? '';
+  if (credentialsSecretId === '' && tokenSecretId === '') problems.push('GENESYS_CREDENTIALS_SECRET_ID is not set (nor GENESYS_TOKEN_SECRET_ID)');
 
   const apiBaseUrl = parseBaseUrl(env, 'GENESYS_API_BASE_URL', problems);
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
@@ -126,6 +130,7 @@ export function loadConfig(env: Env): ConfigParse {
     ok: true,
     config: {
       credentialsSecretId,
+      ...(tokenSecretId ? { tokenSecretId } : {}),
       apiBaseUrl,
       loginBaseUrl,
       deadlineMs: numbers.deadlineMs,

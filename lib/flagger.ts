@@ -8,6 +8,7 @@ import { loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type TokenSource } from './flag';
 import { TokenProvider } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
+import { SecretTokenSource } from './genesys/token-secret';
 import { axiosHttpClient, type HttpClient } from './genesys/http';
 import { createLogger, type LogFields, type Logger } from './log';
 import { parseFlagRequest } from './request';
@@ -75,21 +76,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   const config = parsed.config;
   const report = reporter(logger, config.metrics, now);
   const http = overrides.http ?? axiosHttpClient();
-  const secret = new CachedSecret(
-    secretSource,
-    config.credentialsSecretId,
-    { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now },
-  );
-  const tokens: TokenSource = new TokenProvider({
-    credentials: credentialsFromSecret(secret, {
-      ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
-      ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
-    }),
-    http,
-    now,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    refreshMarginMs: config.tokenRefreshMarginMs,
-  });
+  const tokens = tokenSource(config, secretSource, http, now);
   const deps: FlagDeps = {
     tokens,
     http,
@@ -108,6 +95,26 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
 }
 
 type Report = (result: FlagResult, invocation: Invocation, fields?: LogFields) => void;
+
+/** Token mode reads a ready token from its secret; otherwise the client-credentials grant mints one. */
+function tokenSource(config: Config, secretSource: SecretSource, http: HttpClient, now: () => number): TokenSource {
+  const cache = (secretId: string): CachedSecret =>
+    new CachedSecret(secretSource, secretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now });
+  const overrides = {
+    ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
+    ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
+  };
+  if (config.tokenSecretId) {
+    return new SecretTokenSource(cache(config.tokenSecretId), { now, refreshMarginMs: config.tokenRefreshMarginMs, overrides });
+  }
+  return new TokenProvider({
+    credentials: credentialsFromSecret(cache(config.credentialsSecretId), overrides),
+    http,
+    now,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    refreshMarginMs: config.tokenRefreshMarginMs,
+  });
+}
 
 async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps, report: Report): Promise<FlagResult> {
   const startedAt = deps.now();

@@ -15,6 +15,8 @@ export interface AccessToken {
   apiBaseUrl: string;
   /** Epoch ms after which the cached token is not handed out any more. */
   renewAt: number;
+  /** Epoch ms at which Genesys stops accepting it. */
+  expiresAt: number;
 }
 
 /**
@@ -31,12 +33,15 @@ export type TokenError = {
 
 export type TokenFetch = { ok: true; token: AccessToken } | { ok: false; error: TokenError };
 
-export interface TokenProviderOptions {
-  credentials: CredentialsSource;
+export interface GrantOptions {
   http: HttpClient;
   now: () => number;
   attemptTimeoutMs: number;
   refreshMarginMs: number;
+}
+
+export interface TokenProviderOptions extends GrantOptions {
+  credentials: CredentialsSource;
 }
 
 export class TokenProvider {
@@ -68,52 +73,54 @@ export class TokenProvider {
       const kind = first.error.kind === 'config' ? 'config' : 'upstream';
       return { ok: false, error: { kind, reason: first.error.reason, status: 0 } };
     }
-    let result = await this.request(first.credentials);
+    let result = await requestClientCredentialsToken(first.credentials, this.options);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
       const again = await this.options.credentials(undefined, true);
-      if (again.ok && differs(again.credentials, first.credentials)) result = await this.request(again.credentials);
+      if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, this.options);
     }
     if (result.ok) this.cached = result.token;
     return result;
   }
+}
 
-  private async request(credentials: GenesysCredentials): Promise<TokenFetch> {
-    const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
-    const reply = await this.options.http({
-      method: 'POST',
-      url: `${credentials.hosts.loginBaseUrl}/oauth/token`,
-      headers: {
-        authorization: `Basic ${basic}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: 'grant_type=client_credentials',
-      timeoutMs: this.options.attemptTimeoutMs,
-    });
-    const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
-      ok: false,
-      error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
-    });
-    if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
-    const { status } = reply;
-    if (status === 429) {
-      return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], this.options.now()));
-    }
-    if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
-    if (status >= 400) return fail('auth', `the login host refused the OAuth client (${status}${oauthError(reply.body)})`, status);
-    if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
-
-    const grant = parseGrant(reply.body);
-    if (!grant) return fail('upstream', 'token reply had no usable access_token', status);
-    const lifetimeMs = grant.expiresInSeconds * 1000;
-    // Renew early, but never so early that a short-lived token is renewed on every call.
-    const margin = Math.min(this.options.refreshMarginMs, lifetimeMs / 2);
-    return {
-      ok: true,
-      token: { value: grant.accessToken, apiBaseUrl: credentials.hosts.apiBaseUrl, renewAt: this.options.now() + lifetimeMs - margin },
-    };
+/** One client-credentials grant at the login host (no cache): `POST /oauth/token` with Basic auth. */
+export async function requestClientCredentialsToken(credentials: GenesysCredentials, options: GrantOptions): Promise<TokenFetch> {
+  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
+  const reply = await options.http({
+    method: 'POST',
+    url: `${credentials.hosts.loginBaseUrl}/oauth/token`,
+    headers: {
+      authorization: `Basic ${basic}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: 'grant_type=client_credentials',
+    timeoutMs: options.attemptTimeoutMs,
+  });
+  const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
+    ok: false,
+    error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+  });
+  if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
+  const { status } = reply;
+  if (status === 429) {
+    return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], options.now()));
   }
+  if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
+  if (status >= 400) return fail('auth', `the login host refused the OAuth client (${status}${oauthError(reply.body)})`, status);
+  if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
+
+  const grant = parseGrant(reply.body);
+  if (!grant) return fail('upstream', 'token reply had no usable access_token', status);
+  const lifetimeMs = grant.expiresInSeconds * 1000;
+  // Renew early, but never so early that a short-lived token is renewed on every call.
+  const margin = Math.min(options.refreshMarginMs, lifetimeMs / 2);
+  const now = options.now();
+  return {
+    ok: true,
+    token: { value: grant.accessToken, apiBaseUrl: credentials.hosts.apiBaseUrl, renewAt: now + lifetimeMs - margin, expiresAt: now + lifetimeMs },
+  };
 }
 
 function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
@@ -142,4 +149,20 @@ function parseGrant(body: string): { accessToken: string; expiresInSeconds: numb
   const expiresIn = Number(record.expires_in);
   const expiresInSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : FALLBACK_LIFETIME_SECONDS;
   return { accessToken, expiresInSeconds };
+}
+
+/**
+ * One cheap authenticated call (`GET /api/v2/tokens/me`) that proves a token works: what the token
+ * rotation's testSecret step runs before the new token becomes current.
+ */
+export async function verifyToken(token: { value: string; apiBaseUrl: string }, options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const reply = await options.http({
+    method: 'GET',
+    url: `${token.apiBaseUrl}/api/v2/tokens/me`,
+    headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
+    timeoutMs: options.attemptTimeoutMs,
+  });
+  if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}` };
+  if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}` };
+  return { ok: true };
 }

@@ -10,6 +10,8 @@ import { resolveHosts, type GenesysHosts } from './environments';
 export interface GenesysCredentials {
   clientId: string;
   clientSecret: string;
+  /** As written in the secret (a domain or region name); "" when both hosts are overridden. */
+  environment: string;
   hosts: GenesysHosts;
 }
 
@@ -51,6 +53,7 @@ export function parseCredentials(
     credentials: {
       clientId: (record.clientId as string).trim(),
       clientSecret: record.clientSecret as string,
+      environment: typeof record.environment === 'string' ? record.environment.trim() : '',
       hosts: hosts.hosts,
     },
   };

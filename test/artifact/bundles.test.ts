@@ -4,14 +4,14 @@
  * emulators over loopback; and the packaged zips and CloudFormation template.
  * `npm test` builds and packages before jest runs.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLIENT_SECRET, newConversation, startHarness, type Harness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
-const BUNDLES = ['data-action', 'events', 'webhook'];
+const BUNDLES = ['data-action', 'events', 'webhook', 'rotate-token'];
 const TOKEN = 'artifact-webhook-token-5e7a90c1';
 
 let h: Harness;
@@ -143,6 +143,32 @@ describe('webhook.js', () => {
   });
 });
 
+describe('rotate-token.js', () => {
+  test('alone, it runs the four rotation steps; a failing step throws, as Secrets Manager expects', async () => {
+    h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
+    const version = h.secrets.beginRotation('genesys/token');
+    const script = `
+      const { handler } = require('./dist/functions/rotate-token.js');
+      (async () => {
+        for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+          await handler({ SecretId: 'genesys/token', ClientRequestToken: '${version}', Step });
+        }
+        try { await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' }); console.log('NO THROW'); }
+        catch (e) { console.log('THREW ' + e.message); }
+      })();`;
+    // Asynchronously: the emulators answering it live in this process.
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv() } }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+    expect(out).toContain('THREW version nope is not a version of the token secret');
+    const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
+    expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
+    expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');
+  });
+});
+
 describe('deployment package', () => {
   type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
   const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
@@ -151,6 +177,7 @@ describe('deployment package', () => {
     ['dataAction', 'data-action'],
     ['events', 'events'],
     ['webhook', 'webhook'],
+    ['rotateToken', 'rotate-token'],
   ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
     const zip = path.join(ROOT, `.serverless/${fn}.zip`);
     if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run package\` (npm test does)`);
@@ -176,7 +203,7 @@ describe('deployment package', () => {
   test('each function may read only the secrets it uses; no wildcard actions', () => {
     const r = template().Resources;
     const statements = (role: string) =>
-      ((r[role]?.Properties.Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[])[0]?.PolicyDocument.Statement ?? []);
+      expandConditions((r[role]?.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]?.PolicyDocument.Statement ?? []);
     const secretsOf = (role: string) => JSON.stringify(statements(role).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:'))));
     expect(secretsOf('DataActionRole')).toContain('credentials-??????');
     expect(secretsOf('DataActionRole')).not.toContain('webhook-token');
@@ -232,8 +259,8 @@ describe('AWS stack (rendered template)', () => {
   test('no IAM statement anywhere allows a wildcard action or resource', () => {
     const statements: { Action: unknown; Resource: unknown }[] = [];
     for (const [, role] of ofType('AWS::IAM::Role')) {
-      for (const policy of (role.Properties.Policies as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }[]) ?? []) {
-        statements.push(...policy.PolicyDocument.Statement);
+      for (const policy of (role.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[]) ?? []) {
+        statements.push(...expandConditions(policy.PolicyDocument.Statement));
       }
     }
     expect(statements.length).toBeGreaterThanOrEqual(8);
@@ -246,9 +273,28 @@ describe('AWS stack (rendered template)', () => {
     }
   });
 
+  test('token mode: only the rotation may write the token secret; it rotates every 4 hours', () => {
+    const r = template().Resources;
+    const rotation = expandConditions((r.RotateTokenRole?.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]?.PolicyDocument.Statement ?? []);
+    const writes = rotation.filter((st) => [st.Action].flat().some((a) => String(a) === 'secretsmanager:PutSecretValue'));
+    expect(writes).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Resource: { Ref: 'GenesysTokenSecret' },
+      },
+    ]);
+    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole']) {
+      expect(JSON.stringify(r[role]?.Properties.Policies)).not.toContain('PutSecretValue');
+    }
+    expect(r.GenesysTokenRotation).toMatchObject({ Condition: 'UseTokenMode', Properties: { RotationRules: { ScheduleExpression: 'rate(4 hours)' }, RotateImmediatelyOnUpdate: true } });
+    expect(r.RotateTokenInvokePermission?.Properties).toMatchObject({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
+    expect(r.GenesysTokenSecret?.Condition).toBe('UseTokenMode');
+  });
+
   test('every log group keeps its logs for a set time', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4);
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
   });
 
@@ -273,6 +319,15 @@ describe('AWS stack (rendered template)', () => {
     expect(JSON.stringify(body)).toContain('"stat":"p95"');
   });
 });
+
+/** IAM statements with `Fn::If` conditions opened into both branches (AWS::NoValue dropped). */
+function expandConditions(statements: unknown[]): { Effect?: string; Action: string | string[]; Resource: unknown }[] {
+  return statements.flatMap((st) => {
+    const branch = (st as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+    if (!branch) return [st as { Action: string | string[]; Resource: unknown }];
+    return expandConditions([branch[1], branch[2]].filter((b) => JSON.stringify(b) !== '{"Ref":"AWS::NoValue"}'));
+  });
+}
 
 /** File names from a zip's central directory (PK\x01\x02 records). */
 function zipEntries(zip: Buffer): string[] {

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
-export type Route = 'token' | 'get-conversation' | 'patch-attributes';
+export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me';
 
 export type Fault =
   /** Answer with this status: an ErrorBody (with `code`) unless `body` gives the raw body. */
@@ -80,6 +80,11 @@ const ATTRIBUTES_PATH = /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]
 
 export class GenesysEmulator {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Every request as it arrives, before a scripted delay, hang or slow body is played (`requests`
+   * only gets it once answered). Counting these is exact even while a slow answer is still going.
+   */
+  readonly arrivals: RecordedRequest[] = [];
   /** Called for every answered request (npm start prints them). */
   onRequest: ((request: RecordedRequest) => void) | undefined;
 
@@ -149,6 +154,16 @@ export class GenesysEmulator {
     return this.conversations.get(conversationId)?.participants.find((p) => p.id === participantId)?.attributes;
   }
 
+  /** Like `count`, over `arrivals`: requests received so far, answered or not. */
+  received(route: Route, conversationId?: string): number {
+    return this.arrivals.filter((r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId)).length;
+  }
+
+  /** Forgets a conversation (long soak runs keep the emulator's memory flat). */
+  removeConversation(id: string): void {
+    this.conversations.delete(id);
+  }
+
   count(route: Route, conversationId?: string): number {
     return this.requests.filter((r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId)).length;
   }
@@ -169,6 +184,7 @@ export class GenesysEmulator {
 
     let match: RegExpMatchArray | null;
     if (method === 'POST' && path === '/oauth/token') record.route = 'token';
+    else if (method === 'GET' && path === '/api/v2/tokens/me') record.route = 'tokens-me';
     else if (method === 'GET' && (match = path.match(CONVERSATION_PATH))) {
       record.route = 'get-conversation';
       record.conversationId = decodeURIComponent(match[1] ?? '');
@@ -178,6 +194,7 @@ export class GenesysEmulator {
       record.participantId = decodeURIComponent(match[2] ?? '');
     }
 
+    this.arrivals.push(record);
     if (this.latencyMs > 0) await delay(this.latencyMs);
 
     if (record.route !== 'other') {
@@ -225,6 +242,9 @@ export class GenesysEmulator {
     switch (record.route) {
       case 'token':
         return this.token(req, rawBody);
+      case 'tokens-me':
+        // The cheap authenticated call a token check makes (token rotation's testSecret).
+        return this.authorized(req) ?? json(200, { organization: { id: 'emulated-org', name: 'Emulated org' }, OAuthClient: { id: 'emulated-client' } });
       case 'get-conversation':
         return this.authorized(req) ?? this.getConversation(record.conversationId ?? '');
       case 'patch-attributes':

@@ -4,6 +4,10 @@
  * reached through `AWS_ENDPOINT_URL_SECRETS_MANAGER`. Errors carry `__type` and
  * `x-amzn-ErrorType` as the service does. It does not verify SigV4 signatures, only that one exists.
  *
+ * Operations: GetSecretValue (by VersionId and/or VersionStage, default AWSCURRENT), and for
+ * rotation DescribeSecret, PutSecretValue (ClientRequestToken = version id, idempotent) and
+ * UpdateSecretVersionStage (moving AWSCURRENT leaves AWSPREVIOUS on the old version, as AWS does).
+ *
  * It imports nothing from lib/.
  */
 import { randomUUID } from 'node:crypto';
@@ -14,12 +18,18 @@ export type SecretsFault =
   | { error: 'ThrottlingException' | 'InternalServiceError' | 'AccessDeniedException' | 'DecryptionFailure' }
   | { hang: true };
 
+interface StoredVersion {
+  /** undefined for the AWSPENDING version a rotation starts with, until createSecret stores it. */
+  value: string | undefined;
+  stages: Set<string>;
+  createdAt: number;
+}
+
 interface StoredSecret {
   name: string;
   arn: string;
-  value: string;
-  versionId: string;
-  createdAt: number;
+  versions: Map<string, StoredVersion>;
+  rotationEnabled: boolean;
 }
 
 export interface SecretsRequest {
@@ -34,6 +44,8 @@ const REGION = 'us-east-1';
 
 const ERROR_STATUS: Record<string, number> = {
   ResourceNotFoundException: 400,
+  ResourceExistsException: 400,
+  InvalidParameterException: 400,
   ThrottlingException: 400,
   AccessDeniedException: 400,
   DecryptionFailure: 400,
@@ -64,11 +76,52 @@ export class SecretsManagerEmulator {
   }
 
   /** Creates the secret, or stores a new current version of it. Returns its ARN. */
-  put(name: string, value: string): string {
-    const existing = this.secrets.get(name);
-    const arn = existing?.arn ?? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`;
-    this.secrets.set(name, { name, arn, value, versionId: randomUUID(), createdAt: Date.now() });
-    return arn;
+  put(name: string, value: string, options: { rotationEnabled?: boolean } = {}): string {
+    let secret = this.secrets.get(name);
+    if (!secret) {
+      secret = {
+        name,
+        arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`,
+        versions: new Map(),
+        rotationEnabled: false,
+      };
+      this.secrets.set(name, secret);
+    }
+    if (options.rotationEnabled !== undefined) secret.rotationEnabled = options.rotationEnabled;
+    const versionId = randomUUID();
+    secret.versions.set(versionId, { value, stages: new Set(), createdAt: Date.now() });
+    this.moveStage(secret, 'AWSCURRENT', versionId);
+    return secret.arn;
+  }
+
+  /**
+   * What RotateSecret does before it invokes the rotation function: a new version id labelled
+   * AWSPENDING, with no value yet. Returns that id (the ClientRequestToken of the four steps).
+   */
+  beginRotation(name: string): string {
+    const secret = this.secrets.get(name);
+    if (!secret) throw new Error(`no secret ${name}`);
+    const versionId = randomUUID();
+    secret.versions.set(versionId, { value: undefined, stages: new Set(), createdAt: Date.now() });
+    this.moveStage(secret, 'AWSPENDING', versionId);
+    return versionId;
+  }
+
+  /** What Secrets Manager does once finishSecret succeeded: the AWSPENDING label goes away. */
+  completeRotation(name: string): void {
+    for (const version of this.secrets.get(name)?.versions.values() ?? []) version.stages.delete('AWSPENDING');
+  }
+
+  /** The value at a staging label (default AWSCURRENT), for assertions. */
+  valueAt(name: string, stage = 'AWSCURRENT'): string | undefined {
+    const secret = this.secrets.get(name);
+    return secret ? [...secret.versions.values()].find((v) => v.stages.has(stage))?.value : undefined;
+  }
+
+  /** version id -> staging labels, as DescribeSecret reports them. */
+  stagesOf(name: string): Record<string, string[]> {
+    const secret = this.secrets.get(name);
+    return secret ? stagesOf(secret) : {};
   }
 
   remove(name: string): void {
@@ -124,22 +177,87 @@ export class SecretsManagerEmulator {
       fail(fault.error, `${fault.error} (scripted)`);
       return;
     }
-    if (operation !== 'GetSecretValue') {
-      fail('UnknownOperationException', `operation ${operation} is not emulated`);
-      return;
-    }
     const secret = secretId ? this.find(secretId) : undefined;
     if (!secret) {
       fail('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
       return;
     }
-    reply(200, {
-      ARN: secret.arn,
-      Name: secret.name,
-      VersionId: secret.versionId,
-      SecretString: secret.value,
-      VersionStages: ['AWSCURRENT'],
-      CreatedDate: secret.createdAt / 1000,
-    });
+    const text = (key: string): string | undefined => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
+
+    switch (operation) {
+      case 'GetSecretValue': {
+        const versionId = text('VersionId');
+        const stage = text('VersionStage') ?? (versionId ? undefined : 'AWSCURRENT');
+        const found = [...secret.versions.entries()].find(([id, v]) => (!versionId || id === versionId) && (!stage || v.stages.has(stage)));
+        if (!found || found[1].value === undefined) {
+          fail('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label or version.");
+          return;
+        }
+        const [id, version] = found;
+        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: id, SecretString: version.value, VersionStages: [...version.stages], CreatedDate: version.createdAt / 1000 });
+        return;
+      }
+      case 'DescribeSecret':
+        reply(200, { ARN: secret.arn, Name: secret.name, RotationEnabled: secret.rotationEnabled, VersionIdsToStages: stagesOf(secret) });
+        return;
+      case 'PutSecretValue': {
+        const token = text('ClientRequestToken');
+        const value = text('SecretString');
+        if (!token || value === undefined) {
+          fail('InvalidParameterException', 'ClientRequestToken and SecretString are required here');
+          return;
+        }
+        const existing = secret.versions.get(token);
+        if (existing && existing.value !== undefined && existing.value !== value) {
+          fail('ResourceExistsException', 'A version with this ClientRequestToken already exists with a different value.');
+          return;
+        }
+        if (!existing) secret.versions.set(token, { value, stages: new Set(), createdAt: Date.now() });
+        else existing.value = value;
+        const stages = Array.isArray(input.VersionStages) ? (input.VersionStages as string[]) : ['AWSCURRENT'];
+        for (const stage of stages) this.moveStage(secret, stage, token);
+        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...(secret.versions.get(token)?.stages ?? [])] });
+        return;
+      }
+      case 'UpdateSecretVersionStage': {
+        const stage = text('VersionStage');
+        const moveTo = text('MoveToVersionId');
+        const removeFrom = text('RemoveFromVersionId');
+        if (!stage || (moveTo && !secret.versions.has(moveTo))) {
+          fail('InvalidParameterException', 'VersionStage and an existing MoveToVersionId are required');
+          return;
+        }
+        const holder = [...secret.versions.entries()].find(([, v]) => v.stages.has(stage))?.[0];
+        if (holder && moveTo && holder !== moveTo && removeFrom !== holder) {
+          fail('InvalidParameterException', `The staging label ${stage} is attached to version ${holder}; name it in RemoveFromVersionId.`);
+          return;
+        }
+        if (moveTo) this.moveStage(secret, stage, moveTo);
+        else if (removeFrom) secret.versions.get(removeFrom)?.stages.delete(stage);
+        reply(200, { ARN: secret.arn, Name: secret.name });
+        return;
+      }
+      default:
+        fail('UnknownOperationException', `operation ${operation} is not emulated`);
+    }
   }
+
+  /** Attaches `stage` to one version only; moving AWSCURRENT marks the old holder AWSPREVIOUS. */
+  private moveStage(secret: StoredSecret, stage: string, versionId: string): void {
+    for (const [id, version] of secret.versions) {
+      if (id === versionId || !version.stages.has(stage)) continue;
+      version.stages.delete(stage);
+      if (stage === 'AWSCURRENT') {
+        for (const v of secret.versions.values()) v.stages.delete('AWSPREVIOUS');
+        version.stages.add('AWSPREVIOUS');
+      }
+    }
+    secret.versions.get(versionId)?.stages.add(stage);
+    // Versions without any label are deprecated; AWS keeps a few, we drop them.
+    for (const [id, version] of secret.versions) if (version.stages.size === 0 && id !== versionId) secret.versions.delete(id);
+  }
+}
+
+function stagesOf(secret: StoredSecret): Record<string, string[]> {
+  return Object.fromEntries([...secret.versions.entries()].map(([id, v]) => [id, [...v.stages]]));
 }

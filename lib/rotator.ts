@@ -1,0 +1,78 @@
+/**
+ * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
+ * secret (read fresh for every new token), the secret store for versions and labels, the HTTP client.
+ */
+import type { Env } from './config';
+import { loadConfig } from './config';
+import { credentialsFromSecret } from './genesys/credentials';
+import { axiosHttpClient, type HttpClient } from './genesys/http';
+import { createLogger, type Logger } from './log';
+import { parseRotationEvent, rotate, type RotationOutcome } from './rotation';
+import { awsSecretStore, type SecretStore } from './secret-store';
+import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
+
+export interface Rotator {
+  rotate(event: unknown): Promise<RotationOutcome>;
+}
+
+export interface RotatorDeps {
+  store: SecretStore;
+  secretSource: SecretSource;
+  http: HttpClient;
+  now: () => number;
+  logger: Logger;
+}
+
+export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): Rotator {
+  const parsed = loadConfig(env);
+  const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
+  if (!parsed.ok || !parsed.config.credentialsSecretId) {
+    const reason = parsed.ok ? 'GENESYS_CREDENTIALS_SECRET_ID is not set: the rotation needs the OAuth client' : parsed.reason;
+    return {
+      rotate: async () => {
+        logger.error('token rotation failed', { reason });
+        return { ok: false, reason };
+      },
+    };
+  }
+  const { config } = parsed;
+  const now = overrides.now ?? Date.now;
+  const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
+  const credentials = credentialsFromSecret(
+    // Every new token is minted with the credentials as they are now (refresh interval 0).
+    new CachedSecret(secretSource, config.credentialsSecretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: 0, now }),
+    {
+      ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
+      ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
+    },
+  );
+  const deps = {
+    store: overrides.store ?? awsSecretStore({ requestTimeoutMs: config.attemptTimeoutMs }),
+    credentials,
+    http: overrides.http ?? axiosHttpClient(),
+    now,
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    refreshMarginMs: config.tokenRefreshMarginMs,
+  };
+  return {
+    rotate: async (event) => {
+      const parsedEvent = parseRotationEvent(event);
+      if (!parsedEvent) {
+        logger.error('token rotation failed', { reason: 'not a Secrets Manager rotation event' });
+        return { ok: false, reason: 'not a Secrets Manager rotation event' };
+      }
+      // Not "secretId": field names that look like credentials are redacted from logs.
+      const fields = { rotating: parsedEvent.SecretId, version: parsedEvent.ClientRequestToken, step: parsedEvent.Step };
+      try {
+        const outcome = await rotate(parsedEvent, deps);
+        if (outcome.ok) logger.info('token rotation step done', { ...fields, detail: outcome.message });
+        else logger.error('token rotation step failed', { ...fields, reason: outcome.reason });
+        return outcome;
+      } catch (error) {
+        const reason = `Secrets Manager call failed: ${error instanceof Error ? error.name : 'unknown error'}`;
+        logger.error('token rotation step failed', { ...fields, reason });
+        return { ok: false, reason };
+      }
+    },
+  };
+}

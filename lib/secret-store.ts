@@ -1,0 +1,57 @@
+/**
+ * The Secrets Manager operations a rotation needs (versions and staging labels), behind an
+ * interface so the rotation logic can be read and tested step by step. The AWS implementation
+ * uses the same SDK client package as lib/secrets.ts.
+ */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+
+export interface SecretDescription {
+  rotationEnabled: boolean;
+  /** version id -> staging labels */
+  versions: Record<string, string[]>;
+}
+
+export interface SecretStore {
+  describe(secretId: string): Promise<SecretDescription>;
+  /** undefined when no version has that id / label. */
+  getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined>;
+  /** Stores `value` as version `versionId` labelled AWSPENDING (idempotent for the same value). */
+  putPending(secretId: string, versionId: string, value: string): Promise<void>;
+  /** Moves AWSCURRENT from `fromVersionId` to `toVersionId` (AWS then labels the old one AWSPREVIOUS). */
+  makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void>;
+}
+
+export function awsSecretStore(options: { requestTimeoutMs: number }): SecretStore {
+  let client: SecretsManagerClient | undefined;
+  const sm = (): SecretsManagerClient =>
+    (client ??= new SecretsManagerClient({ requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 2000 } }));
+  return {
+    async describe(secretId) {
+      const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));
+      return { rotationEnabled: reply.RotationEnabled === true, versions: reply.VersionIdsToStages ?? {} };
+    },
+    async getValue(secretId, select) {
+      try {
+        const reply = await sm().send(new GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }));
+        return reply.SecretString;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    },
+    async putPending(secretId, versionId, value) {
+      await sm().send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: value, VersionStages: ['AWSPENDING'] }));
+    },
+    async makeCurrent(secretId, toVersionId, fromVersionId) {
+      await sm().send(
+        new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: toVersionId, RemoveFromVersionId: fromVersionId }),
+      );
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Token mode: the rotation function keeps a live Genesys token in a secret (the four Secrets
+ * Manager steps against the emulator, through the real AWS SDK), and the flagging function reads
+ * its token from there, never touching the client secret.
+ */
+import { createLogger } from '../../lib/log';
+import { ROTATION_STEPS } from '../../lib/rotation';
+import { createRotator, type Rotator } from '../../lib/rotator';
+import { invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
+
+const TOKEN_SECRET = 'genesys/flagger/token';
+
+let h: Harness;
+let rotator: Rotator;
+const rotationLogs: string[] = [];
+
+beforeEach(async () => {
+  h = await startHarness();
+  h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
+  rotator = createRotator(h.env, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+});
+afterEach(async () => {
+  await h.close();
+});
+
+/** What Secrets Manager does for one rotation: a pending version, then the four steps in order. */
+async function rotateOnce(): Promise<string> {
+  const version = h.secrets.beginRotation(TOKEN_SECRET);
+  for (const Step of ROTATION_STEPS) {
+    const outcome = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+    if (!outcome.ok) throw new Error(`${Step}: ${outcome.reason}`);
+  }
+  h.secrets.completeRotation(TOKEN_SECRET);
+  return version;
+}
+
+const tokenFlagger = (extra: Record<string, string> = {}) => {
+  const env: Record<string, string> = { ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET, ...extra };
+  delete env.GENESYS_CREDENTIALS_SECRET_ID; // token mode needs no client credentials at all
+  return h.flagger(env);
+};
+const credentialReads = () => h.secrets.requests.filter((r) => r.secretId === SECRET_NAME).length;
+
+test('a rotation stores a working token as the new current version, and keeps the old one as previous', async () => {
+  const before = h.secrets.stagesOf(TOKEN_SECRET);
+  const version = await rotateOnce();
+
+  const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '') as { accessToken: string; expiresAt: string; environment: string };
+  expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
+  expect(stored.environment).toBe('mypurecloud.com');
+  expect(Date.parse(stored.expiresAt)).toBeGreaterThan(Date.now() + 23 * 3600_000); // the emulator issues 24 h tokens
+  expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSCURRENT']);
+  expect(h.secrets.stagesOf(TOKEN_SECRET)[Object.keys(before)[0] ?? '']).toEqual(['AWSPREVIOUS']);
+  // testSecret proved the token before it became current; one grant, one check.
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['token 200', 'tokens-me 200']);
+  expect(rotationLogs.join('\n')).not.toContain(stored.accessToken);
+});
+
+test('steps are idempotent: a retried createSecret keeps the pending token', async () => {
+  const version = h.secrets.beginRotation(TOKEN_SECRET);
+  const step = (Step: (typeof ROTATION_STEPS)[number]) => rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+  expect(await step('createSecret')).toMatchObject({ ok: true });
+  const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
+  expect(await step('createSecret')).toMatchObject({ ok: true, message: expect.stringContaining('exists already') });
+  expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBe(pending);
+  expect(h.genesys.count('token')).toBe(1);
+  for (const s of ['setSecret', 'testSecret', 'finishSecret'] as const) expect(await step(s)).toMatchObject({ ok: true });
+  expect(await step('finishSecret')).toMatchObject({ ok: true, message: expect.stringContaining('already AWSCURRENT') });
+});
+
+test('a token Genesys refuses never becomes current', async () => {
+  const version = h.secrets.beginRotation(TOKEN_SECRET);
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: true });
+  h.genesys.revokeTokens();
+  const tested = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'testSecret' });
+  expect(tested).toEqual({ ok: false, reason: 'testSecret: GET /api/v2/tokens/me answered 401' });
+  expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
+});
+
+test('bad rotation events and states are refused', async () => {
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'not a Secrets Manager rotation event' });
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' })).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
+  h.secrets.put('not-rotating', '{}');
+  const version = h.secrets.beginRotation('not-rotating');
+  expect(await rotator.rotate({ SecretId: 'not-rotating', ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: 'x', clientSecret: 'wrong', environment: 'mypurecloud.com' }));
+  const refused = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' });
+  expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('invalid_client') });
+});
+
+test('token mode flags with the token from the secret: no client secret read, no token minted', async () => {
+  await rotateOnce();
+  const readsBefore = credentialReads();
+  const tokensBefore = h.genesys.count('token');
+  const flagger = tokenFlagger();
+  for (let i = 0; i < 5; i += 1) {
+    const c = newConversation(h.genesys);
+    expect((await flagger.flag({ ...c, compliance_checked: true }, invocation())).status).toBe('UPDATED');
+  }
+  expect(credentialReads()).toBe(readsBefore);
+  expect(h.genesys.count('token')).toBe(tokensBefore);
+  expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length).toBeGreaterThanOrEqual(1);
+});
+
+test('rotations racing with flags fail no flag', async () => {
+  await rotateOnce();
+  const flagger = tokenFlagger();
+  const flags = Array.from({ length: 40 }, async (_, i) => {
+    await new Promise((r) => setTimeout(r, i * 5));
+    const c = newConversation(h.genesys);
+    return (await flagger.flag({ ...c, compliance_checked: true }, invocation())).status;
+  });
+  const rotations = (async () => {
+    for (let i = 0; i < 4; i += 1) await rotateOnce();
+  })();
+  const [statuses] = await Promise.all([Promise.all(flags), rotations]);
+  expect(statuses.every((s) => s === 'UPDATED')).toBe(true);
+  expect(h.genesys.count('token')).toBe(5); // one grant per rotation
+});
+
+test('a revoked token is re-read from the secret once; if rotation replaced it, the flag succeeds', async () => {
+  await rotateOnce();
+  const flagger = tokenFlagger();
+  const c = newConversation(h.genesys);
+  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+
+  h.genesys.revokeTokens();
+  await rotateOnce(); // a fresh token in the secret
+  h.genesys.requests.length = 0;
+  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
+});
+
+test('a 401 that persists after one re-read is AUTH_FAILED', async () => {
+  await rotateOnce();
+  const flagger = tokenFlagger();
+  h.genesys.revokeTokens();
+  const c = newConversation(h.genesys);
+  const result = await flagger.flag({ ...c, a: '1' }, invocation());
+  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
+});
+
+test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {
+  h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'old-token', expiresAt: '2026-01-01T00:00:00Z', environment: 'mypurecloud.com' }));
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 0 });
+  expect(result.message).toContain('is its rotation running?');
+  expect(h.genesys.requests).toHaveLength(0);
+});
+
+test('an unusable token secret is CONFIG_ERROR', async () => {
+  h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x' }));
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('lacks expiresAt') });
+  h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x', expiresAt: '2099-01-01T00:00:00Z', environment: 'evil.example' }));
+  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  expect(unknown).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('unknown Genesys environment') });
+  expect(h.genesys.requests).toHaveLength(0);
+});
