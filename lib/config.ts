@@ -25,6 +25,8 @@ export interface Config {
   safetyMarginMs: number;
   backoffBaseMs: number;
   backoffCapMs: number;
+  pollBaseMs: number;
+  pollCapMs: number;
   attemptTimeoutMs: number;
   minAttemptMs: number;
   secretMaxAgeMs: number;
@@ -56,6 +58,11 @@ export const NUMERIC_SETTINGS = {
   // A participant usually resolves within a second of connect: start small, double, cap at 1 s.
   backoffBaseMs: { env: 'FLAG_BACKOFF_BASE_MS', default: 100, min: 1, max: 60_000 },
   backoffCapMs: { env: 'FLAG_BACKOFF_CAP_MS', default: 1000, min: 1, max: 300_000 },
+  // Polling for a participant not resolved yet (equal jitter): 150, 300, 600, then 650 ms windows
+  // of which half is random. Measured in bench/: p95 lag after the participant appears stays under
+  // 600 ms, at about 11 requests for a participant that takes 4 s.
+  pollBaseMs: { env: 'FLAG_POLL_BASE_MS', default: 150, min: 1, max: 60_000 },
+  pollCapMs: { env: 'FLAG_POLL_CAP_MS', default: 650, min: 1, max: 300_000 },
   // One hung connection must not eat the whole budget; Genesys answers in well under a second.
   attemptTimeoutMs: { env: 'FLAG_ATTEMPT_TIMEOUT_MS', default: 3000, min: 1, max: 900_000 },
   // A retry with less time than this left would be cut off before Genesys could answer it (and a
@@ -106,6 +113,9 @@ export function loadConfig(env: Env): ConfigParse {
   if (numbers.backoffCapMs < numbers.backoffBaseMs) {
     problems.push('FLAG_BACKOFF_CAP_MS must not be below FLAG_BACKOFF_BASE_MS');
   }
+  if (numbers.pollCapMs < numbers.pollBaseMs) {
+    problems.push('FLAG_POLL_CAP_MS must not be below FLAG_POLL_BASE_MS');
+  }
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
   const tokenSecretId = env.GENESYS_TOKEN_SECRET_ID?.trim() ?? '';
@@ -137,6 +147,8 @@ export function loadConfig(env: Env): ConfigParse {
       safetyMarginMs: numbers.safetyMarginMs,
       backoffBaseMs: numbers.backoffBaseMs,
       backoffCapMs: numbers.backoffCapMs,
+      pollBaseMs: numbers.pollBaseMs,
+      pollCapMs: numbers.pollCapMs,
       attemptTimeoutMs: numbers.attemptTimeoutMs,
       minAttemptMs: numbers.minAttemptMs,
       secretMaxAgeMs: numbers.secretMaxAgeMs,

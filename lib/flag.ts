@@ -29,7 +29,10 @@ export interface FlagDeps {
 }
 
 export interface FlagPolicy {
+  /** Waits after overload signals: 429 without Retry-After, 5xx, network faults. */
   backoff: BackoffPolicy;
+  /** Waits while the participant is not resolved yet (404, not in the conversation yet). */
+  poll: BackoffPolicy;
   attemptTimeoutMs: number;
   /** A retry is only started with at least this much time left before the deadline. */
   minAttemptMs: number;
@@ -74,9 +77,13 @@ export async function flagParticipant(
     });
 
   /** Sends one API request and remembers what the result needs to report. */
-  const call = async (send: () => Promise<ApiOutcome>): Promise<ApiOutcome> => {
+  const call = async (send: (timeoutMs: number) => Promise<ApiOutcome>): Promise<ApiOutcome> => {
     attempts += 1;
-    const outcome = await send();
+    const left = context.deadline - now();
+    let outcome = await send(Math.max(1, Math.min(policy.attemptTimeoutMs, left)));
+    // An attempt timeout clipped to the time left is the deadline itself: its timer and the
+    // deadline's fire together, and either may win the race. Either way the deadline came first.
+    if (policy.attemptTimeoutMs >= left && outcome.kind === 'network' && outcome.reason === 'timeout') outcome = { kind: 'deadline', status: 0 };
     if (outcome.status !== 0) httpStatus = outcome.status;
     if ('contextId' in outcome && outcome.contextId) contextId = outcome.contextId;
     return outcome;
@@ -97,13 +104,12 @@ export async function flagParticipant(
         const options = {
           http: deps.http,
           token: token.token,
-          timeoutMs: Math.max(1, Math.min(policy.attemptTimeoutMs, context.deadline - now())),
           signal: deadline.signal,
           now,
         };
         let lookup: Step | undefined;
         if (participantId === undefined) {
-          const found = await call(() => getConversation(request.conversationId, options));
+          const found = await call((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs }));
           if (found.kind === 'ok') {
             participantId = pickParticipant(found.body, request.participantPurpose);
             if (participantId === undefined) {
@@ -118,7 +124,7 @@ export async function flagParticipant(
         }
         if (lookup) step = lookup;
         else {
-          const patched = await call(() => patchAttributes(request.conversationId, participantId as string, request.attributes, options));
+          const patched = await call((timeoutMs) => patchAttributes(request.conversationId, participantId as string, request.attributes, { ...options, timeoutMs }));
           step = fromApi(patched, 'participant');
         }
         if (step.next === 'again') {
@@ -130,7 +136,15 @@ export async function flagParticipant(
         }
       }
 
-      const delayMs = step.next === 'retry' ? nextDelay(retries + 1, step.retryAfterMs, policy.backoff, deps.random) : 0;
+      const delayMs =
+        step.next === 'retry'
+          ? nextDelay(
+              retries + 1,
+              { notResolved: step.outcome.kind === 'not-resolved', ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }) },
+              policy,
+              deps.random,
+            )
+          : 0;
       deps.logger.debug('attempt', {
         requestId: context.requestId,
         attempt: attempts,

@@ -130,6 +130,7 @@ async function flagOnce(event: unknown, invocation: Invocation, config: Config, 
     request,
     {
       backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs },
+      poll: { baseMs: config.pollBaseMs, capMs: config.pollCapMs },
       attemptTimeoutMs: config.attemptTimeoutMs,
       minAttemptMs: config.minAttemptMs,
     },

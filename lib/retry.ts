@@ -25,6 +25,18 @@ export function backoffDelay(retry: number, policy: BackoffPolicy, random: () =>
 }
 
 /**
+ * "Equal jitter": half the window fixed, half random. Used to poll for a participant that is not
+ * resolved yet: a 404 right after connect is not an overload signal, so what matters is noticing
+ * the participant soon after it appears without spending the org's rate-limited requests. Full
+ * jitter's very short waits add requests, and its long tail adds lag (measured in bench/).
+ */
+export function equalJitterDelay(retry: number, policy: BackoffPolicy, random: () => number): number {
+  const exponent = Math.min(Math.max(retry - 1, 0), 30);
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+  return Math.floor(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
  * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.
  * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable
  * (a malformed header must not stall a caller, so it falls back to normal backoff).
@@ -41,15 +53,17 @@ export function parseRetryAfter(header: string | undefined, nowMs: number): numb
 
 /**
  * How long to wait before the next attempt: the server's Retry-After when it gave one (it knows
- * its own rate-limit window better than our backoff does), else jittered backoff.
+ * its own rate-limit window better than our backoff does); polling for a participant that is not
+ * resolved yet uses equal jitter; every overload signal (429, 5xx, network) full jitter.
  */
 export function nextDelay(
   retry: number,
-  retryAfterMs: number | undefined,
-  policy: BackoffPolicy,
+  reason: { retryAfterMs?: number; notResolved: boolean },
+  policies: { backoff: BackoffPolicy; poll: BackoffPolicy },
   random: () => number,
 ): number {
-  return retryAfterMs ?? backoffDelay(retry, policy, random);
+  if (reason.retryAfterMs !== undefined) return reason.retryAfterMs;
+  return reason.notResolved ? equalJitterDelay(retry, policies.poll, random) : backoffDelay(retry, policies.backoff, random);
 }
 
 /**

@@ -67,6 +67,8 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
 
 export function createAxios(): AxiosInstance {
   return axios.create({
+    // Node's http stack only: the fetch and xhr adapters are left out of the bundle (scripts/build.mjs).
+    adapter: 'http',
     // Every status is an answer to classify, not an exception.
     validateStatus: () => true,
     // Never follow a redirect: it would carry the bearer token to another host.

@@ -17,6 +17,8 @@ export const SECRET_NAME = 'genesys/flagger/credentials';
 export const FAST_ENV = {
   FLAG_BACKOFF_BASE_MS: '10',
   FLAG_BACKOFF_CAP_MS: '40',
+  FLAG_POLL_BASE_MS: '10',
+  FLAG_POLL_CAP_MS: '40',
   FLAG_DEADLINE_MS: '3000',
   FLAG_ATTEMPT_TIMEOUT_MS: '1000',
   SECRET_MIN_REFRESH_INTERVAL_MS: '0',

@@ -12,7 +12,7 @@ const request = {
   participantPurpose: 'customer',
   attributes: { compliance_checked: 'true' },
 };
-const policy = { backoff: { baseMs: 100, capMs: 1000 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
+const policy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 650 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
 const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '' });
 
 function virtualDeps(replies: (n: number) => HttpReply) {
@@ -37,17 +37,30 @@ function virtualDeps(replies: (n: number) => HttpReply) {
   return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };
 }
 
-test('waits grow from the base, double, and stop at the cap; none crosses the deadline', async () => {
-  const v = virtualDeps(() => reply(404));
+test('after overload signals, waits grow from the base, double, and stop at the cap (full jitter); none crosses the deadline', async () => {
+  const v = virtualDeps(() => reply(503));
   const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
 
-  expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
+  expect(result.status).toBe('UPSTREAM_ERROR');
   expect(v.sleeps.slice(0, 6)).toEqual([99, 199, 399, 799, 999, 999]);
   expect(v.elapsed()).toBeLessThanOrEqual(8000);
   // It stopped because the next wait (plus the minimum attempt window) would have crossed the deadline, not earlier.
   expect(v.elapsed() + 999 + 50).toBeGreaterThanOrEqual(8000);
   expect(result.attempts).toBe(v.calls());
-  expect(result.attempts).toBeLessThanOrEqual(12);
+});
+
+test('while the participant is not resolved, polling waits are half fixed, half random (equal jitter), up to the poll cap', async () => {
+  const top = virtualDeps(() => reply(404));
+  const result = await flagParticipant(request, policy, { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' }, top.deps);
+  expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
+  expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 599, 649, 649]);
+
+  const bottom = virtualDeps(() => reply(404));
+  bottom.deps.random = () => 0;
+  await flagParticipant(request, policy, { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' }, bottom.deps);
+  expect(bottom.sleeps.slice(0, 5)).toEqual([75, 150, 300, 325, 325]);
+  // Never more than one request per half poll window: bounded use of the org's rate limit.
+  expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 325) + 3);
 });
 
 test("a Retry-After is waited exactly, instead of the backoff", async () => {
