@@ -90,6 +90,16 @@ export const NUMERIC_SETTINGS = {
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const PURPOSE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+export const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
+
+/** The host overrides, for resolveHosts (absent keys: derive the host from the environment). */
+export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): { apiBaseUrl?: string; loginBaseUrl?: string } {
+  return {
+    ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
+    ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
+  };
+}
+
 export type ConfigParse = { ok: true; config: Config } | { ok: false; reason: string };
 
 export function loadConfig(env: Env): ConfigParse {
@@ -127,7 +137,7 @@ export function loadConfig(env: Env): ConfigParse {
   const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
   if (!PURPOSE_PATTERN.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
 
-  const namespace = env.METRICS_NAMESPACE?.trim() || 'GenesysParticipantFlagger';
+  const namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
   if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
     problems.push('METRICS_NAMESPACE must be a CloudWatch namespace (letters, digits, . _ / # : -), not starting with AWS/');
   }

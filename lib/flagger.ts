@@ -4,7 +4,7 @@
  * creates one Flagger at module load and calls `flag` per event; it never sees anything else.
  */
 import { sleep as realSleep } from './abort';
-import { loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
+import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type TokenSource } from './flag';
 import { TokenProvider } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
@@ -60,7 +60,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     awsSecretSource({ requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default });
   if (!parsed.ok) {
     logger.error('configuration invalid', { reason: parsed.reason });
-    const report = reporter(logger, { namespace: 'GenesysParticipantFlagger', functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
+    const report = reporter(logger, { namespace: DEFAULT_METRICS_NAMESPACE, functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
     return {
       flag: async (_event, invocation) => {
         const result = toResult({ kind: 'config', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
@@ -100,10 +100,7 @@ type Report = (result: FlagResult, invocation: Invocation, fields?: LogFields) =
 function tokenSource(config: Config, secretSource: SecretSource, http: HttpClient, now: () => number): TokenSource {
   const cache = (secretId: string): CachedSecret =>
     new CachedSecret(secretSource, secretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now });
-  const overrides = {
-    ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
-    ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
-  };
+  const overrides = hostOverrides(config);
   if (config.tokenSecretId) {
     return new SecretTokenSource(cache(config.tokenSecretId), { now, refreshMarginMs: config.tokenRefreshMarginMs, overrides });
   }

@@ -2,8 +2,7 @@
  * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
  * secret (read fresh for every new token), the secret store for versions and labels, the HTTP client.
  */
-import type { Env } from './config';
-import { loadConfig } from './config';
+import { hostOverrides, loadConfig, type Env } from './config';
 import { credentialsFromSecret } from './genesys/credentials';
 import { axiosHttpClient, type HttpClient } from './genesys/http';
 import { createLogger, type Logger } from './log';
@@ -41,10 +40,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
   const credentials = credentialsFromSecret(
     // Every new token is minted with the credentials as they are now (refresh interval 0).
     new CachedSecret(secretSource, config.credentialsSecretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: 0, now }),
-    {
-      ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
-      ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
-    },
+    hostOverrides(config),
   );
   const deps = {
     store: overrides.store ?? awsSecretStore({ requestTimeoutMs: config.attemptTimeoutMs }),
