@@ -58,11 +58,11 @@ export const NUMERIC_SETTINGS = {
   // A participant usually resolves within a second of connect: start small, double, cap at 1 s.
   backoffBaseMs: { env: 'FLAG_BACKOFF_BASE_MS', default: 100, min: 1, max: 60_000 },
   backoffCapMs: { env: 'FLAG_BACKOFF_CAP_MS', default: 1000, min: 1, max: 300_000 },
-  // Polling for a participant not resolved yet (equal jitter): 150, 300, 600, then 650 ms windows
-  // of which half is random. Measured in bench/: p95 lag after the participant appears stays under
-  // 600 ms, at about 11 requests for a participant that takes 4 s.
+  // Polling for a participant not resolved yet: 150, 300, then 560 ms windows, 80 % fixed and 20 %
+  // random (lib/retry.ts pollDelay). Measured in bench/: p95 lag after the participant appears stays
+  // near 500 ms, and a participant that takes 4 s costs at most 12 requests.
   pollBaseMs: { env: 'FLAG_POLL_BASE_MS', default: 150, min: 1, max: 60_000 },
-  pollCapMs: { env: 'FLAG_POLL_CAP_MS', default: 650, min: 1, max: 300_000 },
+  pollCapMs: { env: 'FLAG_POLL_CAP_MS', default: 560, min: 1, max: 300_000 },
   // One hung connection must not eat the whole budget; Genesys answers in well under a second.
   attemptTimeoutMs: { env: 'FLAG_ATTEMPT_TIMEOUT_MS', default: 3000, min: 1, max: 900_000 },
   // A retry with less time than this left would be cut off before Genesys could answer it (and a
@@ -82,9 +82,10 @@ export const NUMERIC_SETTINGS = {
   maxValueLength: { env: 'ATTR_MAX_VALUE_LENGTH', default: 256, min: 0, max: 100_000 },
   // The platform caps a request at 512000 bytes; 32 KiB is plenty for flags and far from it.
   maxBodyBytes: { env: 'ATTR_MAX_BODY_BYTES', default: 32_768, min: 16, max: 512_000 },
-  // Records of one SQS batch flagged at once. Genesys limits requests per token (about 300 a
-  // minute), and one container holds one token: a few in flight is plenty.
-  batchConcurrency: { env: 'BATCH_CONCURRENCY', default: 5, min: 1, max: 100 },
+  // Records of one SQS batch flagged at once: the whole default batch of 10, so a batch costs about
+  // its slowest record (bench/). Most flags are one request, a burst of 10 is far inside the
+  // per-token limit of about 300 a minute, and 429s are honoured anyway.
+  batchConcurrency: { env: 'BATCH_CONCURRENCY', default: 10, min: 1, max: 100 },
 } satisfies Record<string, NumericSetting>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

@@ -12,7 +12,7 @@ const request = {
   participantPurpose: 'customer',
   attributes: { compliance_checked: 'true' },
 };
-const policy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 650 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
+const policy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
 const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '' });
 
 function virtualDeps(replies: (n: number) => HttpReply) {
@@ -49,18 +49,18 @@ test('after overload signals, waits grow from the base, double, and stop at the 
   expect(result.attempts).toBe(v.calls());
 });
 
-test('while the participant is not resolved, polling waits are half fixed, half random (equal jitter), up to the poll cap', async () => {
+test('while the participant is not resolved, polling waits are 80 % fixed, 20 % random, up to the poll cap', async () => {
   const top = virtualDeps(() => reply(404));
   const result = await flagParticipant(request, policy, { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' }, top.deps);
   expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
-  expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 599, 649, 649]);
+  expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 559, 559, 559]);
 
   const bottom = virtualDeps(() => reply(404));
   bottom.deps.random = () => 0;
   await flagParticipant(request, policy, { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' }, bottom.deps);
-  expect(bottom.sleeps.slice(0, 5)).toEqual([75, 150, 300, 325, 325]);
-  // Never more than one request per half poll window: bounded use of the org's rate limit.
-  expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 325) + 3);
+  expect(bottom.sleeps.slice(0, 5)).toEqual([120, 240, 448, 448, 448]);
+  // Never more than one request per 80 % of a poll window: bounded use of the org's rate limit.
+  expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 448) + 3);
 });
 
 test("a Retry-After is waited exactly, instead of the backoff", async () => {

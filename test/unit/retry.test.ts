@@ -36,13 +36,13 @@ describe('parseRetryAfter', () => {
   });
 });
 
-test('nextDelay prefers the server Retry-After, polls with equal jitter, backs off with full jitter', () => {
-  const policies = { backoff: policy, poll: { baseMs: 150, capMs: 650 } };
+test('nextDelay prefers the server Retry-After, polls with mostly fixed waits, backs off with full jitter', () => {
+  const policies = { backoff: policy, poll: { baseMs: 150, capMs: 560 } };
   expect(nextDelay(1, { retryAfterMs: 2500, notResolved: false }, policies, () => 0.5)).toBe(2500);
   expect(nextDelay(1, { retryAfterMs: 2500, notResolved: true }, policies, () => 0.5)).toBe(2500);
   expect(nextDelay(1, { notResolved: false }, policies, () => 0.5)).toBe(50);
-  expect(nextDelay(1, { notResolved: true }, policies, () => 0.5)).toBe(112);
-  expect(nextDelay(9, { notResolved: true }, policies, () => 0)).toBe(325);
+  expect(nextDelay(1, { notResolved: true }, policies, () => 0.5)).toBe(135);
+  expect(nextDelay(9, { notResolved: true }, policies, () => 0)).toBe(448);
 });
 
 describe('computeDeadline', () => {
