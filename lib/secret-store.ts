@@ -30,7 +30,9 @@ export interface SecretStore {
 export function awsSecretStore(options: { requestTimeoutMs: number }): SecretStore {
   let client: SecretsManagerClient | undefined;
   const sm = (): SecretsManagerClient =>
-    (client ??= new SecretsManagerClient({ requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 2000 } }));
+    (client ??= new SecretsManagerClient({
+      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 2000, throwOnRequestTimeout: true },
+    }));
   return {
     async describe(secretId) {
       const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));

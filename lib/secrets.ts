@@ -40,8 +40,14 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
   return {
     async fetch(secretId, signal) {
       client ??= new SecretsManagerClient({
-        // The SDK's default has no request timeout: a hung connection would eat the budget.
-        requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 2000) },
+        // The SDK's default has no request timeout: a hung connection would eat the budget. Without
+        // throwOnRequestTimeout the handler only logs when it passes, and the cache would share that
+        // hung read with every later invocation of the container (found by the fault matrix).
+        requestHandler: {
+          requestTimeout: options.requestTimeoutMs,
+          connectionTimeout: Math.min(options.requestTimeoutMs, 2000),
+          throwOnRequestTimeout: true,
+        },
         // One try per call: lib/flag.ts retries with its own backoff, which knows the deadline.
         maxAttempts: 1,
       });
