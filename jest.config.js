@@ -7,4 +7,7 @@ module.exports = {
   // Integration suites run real servers on loopback; keep them from fighting over 2 cores.
   maxWorkers: 2,
   testTimeout: 20000,
+  // Every log line the harness's flaggers write is collected and checked for secrets after the last suite.
+  globalSetup: '<rootDir>/test/support/leak-setup.js',
+  globalTeardown: '<rootDir>/test/support/leak-teardown.js',
 };

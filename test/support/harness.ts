@@ -4,6 +4,8 @@
  * configuration, the script of faults and, where they assert on logs, the log sink.
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { createFlagger, type Flagger, type FlaggerDeps } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { GenesysEmulator, type GenesysEmulatorOptions } from '../emulators/genesys';
@@ -48,14 +50,22 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
     ...FAST_ENV,
   };
   const logs: string[] = [];
+  const record = (line: string): void => {
+    logs.push(line);
+    if (process.env.FLAGGER_LEAK_DIR) appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.log`), `${line}\n`);
+  };
   return {
     genesys,
     secrets,
     env,
     logs,
     flagger: (extraEnv = {}, deps = {}) =>
-      createFlagger({ ...env, ...extraEnv }, { logger: createLogger({ level: 'debug', sink: (line) => logs.push(line) }), ...deps }),
+      createFlagger({ ...env, ...extraEnv }, { logger: createLogger({ level: 'debug', sink: (line) => record(line) }), ...deps }),
     close: async () => {
+      // For the suite-wide leak check (test/support/leak-check.js): every token this emulator issued.
+      if (process.env.FLAGGER_LEAK_DIR) {
+        appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.secrets`), genesys.issuedTokens().map((t) => `${t}\n`).join(''));
+      }
       await Promise.all([genesys.close(), secrets.close()]);
     },
   };

@@ -1,0 +1,30 @@
+// Suite-wide leak check. globalSetup gives the workers a folder; test/support/harness.ts appends
+// every log line of every flagger it builds there, and every token its emulators issued; after the
+// last suite, globalTeardown fails the run if any line holds the client secret, its Basic
+// encoding, an issued token, or the attribute sentinel the tests send.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+// Keep in step with test/support/harness.ts (CLIENT_ID, CLIENT_SECRET).
+const CLIENT_ID = 'test-client-id';
+const CLIENT_SECRET = 'test-client-secret-5f1c9e';
+
+module.exports.setup = async () => {
+  process.env.FLAGGER_LEAK_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'flagger-leaks-'));
+};
+
+module.exports.teardown = async () => {
+  const dir = process.env.FLAGGER_LEAK_DIR;
+  if (!dir) return;
+  const files = fs.readdirSync(dir);
+  const read = (ext) => files.filter((f) => f.endsWith(ext)).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+  const tokens = read('.secrets').split('\n').filter(Boolean);
+  const lines = read('.log').split('\n').filter(Boolean);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const forbidden = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'sentinel-value-4417', ...new Set(tokens)];
+  const leaks = lines.filter((line) => forbidden.some((secret) => line.includes(secret)));
+  if (lines.length === 0) throw new Error('leak check: no log line was collected (is the harness still writing them?)');
+  if (leaks.length > 0) throw new Error(`leak check: ${leaks.length} log line(s) hold a secret, a token or an attribute value, e.g. ${leaks[0].slice(0, 200)}`);
+  console.log(`leak check: ${lines.length} log lines of the suite, ${new Set(tokens).size} issued tokens: no secret, token or attribute value in any line`);
+};
