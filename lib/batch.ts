@@ -7,7 +7,7 @@
  */
 import { unwrapMessageBody } from './envelope';
 import type { Flagger } from './flagger';
-import { FLAG_STATUSES, toResult, type FlagStatus } from './result';
+import { FLAG_STATUSES, type FlagStatus } from './result';
 
 export interface BatchRecord {
   /** The queue's message id: what is reported back as a failure. */
@@ -35,9 +35,7 @@ export async function flagBatch(records: readonly BatchRecord[], flagger: Flagge
     const unwrapped = unwrapMessageBody(record.body);
     if (!unwrapped.ok) {
       // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
-      const result = toResult({ kind: 'invalid-input', reason: unwrapped.reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: options.requestId });
-      flagger.report(result, { requestId: options.requestId, logFields: { messageId: record.id } });
-      return result.status;
+      return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } }).status;
     }
     const remainingMs = options.remainingMs?.();
     const result = await flagger.flag(unwrapped.event, {

@@ -35,10 +35,10 @@ export interface Flagger {
   /** The container's Secrets Manager source, for doors that read secrets of their own. */
   readonly secretSource: SecretSource;
   /**
-   * Logs a result that a door produced without `flag` (a malformed message or body), with the
-   * same log line and metrics as every other result.
+   * The INVALID_INPUT result for what a door refused before there was an event to flag (a
+   * malformed message or body), logged and counted like every other result.
    */
-  report(result: FlagResult, invocation: Invocation): void;
+  refuse(reason: string, invocation: Invocation): FlagResult;
 }
 
 /** Everything that can be swapped for tests or other hosts; production defaults otherwise. */
@@ -70,7 +70,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       config: undefined,
       logger,
       secretSource,
-      report,
+      refuse: refuser(report),
     };
   }
   const config = parsed.config;
@@ -90,11 +90,19 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     config,
     logger,
     secretSource,
-    report,
+    refuse: refuser(report),
   };
 }
 
 type Report = (result: FlagResult, invocation: Invocation, fields?: LogFields) => void;
+
+function refuser(report: Report): Flagger['refuse'] {
+  return (reason, invocation) => {
+    const result = toResult({ kind: 'invalid-input', reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
+    report(result, invocation);
+    return result;
+  };
+}
 
 /** Token mode reads a ready token from its secret; otherwise the client-credentials grant mints one. */
 function tokenSource(config: Config, secretSource: SecretSource, http: HttpClient, now: () => number): TokenSource {

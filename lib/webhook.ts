@@ -18,7 +18,6 @@ import { BearerCheck } from './bearer';
 import type { Env } from './config';
 import { createFlagger, type FlaggerDeps } from './flagger';
 import { parseJsonObject } from './json';
-import { toResult } from './result';
 import { CachedSecret } from './secrets';
 
 export interface WebhookRequest {
@@ -60,7 +59,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
   if (!bearer) logger.error('configuration invalid', { reason: 'WEBHOOK_TOKEN_SECRET_ID is not set' });
 
   const handle = async (request: WebhookRequest, invocation: { requestId: string; remainingMs?: number }): Promise<WebhookResponse> => {
-    const header = (name: string): string | undefined => request.headers[name] ?? request.headers[name.toLowerCase()];
+    const header = (name: string): string | undefined => request.headers[name];
     if (request.method.toUpperCase() !== 'POST') return plain(405, 'use POST', { allow: 'POST' });
 
     const verdict = bearer ? await bearer.verify(header('authorization')) : 'unavailable';
@@ -85,11 +84,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     if (mediaType !== 'application/json') return plain(415, 'send the event as application/json');
 
     const event = parseJsonObject(bytes.toString('utf8'));
-    if (!event) {
-      const result = toResult({ kind: 'invalid-input', reason: 'the body is not a JSON object' }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
-      flagger.report(result, invocation);
-      return json(400, result);
-    }
+    if (!event) return json(400, flagger.refuse('the body is not a JSON object', invocation));
     const result = await flagger.flag(event, invocation);
     return json(result.status === 'INVALID_INPUT' ? 400 : 200, result);
   };
