@@ -3,13 +3,13 @@
  * "Identity Verified") with ReportBatchItemFailures. Returns the records that must be redelivered.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { flagBatch } from '../lib/batch';
+import { batchRecords, flagBatch } from '../lib/batch';
 import { createFlagger } from '../lib/flagger';
 
 const flagger = createFlagger(process.env);
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const records = (event?.Records ?? []).map((r) => ({ id: r.messageId, body: r.body }));
+  const records = batchRecords(event, flagger.logger, context.awsRequestId);
   const { failedIds } = await flagBatch(records, flagger, {
     requestId: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),

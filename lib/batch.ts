@@ -7,12 +7,40 @@
  */
 import { unwrapMessageBody } from './envelope';
 import type { Flagger } from './flagger';
+import type { Logger } from './log';
 import { FLAG_STATUSES, type FlagStatus } from './result';
 
 export interface BatchRecord {
   /** The queue's message id: what is reported back as a failure. */
   id: string;
-  body: string;
+  /** The message body as delivered (a JSON string when the sender is well-behaved). */
+  body: unknown;
+}
+
+/** SQS message ids are UUIDs; anything far longer is not one and is not echoed. */
+const MAX_MESSAGE_ID_LENGTH = 256;
+
+/**
+ * The records of a queue event that can be flagged and reported. A door must not throw, and an
+ * entry without a message id cannot be named in `batchItemFailures` (SQS would fail the whole
+ * batch on an empty or unknown id): such entries are logged as errors and left out.
+ */
+export function batchRecords(event: unknown, logger: Logger, requestId: string): BatchRecord[] {
+  const records = typeof event === 'object' && event !== null ? (event as { Records?: unknown }).Records : undefined;
+  if (!Array.isArray(records)) {
+    logger.error('not a queue event', { requestId, reason: 'the event has no Records list' });
+    return [];
+  }
+  const usable: BatchRecord[] = [];
+  records.forEach((record: unknown, index) => {
+    const id = typeof record === 'object' && record !== null ? (record as { messageId?: unknown }).messageId : undefined;
+    if (typeof id !== 'string' || id === '' || id.length > MAX_MESSAGE_ID_LENGTH) {
+      logger.error('queue record dropped', { requestId, index, reason: 'the record has no usable messageId, so it cannot be reported for redelivery' });
+      return;
+    }
+    usable.push({ id, body: (record as { body?: unknown }).body });
+  });
+  return usable;
 }
 
 export interface BatchOptions {

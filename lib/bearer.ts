@@ -5,6 +5,7 @@
  * redeploy, and a flood of bad requests cannot turn into a flood of Secrets Manager calls.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { AbortedError } from './abort';
 import type { CachedSecret } from './secrets';
 
 export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
@@ -15,9 +16,19 @@ export const MIN_TOKEN_LENGTH = 16;
 export class BearerCheck {
   constructor(private readonly secret: CachedSecret) {}
 
+  /** `signal`: the invocation's deadline; a secret read that outlasts it is 'unavailable'. */
   async verify(authorization: string | undefined, signal?: AbortSignal): Promise<BearerVerdict> {
     const presented = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
     if (!presented) return 'denied';
+    try {
+      return await this.check(presented, signal);
+    } catch (error) {
+      if (error instanceof AbortedError) return 'unavailable';
+      throw error;
+    }
+  }
+
+  private async check(presented: string, signal: AbortSignal | undefined): Promise<BearerVerdict> {
     const current = await this.secret.get(signal);
     if (!current.ok || current.value.trim().length < MIN_TOKEN_LENGTH) return 'unavailable';
     if (sameSecret(presented, current.value.trim())) return 'ok';

@@ -7,7 +7,8 @@ import { parseJsonObject } from './json';
 
 export type Unwrapped = { ok: true; event: unknown; envelope: 'plain' | 'eventbridge' } | { ok: false; reason: string };
 
-export function unwrapMessageBody(body: string): Unwrapped {
+export function unwrapMessageBody(body: unknown): Unwrapped {
+  if (typeof body !== 'string') return { ok: false, reason: 'the message body is not a string' };
   const message = parseJsonObject(body);
   if (!message) return { ok: false, reason: 'the message body is not a JSON object' };
   if (typeof message['detail-type'] === 'string' && 'detail' in message) {

@@ -5,18 +5,14 @@
  * and faults without patching modules.
  */
 import { deadlineSignal } from './abort';
-import type { AccessToken, TokenError, TokenFetch } from './genesys/auth';
+import type { TokenError, TokenSource } from './genesys/auth';
 import type { ApiOutcome, HttpClient } from './genesys/http';
-import { getConversation, patchAttributes, pickParticipant } from './genesys/participants';
+import type { GenesysId } from './genesys/ids';
+import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant } from './genesys/participants';
 import type { Logger } from './log';
 import type { FlagRequest } from './request';
 import { toResult, type FlagOutcome, type FlagResult } from './result';
 import { nextDelay, type BackoffPolicy } from './retry';
-
-export interface TokenSource {
-  get(signal?: AbortSignal): Promise<TokenFetch>;
-  invalidate(token: AccessToken): void;
-}
 
 export interface FlagDeps {
   tokens: TokenSource;
@@ -61,7 +57,7 @@ export async function flagParticipant(
   let attempts = 0;
   let httpStatus = 0;
   let contextId: string | undefined;
-  let participantId = request.participantId;
+  let participantId: GenesysId | undefined = request.participantId;
   let retries = 0;
   let tokenRefused = false;
   let last: FlagOutcome | undefined;
@@ -111,12 +107,18 @@ export async function flagParticipant(
         if (participantId === undefined) {
           const found = await call((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs }));
           if (found.kind === 'ok') {
-            participantId = pickParticipant(found.body, request.participantPurpose);
-            if (participantId === undefined) {
+            const pick = found.truncated
+              ? ({ kind: 'malformed', reason: `the conversation reply is larger than ${MAX_CONVERSATION_BYTES} bytes` } as const)
+              : pickParticipant(found.body, request.participantPurpose);
+            if (pick.kind === 'found') participantId = pick.participantId;
+            else if (pick.kind === 'absent') {
               lookup = {
                 next: 'retry',
                 outcome: { kind: 'not-resolved', reason: `the conversation has no active "${request.participantPurpose}" participant yet` },
               };
+            } else {
+              // An upstream fault: retried like a 5xx, and the id itself is never sent nor echoed.
+              lookup = { next: 'retry', outcome: { kind: 'upstream', reason: pick.reason } };
             }
           } else {
             lookup = fromApi(found, 'conversation');
@@ -124,7 +126,8 @@ export async function flagParticipant(
         }
         if (lookup) step = lookup;
         else {
-          const patched = await call((timeoutMs) => patchAttributes(request.conversationId, participantId as string, request.attributes, { ...options, timeoutMs }));
+          const target = participantId as GenesysId;
+          const patched = await call((timeoutMs) => patchAttributes(request.conversationId, target, request.attributes, { ...options, timeoutMs }));
           step = fromApi(patched, 'participant');
         }
         if (step.next === 'again') {
@@ -221,7 +224,11 @@ function fromTokenError(error: TokenError): Step {
         ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
       };
     case 'upstream':
-      return { next: 'retry', outcome: { kind: 'upstream', reason: error.reason } };
+      return {
+        next: 'retry',
+        outcome: { kind: 'upstream', reason: error.reason },
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      };
     case 'deadline':
       return { next: 'done', outcome: { kind: 'timeout', reason: error.reason } };
   }

@@ -5,8 +5,8 @@
  */
 import { sleep as realSleep } from './abort';
 import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
-import { flagParticipant, type FlagDeps, type TokenSource } from './flag';
-import { TokenProvider } from './genesys/auth';
+import { flagParticipant, type FlagDeps } from './flag';
+import { TokenProvider, type TokenSource } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
 import { SecretTokenSource } from './genesys/token-secret';
 import { axiosHttpClient, type HttpClient } from './genesys/http';
@@ -20,8 +20,13 @@ import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
 export interface Invocation {
   /** Lambda request id (or any id the door has); the correlation id when Genesys gave none. */
   requestId: string;
-  /** `context.getRemainingTimeInMillis()`; undefined outside Lambda. */
+  /** `context.getRemainingTimeInMillis()`, read at `startedAt`; undefined outside Lambda. */
   remainingMs?: number;
+  /**
+   * Epoch ms at which the door received the event (default: when `flag` is called). The deadline
+   * counts from here, so work a door does first (the webhook's bearer check) is not given twice.
+   */
+  startedAt?: number;
   /** Extra fields for this invocation's log line (e.g. an SQS message id). */
   logFields?: LogFields;
 }
@@ -34,6 +39,8 @@ export interface Flagger {
   readonly logger: Logger;
   /** The container's Secrets Manager source, for doors that read secrets of their own. */
   readonly secretSource: SecretSource;
+  /** Epoch ms by which `flag` answers for this invocation: what a door's own work must fit in too. */
+  deadline(invocation: Invocation): number;
   /**
    * The INVALID_INPUT result for what a door refused before there was an event to flag (a
    * malformed message or body), logged and counted like every other result.
@@ -70,6 +77,8 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       config: undefined,
       logger,
       secretSource,
+      deadline: (invocation) =>
+        computeDeadline(invocation.startedAt ?? now(), NUMERIC_SETTINGS.deadlineMs.default, invocation.remainingMs, NUMERIC_SETTINGS.safetyMarginMs.default),
       refuse: refuser(report),
     };
   }
@@ -90,6 +99,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     config,
     logger,
     secretSource,
+    deadline: (invocation) => computeDeadline(invocation.startedAt ?? now(), config.deadlineMs, invocation.remainingMs, config.safetyMarginMs),
     refuse: refuser(report),
   };
 }
@@ -122,7 +132,7 @@ function tokenSource(config: Config, secretSource: SecretSource, http: HttpClien
 }
 
 async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps, report: Report): Promise<FlagResult> {
-  const startedAt = deps.now();
+  const startedAt = invocation.startedAt ?? deps.now();
   const parsed = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
   if (!parsed.ok) {
     const result = toResult({ kind: 'invalid-input', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: deps.now() - startedAt, requestId: invocation.requestId });

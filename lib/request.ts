@@ -10,11 +10,12 @@
  *   here an unknown top-level key is refused, so a typo cannot silently vanish.
  */
 import type { AttributeLimits } from './config';
+import { parseGenesysId, type GenesysId } from './genesys/ids';
 
 export interface FlagRequest {
-  conversationId: string;
+  conversationId: GenesysId;
   /** Absent when the caller knows only the conversation: the participant is looked up by purpose. */
-  participantId?: string;
+  participantId?: GenesysId;
   participantPurpose: string;
   /** Flat string map, exactly what is sent as `{"attributes": ...}`. */
   attributes: Record<string, string>;
@@ -26,7 +27,6 @@ export type RequestParse = { ok: true; request: FlagRequest } | { ok: false; rea
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['orgId', 'integrationId', 'rawRequest']);
 const ID_KEYS: ReadonlySet<string> = new Set(['conversationId', 'participantId', 'participantPurpose']);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Attribute keys: the data action contract's rule for property names (a letter, then letters,
  * digits, `-`, `_`), plus `.` for namespaced keys such as `compliance.checked`. Nothing else, so a
@@ -38,18 +38,14 @@ const PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaultPurpose: string): RequestParse {
   if (!isPlainObject(event)) return fail(`the event must be a JSON object, got ${describe(event)}`);
 
-  const conversationId = event.conversationId;
-  if (typeof conversationId !== 'string' || !UUID.test(conversationId)) {
-    return fail('conversationId must be a UUID');
-  }
+  const conversationId = parseGenesysId(event.conversationId);
+  if (!conversationId) return fail('conversationId must be a UUID');
 
   const rawParticipant = event.participantId;
-  let participantId: string | undefined;
+  let participantId: GenesysId | undefined;
   if (rawParticipant !== undefined && rawParticipant !== null && rawParticipant !== '') {
-    if (typeof rawParticipant !== 'string' || !UUID.test(rawParticipant)) {
-      return fail('participantId must be a UUID, or empty to look the participant up by purpose');
-    }
-    participantId = rawParticipant.toLowerCase();
+    participantId = parseGenesysId(rawParticipant);
+    if (!participantId) return fail('participantId must be a UUID, or empty to look the participant up by purpose');
   }
 
   const rawPurpose = event.participantPurpose;
@@ -67,7 +63,7 @@ export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaul
   return {
     ok: true,
     request: {
-      conversationId: conversationId.toLowerCase(),
+      conversationId,
       ...(participantId === undefined ? {} : { participantId }),
       participantPurpose,
       attributes: attributes.value,

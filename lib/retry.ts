@@ -4,59 +4,85 @@
  */
 
 export interface BackoffPolicy {
-  /** Upper bound of the first wait. */
+  /** The first window. */
   baseMs: number;
-  /** No single wait is longer than this (unless the server asks for longer via Retry-After). */
+  /** No window is larger than this (a Retry-After can still ask for a longer wait). */
   capMs: number;
 }
 
+/** The window of retry `retry`: the base, doubled per retry, up to the cap. */
+function windowMs(retry: number, policy: BackoffPolicy): number {
+  const exponent = Math.min(Math.max(retry - 1, 0), 30); // 2^30 already exceeds any sane cap
+  return Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+}
+
+/** The share of each window that is always waited; the rest is drawn at random. */
+const BACKOFF_FIXED_SHARE = 0.5;
+const POLL_FIXED_SHARE = 0.8;
+
 /**
- * "Full jitter" backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"): a uniform
- * draw between 0 and min(cap, base * 2^(retry-1)). Spreading retries over the whole window
- * keeps a fleet of containers that hit the same 404/429 from retrying in lock-step.
+ * Wait after an overload signal (429, 5xx, network fault): "equal jitter" (AWS Architecture Blog,
+ * "Exponential Backoff And Jitter"), half the window fixed and half drawn at random. The random
+ * half keeps a fleet of containers that hit the same 429 or 503 from retrying in lock-step; the
+ * fixed half gives every wait a floor, so no sequence of answers can make the function retry
+ * faster than the schedule (full jitter can draw a wait of 0).
  *
  * @param retry 1 for the wait before the second attempt, 2 before the third, ...
  * @param random a source in [0, 1), `Math.random` in production
  */
 export function backoffDelay(retry: number, policy: BackoffPolicy, random: () => number): number {
-  const exponent = Math.min(Math.max(retry - 1, 0), 30); // 2^30 already exceeds any sane cap
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
-  return Math.floor(random() * ceiling);
+  return jittered(windowMs(retry, policy), BACKOFF_FIXED_SHARE, random());
 }
 
 /**
  * Polling wait for a participant that is not resolved yet: 80 % of the window fixed, 20 % random.
  * A 404 right after connect is not an overload signal, so what matters is noticing the participant
- * soon after it appears without spending the org's rate-limited requests: full jitter's very short
- * waits add requests and its long tail adds lag. Measured in bench/ (npm run bench), where half-fixed
+ * soon after it appears without spending the org's rate-limited requests: very short waits add
+ * requests and a long random tail adds lag. Measured in bench/ (npm run bench), where half-fixed
  * waits still let 2.5 % of 4 s flags need 13 requests; the 20 % random part keeps a fleet's polls
  * from lining up.
  */
 export function pollDelay(retry: number, policy: BackoffPolicy, random: () => number): number {
-  const exponent = Math.min(Math.max(retry - 1, 0), 30);
-  const window = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
-  return Math.floor(window * (0.8 + 0.2 * random()));
+  return jittered(windowMs(retry, policy), POLL_FIXED_SHARE, random());
+}
+
+/** At least 1 ms, so that even a 1 ms window (the smallest setting) cannot make a wait of 0. */
+function jittered(window: number, fixedShare: number, draw: number): number {
+  return Math.max(1, Math.floor(window * (fixedShare + (1 - fixedShare) * draw)));
 }
 
 /**
+ * The shortest wait either schedule can choose before retry `retry` (a draw of 0). Every wait the
+ * loop takes is at least this long, whatever upstream answered: the ground of `attemptBound`.
+ */
+export function shortestDelay(retry: number, policies: { backoff: BackoffPolicy; poll: BackoffPolicy }): number {
+  return Math.min(jittered(windowMs(retry, policies.backoff), BACKOFF_FIXED_SHARE, 0), jittered(windowMs(retry, policies.poll), POLL_FIXED_SHARE, 0));
+}
+
+/** Longest accepted Retry-After: a server that asks for more than a day is not asking for a wait. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/**
  * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.
- * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable
- * (a malformed header must not stall a caller, so it falls back to normal backoff).
+ * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable.
+ * The answer is untrusted: `nextDelay` only ever lets it lengthen a wait, so a malformed, zero or
+ * past value falls back to the schedule and a huge one ends the flag at its deadline.
  */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
-  if (value === '') return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  if (value === '' || value.length > 64) return undefined;
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
   const at = Date.parse(value);
-  if (Number.isNaN(at) || !/[a-z]/i.test(value)) return undefined; // dates only, not "1.5"
-  return Math.max(0, at - nowMs);
+  if (Number.isNaN(at) || !/[a-z]/i.test(value)) return undefined; // dates only, not "1.5" or "-1"
+  return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
 }
 
 /**
- * How long to wait before the next attempt: the server's Retry-After when it gave one (it knows
- * its own rate-limit window better than our backoff does); polling for a participant that is not
- * resolved yet uses pollDelay; every overload signal (429, 5xx, network) full jitter.
+ * How long to wait before the next attempt: polling for a participant that is not resolved yet
+ * uses pollDelay, every overload signal (429, 5xx, network) backoffDelay. A Retry-After from the
+ * server can only lengthen that wait (it knows its own rate-limit window better than our backoff
+ * does), never shorten it: `Retry-After: 0` must not turn the loop into a storm.
  */
 export function nextDelay(
   retry: number,
@@ -64,8 +90,31 @@ export function nextDelay(
   policies: { backoff: BackoffPolicy; poll: BackoffPolicy },
   random: () => number,
 ): number {
-  if (reason.retryAfterMs !== undefined) return reason.retryAfterMs;
-  return reason.notResolved ? pollDelay(retry, policies.poll, random) : backoffDelay(retry, policies.backoff, random);
+  const scheduled = reason.notResolved ? pollDelay(retry, policies.poll, random) : backoffDelay(retry, policies.backoff, random);
+  return Math.max(scheduled, reason.retryAfterMs ?? 0);
+}
+
+/**
+ * The most passes of the retry loop (lib/flag.ts) one invocation can make within `budgetMs`, for
+ * any sequence of upstream answers. A retry is only started when its wait plus `minAttemptMs`
+ * still fits before the deadline, and every wait is at least `shortestDelay`; so the retries are at
+ * most the largest k with shortestDelay(1) + ... + shortestDelay(k) + minAttemptMs < budgetMs.
+ * Add the first pass and the one immediate pass after a 401 (a fresh token, once per invocation).
+ *
+ * Each pass sends at most one token request (two when the login host refuses the cached client
+ * and the secret has changed since) and one API request, plus one more in the single pass where a
+ * lookup finds the participant (GET, then PATCH): API requests <= passes + 1.
+ */
+export function attemptBound(policies: { backoff: BackoffPolicy; poll: BackoffPolicy; minAttemptMs: number }, budgetMs: number): number {
+  let retries = 0;
+  let waited = 0;
+  for (;;) {
+    const next = waited + shortestDelay(retries + 1, policies);
+    if (next + policies.minAttemptMs >= budgetMs) break;
+    waited = next;
+    retries += 1;
+  }
+  return retries + 2;
 }
 
 /**

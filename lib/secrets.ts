@@ -9,8 +9,9 @@ import { raceSignal } from './abort';
 /**
  * `config`: the secret cannot be used as configured (missing, access denied, not decryptable).
  * `unavailable`: Secrets Manager could not answer now (throttling, 5xx, network); worth retrying.
+ * `retryAfterMs`: the cache will not read the secret again before this much time has passed.
  */
-export type SecretError = { kind: 'config' | 'unavailable'; reason: string };
+export type SecretError = { kind: 'config' | 'unavailable'; reason: string; retryAfterMs?: number };
 export type SecretFetch = { ok: true; value: string } | { ok: false; error: SecretError };
 
 export interface SecretSource {
@@ -58,7 +59,9 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
         }
         return { ok: true, value: reply.SecretString };
       } catch (error) {
-        const name = error instanceof Error ? error.name : 'UnknownError';
+        // The SDK names the error after the service's `__type`: an upstream string, kept only if
+        // it looks like an AWS error name.
+        const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
         const kind = CONFIG_ERRORS.has(name) ? 'config' : 'unavailable';
         // Only the error's name: AWS messages can quote the secret's ARN, which is fine, but never its value.
         return { ok: false, error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}` } };
@@ -69,19 +72,35 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
 
 export interface CachedSecretOptions {
   maxAgeMs: number;
-  /** A forced refresh is skipped when the cached value is younger than this. */
+  /**
+   * A forced refresh is skipped when the cached value is younger than this, and a failed read is
+   * remembered this long: no state of the secret lets callers drive Secrets Manager traffic.
+   */
   minRefreshIntervalMs: number;
   now: () => number;
 }
 
 interface CacheEntry {
-  value: string;
+  result: SecretFetch;
   fetchedAt: number;
+}
+
+export interface SecretRead {
+  /** After an auth failure: fetch again unless the value is younger than `minRefreshIntervalMs`. */
+  refresh?: boolean;
+  /**
+   * The caller knows this value is refused upstream. Unless the cache holds another value already,
+   * it is fetched again at once, ignoring `minRefreshIntervalMs`, but only once per value: after
+   * that, `replacing` the same value is rate-limited like `refresh`.
+   */
+  replacing?: string;
 }
 
 export class CachedSecret {
   private entry: CacheEntry | undefined;
   private inFlight: Promise<SecretFetch> | undefined;
+  /** The last value a `replacing` read was forced for. */
+  private replaced: string | undefined;
 
   constructor(
     private readonly source: SecretSource,
@@ -91,14 +110,30 @@ export class CachedSecret {
 
   /**
    * The cached value while it is younger than `maxAgeMs`; otherwise one fetch, shared by every
-   * concurrent caller. `refresh: true` (after an auth failure) fetches again unless the value is
-   * younger than `minRefreshIntervalMs`. Each caller stops waiting when its own signal aborts,
+   * concurrent caller. A failed fetch is answered from the cache for `minRefreshIntervalMs`, with
+   * `retryAfterMs` saying how long is left. Each caller stops waiting when its own signal aborts,
    * without cancelling the fetch for the others.
    */
-  async get(signal?: AbortSignal, opts: { refresh?: boolean } = {}): Promise<SecretFetch> {
-    const age = this.entry ? this.options.now() - this.entry.fetchedAt : Number.POSITIVE_INFINITY;
-    const limit = opts.refresh ? this.options.minRefreshIntervalMs : this.options.maxAgeMs;
-    if (this.entry && age < limit) return { ok: true, value: this.entry.value };
+  async get(signal?: AbortSignal, read: SecretRead = {}): Promise<SecretFetch> {
+    const wantsNewer = read.refresh === true || read.replacing !== undefined;
+    // A read already under way is newer than anything cached.
+    if (this.inFlight && wantsNewer) return raceSignal(this.inFlight, signal);
+    const entry = this.entry;
+    if (entry) {
+      const age = this.options.now() - entry.fetchedAt;
+      const { result } = entry;
+      if (!result.ok) {
+        if (age < this.options.minRefreshIntervalMs) {
+          return { ok: false, error: { ...result.error, retryAfterMs: this.options.minRefreshIntervalMs - age } };
+        }
+      } else if (read.replacing !== undefined && result.value !== read.replacing) {
+        return result;
+      } else if (read.replacing !== undefined && this.replaced !== read.replacing) {
+        this.replaced = read.replacing;
+      } else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) {
+        return result;
+      }
+    }
     this.inFlight ??= this.fetch();
     return raceSignal(this.inFlight, signal);
   }
@@ -106,8 +141,9 @@ export class CachedSecret {
   private async fetch(): Promise<SecretFetch> {
     try {
       const result = await this.source.fetch(this.secretId);
-      if (result.ok) this.entry = { value: result.value, fetchedAt: this.options.now() };
-      return result;
+      this.entry = { result, fetchedAt: this.options.now() };
+      if (result.ok) return result;
+      return { ok: false, error: { ...result.error, retryAfterMs: this.options.minRefreshIntervalMs } };
     } finally {
       this.inFlight = undefined;
     }

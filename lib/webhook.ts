@@ -14,7 +14,8 @@
  * | 503 | the token secret cannot be read (misconfigured or Secrets Manager down) |
  * | 500 | a bug (logged; no details in the answer) |
  */
-import { BearerCheck } from './bearer';
+import { deadlineSignal } from './abort';
+import { BearerCheck, type BearerVerdict } from './bearer';
 import type { Env } from './config';
 import { createFlagger, type FlaggerDeps } from './flagger';
 import { parseJsonObject } from './json';
@@ -46,13 +47,14 @@ const TOKEN_CACHE_MAX_AGE_MS = 300_000;
 export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
   const flagger = createFlagger(env, overrides);
   const { logger } = flagger;
+  const now = overrides.now ?? Date.now;
   const tokenSecretId = env.WEBHOOK_TOKEN_SECRET_ID?.trim();
   const bearer = tokenSecretId
     ? new BearerCheck(
         new CachedSecret(flagger.secretSource, tokenSecretId, {
           maxAgeMs: flagger.config?.secretMaxAgeMs ?? TOKEN_CACHE_MAX_AGE_MS,
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
-          now: overrides.now ?? Date.now,
+          now,
         }),
       )
     : undefined;
@@ -62,7 +64,15 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     const header = (name: string): string | undefined => request.headers[name];
     if (request.method.toUpperCase() !== 'POST') return plain(405, 'use POST', { allow: 'POST' });
 
-    const verdict = bearer ? await bearer.verify(header('authorization')) : 'unavailable';
+    // The deadline counts from here: a slow token-secret read is time the flag no longer has.
+    const timed = { ...invocation, startedAt: now() };
+    const deadline = deadlineSignal(flagger.deadline(timed), now);
+    let verdict: BearerVerdict;
+    try {
+      verdict = bearer ? await bearer.verify(header('authorization'), deadline.signal) : 'unavailable';
+    } finally {
+      deadline.dispose();
+    }
     if (verdict === 'unavailable') {
       logger.error('webhook authentication unavailable', { requestId: invocation.requestId });
       return plain(503, 'authentication unavailable');
@@ -84,8 +94,8 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     if (mediaType !== 'application/json') return plain(415, 'send the event as application/json');
 
     const event = parseJsonObject(bytes.toString('utf8'));
-    if (!event) return json(400, flagger.refuse('the body is not a JSON object', invocation));
-    const result = await flagger.flag(event, invocation);
+    if (!event) return json(400, flagger.refuse('the body is not a JSON object', timed));
+    const result = await flagger.flag(event, timed);
     return json(result.status === 'INVALID_INPUT' ? 400 : 200, result);
   };
 

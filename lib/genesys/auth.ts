@@ -6,6 +6,7 @@
  */
 import { raceSignal } from '../abort';
 import { parseJsonObject } from '../json';
+import type { SecretError } from '../secrets';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
 import type { HttpClient } from './http';
 import { parseRetryAfter } from '../retry';
@@ -21,7 +22,7 @@ export interface AccessToken {
 
 /**
  * `config`: the secret is unusable. `auth`: the login host refused the client.
- * `throttled` / `upstream`: transient, worth retrying within the deadline.
+ * `throttled` / `upstream`: transient, worth retrying within the deadline, not before `retryAfterMs`.
  * `deadline`: the caller's own deadline came while waiting.
  */
 export type TokenError = {
@@ -32,6 +33,13 @@ export type TokenError = {
 };
 
 export type TokenFetch = { ok: true; token: AccessToken } | { ok: false; error: TokenError };
+
+/** Where the retry loop gets its bearer token: minted here, or read from the token secret. */
+export interface TokenSource {
+  get(signal?: AbortSignal): Promise<TokenFetch>;
+  /** Genesys refused this token (401): never hand it out again. */
+  invalidate(token: AccessToken): void;
+}
 
 export interface GrantOptions {
   http: HttpClient;
@@ -44,7 +52,7 @@ export interface TokenProviderOptions extends GrantOptions {
   credentials: CredentialsSource;
 }
 
-export class TokenProvider {
+export class TokenProvider implements TokenSource {
   private cached: AccessToken | undefined;
   private inFlight: Promise<TokenFetch> | undefined;
 
@@ -69,10 +77,7 @@ export class TokenProvider {
 
   private async mint(): Promise<TokenFetch> {
     const first = await this.options.credentials(undefined, false);
-    if (!first.ok) {
-      const kind = first.error.kind === 'config' ? 'config' : 'upstream';
-      return { ok: false, error: { kind, reason: first.error.reason, status: 0 } };
-    }
+    if (!first.ok) return { ok: false, error: fromSecretError(first.error) };
     let result = await requestClientCredentialsToken(first.credentials, this.options);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
@@ -123,6 +128,16 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
   };
 }
 
+/** A secret that cannot be read, as a token error; `retryAfterMs` says when the cache reads it again. */
+export function fromSecretError(error: SecretError): TokenError {
+  return {
+    kind: error.kind === 'config' ? 'config' : 'upstream',
+    reason: error.reason,
+    status: 0,
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  };
+}
+
 function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
   return (
     a.clientId !== b.clientId ||
@@ -140,14 +155,21 @@ function oauthError(body: string): string {
 
 /** Genesys tokens live 24 h by default; a reply without a usable lifetime gets a short one. */
 const FALLBACK_LIFETIME_SECONDS = 300;
+/** The longest token lifetime an OAuth client can be given in Genesys (48 h); a reply claiming more is cut to it. */
+const MAX_LIFETIME_SECONDS = 172_800;
+/** RFC 6750 `b64token`: what may follow "Bearer " in a header. Anything else is not a token. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MAX_TOKEN_LENGTH = 4096;
 
-function parseGrant(body: string): { accessToken: string; expiresInSeconds: number } | undefined {
+/** The token and its lifetime from the login host's reply, which is untrusted like any other answer. */
+export function parseGrant(body: string): { accessToken: string; expiresInSeconds: number } | undefined {
   const record = parseJsonObject(body);
   if (!record) return undefined;
   const accessToken = record.access_token;
-  if (typeof accessToken !== 'string' || accessToken === '' || /[\s]/.test(accessToken)) return undefined;
-  const expiresIn = Number(record.expires_in);
-  const expiresInSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : FALLBACK_LIFETIME_SECONDS;
+  if (typeof accessToken !== 'string' || accessToken.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(accessToken)) return undefined;
+  const raw = record.expires_in;
+  const expiresIn = typeof raw === 'number' || (typeof raw === 'string' && /^\d{1,12}$/.test(raw)) ? Number(raw) : Number.NaN;
+  const expiresInSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(expiresIn, MAX_LIFETIME_SECONDS) : FALLBACK_LIFETIME_SECONDS;
   return { accessToken, expiresInSeconds };
 }
 

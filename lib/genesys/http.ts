@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
 import { parseRetryAfter } from '../retry';
@@ -18,17 +19,22 @@ export interface HttpRequest {
   timeoutMs: number;
   /** The invocation's deadline; aborting it abandons the attempt too. */
   signal?: AbortSignal;
+  /**
+   * Read at most this much of the response body (default `DEFAULT_MAX_BODY_BYTES`); the rest is
+   * not read, and `truncated` says so. The status and headers are an answer whatever the body's size.
+   */
+  maxBodyBytes?: number;
 }
 
 export type HttpReply =
-  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: string }
+  | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: string; truncated: boolean }
   /** `timeout`: this attempt's own timeout fired. `aborted`: the caller's signal (deadline) fired. */
   | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string };
 
 export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
 
-/** Responses larger than this are cut off: Genesys error bodies and conversations are far smaller. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Enough for any Genesys error body, token reply or attributes echo; a conversation may ask for more. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpClient {
   return async (request) => {
@@ -42,7 +48,7 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
     request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     if (request.signal?.aborted) attempt.abort();
     try {
-      const response = await instance.request<string>({
+      const response = await instance.request<Readable>({
         method: request.method,
         url: request.url,
         headers: request.headers,
@@ -53,7 +59,8 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       for (const [name, value] of Object.entries(response.headers)) {
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
       }
-      return { kind: 'response', status: response.status, headers, body: typeof response.data === 'string' ? response.data : '' };
+      const { body, truncated } = await readCapped(response.data, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, attempt.signal);
+      return { kind: 'response', status: response.status, headers, body, truncated };
     } catch (error) {
       if (timedOut) return { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' };
       if (request.signal?.aborted) return { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
@@ -63,6 +70,45 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
   };
+}
+
+/**
+ * Reads a response body up to `maxBytes`. Past that the stream is destroyed (the connection is
+ * dropped rather than drained: draining would read what we refuse to read). Aborting `signal`
+ * (attempt timeout, deadline) ends the read with an error, so a slow body cannot outlive its attempt.
+ */
+function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal): Promise<{ body: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onAbort = (): void => {
+      stream.destroy();
+      reject(new Error('aborted'));
+    };
+    const done = (truncated: boolean): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve({ body: Buffer.concat(chunks).toString('utf8'), truncated });
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', (chunk: Buffer) => {
+      const room = maxBytes - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        size = maxBytes;
+        stream.destroy();
+        done(true);
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on('end', () => done(false));
+    stream.on('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+  });
 }
 
 export function createAxios(): AxiosInstance {
@@ -76,9 +122,10 @@ export function createAxios(): AxiosInstance {
     // An explicit base URL override is the supported way through a proxy; axios's env proxy
     // support would silently send Genesys traffic (and tokens) elsewhere.
     proxy: false,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
-    maxContentLength: MAX_RESPONSE_BYTES,
+    // The body is read here, capped per request (readCapped): a 2xx is an answer however large
+    // its body, so axios must not turn an oversized body into an error.
+    responseType: 'stream',
+    maxContentLength: -1,
     // Keep-alive: a warm container reuses its TLS connection to Genesys instead of a new handshake per flag.
     httpAgent: new http.Agent({ keepAlive: true }),
     httpsAgent: new https.Agent({ keepAlive: true }),
@@ -86,7 +133,8 @@ export function createAxios(): AxiosInstance {
 }
 
 function networkReply(error: unknown): HttpReply {
-  const code = (error instanceof AxiosError || error instanceof Error ? (error as { code?: string }).code : undefined) ?? 'UNKNOWN';
+  const raw = error instanceof AxiosError || error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  const code = upstreamToken(raw) ?? 'UNKNOWN';
   switch (code) {
     case 'ECONNRESET':
     case 'EPIPE':
@@ -107,7 +155,8 @@ function networkReply(error: unknown): HttpReply {
 
 /** What the function needs to know of a Genesys API reply. */
 export type ApiOutcome =
-  | { kind: 'ok'; status: number; body: string; contextId?: string }
+  /** `truncated`: the body was longer than the request's `maxBodyBytes` and was cut there. */
+  | { kind: 'ok'; status: number; body: string; truncated: boolean; contextId?: string }
   | { kind: 'not-found'; status: number; code?: string; contextId?: string }
   | { kind: 'unauthorized'; status: number; code?: string; contextId?: string }
   | { kind: 'forbidden'; status: number; code?: string; contextId?: string }
@@ -129,9 +178,10 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
   const { status } = reply;
   const error = status >= 300 ? parseErrorBody(reply.body) : {};
   // ErrorBody.contextId, else the ININ-Correlation-Id header Genesys sets on every response.
-  const contextId = error.contextId ?? reply.headers['inin-correlation-id'];
+  const contextId = error.contextId ?? upstreamToken(reply.headers['inin-correlation-id']);
   const facts = { status, ...(error.code ? { code: error.code } : {}), ...(contextId ? { contextId } : {}) };
-  if (status >= 200 && status < 300) return { kind: 'ok', status, body: reply.body, ...(contextId ? { contextId } : {}) };
+  // Any 2xx is success, whatever its body: the attributes are set.
+  if (status >= 200 && status < 300) return { kind: 'ok', status, body: reply.body, truncated: reply.truncated, ...(contextId ? { contextId } : {}) };
   if (status === 404) return { kind: 'not-found', ...facts };
   if (status === 401) return { kind: 'unauthorized', ...facts };
   if (status === 403) return { kind: 'forbidden', ...facts };
@@ -156,11 +206,19 @@ interface ErrorFacts {
 export function parseErrorBody(body: string): ErrorFacts {
   const record = parseJsonObject(body);
   if (!record) return {};
-  const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, max) : undefined);
   const facts: ErrorFacts = {};
-  const code = text(record.code, 100);
-  const contextId = text(record.contextId, 100);
+  const code = upstreamToken(record.code);
+  const contextId = upstreamToken(record.contextId);
   if (code) facts.code = code;
   if (contextId) facts.contextId = contextId;
   return facts;
+}
+
+/**
+ * A Genesys error code (`not.found`) or context id (a UUID) is a short token of letters, digits,
+ * `.`, `_` and `-`. What upstream sends there reaches the flow's `message` and `correlationId` and
+ * the logs, so anything else (longer, markup, control characters, another type) is dropped.
+ */
+export function upstreamToken(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value) ? value : undefined;
 }

@@ -8,6 +8,7 @@
 import { parseJsonObject } from '../json';
 import type { AccessToken } from './auth';
 import { classify, type ApiOutcome, type HttpClient } from './http';
+import { parseGenesysId, type GenesysId } from './ids';
 
 export interface CallOptions {
   http: HttpClient;
@@ -17,9 +18,12 @@ export interface CallOptions {
   now: () => number;
 }
 
+/** A conversation with hundreds of participants is far below this; the rest would not be read. */
+export const MAX_CONVERSATION_BYTES = 1024 * 1024;
+
 export async function patchAttributes(
-  conversationId: string,
-  participantId: string,
+  conversationId: GenesysId,
+  participantId: GenesysId,
   attributes: Record<string, string>,
   options: CallOptions,
 ): Promise<ApiOutcome> {
@@ -35,12 +39,13 @@ export async function patchAttributes(
   return classify(reply, options.now());
 }
 
-export async function getConversation(conversationId: string, options: CallOptions): Promise<ApiOutcome> {
+export async function getConversation(conversationId: GenesysId, options: CallOptions): Promise<ApiOutcome> {
   const reply = await options.http({
     method: 'GET',
     url: `${options.token.apiBaseUrl}/api/v2/conversations/${encodeURIComponent(conversationId)}`,
     headers: authHeaders(options.token, false),
     timeoutMs: options.timeoutMs,
+    maxBodyBytes: MAX_CONVERSATION_BYTES,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return classify(reply, options.now());
@@ -54,26 +59,36 @@ function authHeaders(token: AccessToken, withBody: boolean): Record<string, stri
   };
 }
 
+export type ParticipantPick =
+  | { kind: 'found'; participantId: GenesysId }
+  /** No active participant with that purpose (yet): the caller treats it like a 404. */
+  | { kind: 'absent' }
+  /** The reply is not a conversation, or names the participant with an id that is not a UUID. */
+  | { kind: 'malformed'; reason: string };
+
 /**
  * The participant to flag in a `Conversation` body: purpose matches (case-insensitively), not
  * ended, and the most recent by `startTime` (a caller transferred back to the IVR can appear twice).
- * Returns undefined while no such participant exists yet, which the caller treats like a 404.
+ * The reply is untrusted: the chosen participant's id must be a UUID, or nothing is chosen (it
+ * would go into the PATCH's path). It is never echoed: a malformed id may be huge or hostile.
  */
-export function pickParticipant(conversationBody: string, purpose: string): string | undefined {
+export function pickParticipant(conversationBody: string, purpose: string): ParticipantPick {
   const participants = parseJsonObject(conversationBody)?.participants;
-  if (!Array.isArray(participants)) return undefined;
+  if (!Array.isArray(participants)) return { kind: 'malformed', reason: 'the conversation reply has no participants list' };
 
   const wanted = purpose.toLowerCase();
-  let best: { id: string; start: number; index: number } | undefined;
+  let best: { id: unknown; start: number; index: number } | undefined;
   participants.forEach((entry: unknown, index) => {
     if (typeof entry !== 'object' || entry === null) return;
     const p = entry as Record<string, unknown>;
-    if (typeof p.id !== 'string' || typeof p.purpose !== 'string' || p.purpose.toLowerCase() !== wanted) return;
+    if (typeof p.purpose !== 'string' || p.purpose.toLowerCase() !== wanted) return;
     if (p.endTime !== undefined && p.endTime !== null && p.endTime !== '') return;
     const parsedStart = typeof p.startTime === 'string' ? Date.parse(p.startTime) : Number.NaN;
     const start = Number.isNaN(parsedStart) ? Number.NEGATIVE_INFINITY : parsedStart;
     // Later in the list wins a tie: Genesys appends participants as they join.
     if (!best || start > best.start || (start === best.start && index > best.index)) best = { id: p.id, start, index };
   });
-  return best?.id;
+  if (!best) return { kind: 'absent' };
+  const participantId = parseGenesysId(best.id);
+  return participantId ? { kind: 'found', participantId } : { kind: 'malformed', reason: 'Genesys listed the participant with an id that is not a UUID' };
 }

@@ -2,12 +2,12 @@
  * Token mode: the OAuth token comes from a secret that functions/rotate-token.ts keeps fresh,
  * `{"accessToken": "...", "expiresAt": "<ISO-8601>", "environment": "mypurecloud.ie"}`. The flagging
  * path never sees a client secret. The token is cached until shortly before `expiresAt`, and the
- * secret is re-read (rate-limited by the secret cache) when it nears expiry or Genesys refuses it.
+ * secret is re-read (rate-limited by the secret cache) when it nears expiry, and at once (once per
+ * token) when Genesys refuses it: the rotation may have replaced and revoked it since it was cached.
  */
-import type { TokenSource } from '../flag';
 import { parseJsonObject } from '../json';
 import type { CachedSecret } from '../secrets';
-import type { AccessToken, TokenFetch } from './auth';
+import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './auth';
 import { resolveHosts } from './environments';
 
 export interface StoredToken {
@@ -42,7 +42,9 @@ export interface SecretTokenSourceOptions {
 }
 
 export class SecretTokenSource implements TokenSource {
-  private cached: AccessToken | undefined;
+  private cached: { token: AccessToken; secretString: string } | undefined;
+  /** The secret string whose token Genesys refused last. */
+  private refused: string | undefined;
 
   constructor(
     private readonly secret: CachedSecret,
@@ -51,16 +53,20 @@ export class SecretTokenSource implements TokenSource {
 
   async get(signal?: AbortSignal): Promise<TokenFetch> {
     const now = this.options.now();
-    if (this.cached && now < this.cached.renewAt) return { ok: true, token: this.cached };
+    if (this.cached && now < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
 
     let fetched;
     try {
-      fetched = await this.secret.get(signal, { refresh: true });
+      fetched = await this.secret.get(signal, this.refused === undefined ? { refresh: true } : { replacing: this.refused });
     } catch {
       return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 } };
     }
-    if (!fetched.ok) {
-      return { ok: false, error: { kind: fetched.error.kind === 'config' ? 'config' : 'upstream', reason: fetched.error.reason, status: 0 } };
+    if (!fetched.ok) return { ok: false, error: fromSecretError(fetched.error) };
+    if (fetched.value === this.refused) {
+      return {
+        ok: false,
+        error: { kind: 'auth', reason: 'Genesys refused the token in the token secret (401), and the secret holds no newer one: is its rotation running?', status: 401 },
+      };
     }
     const parsed = parseStoredToken(fetched.value);
     if (!parsed.ok) return { ok: false, error: { kind: 'config', reason: parsed.reason, status: 0 } };
@@ -81,12 +87,15 @@ export class SecretTokenSource implements TokenSource {
       renewAt: Math.max(now, stored.expiresAt - this.options.refreshMarginMs),
       expiresAt: stored.expiresAt,
     };
-    this.cached = token;
+    this.cached = { token, secretString: fetched.value };
+    this.refused = undefined;
     return { ok: true, token };
   }
 
-  /** Genesys refused this token: drop it, so the next `get` re-reads the secret. */
+  /** Genesys refused this token: drop it, and have the next `get` read the secret again at once. */
   invalidate(token: AccessToken): void {
-    if (this.cached === token) this.cached = undefined;
+    if (this.cached?.token !== token) return;
+    this.refused = this.cached.secretString;
+    this.cached = undefined;
   }
 }

@@ -13,8 +13,15 @@ import { LoopbackServer, readBody } from './loopback';
 export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me';
 
 export type Fault =
-  /** Answer with this status: an ErrorBody (with `code`) unless `body` gives the raw body. */
-  | { status: number; code?: string; retryAfter?: string; body?: string }
+  /**
+   * Answer with this status: an ErrorBody (with `code`) unless `body` gives the raw body. `headers`
+   * are added as given (and win over the emulator's own, ININ-Correlation-Id included).
+   */
+  | { status: number; code?: string; retryAfter?: string; body?: string; headers?: Record<string, string> }
+  /** Token route: a real grant (the token works), with these fields of the reply replaced or added. */
+  | { grant: Record<string, unknown> }
+  /** Answer with this status and a body that never ends: 64 KiB chunks until the client hangs up. */
+  | { endlessBody: number }
   /** Destroy the socket without an answer. */
   | { reset: true }
   /** Never answer; the client has to give up. */
@@ -214,6 +221,24 @@ export class GenesysEmulator {
           this.finish(record);
           return; // the socket is destroyed by close() or by the client giving up
         }
+        if ('grant' in fault) {
+          const answer = this.route(record, req, rawBody);
+          const reply = JSON.parse(answer.body) as Record<string, unknown>;
+          this.send(res, record, { ...answer, body: JSON.stringify({ ...reply, ...fault.grant }) });
+          return;
+        }
+        if ('endlessBody' in fault) {
+          record.status = fault.endlessBody;
+          this.finish(record);
+          res.writeHead(fault.endlessBody, { 'content-type': 'application/json' });
+          const chunk = Buffer.alloc(64 * 1024, 'x');
+          const pump = (): void => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', pump);
+          };
+          pump();
+          return;
+        }
         if ('delayMs' in fault) await delay(fault.delayMs);
         else if ('slowBodyMs' in fault) {
           const answer = this.route(record, req, rawBody);
@@ -225,7 +250,7 @@ export class GenesysEmulator {
           this.finish(record);
           return;
         } else {
-          const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+          const headers: Record<string, string> = { ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}), ...fault.headers };
           const answer =
             fault.body !== undefined
               ? { status: fault.status, headers: { 'content-type': 'application/json', ...headers }, body: fault.body }
@@ -331,6 +356,7 @@ export class GenesysEmulator {
 
   private send(res: http.ServerResponse, record: RecordedRequest, answer: Answer): void {
     record.status = answer.status;
+    if (res.destroyed) return this.finish(record);
     res.writeHead(answer.status, { 'inin-correlation-id': randomUUID(), ...answer.headers });
     res.end(answer.body);
     this.finish(record);

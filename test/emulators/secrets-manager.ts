@@ -15,8 +15,13 @@ import http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
 export type SecretsFault =
-  | { error: 'ThrottlingException' | 'InternalServiceError' | 'AccessDeniedException' | 'DecryptionFailure' }
-  | { hang: true };
+  /** An error of this `__type` (any string: a hostile service may send anything there). */
+  | { error: string }
+  | { hang: true }
+  /** Wait, then answer normally. */
+  | { delayMs: number }
+  /** GetSecretValue answers with `SecretBinary` and no `SecretString`. */
+  | { binary: true };
 
 interface StoredVersion {
   /** undefined for the AWSPENDING version a rotation starts with, until createSecret stores it. */
@@ -173,8 +178,9 @@ export class SecretsManagerEmulator {
     }
     const fault = this.faults.shift();
     if (fault && 'hang' in fault) return;
-    if (fault) {
-      fail(fault.error, `${fault.error} (scripted)`);
+    if (fault && 'delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault && 'error' in fault) {
+      fail(fault.error, `${fault.error.slice(0, 100)} (scripted)`);
       return;
     }
     const secret = secretId ? this.find(secretId) : undefined;
@@ -194,7 +200,8 @@ export class SecretsManagerEmulator {
           return;
         }
         const [id, version] = found;
-        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: id, SecretString: version.value, VersionStages: [...version.stages], CreatedDate: version.createdAt / 1000 });
+        const payload = fault && 'binary' in fault ? { SecretBinary: Buffer.from(version.value ?? '').toString('base64') } : { SecretString: version.value };
+        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: id, ...payload, VersionStages: [...version.stages], CreatedDate: version.createdAt / 1000 });
         return;
       }
       case 'DescribeSecret':

@@ -8,7 +8,7 @@
  * Every row gets a Genesys emulator of its own, so rows run concurrently and counts stay exact.
  * The Secrets Manager emulator is shared (the AWS SDK finds it through one environment variable);
  * each row has a secret of its own, and the rows that script Secrets Manager faults (one shared
- * queue) run alone, first. Backoff jitter is pinned (random = 0.5: waits of 5, 10, 20, 20 ... ms
+ * queue) run alone, first. Backoff jitter is pinned (random = 0.5: waits of 7, 15, 30, 30 ... ms
  * with FAST_ENV), which makes the bounds computable.
  *
  * docs/fault-matrix.md is generated from these rows and checked here: run
@@ -31,11 +31,11 @@ import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, invocation, newConversation, useSec
 type Count = number | { min: number; max: number };
 
 /**
- * With random = 0.5 and FAST_ENV (windows of 10, 20, 40, 40 ... ms for both schedules), the waits
- * after an overload signal (429, 5xx, network; full jitter) are 5, 10, 20, 20 ... ms. Polling for
- * a participant not resolved yet waits at least as long (lib/retry.ts keeps most of the window
- * fixed there), so these waits give an upper bound on attempts for both. `schedule` only names
- * which one a row exercises.
+ * With FAST_ENV (windows of 10, 20, 40, 40 ... ms for both schedules), every wait is at least half
+ * its window: 5, 10, 20, 20 ... ms (after an overload signal half the window is fixed, while
+ * polling 80 %; with random = 0.5 the waits are 7, 15, 30, 30 ... and 9, 18, 36, 36 ... ms). These
+ * floors give an upper bound on attempts for both schedules; `schedule` only names which one a row
+ * exercises.
  */
 type Schedule = 'backoff' | 'poll';
 const shortestWait = (retry: number): number => Math.floor(0.5 * Math.min(40, 10 * 2 ** (retry - 1)));
@@ -476,9 +476,9 @@ const ROWS: Row[] = [
     case: 'lookup answered 200 with a malformed body',
     start: 'warm',
     fault: 'no participantId; GET 200 `{"participants":` every time; deadline 600 ms',
-    status: 'PARTICIPANT_NOT_FOUND',
+    status: 'UPSTREAM_ERROR',
     token: 0,
-    api: untilDeadline(600, 'poll'),
+    api: untilDeadline(600, 'backoff'),
     secretReads: 0,
     run: async (ctx) => {
       const flagger = await ctx.warm({ FLAG_DEADLINE_MS: '600' });
@@ -487,6 +487,53 @@ const ROWS: Row[] = [
       return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
     },
     check: (o) => expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0),
+  },
+  {
+    group: 'Untrusted answers',
+    case: 'Retry-After: 0 on every answer',
+    start: 'warm',
+    fault: 'PATCH 429 `Retry-After: 0` every time; deadline 600 ms',
+    status: 'RATE_LIMITED',
+    token: 0,
+    api: untilDeadline(600, 'backoff'),
+    secretReads: 0,
+    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 429, retryAfter: '0' })),
+    check: (o) => {
+      // The schedule's waits, never shorter: 7, 15, 30, 30 ... ms between the PATCHes.
+      const patches = o.sent.filter((r) => r.route === 'patch-attributes');
+      patches.slice(1).forEach((r, i) => expect(r.at - (patches[i]?.at ?? 0)).toBeGreaterThanOrEqual(5));
+    },
+  },
+  {
+    group: 'Untrusted answers',
+    case: 'lookup names the customer with the id `..`',
+    start: 'warm',
+    fault: 'no participantId; GET 200 with the customer\'s id `..` every time; deadline 600 ms',
+    status: 'UPSTREAM_ERROR',
+    token: 0,
+    api: untilDeadline(600, 'backoff'),
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm({ FLAG_DEADLINE_MS: '600' });
+      const c = ctx.conversation();
+      ctx.script('get-conversation', many(200, { status: 200, body: JSON.stringify({ participants: [{ id: '..', purpose: 'customer' }] }) }), c.conversationId);
+      return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
+    },
+    check: (o) => {
+      expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0);
+      expect(o.result.participantId).toBe('');
+    },
+  },
+  {
+    group: 'Untrusted answers',
+    case: '2xx with a 2 MiB body',
+    start: 'warm',
+    fault: 'PATCH 202 with a body of 2 MiB',
+    status: 'UPDATED',
+    token: 0,
+    api: 1,
+    secretReads: 0,
+    run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 202, body: 'x'.repeat(2 * 1024 * 1024) }]),
   },
 
   // ----- the token endpoint (cold flaggers: deadlines of at least 600 ms)
@@ -1182,8 +1229,8 @@ function renderDoc(): string {
     '',
     'Settings unless a row says otherwise: `FAST_ENV` of `test/support/harness.ts` (deadline 3 s, attempt',
     'timeout 1 s, backoff and poll windows of 10, 20, 40, 40 … ms) with the jitter pinned to the middle of',
-    'the window: waits of 5, 10, 20, 20 … ms after 429, 5xx and network faults (full jitter), and at least',
-    'that while polling for a participant (most of the poll window is fixed); `FLAG_MIN_ATTEMPT_MS` 50,',
+    'the window: waits of 7, 15, 30, 30 … ms after 429, 5xx and network faults (half of each window fixed) and',
+    '9, 18, 36, 36 … ms while polling for a participant (80 % fixed); `FLAG_MIN_ATTEMPT_MS` 50,',
     '`FLAG_SAFETY_MARGIN_MS` 500, 10 s of Lambda time left. A "warm" flagger starts with the secret and a',
     'token cached (counts start after a warm-up flag); a cold one reads the secret and requests a token first.',
     '',

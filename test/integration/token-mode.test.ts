@@ -132,13 +132,39 @@ test('a revoked token is re-read from the secret once; if rotation replaced it, 
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
 });
 
-test('a 401 that persists after one re-read is AUTH_FAILED', async () => {
+test('a revoked token is re-read at once even inside the minimum refresh interval, and only once', async () => {
   await rotateOnce();
-  const flagger = tokenFlagger();
-  h.genesys.revokeTokens();
+  const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
+  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const c = newConversation(h.genesys);
-  const result = await flagger.flag({ ...c, a: '1' }, invocation());
-  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
+  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+
+  h.genesys.revokeTokens();
+  await rotateOnce();
+  const readsBefore = tokenReads(); // the rotation's own reads of the pending version included
+  h.genesys.requests.length = 0;
+  // Several flags meet the revoked token at once: one re-read serves them all.
+  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, a: String(n) }, invocation())));
+  expect(results.map((r) => r.status)).toEqual(['UPDATED', 'UPDATED', 'UPDATED', 'UPDATED']);
+  expect(tokenReads()).toBe(readsBefore + 1);
+  expect(h.genesys.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(4);
+});
+
+test('a 401 when the secret still holds the refused token is AUTH_FAILED without sending it again, saying so', async () => {
+  await rotateOnce();
+  const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
+  const c = newConversation(h.genesys);
+  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  h.genesys.revokeTokens();
+  h.genesys.requests.length = 0;
+  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 1, httpStatus: 401 });
+  expect(result.message).toBe('Genesys refused the token in the token secret (401), and the secret holds no newer one: is its rotation running?');
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401']);
+  // The next flag in the interval does not force another read: the re-read was once per token.
+  const reads = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
+  expect((await flagger.flag({ ...c, a: '3' }, invocation())).status).toBe('AUTH_FAILED');
+  expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length).toBe(reads);
 });
 
 test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/flag';
 import type { TokenFetch } from '../../lib/genesys/auth';
 import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
+import type { GenesysId } from '../../lib/genesys/ids';
 import type { Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { computeDeadline } from '../../lib/retry';
@@ -136,7 +137,7 @@ async function runVirtual(s: Scenario) {
       case 'status':
         if (step.status === 401) unauthorized += 1;
         else last = step.status === 404 ? 'PARTICIPANT_NOT_FOUND' : 'UPSTREAM_ERROR';
-        return { kind: 'response', status: step.status, headers: {}, body: '' };
+        return { kind: 'response', status: step.status, headers: {}, body: '', truncated: false };
       case 'throttled': {
         last = 'RATE_LIMITED';
         const r = step.retryAfter;
@@ -145,7 +146,7 @@ async function runVirtual(s: Scenario) {
         else if (r !== 'none' && 'seconds' in r) header = String(r.seconds);
         else if (r !== 'none') header = new Date(t + r.dateInMs).toUTCString();
         if (r !== 'none' && r !== 'garbage') maxRetryAfterMs = Math.max(maxRetryAfterMs, 'seconds' in r ? r.seconds * 1000 : r.dateInMs + 1000);
-        return { kind: 'response', status: 429, headers: header === undefined ? {} : { 'retry-after': header }, body: '' };
+        return { kind: 'response', status: 429, headers: header === undefined ? {} : { 'retry-after': header }, body: '', truncated: false };
       }
       case 'reset':
         last = 'UPSTREAM_ERROR';
@@ -153,12 +154,12 @@ async function runVirtual(s: Scenario) {
       case 'lookup-empty':
         last = 'PARTICIPANT_NOT_FOUND';
         return isGet
-          ? { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: 'ivr-1', purpose: 'ivr' }] }) }
-          : { kind: 'response', status: 404, headers: {}, body: '' };
+          ? { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: 'ivr-1', purpose: 'ivr' }] }), truncated: false }
+          : { kind: 'response', status: 404, headers: {}, body: '', truncated: false };
       case 'lookup-found':
-        if (isGet) return { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: 'customer-1', purpose: 'customer' }] }) };
+        if (isGet) return { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f', purpose: 'customer' }] }), truncated: false };
         last = 'UPSTREAM_ERROR';
-        return { kind: 'response', status: 503, headers: {}, body: '' };
+        return { kind: 'response', status: 503, headers: {}, body: '', truncated: false };
     }
   };
 
@@ -201,8 +202,8 @@ async function runVirtual(s: Scenario) {
     minAttemptMs: s.minAttemptMs,
   };
   const request = {
-    conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51',
-    ...(s.lookup ? {} : { participantId: 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36' }),
+    conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51' as GenesysId,
+    ...(s.lookup ? {} : { participantId: 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36' as GenesysId }),
     participantPurpose: 'customer',
     attributes: { compliance_checked: 'true' },
   };

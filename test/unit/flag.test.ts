@@ -4,16 +4,23 @@
  */
 import { flagParticipant, type FlagDeps } from '../../lib/flag';
 import type { HttpReply } from '../../lib/genesys/http';
+import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
+import { attemptBound } from '../../lib/retry';
 
+const id = (value: string): GenesysId => {
+  const parsed = parseGenesysId(value);
+  if (!parsed) throw new Error(`not a UUID: ${value}`);
+  return parsed;
+};
 const request = {
-  conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51',
-  participantId: 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36',
+  conversationId: id('4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51'),
+  participantId: id('b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36'),
   participantPurpose: 'customer',
   attributes: { compliance_checked: 'true' },
 };
 const policy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
-const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '' });
+const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '', truncated: false });
 
 function virtualDeps(replies: (n: number) => HttpReply) {
   let t = 1_000_000;
@@ -37,7 +44,7 @@ function virtualDeps(replies: (n: number) => HttpReply) {
   return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };
 }
 
-test('after overload signals, waits grow from the base, double, and stop at the cap (full jitter); none crosses the deadline', async () => {
+test('after overload signals, waits grow from the base, double, and stop at the cap; none crosses the deadline', async () => {
   const v = virtualDeps(() => reply(503));
   const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
 
@@ -63,7 +70,7 @@ test('while the participant is not resolved, polling waits are 80 % fixed, 20 % 
   expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 448) + 3);
 });
 
-test("a Retry-After is waited exactly, instead of the backoff", async () => {
+test('a Retry-After longer than the backoff is waited exactly', async () => {
   const v = virtualDeps((n) => (n === 1 ? reply(429, { 'retry-after': '2' }) : reply(202)));
   const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
@@ -110,10 +117,67 @@ test('an attempt with no answer before the deadline is TIMEOUT', async () => {
 
 test('no retry is started with less than the minimum attempt window left', async () => {
   const v = virtualDeps(() => reply(503));
-  v.deps.random = () => 0; // no backoff wait at all
-  const result = await flagParticipant(request, { ...policy, minAttemptMs: 100 }, { startedAt: v.start, deadline: v.start + 250, requestId: 'r' }, v.deps);
-  // 20 ms per request: tries at 0, 20, 40, ..., stops once fewer than 100 ms would remain.
+  const shortWaits = { ...policy, backoff: { baseMs: 1, capMs: 1 }, minAttemptMs: 100 }; // waits of 1 ms
+  const result = await flagParticipant(request, shortWaits, { startedAt: v.start, deadline: v.start + 250, requestId: 'r' }, v.deps);
+  // 20 ms per request and 1 ms per wait: tries at 0, 21, 42, ..., stops once fewer than 100 ms would remain.
   expect(result.status).toBe('UPSTREAM_ERROR');
-  expect(v.elapsed()).toBeGreaterThan(250 - 100 - 20);
+  expect(v.elapsed()).toBeGreaterThan(250 - 100 - 21);
   expect(v.elapsed()).toBeLessThanOrEqual(250 - 100 + 20);
+});
+
+test('Retry-After: 0 on every answer waits the backoff schedule, not zero', async () => {
+  const v = virtualDeps(() => reply(429, { 'retry-after': '0' }));
+  v.deps.random = () => 0; // the shortest waits the schedule allows
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' }, v.deps);
+  expect(result.status).toBe('RATE_LIMITED');
+  expect(v.sleeps.slice(0, 6)).toEqual([50, 100, 200, 400, 500, 500]);
+  expect(v.sleeps.every((ms) => ms >= 50)).toBe(true);
+  expect(result.attempts).toBe(v.calls());
+  expect(result.attempts).toBeLessThanOrEqual(attemptBound(policy, 3000));
+});
+
+test('a token endpoint answering 429 with Retry-After: 0 is retried on the schedule too', async () => {
+  const v = virtualDeps(() => reply(202));
+  v.deps.random = () => 0;
+  let tokenRequests = 0;
+  v.deps.tokens.get = async () => {
+    tokenRequests += 1;
+    return { ok: false, error: { kind: 'throttled', reason: 'token request rate-limited', status: 429, retryAfterMs: 0 } };
+  };
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'RATE_LIMITED', attempts: 0, httpStatus: 429 });
+  expect(v.sleeps.every((ms) => ms >= 50)).toBe(true);
+  expect(tokenRequests).toBe(v.sleeps.length + 1);
+  expect(tokenRequests).toBeLessThanOrEqual(attemptBound(policy, 3000));
+});
+
+test('a secret that cannot be read before the deadline ends the flag at once', async () => {
+  const v = virtualDeps(() => reply(202));
+  v.deps.tokens.get = async () => ({ ok: false, error: { kind: 'upstream', reason: 'Secrets Manager GetSecretValue failed: ThrottlingException', status: 0, retryAfterMs: 10_000 } });
+  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', attempts: 0 });
+  expect(v.sleeps).toEqual([]);
+});
+
+describe('a lookup whose reply names the participant with an id that is not a UUID', () => {
+  const conversationOnly = { conversationId: request.conversationId, participantPurpose: 'customer', attributes: request.attributes };
+  test.each(['..', '.', 'x'.repeat(5000), `${request.participantId}/../x`])('%#: is an upstream fault, retried, never sent nor echoed', async (hostile) => {
+    const sent: string[] = [];
+    const v = virtualDeps(() => reply(200));
+    v.deps.http = async (req) => {
+      sent.push(`${req.method} ${req.url}`);
+      return { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: hostile, purpose: 'customer' }] }), truncated: false };
+    };
+    const result = await flagParticipant(conversationOnly, policy, { startedAt: v.start, deadline: v.start + 1000, requestId: 'r' }, v.deps);
+    expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', participantId: '', message: 'Genesys listed the participant with an id that is not a UUID' });
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.every((line) => line === `GET http://x/api/v2/conversations/${request.conversationId}`)).toBe(true);
+  });
+
+  test('a conversation reply cut at its size limit is an upstream fault too', async () => {
+    const v = virtualDeps(() => reply(200));
+    v.deps.http = async () => ({ kind: 'response', status: 200, headers: {}, body: '{"participants":[', truncated: true });
+    const result = await flagParticipant(conversationOnly, policy, { startedAt: v.start, deadline: v.start + 500, requestId: 'r' }, v.deps);
+    expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', message: expect.stringContaining('larger than') });
+  });
 });

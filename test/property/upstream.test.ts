@@ -1,0 +1,196 @@
+/**
+ * The upstream side of the properties: any sequence of answers from Genesys and its login host
+ * (status, headers, body, delay, socket faults), generated at random, against the retry loop and
+ * the real token provider on a virtual clock. Whatever upstream says, a flag
+ * - never throws, and returns a well-formed flat status with a short message and correlation id;
+ * - answers inside its budget, never sleeping past it;
+ * - sends at most the requests `attemptBound` allows (API: passes + 1; token: 2 per pass);
+ * - puts only UUIDs into request paths, and sends the token only to the hosts it was given.
+ */
+import fc from 'fast-check';
+import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/flag';
+import { TokenProvider } from '../../lib/genesys/auth';
+import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
+import type { GenesysId } from '../../lib/genesys/ids';
+import { createLogger } from '../../lib/log';
+import { attemptBound, computeDeadline } from '../../lib/retry';
+import { uuid } from './arbitraries';
+import { params, resultProblems, timeout } from './support';
+
+const API = 'http://api.genesys.invalid';
+const LOGIN = 'http://login.genesys.invalid';
+const CONVERSATION = '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51';
+const PARTICIPANT = 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36';
+const API_PATH = /^http:\/\/api\.genesys\.invalid\/api\/v2\/conversations\/[0-9a-f-]{36}(\/participants\/[0-9a-f-]{36}\/attributes)?$/;
+
+/** Strings upstream may put anywhere: short, long, hostile, numeric, dates. */
+const anyText = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom('', '0', '-1', '1.5', '1e3', ' 2 ', '..', '.', '/', '%2e%2e', '<script>', 'a\nb', 'x'.repeat(5000), 'Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 31 Dec 9999 23:59:59 GMT'),
+  fc.integer({ min: 0, max: 100 }).map(String),
+  fc.integer({ min: -3600, max: 3600 }).map((s) => new Date(Date.UTC(2025, 0, 1, 12) + s * 1000).toUTCString()),
+);
+const anyJson = fc.oneof(anyText, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 2 }));
+
+const participantEntry = fc.record(
+  { id: fc.oneof({ weight: 3, arbitrary: uuid }, { weight: 2, arbitrary: anyJson }), purpose: fc.constantFrom('customer', 'ivr', 'agent', 'CUSTOMER'), endTime: fc.option(anyText, { nil: undefined }), startTime: fc.option(anyText, { nil: undefined }) },
+  { requiredKeys: ['purpose'] },
+);
+
+const body: fc.Arbitrary<string> = fc.oneof(
+  fc.constant(''),
+  anyText,
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  fc.record({ code: anyJson, contextId: anyJson, message: anyText }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.array(participantEntry, { maxLength: 4 }).map((participants) => JSON.stringify({ id: CONVERSATION, participants })),
+  fc.record({ access_token: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/), anyJson), expires_in: anyJson, token_type: anyJson }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+);
+
+const status = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(200, 201, 202, 204, 400, 401, 403, 404, 404, 408, 409, 415, 429, 429, 500, 501, 502, 503, 504) },
+  { weight: 1, arbitrary: fc.integer({ min: 100, max: 999 }) },
+);
+
+type Answer =
+  | { kind: 'response'; status: number; retryAfter?: string; correlationId?: string; body: string; truncated: boolean; latencyMs: number }
+  | { kind: 'network'; reason: 'reset' | 'refused' | 'dns' | 'other'; latencyMs: number }
+  /** No answer: the attempt's timeout or the deadline ends it. */
+  | { kind: 'hang' };
+
+const latency = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3000 }) });
+const answer: fc.Arbitrary<Answer> = fc.oneof(
+  {
+    weight: 10,
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('response' as const),
+        status,
+        retryAfter: anyText,
+        correlationId: anyText,
+        body,
+        truncated: fc.boolean(),
+        latencyMs: latency,
+      },
+      { requiredKeys: ['kind', 'status', 'body', 'truncated', 'latencyMs'] },
+    ),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('network' as const), reason: fc.constantFrom('reset' as const, 'refused' as const, 'dns' as const, 'other' as const), latencyMs: latency }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
+);
+
+const scenario = fc.record({
+  remainingMs: fc.integer({ min: 50, max: 15_000 }),
+  deadlineMs: fc.oneof(fc.constant(8000), fc.integer({ min: 1, max: 15_000 })),
+  attemptTimeoutMs: fc.oneof(fc.constant(3000), fc.integer({ min: 1, max: 5000 })),
+  minAttemptMs: fc.oneof(fc.constant(50), fc.integer({ min: 0, max: 300 })),
+  lookup: fc.boolean(),
+  api: fc.array(answer, { minLength: 1, maxLength: 30 }),
+  login: fc.array(answer, { minLength: 1, maxLength: 6 }),
+  randoms: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 8 }),
+});
+
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const quiet = createLogger({ level: 'error', sink: () => undefined });
+
+async function run(s: Scenario) {
+  let t = T0;
+  const deadline = computeDeadline(T0, s.deadlineMs, s.remainingMs, 500);
+  const problems: string[] = [];
+  const sent = { api: [] as string[], token: 0 };
+  const issued = new Set<string>();
+
+  const http = async (req: HttpRequest): Promise<HttpReply> => {
+    const isToken = req.url === `${LOGIN}/oauth/token`;
+    if (isToken) sent.token += 1;
+    else sent.api.push(req.url);
+    if (!isToken && !API_PATH.test(req.url)) problems.push(`requested ${req.url.slice(0, 200)}`);
+    const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+    if (!isToken && (bearer === undefined || !issued.has(bearer))) problems.push('an API request without a token the login host issued');
+    if (sent.api.length + sent.token > 10_000) throw new Error('runaway retry loop');
+    const list = isToken ? s.login : s.api;
+    const step = list[(isToken ? sent.token - 1 : sent.api.length - 1) % list.length] as Answer;
+    const left = deadline - t;
+    if (step.kind === 'hang' || step.latencyMs >= Math.min(req.timeoutMs, left)) {
+      // No answer in time: the attempt's own timeout, or the deadline (the token request is not
+      // cut by the deadline itself, but its caller stops waiting then: the same to the loop).
+      t += Math.min(req.timeoutMs, Math.max(0, left));
+      return req.timeoutMs < left || isToken ? { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' } : { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
+    }
+    t += step.latencyMs;
+    if (step.kind === 'network') return { kind: 'network', reason: step.reason, code: 'E' };
+    let replyBody = step.body;
+    if (isToken && step.status >= 200 && step.status < 300) {
+      // Remember what a client could take for a token, so the API side can tell whose token it got.
+      try {
+        const parsed = JSON.parse(replyBody) as { access_token?: unknown };
+        if (typeof parsed.access_token === 'string') issued.add(parsed.access_token);
+      } catch {
+        replyBody = step.body;
+      }
+    }
+    const headers: Record<string, string | undefined> = {};
+    if (step.retryAfter !== undefined) headers['retry-after'] = step.retryAfter;
+    if (step.correlationId !== undefined) headers['inin-correlation-id'] = step.correlationId;
+    return { kind: 'response', status: step.status, headers, body: replyBody, truncated: step.truncated };
+  };
+
+  let credentialReads = 0;
+  const tokens = new TokenProvider({
+    // A different secret on every read, so that a refused client is always retried with the "rotated" one.
+    credentials: async () => {
+      credentialReads += 1;
+      return { ok: true, credentials: { clientId: 'c', clientSecret: `s${credentialReads}`, environment: '', hosts: { apiBaseUrl: API, loginBaseUrl: LOGIN } } };
+    },
+    http,
+    now: () => t,
+    attemptTimeoutMs: s.attemptTimeoutMs,
+    refreshMarginMs: 60_000,
+  });
+  let randomCalls = 0;
+  const deps: FlagDeps = {
+    now: () => t,
+    sleep: async (ms) => {
+      if (!(ms >= 1)) problems.push(`sleep(${ms})`);
+      if (t + ms > deadline) problems.push(`sleeps ${ms} ms with ${deadline - t} ms left`);
+      t += ms;
+    },
+    random: () => s.randoms[randomCalls++ % s.randoms.length] as number,
+    http,
+    tokens,
+    logger: quiet,
+  };
+  const policy: FlagPolicy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: s.attemptTimeoutMs, minAttemptMs: s.minAttemptMs };
+  const request = {
+    conversationId: CONVERSATION as GenesysId,
+    ...(s.lookup ? {} : { participantId: PARTICIPANT as GenesysId }),
+    participantPurpose: 'customer',
+    attributes: { compliance_checked: 'true' },
+  };
+  const result = await flagParticipant(request, policy, { startedAt: T0, deadline, requestId: 'r-1' }, deps);
+  return { result, elapsed: t - T0, budget: deadline - T0, passes: attemptBound(policy, deadline - T0), sent, problems };
+}
+
+test(
+  'any upstream answers: no throw, inside the budget, within the attempt bound, only UUIDs in paths',
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const r = await run(s);
+        expect(r.problems).toEqual([]);
+        expect(resultProblems(r.result)).toEqual([]);
+        expect(r.elapsed).toBeLessThanOrEqual(r.budget);
+        expect(r.sent.api.length).toBeLessThanOrEqual(r.passes + 1);
+        expect(r.sent.token).toBeLessThanOrEqual(2 * r.passes);
+        expect(r.result.attempts).toBe(r.sent.api.length);
+        expect(r.result.message.length).toBeLessThanOrEqual(300);
+        expect(r.result.correlationId === 'r-1' || /^[A-Za-z0-9._-]{1,64}$/.test(r.result.correlationId)).toBe(true);
+        // The event's participant, one a lookup found (a UUID), or none: never what a lookup echoed.
+        expect(r.result.participantId === '' || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(r.result.participantId)).toBe(true);
+      }),
+      params(1500),
+    );
+  },
+  timeout(20_000, 1500),
+);
