@@ -1,6 +1,6 @@
 /**
  * A Genesys Cloud emulator on loopback: the OAuth client-credentials grant, GET conversation and
- * the participant attributes PATCH, speaking the wire format in shared/genesys-notes.md (ErrorBody
+ * the participant attributes PATCH, speaking the wire format of the public Genesys Cloud API (ErrorBody
  * with contextId, ININ-Correlation-Id, 202 without body). Faults are scripted per route and,
  * optionally, per conversation: errors, Retry-After, resets, hangs, slow bodies, revoked tokens.
  *
