@@ -7,8 +7,9 @@
  *   npm run fuzz -- --scale 50            # longer
  *   npm run fuzz -- --runs 20000          # exactly this many runs per property
  *   npm run fuzz -- --seed 1234567        # replay a seed (same scale or runs as the failed run)
+ *   npm run fuzz -- --quick               # CI smoke run: npm test's run counts, fixed seed (~20 s)
  *
- * FUZZ_SEED, FUZZ_SCALE and FUZZ_RUNS work too; test/property/support.ts reads them.
+ * FUZZ_SEED, FUZZ_SCALE and FUZZ_RUNS work too (--quick ignores them); test/property/support.ts reads them.
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -24,9 +25,15 @@ function option(name) {
   return inline?.slice(name.length + 3);
 }
 
-const seed = option('seed') ?? process.env.FUZZ_SEED ?? String(randomInt(1, 2 ** 31 - 1));
-const runs = option('runs') ?? process.env.FUZZ_RUNS;
-const scale = option('scale') ?? process.env.FUZZ_SCALE ?? '10';
+// Quick: the same run counts as `npm test` (some properties check the share of valid events they
+// drew, which needs those counts) with a fixed seed other than npm test's, so that CI gets a
+// repeatable run that still differs from the one npm test just did. It ignores the FUZZ_*
+// variables (options still apply), so that a stray one in CI's environment cannot change it.
+const quick = process.argv.slice(2).includes('--quick');
+const env = (name) => (quick ? undefined : process.env[name]);
+const seed = option('seed') ?? env('FUZZ_SEED') ?? (quick ? '1' : String(randomInt(1, 2 ** 31 - 1)));
+const runs = option('runs') ?? env('FUZZ_RUNS');
+const scale = option('scale') ?? env('FUZZ_SCALE') ?? (quick ? '1' : '10');
 for (const [name, value] of [['seed', seed], ['runs', runs], ['scale', scale]]) {
   if (value !== undefined && !/^\d+$/.test(value)) {
     console.error(`fuzz: --${name} must be a whole number, got ${JSON.stringify(value)}`);
@@ -34,7 +41,7 @@ for (const [name, value] of [['seed', seed], ['runs', runs], ['scale', scale]]) 
   }
 }
 
-const how = runs ? `${runs} runs per property` : `every property x${scale}`;
+const how = `${runs ? `${runs} runs per property` : `every property x${scale}`}${quick ? ' (quick)' : ''}`;
 const replay = `FUZZ_SEED=${seed} ${runs ? `FUZZ_RUNS=${runs}` : `FUZZ_SCALE=${scale}`} npm run fuzz`;
 console.log(`fuzz: seed ${seed}, ${how}`);
 console.log(`fuzz: replay with ${replay}\n`);
@@ -47,6 +54,8 @@ const result = spawnSync(process.execPath, [jest, 'test/property', 'test/integra
   stdio: 'inherit',
   env: {
     ...process.env,
+    // Only the runs chosen above: an inherited FUZZ_RUNS would override the scale (--quick).
+    FUZZ_RUNS: undefined,
     FUZZ_SEED: seed,
     FUZZ_SCALE: scale,
     ...(runs ? { FUZZ_RUNS: runs } : {}),

@@ -165,8 +165,9 @@ describe('the real flagger, over real sockets', () => {
       validSeen = 0;
       invalidSeen = 0;
       await fc.assert(fc.asyncProperty(nearValidEvent, async (event) => void (await flagOne(warm, event))), params(300));
-      expect(validSeen).toBeGreaterThan(40);
-      expect(invalidSeen).toBeGreaterThan(40);
+      // Both sides of the contract went through the real flagger (about a third of the events each).
+      expect(validSeen).toBeGreaterThan(0.13 * runs(300));
+      expect(invalidSeen).toBeGreaterThan(0.13 * runs(300));
     },
     timeout(15_000, 300),
   );

@@ -59,8 +59,14 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
     secrets,
     env,
     logs,
-    flagger: (extraEnv = {}, deps = {}) =>
-      createFlagger({ ...env, ...extraEnv }, { logger: createLogger({ level: 'debug', sink: (line) => record(line) }), ...deps }),
+    flagger: (extraEnv = {}, deps = {}) => {
+      const recording = createLogger({ level: 'debug', sink: (line) => record(line) });
+      const all = { logger: recording, ...deps };
+      // The leak check only demands log lines from a run that built a flagger logging through
+      // `record`; suites that pass their own logger (the property suites) leave none to scan.
+      if (all.logger === recording && process.env.FLAGGER_LEAK_DIR) appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.flaggers`), '1\n');
+      return createFlagger({ ...env, ...extraEnv }, all);
+    },
     close: async () => {
       // For the suite-wide leak check (test/support/leak-check.js): every token this emulator issued.
       if (process.env.FLAGGER_LEAK_DIR) {
