@@ -10,4 +10,10 @@ module.exports = {
   // Every log line the harness's flaggers write is collected and checked for secrets after the last suite.
   globalSetup: '<rootDir>/test/support/leak-setup.js',
   globalTeardown: '<rootDir>/test/support/leak-teardown.js',
+  // `npm test` runs with --coverage: lib/ is held to these floors (V8's own coverage, which needs
+  // no instrumenting transform). A run of a few suites (`npx jest test/unit`) checks none.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['lib/**/*.ts'],
+  coverageReporters: ['text-summary'],
+  coverageThreshold: { global: { lines: 95, statements: 95, branches: 90, functions: 85 } },
 };

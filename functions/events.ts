@@ -3,8 +3,8 @@
  * "Identity Verified") with ReportBatchItemFailures. Returns the records that must be redelivered.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { batchRecords, flagBatch } from '../lib/batch';
-import { createFlagger } from '../lib/flagger';
+import { batchRecords, flagBatch } from '../lib/queue/batch';
+import { createFlagger } from '../lib/create-flagger';
 
 const flagger = createFlagger(process.env);
 

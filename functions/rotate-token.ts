@@ -4,7 +4,7 @@
  * how it learns that a step failed, so here, unlike the other doors, failures throw.
  */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
-import { createRotator } from '../lib/rotator';
+import { createRotator } from '../lib/rotation/create-rotator';
 
 const rotator = createRotator(process.env);
 

@@ -3,7 +3,7 @@
  * URL): API Gateway HTTP API, payload format 2.0, `POST /flag` with a bearer token.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createWebhook } from '../lib/webhook';
+import { createWebhook } from '../lib/http/webhook-handler';
 
 const webhook = createWebhook(process.env);
 

@@ -4,6 +4,8 @@
  * value becomes a reason that the function reports as CONFIG_ERROR on every invocation.
  */
 
+import { PARTICIPANT_PURPOSE } from './genesys/participants';
+
 export interface AttributeLimits {
   maxCount: number;
   maxKeyLength: number;
@@ -59,7 +61,7 @@ export const NUMERIC_SETTINGS = {
   backoffBaseMs: { env: 'FLAG_BACKOFF_BASE_MS', default: 100, min: 1, max: 60_000 },
   backoffCapMs: { env: 'FLAG_BACKOFF_CAP_MS', default: 1000, min: 1, max: 300_000 },
   // Polling for a participant not resolved yet: 150, 300, then 560 ms windows, 80 % fixed and 20 %
-  // random (lib/retry.ts pollDelay). Measured in bench/: p95 lag after the participant appears stays
+  // random (lib/core/backoff.ts pollDelay). Measured in bench/: p95 lag after the participant appears stays
   // near 500 ms, and a participant that takes 4 s costs at most 12 requests.
   pollBaseMs: { env: 'FLAG_POLL_BASE_MS', default: 150, min: 1, max: 60_000 },
   pollCapMs: { env: 'FLAG_POLL_CAP_MS', default: 560, min: 1, max: 300_000 },
@@ -89,7 +91,6 @@ export const NUMERIC_SETTINGS = {
 } satisfies Record<string, NumericSetting>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const PURPOSE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
 
@@ -136,7 +137,7 @@ export function loadConfig(env: Env): ConfigParse {
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
 
   const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
-  if (!PURPOSE_PATTERN.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
+  if (!PARTICIPANT_PURPOSE.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
 
   const namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
   if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {

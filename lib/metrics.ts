@@ -4,7 +4,7 @@
  * no extra line. Alarms and the dashboard in serverless.yml read exactly these names.
  */
 import type { LogFields } from './log';
-import type { FlagResult } from './result';
+import type { FlagResult } from './core/flag-result';
 
 export interface MetricsOptions {
   namespace: string;

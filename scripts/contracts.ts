@@ -1,6 +1,6 @@
 /**
  * One source of truth for the Genesys side: infra/contracts/attributes.json (the attributes a
- * team flags) -> the data action input contract, the output contract (from lib/result.ts), and the
+ * team flags) -> the data action input contract, the output contract (from lib/core/flag-result.ts), and the
  * data actions a Genesys admin can import (Lambda and Web Services variants). Terraform in
  * infra/genesys reads the same contract files.
  *
@@ -9,8 +9,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FLAG_STATUSES } from '../lib/result';
-import { RESERVED_KEYS } from '../lib/request';
+import { FLAG_STATUSES } from '../lib/core/flag-result';
+import { RESERVED_KEYS } from '../lib/core/flag-request';
 
 const ROOT = path.resolve(__dirname, '..');
 export const ATTRIBUTES_FILE = path.join(ROOT, 'infra/contracts/attributes.json');

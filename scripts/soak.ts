@@ -13,9 +13,9 @@
  * Heap numbers after GC need --expose-gc (`npm run soak` passes it to node).
  */
 import { randomUUID } from 'node:crypto';
-import { createFlagger } from '../lib/flagger';
+import { createFlagger } from '../lib/create-flagger';
 import { createLogger } from '../lib/log';
-import type { FlagResult, FlagStatus } from '../lib/result';
+import type { FlagResult, FlagStatus } from '../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../test/emulators/genesys';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, useSecretsEmulator } from '../test/support/harness';

@@ -3,7 +3,7 @@
 'use strict';
 
 const SERVICE = 'genesys-participant-flagger';
-// Same order as FLAG_STATUSES in lib/result.ts (a test keeps them equal).
+// Same order as FLAG_STATUSES in lib/core/flag-result.ts (a test keeps them equal).
 const STATUSES = ['UPDATED', 'INVALID_INPUT', 'PARTICIPANT_NOT_FOUND', 'REJECTED', 'AUTH_FAILED', 'RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT', 'CONFIG_ERROR'];
 const FUNCTIONS = ['dataAction', 'events', 'webhook'];
 

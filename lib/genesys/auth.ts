@@ -4,12 +4,11 @@
  * with `invalidate`. When the login host refuses the client, the secret is re-read once (it may
  * have been rotated) before the refusal is reported.
  */
-import { raceSignal } from '../abort';
+import { raceSignal } from '../deadline';
 import { parseJsonObject } from '../json';
-import type { SecretError } from '../secrets';
+import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
-import type { HttpClient } from './http';
-import { parseRetryAfter } from '../retry';
+import { parseRetryAfter, type HttpClient } from './http';
 
 export interface AccessToken {
   value: string;

@@ -4,7 +4,8 @@
  * resolved to the hosts it may be sent to.
  */
 import { parseJsonObject } from '../json';
-import type { CachedSecret, SecretError } from '../secrets';
+import type { CachedSecret } from '../aws/secret-cache';
+import type { SecretError } from '../aws/secret-source';
 import { resolveHosts, type GenesysHosts } from './environments';
 
 export interface GenesysCredentials {

@@ -8,7 +8,6 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
-import { parseRetryAfter } from '../retry';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -221,4 +220,23 @@ export function parseErrorBody(body: string): ErrorFacts {
  */
 export function upstreamToken(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/** Longest accepted Retry-After: a server that asks for more than a day is not asking for a wait. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/**
+ * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.
+ * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable.
+ * The answer is untrusted: the retry loop only ever lets it lengthen a wait, so a malformed, zero
+ * or past value falls back to its schedule and a huge one ends the flag at its deadline.
+ */
+export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '' || value.length > 64) return undefined;
+  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
+  const at = Date.parse(value);
+  if (Number.isNaN(at) || !/[a-z]/i.test(value)) return undefined; // dates only, not "1.5" or "-1"
+  return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
 }

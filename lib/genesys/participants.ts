@@ -18,6 +18,12 @@ export interface CallOptions {
   now: () => number;
 }
 
+/**
+ * A participant's `purpose` as this function accepts it (`customer`, `agent`, `external`, ...): a
+ * letter, then letters, digits, `_` or `-`, 64 characters at most. It is compared, never sent.
+ */
+export const PARTICIPANT_PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
 /** A conversation with hundreds of participants is far below this; the rest would not be read. */
 export const MAX_CONVERSATION_BYTES = 1024 * 1024;
 

@@ -6,7 +6,7 @@
  * token) when Genesys refuses it: the rotation may have replaced and revoked it since it was cached.
  */
 import { parseJsonObject } from '../json';
-import type { CachedSecret } from '../secrets';
+import type { CachedSecret } from '../aws/secret-cache';
 import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './auth';
 import { resolveHosts } from './environments';
 

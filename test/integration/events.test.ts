@@ -3,7 +3,7 @@
  * records that did not end UPDATED reported back for redelivery.
  */
 import { randomUUID } from 'node:crypto';
-import { flagBatch, mapWithConcurrency } from '../../lib/batch';
+import { flagBatch, mapWithConcurrency } from '../../lib/queue/batch';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;

@@ -11,13 +11,13 @@
  * `Retry-After: 0` drew hundreds of requests in that time.
  */
 import { randomUUID } from 'node:crypto';
-import { flagBatch, batchRecords } from '../../lib/batch';
-import { createFlagger, type Flagger } from '../../lib/flagger';
+import { flagBatch, batchRecords } from '../../lib/queue/batch';
+import { createFlagger, type Flagger } from '../../lib/create-flagger';
 import { parseGrant } from '../../lib/genesys/auth';
 import { createLogger } from '../../lib/log';
-import type { FlagResult, FlagStatus } from '../../lib/result';
-import { attemptBound } from '../../lib/retry';
-import { createWebhook } from '../../lib/webhook';
+import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';
+import { attemptBound } from '../../lib/core/backoff';
+import { createWebhook } from '../../lib/http/webhook-handler';
 import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, invocation, useSecretsEmulator } from '../support/harness';

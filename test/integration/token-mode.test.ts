@@ -4,8 +4,8 @@
  * its token from there, never touching the client secret.
  */
 import { createLogger } from '../../lib/log';
-import { ROTATION_STEPS } from '../../lib/rotation';
-import { createRotator, type Rotator } from '../../lib/rotator';
+import { ROTATION_STEPS } from '../../lib/rotation/rotation-steps';
+import { createRotator, type Rotator } from '../../lib/rotation/create-rotator';
 import { invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
 
 const TOKEN_SECRET = 'genesys/flagger/token';

@@ -3,7 +3,7 @@
  * environment as in AWS) behind a local API Gateway HTTP API adapter, called with fetch.
  */
 import { LocalHttpApi } from '../emulators/http-api';
-import { createWebhook } from '../../lib/webhook';
+import { createWebhook } from '../../lib/http/webhook-handler';
 import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 

@@ -2,7 +2,7 @@
  * Any budget from 50 ms to 15 s against a Genesys that never succeeds: the function answers before
  * the budget ends, inside its safety margin, and reports the last real answer it got.
  *
- * Thousands of runs drive lib/flag.ts on a virtual clock (the `deps` of test/unit/flag.test.ts):
+ * Thousands of runs drive lib/core/flag-participant.ts on a virtual clock (the `deps` of test/unit/flag-participant.test.ts):
  * random budgets, margins and policies, random sequences of 404, 429 (Retry-After in seconds, as
  * an HTTP date, absent), 5xx, resets, lookups without the participant, token failures, 401s,
  * hangs cut by the attempt timeout and attempts cut by the deadline. A handful of runs do the same
@@ -10,13 +10,13 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/flag';
+import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/flag-participant';
 import type { TokenFetch } from '../../lib/genesys/auth';
 import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
 import type { GenesysId } from '../../lib/genesys/ids';
-import type { Flagger } from '../../lib/flagger';
+import type { Flagger } from '../../lib/create-flagger';
 import { createLogger } from '../../lib/log';
-import { computeDeadline } from '../../lib/retry';
+import { computeDeadline } from '../../lib/deadline';
 import type { Fault } from '../emulators/genesys';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 import { params, resultProblems, timeout } from './support';

@@ -10,9 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import type { Flagger } from '../../lib/flagger';
+import type { Flagger } from '../../lib/create-flagger';
 import { createLogger } from '../../lib/log';
-import { parseFlagRequest } from '../../lib/request';
+import { parseFlagRequest } from '../../lib/core/flag-request';
 import { invocation, startHarness, type Harness } from '../support/harness';
 import { nearValidEvent, SENTINEL, smallLimits, validAttributes } from './arbitraries';
 import { DEFAULT_LIMITS, judge, type Limits, type Verdict } from './oracle';

@@ -1,6 +1,6 @@
 /**
  * An independent reading of the README's "The event" rules: what a valid event is, and the exact
- * string map that must then be sent. It deliberately shares no code with lib/request.ts (no
+ * string map that must then be sent. It deliberately shares no code with lib/core/flag-request.ts (no
  * regular expressions either): if the two disagree, one of them misreads the contract.
  *
  * Where the README leaves a detail open, the reading chosen here is written down:

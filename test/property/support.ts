@@ -38,7 +38,7 @@ export function timeout(defaultMs: number, defaultRuns = 1): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The result contract, written out here rather than imported from lib/result.ts, so that a
+// The result contract, written out here rather than imported from lib/core/flag-result.ts, so that a
 // change there that breaks the flow's contract fails these tests.
 
 export const STATUSES = [

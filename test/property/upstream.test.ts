@@ -8,12 +8,13 @@
  * - puts only UUIDs into request paths, and sends the token only to the hosts it was given.
  */
 import fc from 'fast-check';
-import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/flag';
+import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/flag-participant';
 import { TokenProvider } from '../../lib/genesys/auth';
 import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
 import type { GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
-import { attemptBound, computeDeadline } from '../../lib/retry';
+import { attemptBound } from '../../lib/core/backoff';
+import { computeDeadline } from '../../lib/deadline';
 import { uuid } from './arbitraries';
 import { params, resultProblems, timeout } from './support';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFlagger, type Flagger, type FlaggerDeps } from '../../lib/flagger';
+import { createFlagger, type Flagger, type FlaggerDeps } from '../../lib/create-flagger';
 import { createLogger } from '../../lib/log';
 import { GenesysEmulator, type GenesysEmulatorOptions } from '../emulators/genesys';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';

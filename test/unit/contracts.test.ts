@@ -15,8 +15,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generatedFiles, readAttributes } from '../../scripts/contracts';
 import { loadConfig } from '../../lib/config';
-import { parseFlagRequest, RESERVED_KEYS } from '../../lib/request';
-import { FLAG_STATUSES, toResult, type FlagOutcome } from '../../lib/result';
+import { parseFlagRequest, RESERVED_KEYS } from '../../lib/core/flag-request';
+import { FLAG_STATUSES, toResult, type FlagOutcome } from '../../lib/core/flag-result';
 
 type Schema = { type: string | string[]; properties?: Record<string, Schema>; $schema?: string };
 const GENESYS_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;

@@ -2,20 +2,21 @@
  * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
  * secret (read fresh for every new token), the secret store for versions and labels, the HTTP client.
  */
-import { hostOverrides, loadConfig, type Env } from './config';
-import { credentialsFromSecret } from './genesys/credentials';
-import { axiosHttpClient, type HttpClient } from './genesys/http';
-import { createLogger, type Logger } from './log';
-import { parseRotationEvent, rotate, type RotationOutcome } from './rotation';
-import { awsSecretStore, type SecretStore } from './secret-store';
-import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
+import { hostOverrides, loadConfig, type Env } from '../config';
+import { credentialsFromSecret } from '../genesys/credentials';
+import { axiosHttpClient, type HttpClient } from '../genesys/http';
+import { createLogger, type Logger } from '../log';
+import { parseRotationEvent, rotate, type RotationOutcome } from './rotation-steps';
+import { awsSecretVersions, type SecretVersions } from '../aws/secret-versions';
+import { awsSecretSource, type SecretSource } from '../aws/secret-source';
+import { CachedSecret } from '../aws/secret-cache';
 
 export interface Rotator {
   rotate(event: unknown): Promise<RotationOutcome>;
 }
 
 export interface RotatorDeps {
-  store: SecretStore;
+  store: SecretVersions;
   secretSource: SecretSource;
   http: HttpClient;
   now: () => number;
@@ -43,7 +44,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
     hostOverrides(config),
   );
   const deps = {
-    store: overrides.store ?? awsSecretStore({ requestTimeoutMs: config.attemptTimeoutMs }),
+    store: overrides.store ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
     http: overrides.http ?? axiosHttpClient(),
     now,

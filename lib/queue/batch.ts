@@ -5,10 +5,10 @@
  * failure: the queue redelivers it, and after maxReceiveCount the dead-letter queue keeps it. The
  * PATCH sets the same values again, so a redelivery is harmless.
  */
-import { unwrapMessageBody } from './envelope';
-import type { Flagger } from './flagger';
-import type { Logger } from './log';
-import { FLAG_STATUSES, type FlagStatus } from './result';
+import { unwrapMessageBody } from './message-body';
+import type { Flagger } from '../create-flagger';
+import type { Logger } from '../log';
+import { FLAG_STATUSES, type FlagStatus } from '../core/flag-result';
 
 export interface BatchRecord {
   /** The queue's message id: what is reported back as a failure. */

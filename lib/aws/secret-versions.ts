@@ -1,15 +1,15 @@
 /**
  * The Secrets Manager operations a rotation needs (versions and staging labels), behind an
- * interface so the rotation logic can be read and tested step by step. The AWS implementation
- * uses the same SDK client package as lib/secrets.ts.
+ * interface so the rotation logic can be read and tested step by step.
  */
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
   UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerClient } from './secrets-manager-client';
 
 export interface SecretDescription {
   rotationEnabled: boolean;
@@ -17,7 +17,7 @@ export interface SecretDescription {
   versions: Record<string, string[]>;
 }
 
-export interface SecretStore {
+export interface SecretVersions {
   describe(secretId: string): Promise<SecretDescription>;
   /** undefined when no version has that id / label. */
   getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined>;
@@ -27,12 +27,10 @@ export interface SecretStore {
   makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void>;
 }
 
-export function awsSecretStore(options: { requestTimeoutMs: number }): SecretStore {
+export function awsSecretVersions(options: { requestTimeoutMs: number }): SecretVersions {
   let client: SecretsManagerClient | undefined;
-  const sm = (): SecretsManagerClient =>
-    (client ??= new SecretsManagerClient({
-      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: 2000, throwOnRequestTimeout: true },
-    }));
+  // No caller is waiting on a rotation step: the SDK's own retries are welcome here.
+  const sm = (): SecretsManagerClient => (client ??= createSecretsManagerClient({ requestTimeoutMs: options.requestTimeoutMs }));
   return {
     async describe(secretId) {
       const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));

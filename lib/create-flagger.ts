@@ -1,21 +1,22 @@
 /**
- * The container-scoped composition: configuration, secret cache, token provider and HTTP client
- * are built once (per Lambda container) and shared by every invocation. A door (functions/*)
- * creates one Flagger at module load and calls `flag` per event; it never sees anything else.
+ * The per-container composition: configuration, secret caches, token source and HTTP client are
+ * built once (per Lambda container) and shared by every invocation. A door creates one Flagger at
+ * module load and calls `flag` per event. The Flagger also hands a door what its own rules need:
+ * the configuration, the logger, the Secrets Manager source, the deadline and `refuse`.
  */
-import { sleep as realSleep } from './abort';
+import { CachedSecret } from './aws/secret-cache';
+import { awsSecretSource, type SecretSource } from './aws/secret-source';
 import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
-import { flagParticipant, type FlagDeps } from './flag';
+import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
+import { parseFlagRequest } from './core/flag-request';
+import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
+import { computeDeadline, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
-import { SecretTokenSource } from './genesys/token-secret';
 import { axiosHttpClient, type HttpClient } from './genesys/http';
+import { SecretTokenSource } from './genesys/token-secret';
 import { createLogger, type LogFields, type Logger } from './log';
-import { parseFlagRequest } from './request';
-import { toResult, type FlagOutcome, type FlagResult } from './result';
 import { emfFields, type MetricsOptions } from './metrics';
-import { computeDeadline } from './retry';
-import { awsSecretSource, CachedSecret, type SecretSource } from './secrets';
 
 export interface Invocation {
   /** Lambda request id (or any id the door has); the correlation id when Genesys gave none. */
@@ -65,52 +66,74 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   const secretSource =
     overrides.secretSource ??
     awsSecretSource({ requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default });
+
   if (!parsed.ok) {
     logger.error('configuration invalid', { reason: parsed.reason });
-    const report = reporter(logger, { namespace: DEFAULT_METRICS_NAMESPACE, functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
+    const reports = reporter(logger, { namespace: DEFAULT_METRICS_NAMESPACE, functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
     return {
-      flag: async (_event, invocation) => {
-        const result = toResult({ kind: 'config', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
-        report(result, invocation);
-        return result;
-      },
+      flag: async (_event, invocation) => reports.withoutRequest({ kind: 'config', reason: parsed.reason }, invocation),
       config: undefined,
       logger,
       secretSource,
       deadline: (invocation) =>
         computeDeadline(invocation.startedAt ?? now(), NUMERIC_SETTINGS.deadlineMs.default, invocation.remainingMs, NUMERIC_SETTINGS.safetyMarginMs.default),
-      refuse: refuser(report),
+      refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
     };
   }
-  const config = parsed.config;
-  const report = reporter(logger, config.metrics, now);
+
+  const { config } = parsed;
+  const reports = reporter(logger, config.metrics, now);
   const http = overrides.http ?? axiosHttpClient();
-  const tokens = tokenSource(config, secretSource, http, now);
   const deps: FlagDeps = {
-    tokens,
+    tokens: tokenSource(config, secretSource, http, now),
     http,
     now,
     sleep: overrides.sleep ?? realSleep,
     random: overrides.random ?? Math.random,
     logger,
   };
+  const policy: FlagPolicy = {
+    backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs },
+    poll: { baseMs: config.pollBaseMs, capMs: config.pollCapMs },
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    minAttemptMs: config.minAttemptMs,
+  };
+  const deadline = (invocation: Invocation): number =>
+    computeDeadline(invocation.startedAt ?? now(), config.deadlineMs, invocation.remainingMs, config.safetyMarginMs);
+
+  const flagOnce = async (event: unknown, invocation: Invocation): Promise<FlagResult> => {
+    const startedAt = invocation.startedAt ?? now();
+    const request = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
+    if (!request.ok) return reports.withoutRequest({ kind: 'invalid-input', reason: request.reason }, invocation, now() - startedAt);
+    const result = await flagParticipant(request.request, policy, { startedAt, deadline: deadline({ ...invocation, startedAt }), requestId: invocation.requestId }, deps);
+    reports.report(result, invocation, {
+      conversationId: request.request.conversationId,
+      // Keys only: attribute values can be personal data and never reach the log.
+      attributeKeys: Object.keys(request.request.attributes),
+    });
+    return result;
+  };
+
   return {
-    flag: (event, invocation) => guarded(() => flagOnce(event, invocation, config, deps, report), invocation, now, logger, report),
+    // The last line of defence: a bug becomes a logged UPSTREAM_ERROR status, never an exception for the flow.
+    flag: async (event, invocation) => {
+      const startedAt = now();
+      try {
+        return await flagOnce(event, invocation);
+      } catch (error) {
+        logger.error('unexpected error', {
+          requestId: invocation.requestId,
+          error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
+        });
+        const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
+        return reports.withoutRequest(outcome, invocation, now() - startedAt);
+      }
+    },
     config,
     logger,
     secretSource,
-    deadline: (invocation) => computeDeadline(invocation.startedAt ?? now(), config.deadlineMs, invocation.remainingMs, config.safetyMarginMs),
-    refuse: refuser(report),
-  };
-}
-
-type Report = (result: FlagResult, invocation: Invocation, fields?: LogFields) => void;
-
-function refuser(report: Report): Flagger['refuse'] {
-  return (reason, invocation) => {
-    const result = toResult({ kind: 'invalid-input', reason }, { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: invocation.requestId });
-    report(result, invocation);
-    return result;
+    deadline,
+    refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
   };
 }
 
@@ -131,55 +154,15 @@ function tokenSource(config: Config, secretSource: SecretSource, http: HttpClien
   });
 }
 
-async function flagOnce(event: unknown, invocation: Invocation, config: Config, deps: FlagDeps, report: Report): Promise<FlagResult> {
-  const startedAt = invocation.startedAt ?? deps.now();
-  const parsed = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
-  if (!parsed.ok) {
-    const result = toResult({ kind: 'invalid-input', reason: parsed.reason }, { attempts: 0, httpStatus: 0, elapsedMs: deps.now() - startedAt, requestId: invocation.requestId });
-    report(result, invocation);
-    return result;
-  }
-  const { request } = parsed;
-  const deadline = computeDeadline(startedAt, config.deadlineMs, invocation.remainingMs, config.safetyMarginMs);
-  const result = await flagParticipant(
-    request,
-    {
-      backoff: { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs },
-      poll: { baseMs: config.pollBaseMs, capMs: config.pollCapMs },
-      attemptTimeoutMs: config.attemptTimeoutMs,
-      minAttemptMs: config.minAttemptMs,
-    },
-    { startedAt, deadline, requestId: invocation.requestId },
-    deps,
-  );
-  report(result, invocation, {
-    conversationId: request.conversationId,
-    // Keys only: attribute values can be personal data and never reach the log.
-    attributeKeys: Object.keys(request.attributes),
-  });
-  return result;
+interface Reports {
+  /** The one log line per result, carrying its metrics (EMF). */
+  report(result: FlagResult, invocation: Invocation, fields?: LogFields): void;
+  /** Builds, logs and returns the result of an invocation that ended before any request to Genesys. */
+  withoutRequest(outcome: FlagOutcome, invocation: Invocation, elapsedMs?: number): FlagResult;
 }
 
-/** The last line of defence: a bug becomes a logged UPSTREAM_ERROR status, never an exception for the flow. */
-async function guarded(run: () => Promise<FlagResult>, invocation: Invocation, now: () => number, logger: Logger, report: Report): Promise<FlagResult> {
-  const startedAt = now();
-  try {
-    return await run();
-  } catch (error) {
-    logger.error('unexpected error', {
-      requestId: invocation.requestId,
-      error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
-    });
-    const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
-    const result = toResult(outcome, { attempts: 0, httpStatus: 0, elapsedMs: now() - startedAt, requestId: invocation.requestId });
-    report(result, invocation);
-    return result;
-  }
-}
-
-/** The one log line per result, carrying its metrics (EMF). */
-function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): Report {
-  return (result, invocation, fields = {}) => {
+function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): Reports {
+  const report: Reports['report'] = (result, invocation, fields = {}) => {
     const line = {
       requestId: invocation.requestId,
       status: result.status,
@@ -195,5 +178,13 @@ function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): R
     };
     if (result.status === 'UPDATED') logger.info('flagged', line);
     else logger.warn('not flagged', line);
+  };
+  return {
+    report,
+    withoutRequest: (outcome, invocation, elapsedMs = 0) => {
+      const result = toResult(outcome, { attempts: 0, httpStatus: 0, elapsedMs, requestId: invocation.requestId });
+      report(result, invocation);
+      return result;
+    },
   };
 }

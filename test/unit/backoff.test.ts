@@ -1,4 +1,4 @@
-import { attemptBound, backoffDelay, computeDeadline, nextDelay, parseRetryAfter, pollDelay, shortestDelay } from '../../lib/retry';
+import { attemptBound, backoffDelay, nextDelay, pollDelay, shortestDelay } from '../../lib/core/backoff';
 
 const policy = { baseMs: 100, capMs: 1000 };
 const policies = { backoff: policy, poll: { baseMs: 150, capMs: 560 } };
@@ -21,31 +21,6 @@ describe('backoffDelay (equal jitter)', () => {
   test('even the smallest window waits at least 1 ms', () => {
     expect(backoffDelay(1, { baseMs: 1, capMs: 1 }, () => 0)).toBe(1);
     expect(pollDelay(1, { baseMs: 1, capMs: 1 }, () => 0)).toBe(1);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2026-11-24T10:00:00Z');
-
-  test('delay-seconds become milliseconds', () => {
-    expect(parseRetryAfter('3', now)).toBe(3000);
-    expect(parseRetryAfter(' 0 ', now)).toBe(0);
-  });
-
-  test('an HTTP-date is measured from now, never negative', () => {
-    expect(parseRetryAfter('Tue, 24 Nov 2026 10:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('Tue, 24 Nov 2026 09:59:00 GMT', now)).toBe(0);
-  });
-
-  test('absurd values are cut to a day (the deadline ends the flag long before)', () => {
-    expect(parseRetryAfter('99999999999999999999', now)).toBe(86_400_000);
-    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(86_400_000);
-  });
-
-  test('absent or malformed headers fall back to the schedule (undefined)', () => {
-    for (const bad of [undefined, '', 'soon', '-1', '1.5', '3 seconds', `${'1'.repeat(65)}`, 'Tue, 24 Nov 2026 10:00:05 GMT'.padEnd(80, 'x')]) {
-      expect(parseRetryAfter(bad, now)).toBeUndefined();
-    }
   });
 });
 
@@ -88,23 +63,5 @@ describe('attemptBound', () => {
     const tiny = { backoff: { baseMs: 1, capMs: 1 }, poll: { baseMs: 1, capMs: 1 }, minAttemptMs: 0 };
     expect(attemptBound(tiny, 1000)).toBe(1000 - 1 + 2);
     expect(attemptBound({ ...policies, minAttemptMs: 50 }, 20_000)).toBeGreaterThan(attemptBound({ ...policies, minAttemptMs: 50 }, 8000));
-  });
-});
-
-describe('computeDeadline', () => {
-  test('the configured budget applies when Lambda has time to spare', () => {
-    expect(computeDeadline(1000, 8000, 60_000, 500)).toBe(9000);
-  });
-
-  test("the Lambda's remaining time less the safety margin wins when shorter", () => {
-    expect(computeDeadline(1000, 8000, 3000, 500)).toBe(3500);
-  });
-
-  test('a budget already inside the safety margin leaves no time at all', () => {
-    expect(computeDeadline(1000, 8000, 200, 500)).toBe(1000);
-  });
-
-  test('outside Lambda only the budget counts', () => {
-    expect(computeDeadline(0, 8000, undefined, 500)).toBe(8000);
   });
 });

@@ -14,12 +14,12 @@
  * | 503 | the token secret cannot be read (misconfigured or Secrets Manager down) |
  * | 500 | a bug (logged; no details in the answer) |
  */
-import { deadlineSignal } from './abort';
-import { BearerCheck, type BearerVerdict } from './bearer';
-import type { Env } from './config';
-import { createFlagger, type FlaggerDeps } from './flagger';
-import { parseJsonObject } from './json';
-import { CachedSecret } from './secrets';
+import { deadlineSignal } from '../deadline';
+import { BearerCheck, type BearerVerdict } from './bearer-auth';
+import type { Env } from '../config';
+import { createFlagger, type FlaggerDeps } from '../create-flagger';
+import { parseJsonObject } from '../json';
+import { CachedSecret } from '../aws/secret-cache';
 
 export interface WebhookRequest {
   method: string;

@@ -1,6 +1,6 @@
 /**
- * Small helpers for deadlines expressed as AbortSignals: the one mechanism that axios, the AWS SDK
- * and our own sleeps all understand.
+ * Deadlines: when an invocation must have answered, and that moment as an AbortSignal, the one
+ * mechanism that axios, the AWS SDK and our own sleeps all understand.
  */
 
 export class AbortedError extends Error {
@@ -55,4 +55,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The moment the function must have answered by: the configured budget, or the Lambda's remaining
+ * time less a safety margin (for logging and returning), whichever comes first.
+ */
+export function computeDeadline(
+  nowMs: number,
+  budgetMs: number,
+  lambdaRemainingMs: number | undefined,
+  safetyMarginMs: number,
+): number {
+  const lambdaBudget =
+    lambdaRemainingMs === undefined ? Number.POSITIVE_INFINITY : lambdaRemainingMs - safetyMarginMs;
+  return nowMs + Math.max(0, Math.min(budgetMs, lambdaBudget));
 }

@@ -12,10 +12,10 @@
  * Errors are values here; the door (functions/rotate-token.ts) throws them, because that is how
  * Secrets Manager learns that a step failed and retries the rotation.
  */
-import { requestClientCredentialsToken, verifyToken, type GrantOptions } from './genesys/auth';
-import type { CredentialsSource } from './genesys/credentials';
-import { formatStoredToken, parseStoredToken } from './genesys/token-secret';
-import type { SecretStore } from './secret-store';
+import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '../genesys/auth';
+import type { CredentialsSource } from '../genesys/credentials';
+import { formatStoredToken, parseStoredToken } from '../genesys/token-secret';
+import type { SecretVersions } from '../aws/secret-versions';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -27,7 +27,7 @@ export interface RotationEvent {
 }
 
 export interface RotationDeps extends GrantOptions {
-  store: SecretStore;
+  store: SecretVersions;
   credentials: CredentialsSource;
 }
 

@@ -5,8 +5,8 @@
  * redeploy, and a flood of bad requests cannot turn into a flood of Secrets Manager calls.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AbortedError } from './abort';
-import type { CachedSecret } from './secrets';
+import { AbortedError } from '../deadline';
+import type { CachedSecret } from '../aws/secret-cache';
 
 export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
 

@@ -1,6 +1,7 @@
 /**
- * Pure retry maths: no I/O, no clock of its own. lib/flag.ts feeds it the attempt number, the
- * current time and a random source, which keeps every branch testable with plain numbers.
+ * How long to wait before the next attempt, and how many attempts that allows: pure maths, no
+ * I/O, no clock of its own. The retry loop (flag-participant.ts) feeds it the retry number and a
+ * random source, which keeps every branch testable with plain numbers.
  */
 
 export interface BackoffPolicy {
@@ -59,25 +60,6 @@ export function shortestDelay(retry: number, policies: { backoff: BackoffPolicy;
   return Math.min(jittered(windowMs(retry, policies.backoff), BACKOFF_FIXED_SHARE, 0), jittered(windowMs(retry, policies.poll), POLL_FIXED_SHARE, 0));
 }
 
-/** Longest accepted Retry-After: a server that asks for more than a day is not asking for a wait. */
-const MAX_RETRY_AFTER_MS = 86_400_000;
-
-/**
- * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.
- * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable.
- * The answer is untrusted: `nextDelay` only ever lets it lengthen a wait, so a malformed, zero or
- * past value falls back to the schedule and a huge one ends the flag at its deadline.
- */
-export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '' || value.length > 64) return undefined;
-  if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
-  const at = Date.parse(value);
-  if (Number.isNaN(at) || !/[a-z]/i.test(value)) return undefined; // dates only, not "1.5" or "-1"
-  return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
-}
-
 /**
  * How long to wait before the next attempt: polling for a participant that is not resolved yet
  * uses pollDelay, every overload signal (429, 5xx, network) backoffDelay. A Retry-After from the
@@ -95,7 +77,7 @@ export function nextDelay(
 }
 
 /**
- * The most passes of the retry loop (lib/flag.ts) one invocation can make within `budgetMs`, for
+ * The most passes of the retry loop (flag-participant.ts) one invocation can make within `budgetMs`, for
  * any sequence of upstream answers. A retry is only started when its wait plus `minAttemptMs`
  * still fits before the deadline, and every wait is at least `shortestDelay`; so the retries are at
  * most the largest k with shortestDelay(1) + ... + shortestDelay(k) + minAttemptMs < budgetMs.
@@ -115,19 +97,4 @@ export function attemptBound(policies: { backoff: BackoffPolicy; poll: BackoffPo
     retries += 1;
   }
   return retries + 2;
-}
-
-/**
- * The moment the function must have answered by: the configured budget, or the Lambda's remaining
- * time less a safety margin (for logging and returning), whichever comes first.
- */
-export function computeDeadline(
-  nowMs: number,
-  budgetMs: number,
-  lambdaRemainingMs: number | undefined,
-  safetyMarginMs: number,
-): number {
-  const lambdaBudget =
-    lambdaRemainingMs === undefined ? Number.POSITIVE_INFINITY : lambdaRemainingMs - safetyMarginMs;
-  return nowMs + Math.max(0, Math.min(budgetMs, lambdaBudget));
 }

@@ -9,8 +9,9 @@
  *   `{"conversationId", "participantId"?, "participantPurpose"?, "attributes": {...}}`;
  *   here an unknown top-level key is refused, so a typo cannot silently vanish.
  */
-import type { AttributeLimits } from './config';
-import { parseGenesysId, type GenesysId } from './genesys/ids';
+import type { AttributeLimits } from '../config';
+import { parseGenesysId, type GenesysId } from '../genesys/ids';
+import { PARTICIPANT_PURPOSE } from '../genesys/participants';
 
 export interface FlagRequest {
   conversationId: GenesysId;
@@ -33,7 +34,6 @@ const ID_KEYS: ReadonlySet<string> = new Set(['conversationId', 'participantId',
  * key can never carry markup, control characters or prototype names like `__proto__`.
  */
 const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-const PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaultPurpose: string): RequestParse {
   if (!isPlainObject(event)) return fail(`the event must be a JSON object, got ${describe(event)}`);
@@ -51,7 +51,7 @@ export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaul
   const rawPurpose = event.participantPurpose;
   let participantPurpose = defaultPurpose;
   if (rawPurpose !== undefined && rawPurpose !== null && rawPurpose !== '') {
-    if (typeof rawPurpose !== 'string' || !PURPOSE.test(rawPurpose)) {
+    if (typeof rawPurpose !== 'string' || !PARTICIPANT_PURPOSE.test(rawPurpose)) {
       return fail('participantPurpose must be a purpose name such as "customer"');
     }
     participantPurpose = rawPurpose;

@@ -3,7 +3,7 @@
  * envelope around it (an EventBridge rule targeting SQS delivers the whole event as the body,
  * with ours in `detail`).
  */
-import { parseJsonObject } from './json';
+import { parseJsonObject } from '../json';
 
 export type Unwrapped = { ok: true; event: unknown; envelope: 'plain' | 'eventbridge' } | { ok: false; reason: string };
 

@@ -1,4 +1,4 @@
-import { parseFlagRequest } from '../../lib/request';
+import { parseFlagRequest } from '../../lib/core/flag-request';
 
 const limits = { maxCount: 5, maxKeyLength: 20, maxValueLength: 16, maxBodyBytes: 400 };
 const conversationId = '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51';

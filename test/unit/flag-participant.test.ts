@@ -2,11 +2,11 @@
  * The retry loop's timing decisions with a virtual clock: which waits it chooses and that it never
  * waits past its deadline. (Behaviour over real sockets is in test/integration.)
  */
-import { flagParticipant, type FlagDeps } from '../../lib/flag';
+import { flagParticipant, type FlagDeps } from '../../lib/core/flag-participant';
 import type { HttpReply } from '../../lib/genesys/http';
 import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
-import { attemptBound } from '../../lib/retry';
+import { attemptBound } from '../../lib/core/backoff';
 
 const id = (value: string): GenesysId => {
   const parsed = parseGenesysId(value);

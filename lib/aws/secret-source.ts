@@ -1,0 +1,58 @@
+/**
+ * Where a secret string comes from: `GetSecretValue`, with every failure turned into a typed value
+ * that says whether a retry can help.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerClient } from './secrets-manager-client';
+
+/**
+ * `config`: the secret cannot be used as configured (missing, access denied, not decryptable).
+ * `unavailable`: Secrets Manager could not answer now (throttling, 5xx, network); worth retrying.
+ * `retryAfterMs`: the cache will not read the secret again before this much time has passed.
+ */
+export type SecretError = { kind: 'config' | 'unavailable'; reason: string; retryAfterMs?: number };
+export type SecretFetch = { ok: true; value: string } | { ok: false; error: SecretError };
+
+export interface SecretSource {
+  fetch(secretId: string, signal?: AbortSignal): Promise<SecretFetch>;
+}
+
+/** Error names of GetSecretValue that no retry can fix. */
+const CONFIG_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'AccessDeniedError',
+  'DecryptionFailure',
+  'InvalidParameterException',
+  'InvalidRequestException',
+  'CredentialsProviderError',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+]);
+
+/**
+ * Secrets Manager through the AWS SDK v3, one try per read. The client is built on the first read,
+ * so a container whose configuration is invalid never builds one (the SDK's code is loaded with
+ * the bundle either way).
+ */
+export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSource {
+  let client: SecretsManagerClient | undefined;
+  return {
+    async fetch(secretId, signal) {
+      client ??= createSecretsManagerClient({ requestTimeoutMs: options.requestTimeoutMs, maxAttempts: 1 });
+      try {
+        const reply = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });
+        if (typeof reply.SecretString !== 'string') {
+          return { ok: false, error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' } };
+        }
+        return { ok: true, value: reply.SecretString };
+      } catch (error) {
+        // The SDK names the error after the service's `__type`: an upstream string, kept only if
+        // it looks like an AWS error name. Never the message: it may quote the request.
+        const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
+        const kind = CONFIG_ERRORS.has(name) ? 'config' : 'unavailable';
+        return { ok: false, error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}` } };
+      }
+    },
+  };
+}

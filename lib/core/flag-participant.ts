@@ -1,0 +1,233 @@
+/**
+ * Flags one participant: an attempt gets a token, finds the participant if only the conversation
+ * is known, and PATCHes its attributes; the loop around it retries what is worth retrying until
+ * the deadline (the README's retry table, in code). Every collaborator (clock, sleep, randomness,
+ * HTTP, tokens, logger) comes in through `deps`, so tests drive time and faults without patching
+ * modules.
+ */
+import { deadlineSignal } from '../deadline';
+import type { AccessToken, TokenError, TokenSource } from '../genesys/auth';
+import type { ApiOutcome, HttpClient } from '../genesys/http';
+import type { GenesysId } from '../genesys/ids';
+import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant } from '../genesys/participants';
+import type { Logger } from '../log';
+import type { FlagRequest } from './flag-request';
+import { toResult, type FlagOutcome, type FlagResult } from './flag-result';
+import { nextDelay, type BackoffPolicy } from './backoff';
+
+export interface FlagDeps {
+  tokens: TokenSource;
+  http: HttpClient;
+  now: () => number;
+  /** Waits `ms`, returning early when `signal` aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  random: () => number;
+  logger: Logger;
+}
+
+export interface FlagPolicy {
+  /** Waits after overload signals: 429 without Retry-After, 5xx, network faults. */
+  backoff: BackoffPolicy;
+  /** Waits while the participant is not resolved yet (404, not in the conversation yet). */
+  poll: BackoffPolicy;
+  attemptTimeoutMs: number;
+  /** A retry is only started with at least this much time left before the deadline. */
+  minAttemptMs: number;
+}
+
+export interface FlagContext {
+  startedAt: number;
+  /** Epoch ms by which a status must be returned. */
+  deadline: number;
+  requestId: string;
+}
+
+/** What one attempt concluded. */
+type Step =
+  | { next: 'done'; outcome: FlagOutcome }
+  | { next: 'retry'; outcome: FlagOutcome; retryAfterMs?: number }
+  /** Genesys refused the token (401): drop it and try once more at once with a fresh one. */
+  | { next: 're-authenticate'; token: AccessToken };
+
+/** What the flag has learnt so far; its result reports it whatever the outcome. */
+interface Progress {
+  /** Requests sent to the conversations API. */
+  attempts: number;
+  httpStatus: number;
+  contextId?: string;
+  /** From the event, or once a lookup found it. */
+  participantId?: GenesysId;
+}
+
+export async function flagParticipant(
+  request: FlagRequest,
+  policy: FlagPolicy,
+  context: FlagContext,
+  deps: FlagDeps,
+): Promise<FlagResult> {
+  const progress: Progress = { attempts: 0, httpStatus: 0, ...(request.participantId ? { participantId: request.participantId } : {}) };
+  const finish = (outcome: FlagOutcome): FlagResult => toResult(outcome, { ...progress, elapsedMs: deps.now() - context.startedAt, requestId: context.requestId });
+  /** The last answer worth retrying: what the flow is told when the deadline cuts the retries short. */
+  let lastAnswer: FlagOutcome | undefined;
+  let reauthenticated = false;
+  let retries = 0;
+
+  const deadline = deadlineSignal(context.deadline, deps.now);
+  try {
+    for (;;) {
+      if (deps.now() >= context.deadline) return finish(lastAnswer ?? { kind: 'timeout', reason: 'no time left for an attempt before the deadline' });
+      let step = await attempt(request, progress, policy, context, deps, deadline.signal);
+      if (step.next === 're-authenticate') {
+        if (!reauthenticated) {
+          reauthenticated = true;
+          deps.tokens.invalidate(step.token);
+          logAttempt(deps, context, progress, step);
+          continue;
+        }
+        step = { next: 'done', outcome: { kind: 'auth', reason: 'Genesys refused a fresh token too (401)' } };
+      }
+      if (step.next === 'done') {
+        logAttempt(deps, context, progress, step);
+        // A deadline that cuts a retry short reports what the earlier answers said (still 404,
+        // still 429, ...): that tells the flow more than TIMEOUT, which is kept for an attempt
+        // that never got an answer at all.
+        return finish(step.outcome.kind === 'timeout' && lastAnswer ? lastAnswer : step.outcome);
+      }
+      lastAnswer = step.outcome;
+      retries += 1;
+      const waitMs = nextDelay(retries, { notResolved: step.outcome.kind === 'not-resolved', ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }) }, policy, deps.random);
+      logAttempt(deps, context, progress, step, waitMs);
+      // Waiting past the deadline is pointless (this also covers a Retry-After longer than the
+      // budget), and so is starting an attempt that has no time left to be answered.
+      if (deps.now() + waitMs + policy.minAttemptMs >= context.deadline) return finish(lastAnswer);
+      await deps.sleep(waitMs, deadline.signal);
+    }
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/** One attempt: a token, the participant (looked up when the event did not name it), the PATCH. */
+async function attempt(request: FlagRequest, progress: Progress, policy: FlagPolicy, context: FlagContext, deps: FlagDeps, signal: AbortSignal): Promise<Step> {
+  const token = await deps.tokens.get(signal);
+  if (!token.ok) {
+    if (token.error.status !== 0) progress.httpStatus = token.error.status;
+    return fromTokenError(token.error);
+  }
+  const options = { http: deps.http, token: token.token, signal, now: deps.now };
+  /** Sends one API request with its attempt timeout, and notes what the result must report. */
+  const send = async (call: (timeoutMs: number) => Promise<ApiOutcome>): Promise<ApiOutcome> => {
+    progress.attempts += 1;
+    const timeout = attemptTimeout(policy, context.deadline - deps.now());
+    const outcome = deadlineWhenClipped(await call(timeout.ms), timeout.clipped);
+    if (outcome.status !== 0) progress.httpStatus = outcome.status;
+    if ('contextId' in outcome && outcome.contextId) progress.contextId = outcome.contextId;
+    return outcome;
+  };
+
+  if (progress.participantId === undefined) {
+    const lookup = fromLookup(await send((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs })), request.participantPurpose, token.token);
+    if ('next' in lookup) return lookup;
+    progress.participantId = lookup.participantId;
+  }
+  const participantId = progress.participantId;
+  return fromApi(await send((timeoutMs) => patchAttributes(request.conversationId, participantId, request.attributes, { ...options, timeoutMs })), 'participant', token.token);
+}
+
+/** Each attempt gets the configured timeout, clipped to the time left before the deadline. */
+function attemptTimeout(policy: FlagPolicy, leftMs: number): { ms: number; clipped: boolean } {
+  return { ms: Math.max(1, Math.min(policy.attemptTimeoutMs, leftMs)), clipped: policy.attemptTimeoutMs >= leftMs };
+}
+
+/**
+ * An attempt timeout clipped to the time left is the deadline itself: its timer and the
+ * deadline's fire together and either may win the race. Either way the deadline came first.
+ */
+function deadlineWhenClipped(outcome: ApiOutcome, clipped: boolean): ApiOutcome {
+  return clipped && outcome.kind === 'network' && outcome.reason === 'timeout' ? { kind: 'deadline', status: 0 } : outcome;
+}
+
+function logAttempt(deps: FlagDeps, context: FlagContext, progress: Progress, step: Step, waitMs?: number): void {
+  deps.logger.debug('attempt', {
+    requestId: context.requestId,
+    attempt: progress.attempts,
+    httpStatus: progress.httpStatus,
+    step: step.next,
+    ...(step.next === 're-authenticate' ? {} : { outcome: step.outcome.kind, ...('reason' in step.outcome ? { reason: step.outcome.reason } : {}) }),
+    ...(waitMs === undefined ? {} : { delayMs: waitMs }),
+  });
+}
+
+/** The participant a lookup found, or the step when it found none (yet) or the answer was not usable. */
+function fromLookup(found: ApiOutcome, purpose: string, token: AccessToken): { participantId: GenesysId } | Step {
+  if (found.kind !== 'ok') return fromApi(found, 'conversation', token);
+  const pick = found.truncated
+    ? ({ kind: 'malformed', reason: `the conversation reply is larger than ${MAX_CONVERSATION_BYTES} bytes` } as const)
+    : pickParticipant(found.body, purpose);
+  switch (pick.kind) {
+    case 'found':
+      return { participantId: pick.participantId };
+    case 'absent':
+      return { next: 'retry', outcome: { kind: 'not-resolved', reason: `the conversation has no active "${purpose}" participant yet` } };
+    case 'malformed':
+      // An upstream fault: retried like a 5xx, and the id itself is never sent nor echoed.
+      return { next: 'retry', outcome: { kind: 'upstream', reason: pick.reason } };
+  }
+}
+
+function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', token: AccessToken): Step {
+  const code = 'code' in outcome && outcome.code ? ` ${outcome.code}` : '';
+  switch (outcome.kind) {
+    case 'ok':
+      return { next: 'done', outcome: { kind: 'updated' } };
+    case 'not-found':
+      return { next: 'retry', outcome: { kind: 'not-resolved', reason: `${what} not found yet (404${code})` } };
+    case 'unauthorized':
+      return { next: 're-authenticate', token };
+    case 'forbidden':
+      return { next: 'done', outcome: { kind: 'auth', reason: `the OAuth client lacks permission (403${code})` } };
+    case 'throttled':
+      return {
+        next: 'retry',
+        outcome: { kind: 'throttled', reason: `rate-limited by Genesys (429${code})` },
+        ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
+      };
+    case 'server-error':
+      return { next: 'retry', outcome: { kind: 'upstream', reason: `Genesys answered ${outcome.status}${code}` } };
+    case 'rejected':
+      return { next: 'done', outcome: { kind: 'rejected', reason: `Genesys rejected the request (${outcome.status}${code})` } };
+    case 'network':
+      return {
+        next: 'retry',
+        outcome: {
+          kind: 'upstream',
+          reason: outcome.reason === 'timeout' ? 'Genesys did not answer within the attempt timeout' : `network fault talking to Genesys (${outcome.code})`,
+        },
+      };
+    case 'deadline':
+      return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while a request to Genesys was in flight' } };
+  }
+}
+
+function fromTokenError(error: TokenError): Step {
+  switch (error.kind) {
+    case 'config':
+      return { next: 'done', outcome: { kind: 'config', reason: error.reason } };
+    case 'auth':
+      return { next: 'done', outcome: { kind: 'auth', reason: error.reason } };
+    case 'throttled':
+      return {
+        next: 'retry',
+        outcome: { kind: 'throttled', reason: error.reason },
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      };
+    case 'upstream':
+      return {
+        next: 'retry',
+        outcome: { kind: 'upstream', reason: error.reason },
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      };
+    case 'deadline':
+      return { next: 'done', outcome: { kind: 'timeout', reason: error.reason } };
+  }
+}

@@ -1,0 +1,183 @@
+/** Fault matrix rows: The token endpoint and revoked tokens. */
+import { credentials, flagParticipant, gapMs, many, untilDeadline, type Row } from '../matrix';
+
+export const ROWS: Row[] = [
+  // ----- the token endpoint (cold flaggers: deadlines of at least 600 ms)
+  {
+    group: 'Token endpoint',
+    case: 'token endpoint 5xx once',
+    start: 'cold',
+    fault: 'POST /oauth/token 503, then OK',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ status: 503 }]);
+      return flagParticipant(ctx, ctx.cold());
+    },
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token endpoint 5xx every time',
+    start: 'cold',
+    fault: 'POST /oauth/token 500 every time; deadline 800 ms',
+    status: 'UPSTREAM_ERROR',
+    token: untilDeadline(800, 'backoff', 2),
+    api: 0,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', many(200, { status: 500 }));
+      return flagParticipant(ctx, ctx.cold({ FLAG_DEADLINE_MS: '800' }));
+    },
+    check: (o) => expect(o.result.httpStatus).toBe(500),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token endpoint hangs once',
+    start: 'cold',
+    fault: 'POST /oauth/token never answered, then OK; attempt timeout 300 ms',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ hang: true }]);
+      return flagParticipant(ctx, ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }));
+    },
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token endpoint hangs past the deadline',
+    start: 'cold',
+    fault: 'POST /oauth/token never answered; attempt timeout 5 s, deadline 700 ms',
+    status: 'TIMEOUT',
+    token: 1,
+    api: 0,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ hang: true }]);
+      return flagParticipant(ctx, ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '5000', FLAG_DEADLINE_MS: '700' }));
+    },
+    check: (o) => expect(o.wallMs).toBeLessThan(1100),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token endpoint 429 with Retry-After',
+    start: 'cold',
+    fault: 'POST /oauth/token 429 `Retry-After: 1`, then OK',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ status: 429, retryAfter: '1' }]);
+      return flagParticipant(ctx, ctx.cold());
+    },
+    check: (o) => expect(gapMs(o, 'token')).toBeGreaterThanOrEqual(950),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'invalid_client',
+    start: 'cold',
+    fault: 'POST /oauth/token 401 `{"error":"invalid_client"}`; the re-read secret is unchanged',
+    status: 'AUTH_FAILED',
+    token: 1,
+    api: 0,
+    secretReads: 2,
+    run: async (ctx) => {
+      ctx.script('token', [{ status: 401, body: '{"error":"invalid_client","description":"client not found"}' }]);
+      return flagParticipant(ctx, ctx.cold());
+    },
+    check: (o) => expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('invalid_client') }),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token reply without access_token, once',
+    start: 'cold',
+    fault: 'POST /oauth/token 200 `{"token_type":"bearer","expires_in":86400}`, then OK',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ status: 200, body: '{"token_type":"bearer","expires_in":86400}' }]);
+      return flagParticipant(ctx, ctx.cold());
+    },
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token reply without access_token, every time',
+    start: 'cold',
+    fault: 'POST /oauth/token 200 without `access_token` every time; deadline 800 ms',
+    status: 'UPSTREAM_ERROR',
+    token: untilDeadline(800, 'backoff', 2),
+    api: 0,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', many(200, { status: 200, body: '{"token_type":"bearer","expires_in":86400}' }));
+      return flagParticipant(ctx, ctx.cold({ FLAG_DEADLINE_MS: '800' }));
+    },
+    check: (o) => expect(o.result.message).toContain('access_token'),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'token reply with an empty body, once',
+    start: 'cold',
+    fault: 'POST /oauth/token 200 with no body, then OK',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ status: 200, body: '' }]);
+      return flagParticipant(ctx, ctx.cold());
+    },
+  },
+
+  // ----- tokens revoked mid-call (warm flaggers: the cached token goes bad)
+  {
+    group: 'Revoked tokens',
+    case: 'token revoked mid-call: 401, refresh, success',
+    start: 'warm',
+    fault: 'every issued token revoked before the PATCH',
+    status: 'UPDATED',
+    token: 1,
+    api: 2,
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      ctx.genesys.revokeTokens();
+      return flagParticipant(ctx, flagger);
+    },
+    check: (o) => expect(o.sent.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'token 200', 'patch-attributes 202']),
+  },
+  {
+    group: 'Revoked tokens',
+    case: '401 twice',
+    start: 'warm',
+    fault: 'PATCH 401, and 401 again with the fresh token',
+    status: 'AUTH_FAILED',
+    token: 1,
+    api: 2,
+    secretReads: 0,
+    run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 401, code: 'bad.credentials' }, { status: 401, code: 'bad.credentials' }]),
+    check: (o) => expect(o.result.httpStatus).toBe(401),
+  },
+  {
+    group: 'Revoked tokens',
+    case: '401, then the login host refuses the client',
+    start: 'warm',
+    fault: 'PATCH 401; POST /oauth/token 401 `invalid_client`; the re-read secret is unchanged',
+    status: 'AUTH_FAILED',
+    token: 1,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      ctx.script('token', [{ status: 401, body: '{"error":"invalid_client"}' }]);
+      return flagParticipant(ctx, flagger, [{ status: 401, code: 'bad.credentials' }]);
+    },
+    check: (o) => expect(o.result.message).toContain('invalid_client'),
+  },
+];

@@ -1,0 +1,22 @@
+import { credentials, flagParticipant, HUNG_SECRET, runMatrix, withContext } from './matrix';
+import { ROWS } from './rows/secret';
+
+runMatrix(ROWS);
+
+// later caller, so a single hung GetSecretValue used to leave the container answering TIMEOUT to
+// every flag. lib/aws/secrets-manager-client.ts now sets it. Runs after every row (nothing else in flight), since it
+// scripts the shared Secrets Manager queue.
+
+test(HUNG_SECRET, async () => {
+  await withContext(async (ctx, counts) => {
+    ctx.putSecret(credentials());
+    const flagger = ctx.cold({ FLAG_DEADLINE_MS: '600', FLAG_ATTEMPT_TIMEOUT_MS: '200' }); // SDK requestTimeout: 200 ms
+    ctx.secrets.script([{ hang: true }]);
+    const first = await flagParticipant(ctx, flagger);
+    expect({ status: first.status, secretReads: counts().secretReads }).toEqual({ status: 'UPDATED', secretReads: 2 });
+    const second = await flagParticipant(ctx, flagger);
+    expect({ status: second.status, secretReads: counts().secretReads }).toEqual({ status: 'UPDATED', secretReads: 2 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------

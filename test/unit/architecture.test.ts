@@ -1,0 +1,43 @@
+/**
+ * The directions between modules that keep the code easy to change, checked on the imports
+ * themselves so the tree and this list cannot drift apart.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '../..');
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(rel);
+    return entry.name.endsWith('.ts') ? [rel] : [];
+  });
+}
+
+/** Every relative import of `file`, resolved to a path from the repository root (no extension). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  return [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => path.normalize(path.join(path.dirname(file), m[1] ?? '')));
+}
+
+const rules: [string, (file: string) => boolean, (target: string) => boolean][] = [
+  ['lib/ never imports a door in functions/', (f) => f.startsWith('lib/'), (t) => t.startsWith('functions/')],
+  ['the Genesys client and the AWS pieces never import the core, a door\'s rules or the composition', (f) => /^lib\/(genesys|aws)\//.test(f), (t) => /^lib\/(core|queue|http|rotation)\/|^lib\/create-flagger$/.test(t)],
+  ['the AWS pieces know nothing of Genesys', (f) => f.startsWith('lib/aws/'), (t) => t.startsWith('lib/genesys/')],
+  ['the core never imports a door\'s rules or the composition', (f) => f.startsWith('lib/core/'), (t) => /^lib\/(queue|http|rotation)\/|^lib\/create-flagger$/.test(t)],
+  ['a door\'s rules never import another door\'s', (f) => /^lib\/(queue|http|rotation)\//.test(f), (t) => /^lib\/(queue|http|rotation)\//.test(t)],
+  ['no door imports another door', (f) => f.startsWith('functions/'), (t) => t.startsWith('functions/')],
+  ['the emulators share no code with what they test', (f) => f.startsWith('test/emulators/'), (t) => t.startsWith('lib/') || t.startsWith('functions/')],
+];
+
+test.each(rules)('%s', (_rule, applies, forbidden) => {
+  const files = [...sources('lib'), ...sources('functions'), ...sources('test/emulators')].filter(applies);
+  expect(files.length).toBeGreaterThan(0);
+  const broken = files.flatMap((file) =>
+    importsOf(file)
+      .filter((target) => forbidden(target) && !(path.dirname(target) === path.dirname(file) && !file.startsWith('functions/')))
+      .map((target) => `${file} -> ${target}`),
+  );
+  expect(broken).toEqual([]);
+});
