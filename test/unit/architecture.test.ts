@@ -41,3 +41,20 @@ test.each(rules)('%s', (_rule, applies, forbidden) => {
   );
   expect(broken).toEqual([]);
 });
+
+describe('the maps in the documentation match the tree', () => {
+  const architecture = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+  test('docs/architecture.md names every file of lib/ and functions/, and no file that is gone', () => {
+    const files = [...sources('lib'), ...sources('functions')].map((f) => path.basename(f));
+    expect(files.filter((name) => !architecture.includes(`  ${name} `))).toEqual([]);
+    const named = [...architecture.matchAll(/^ {2,}([a-z-]+\.ts) /gm)].map((m) => m[1]);
+    expect(named.filter((name) => !files.includes(name ?? ''))).toEqual([]);
+  });
+
+  test("the README's map names every folder of lib/", () => {
+    const folders = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${e.name}/`);
+    expect(folders.filter((folder) => !readme.includes(folder))).toEqual([]);
+  });
+});
