@@ -4,11 +4,17 @@ export type JsonObject = Record<string, unknown>;
 
 /** The parsed object, or undefined when `text` is not JSON or not an object (arrays and null included). */
 export function parseJsonObject(text: string): JsonObject | undefined {
-  let parsed: unknown;
+  const parsed = parseJson(text);
+  if (!parsed.ok) return undefined;
+  const { value } = parsed;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
+
+/** Any JSON value, or `ok: false` when `text` is not JSON. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    parsed = JSON.parse(text);
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return undefined;
+    return { ok: false };
   }
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
 }

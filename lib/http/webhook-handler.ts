@@ -3,10 +3,14 @@
  * event as the data action, answered with the same flat status object. The door in
  * functions/webhook.ts only maps API Gateway's payload to `WebhookRequest` and back.
  *
+ * A Genesys Web Services data action treats any non-2xx answer as Failure, and the flow then gets
+ * no output at all. So every flag request (an authenticated POST whose body parses as JSON) is
+ * answered 200 with the flat status, INVALID_INPUT included; a non-2xx means "not a flag request":
+ *
  * | answer | when |
  * |---|---|
- * | 200 + FlagResult | every outcome of a valid, authenticated request (branch on `status`) |
- * | 400 + FlagResult (INVALID_INPUT) | malformed JSON, or an event the function refuses |
+ * | 200 + FlagResult | every outcome of an authenticated request whose body is JSON: branch on `status` |
+ * | 400 + FlagResult (INVALID_INPUT) | the body is not JSON at all |
  * | 401 | missing or wrong bearer token: nothing else happens |
  * | 405 | not POST |
  * | 413 | body over 64 KiB |
@@ -18,7 +22,7 @@ import { deadlineSignal } from '../deadline';
 import { BearerCheck, type BearerVerdict } from './bearer-auth';
 import type { Env } from '../config';
 import { createFlagger, type FlaggerDeps } from '../create-flagger';
-import { parseJsonObject } from '../json';
+import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
 
 export interface WebhookRequest {
@@ -93,10 +97,10 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     const mediaType = (header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (mediaType !== 'application/json') return plain(415, 'send the event as application/json');
 
-    const event = parseJsonObject(bytes.toString('utf8'));
-    if (!event) return json(400, flagger.refuse('the body is not a JSON object', timed));
-    const result = await flagger.flag(event, timed);
-    return json(result.status === 'INVALID_INPUT' ? 400 : 200, result);
+    const event = parseJson(bytes.toString('utf8'));
+    if (!event.ok) return json(400, flagger.refuse('the body is not JSON', timed));
+    // Any JSON value is a flag request: what is not an event is INVALID_INPUT, answered 200.
+    return json(200, await flagger.flag(event.value, timed));
   };
 
   return {

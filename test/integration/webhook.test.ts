@@ -104,15 +104,27 @@ describe('refusals touch nothing', () => {
     expect(response.status).toBe(200);
   });
 
+  // A Web Services data action takes any non-2xx as Failure and hands the flow no output: every
+  // flag request answers 200, so the flow sees INVALID_INPUT and its message.
   test.each([
-    ['malformed JSON', '{"conversationId": '],
     ['a JSON array', '[1,2]'],
+    ['a JSON string', '"flag me"'],
+    ['null', 'null'],
     ['an invalid event', JSON.stringify({ conversationId: 'x', a: 'y' })],
-  ])('%s is 400 with INVALID_INPUT', async (_name, body) => {
+    ['an event without attributes', JSON.stringify({ conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51' })],
+  ])('%s is 200 with INVALID_INPUT and its reason, and nothing is sent', async (_name, body) => {
     const before = h.genesys.requests.length;
     const response = await post(body);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, updated: false, message: expect.any(String) });
+    expect(h.genesys.requests.length).toBe(before);
+  });
+
+  test('a body that is not JSON at all is not a flag request: 400', async () => {
+    const before = h.genesys.requests.length;
+    const response = await post('{"conversationId": ');
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, updated: false });
+    expect(await response.json()).toMatchObject({ status: 'INVALID_INPUT', message: 'the body is not JSON' });
     expect(h.genesys.requests.length).toBe(before);
   });
 });
