@@ -47,18 +47,19 @@ export function readAttributes(file = ATTRIBUTES_FILE): AttributeField[] {
 export function inputContract(attributes: AttributeField[]): Schema {
   const properties: Record<string, Schema> = {
     conversationId: { type: 'string', description: 'Call.ConversationId' },
-    participantId: { type: ['string', 'null'], description: "The caller's participant id; leave empty to look it up by participantPurpose" },
-    participantPurpose: { type: ['string', 'null'], description: 'Purpose of the participant to flag when participantId is empty (default customer)' },
+    participantId: { type: 'string', description: "The caller's participant id; leave empty to look it up by participantPurpose" },
+    participantPurpose: { type: 'string', description: 'Purpose of the participant to flag when participantId is empty (default customer)' },
   };
   for (const field of attributes) {
-    // null: a flow passes null for a variable it never set, and the function skips that key.
-    properties[field.name] = { type: [field.type, 'null'], ...(field.description ? { description: field.description } : {}) };
+    // One type per property, as in every contract Genesys publishes; optional means "not in
+    // required". The function still accepts null (a flow's unset variable: the key is skipped).
+    properties[field.name] = { type: field.type, ...(field.description ? { description: field.description } : {}) };
   }
   return {
     $schema: 'http://json-schema.org/draft-04/schema#',
     title: 'Flag participant request',
     description:
-      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string; null skips it).',
+      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string). Only conversationId is required; an optional input left empty or unset is skipped.',
     type: 'object',
     required: ['conversationId'],
     properties,

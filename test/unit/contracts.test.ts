@@ -41,13 +41,16 @@ test('the generated files are up to date with infra/contracts/attributes.json (n
   }
 });
 
-test('the input contract is flat, with Genesys-legal names and types, and no reserved names', () => {
+test('the input contract is flat, with Genesys-legal names, one type per property, and no reserved names', () => {
   for (const [name, schema] of Object.entries((input as Schema).properties ?? {})) {
     expect(name).toMatch(GENESYS_NAME);
     expect(RESERVED_KEYS.has(name)).toBe(false);
-    for (const type of [schema.type].flat()) expect(INPUT_TYPES.has(type)).toBe(true);
+    // Every contract in Genesys's samples and provider examples gives a property one type.
+    expect(typeof schema.type).toBe('string');
+    expect(INPUT_TYPES.has(schema.type as string)).toBe(true);
     expect(schema.properties).toBeUndefined();
   }
+  expect(input.required).toEqual(['conversationId']);
   expect(JSON.stringify(input)).not.toContain('$ref');
 });
 
@@ -68,8 +71,12 @@ test('the example events pass the input contract (flat) and the function (all fo
   expect(validate(flat)).toBe(true);
   expect(validate(conversationOnly)).toBe(true);
   for (const event of [flat, nested, conversationOnly]) expect(parseFlagRequest(event, config.limits, 'customer')).toMatchObject({ ok: true });
-  // What a flow sends for unset variables: nulls.
-  expect(validate({ conversationId: flat.conversationId, participantId: null, compliance_checked: null, risk_level: 'low' })).toBe(true);
+  // Optional inputs may be absent; the function also takes null (a flow's unset variable) and "" for them.
+  expect(validate({ conversationId: flat.conversationId, risk_level: 'low' })).toBe(true);
+  for (const empty of [null, '']) {
+    const event = { conversationId: flat.conversationId, participantId: empty, participantPurpose: empty, compliance_checked: null, risk_level: 'low' };
+    expect(parseFlagRequest(event, config.limits, 'customer')).toMatchObject({ ok: true, request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' } });
+  }
 });
 
 test('every status object the function can return passes the output contract', () => {
