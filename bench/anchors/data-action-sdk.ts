@@ -1,37 +1,20 @@
 /**
- * The benchmark's anchor: the same data action written the way Genesys documents it, on the
- * official JavaScript SDK (purecloud-platform-client-v2), as a reasonable user would write it.
+ * The benchmark's anchor: the same data action on Genesys's official JavaScript SDK
+ * (purecloud-platform-client-v2), as a reasonable user writes it: the OAuth client from Secrets
+ * Manager; `loginClientCredentialsGrant` once per container, again near expiry or after a 401;
+ * one `patchConversationParticipantAttributes` per invocation with no retries (the SDK has none:
+ * a 404 or a 429 is the answer) and the SDK's 16 s timeout; a flat status like ours.
  *
- *   - the OAuth client comes from Secrets Manager (@aws-sdk/client-secrets-manager, standard env);
- *   - `loginClientCredentialsGrant` once per container, again only when the token is near expiry
- *     or after a 401 (the SDK keeps the token on `ApiClient.instance`);
- *   - one `patchConversationParticipantAttributes` per invocation, no retries (the SDK has none
- *     for this grant: a 404 or a 429 is simply the answer), the SDK's default 16 s timeout;
- *   - a flat status like ours, so a flow could branch on it.
- *
- * Aiming the SDK at the loopback emulator: the SDK derives `https://login.<env>` and
- * `https://api.<env>` from `setEnvironment`, which cannot express `http://127.0.0.1:PORT`. Its
- * documented gateway setting (`setGateway({ host, port, protocol })`) replaces both bases, so the
- * anchor reads the same `GENESYS_API_BASE_URL` override our function reads and hands it to
- * `setGateway`. In production the variable is unset and the environment from the secret is used.
- *
- * Bundled by bench/lib/build.ts with exactly the options of scripts/build.mjs.
+ * The SDK derives `https://login.<env>` and `https://api.<env>` from `setEnvironment`, which
+ * cannot express the loopback emulator's `http://127.0.0.1:PORT`; its documented `setGateway`
+ * replaces both, so the anchor hands it the `GENESYS_API_BASE_URL` our function reads too (unset
+ * in production).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import platformClient from 'purecloud-platform-client-v2';
 
-export interface AnchorResult {
-  status: 'UPDATED' | 'INVALID_INPUT' | 'PARTICIPANT_NOT_FOUND' | 'REJECTED' | 'AUTH_FAILED' | 'RATE_LIMITED' | 'UPSTREAM_ERROR' | 'TIMEOUT' | 'CONFIG_ERROR';
-  updated: boolean;
-  attempts: number;
-  httpStatus: number;
-  elapsedMs: number;
-  message: string;
-}
-
-interface LambdaContext {
-  awsRequestId?: string;
-}
+type Status = 'UPDATED' | 'INVALID_INPUT' | 'PARTICIPANT_NOT_FOUND' | 'REJECTED' | 'AUTH_FAILED' | 'RATE_LIMITED' | 'UPSTREAM_ERROR' | 'TIMEOUT' | 'CONFIG_ERROR';
+export type AnchorResult = { status: Status; updated: boolean; attempts: number; httpStatus: number; elapsedMs: number; message: string };
 
 const RESERVED = new Set(['conversationId', 'participantId', 'participantPurpose', 'orgId', 'integrationId', 'rawRequest', 'attributes']);
 
@@ -62,16 +45,9 @@ async function ensureLogin(): Promise<void> {
   await login;
 }
 
-export const handler = async (event: Record<string, unknown>, _context?: LambdaContext): Promise<AnchorResult> => {
+export const handler = async (event: Record<string, unknown>, _context?: { awsRequestId?: string }): Promise<AnchorResult> => {
   const started = Date.now();
-  const result = (status: AnchorResult['status'], httpStatus: number, message: string, attempts: number): AnchorResult => ({
-    status,
-    updated: status === 'UPDATED',
-    attempts,
-    httpStatus,
-    elapsedMs: Date.now() - started,
-    message,
-  });
+  const result = (status: Status, httpStatus: number, message: string, attempts: number): AnchorResult => ({ status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message });
 
   const conversationId = typeof event?.conversationId === 'string' ? event.conversationId : '';
   const participantId = typeof event?.participantId === 'string' ? event.participantId : '';

@@ -1,206 +1,128 @@
 /**
- * Part 1, cold start. Each bundle is copied alone into an empty folder (as in a Lambda package)
- * and required by a fresh `node` process; the same for a bare `node -e 0`. Runs are interleaved
- * in random order so that drift of the machine hits all three alike. Reported: bundle and zip
- * size, the median process wall time minus the bare process's (the spec's "init overhead"), the
- * median require() time measured inside the process, and a first flag in a fresh process
- * (require + secret + token + PATCH against the emulators), which is what a caller waits for on
- * a real cold start.
+ * Part 1, cold start. Each bundle is copied alone into an empty folder, as in a Lambda package,
+ * and required by fresh `node` processes, in random order with a bare `node -e 0` so that drift
+ * of the machine hits all alike. Init overhead = median wall time minus the bare process's. Then
+ * a first flag in a fresh process (what a caller waits for on a real cold start), a --cpu-prof of
+ * the require, the metafile's bytes per package, the Node built-ins the require loads.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { bytesByPackage, type Artifact, type Bundles } from '../lib/build';
-import { flagEvent, type Lab } from '../lib/lab';
-import { profileInit, type InitProfile } from '../lib/profile';
-import { table, type Section } from '../lib/report';
-import { fmt, kib, median, ratio, shuffle } from '../lib/stats';
-import { zipOne } from '../lib/zip';
+import { deflateRawSync } from 'node:zlib';
+import { flagEvent, log, startContainer, type Bundle, type Bundles, type Lab, type Options } from '../lib/lab';
+import { add, attribute, fmt, kib, median, packageOf, ratio, shuffle, sum, table, topKeys, type Section } from '../lib/stats';
 
-export interface InitOptions {
-  runs: number;
-  firstFlagRuns: number;
-  profileRuns: number;
-}
+type Side = Bundle & { dir: string; zip: number; wall: number[]; requireMs: number[]; firstMs: number[]; firstRequests: number[] };
 
-interface Side {
-  label: string;
-  artifact: Artifact;
-  dir: string;
-  zipBytes: number;
-  wall: number[];
-  requireMs: number[];
-  firstFlagMs: number[];
-  firstFlagWall: number[];
-  firstFlagRequests: number[];
-  profile?: InitProfile;
-}
+export async function measureInit(bundles: Bundles, lab: Lab, o: Options, tmp: string): Promise<Section> {
+  const env = lab.env();
+  const root = path.join(tmp, 'lambda');
+  const side = (name: string, b: Bundle): Side => {
+    const dir = path.join(root, name);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(b.file, path.join(dir, 'index.js'));
+    // A Lambda zip is the bundle deflated; raw deflate at the packager's level 9, without zip headers.
+    return { ...b, dir, zip: deflateRawSync(readFileSync(b.file), { level: 9 }).length, wall: [], requireMs: [], firstMs: [], firstRequests: [] };
+  };
+  const [ours, anchor, other] = [side('ours', bundles.ours), side('anchor', bundles.anchor), side('other', bundles.anchorPlugins)];
+  const node = (cwd: string, script: string): { wall: number; stdout: string } => {
+    const t = process.hrtime.bigint();
+    const run = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`node -e failed in ${cwd}: ${run.stderr}`);
+    return { wall: Number(process.hrtime.bigint() - t) / 1e6, stdout: run.stdout };
+  };
+  const requireIt = "const t=process.hrtime.bigint();require('./index.js');process.stdout.write('\\nINIT '+Number(process.hrtime.bigint()-t)/1e6+'\\n')";
 
-export async function measureInit(bundles: Bundles, lab: Lab, options: InitOptions, log: (line: string) => void): Promise<Section> {
-  const root = mkdtempSync(path.join(tmpdir(), 'genesys-flagger-bench-lambda-'));
-  try {
-    const side = (label: string, artifact: Artifact): Side => {
-      const dir = path.join(root, label);
-      mkdirSync(dir, { recursive: true });
-      copyFileSync(artifact.file, path.join(dir, 'index.js'));
-      const zipBytes = zipOne(path.basename(artifact.file), readFileSync(artifact.file)).length;
-      return { label, artifact, dir, zipBytes, wall: [], requireMs: [], firstFlagMs: [], firstFlagWall: [], firstFlagRequests: [] };
-    };
-    const ours = side('ours', bundles.ours);
-    const anchor = side('anchor', bundles.anchor);
-    const other = side('other', bundles.otherAnchor);
-    const bareWall: number[] = [];
-    const env = lab.env();
-
-    const requireScript = "const t=process.hrtime.bigint();require('./index.js');process.stdout.write('\\nINIT '+Number(process.hrtime.bigint()-t)/1e6+'\\n')";
-    const timed = (cwd: string, script: string): { wall: number; stdout: string } => {
-      const t = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, ['-e', script], { cwd, env, encoding: 'utf8' });
-      const wall = Number(process.hrtime.bigint() - t) / 1e6;
-      if (run.status !== 0) throw new Error(`node -e failed in ${cwd}: ${run.stderr}`);
-      return { wall, stdout: run.stdout };
-    };
-
-    log(`  module init: ${options.runs} runs each of node -e 0, ours, the anchor and the anchor's other build (interleaved)`);
-    for (const s of [ours, anchor, other]) timed(s.dir, requireScript); // file cache, once
-    timed(root, '0');
-    for (let i = 0; i < options.runs; i += 1) {
-      for (const which of shuffle(['bare', 'ours', 'anchor', 'other'])) {
-        if (which === 'bare') {
-          bareWall.push(timed(root, '0').wall);
-          continue;
-        }
-        const s = which === 'ours' ? ours : which === 'anchor' ? anchor : other;
-        const { wall, stdout } = timed(s.dir, requireScript);
-        s.wall.push(wall);
-        s.requireMs.push(Number(/INIT ([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN));
-      }
+  log(`  module init: ${o.initRuns} runs each of node -e 0, ours, the anchor and the anchor + our plugins (interleaved)`);
+  const bare: number[] = [];
+  for (const s of [ours, anchor, other]) node(s.dir, requireIt); // into the file cache
+  node(root, '0');
+  for (const s of Array.from({ length: o.initRuns }, () => shuffle([undefined, ours, anchor, other])).flat()) {
+    if (!s) bare.push(node(root, '0').wall);
+    else {
+      const { wall, stdout } = node(s.dir, requireIt);
+      s.wall.push(wall);
+      s.requireMs.push(Number(/INIT ([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN));
     }
+  }
+  log(`  first flag in a fresh process: ${o.firstFlagRuns} runs each`);
+  for (const s of Array.from({ length: o.firstFlagRuns }, () => shuffle([ours, anchor])).flat()) {
+    const [before, container] = [lab.requestCount(), await startContainer(path.join(s.dir, 'index.js'), env)];
+    const t = performance.now();
+    const { status } = await container.flag(flagEvent(lab.conversation()));
+    s.firstMs.push(container.initMs + performance.now() - t);
+    s.firstRequests.push(lab.requestCount() - before);
+    await container.close();
+    if (status !== 'UPDATED') throw new Error(`first flag in ${s.dir} ended ${status}`);
+  }
+  log(`  --cpu-prof of the init: ${o.profileRuns} profiled runs each`);
+  const oursProfile = profileInit(ours, env, o.profileRuns, path.join(tmp, 'profile-ours'));
+  const anchorProfile = profileInit(anchor, env, o.profileRuns, path.join(tmp, 'profile-anchor'));
 
-    log(`  first flag in a fresh process: ${options.firstFlagRuns} runs each`);
-    for (let i = 0; i < options.firstFlagRuns; i += 1) {
-      for (const s of shuffle([ours, anchor])) await firstFlag(s, lab);
-    }
-
-    log(`  --cpu-prof of the init: ${options.profileRuns} profiled runs each`);
-    ours.profile = profileInit(ours.artifact.file, ours.artifact.map, env, options.profileRuns);
-    anchor.profile = profileInit(anchor.artifact.file, anchor.artifact.map, env, options.profileRuns);
-
-    const bare = median(bareWall);
-    const overhead = (s: Side): number => median(s.wall) - bare;
-    const bundleRatio = ours.artifact.bytes / anchor.artifact.bytes;
-    const initRatio = overhead(ours) / overhead(anchor);
-    const otherName = bundles.anchorPlugins ? 'anchor without our plugins' : `anchor + our plugins`;
-    const lines = [
+  const bareMs = median(bare);
+  const overhead = (s: Side): number => median(s.wall) - bareMs;
+  const ms = (v: number): string => `${fmt(v, 1)} ms`;
+  const med = (s: Side, key: 'wall' | 'requireMs' | 'firstMs'): string => ms(median(s[key]));
+  const byPackage = (s: Side): Map<string, number> => Object.entries(s.inputs).reduce((m, [file, { bytesInOutput }]) => add(m, packageOf(file), bytesInOutput), new Map<string, number>());
+  const [oursBytes, anchorBytes] = [byPackage(ours), byPackage(anchor)];
+  const profileMs = (p: Map<string, number>, k: string): string => fmt(p.get(k) ?? 0, 1);
+  const target = (name: string, vs: Side, init: boolean): Section['targets'][number] => {
+    const r = init ? overhead(ours) / overhead(vs) : ours.bytes / vs.bytes;
+    const measured = init ? `${r.toFixed(2)}x (${fmt(overhead(ours), 1)} vs ${fmt(overhead(vs), 1)} ms)` : `${r.toFixed(3)}x (${kib(ours.bytes)} vs ${kib(vs.bytes)})`;
+    return { part: '1', name: `${init ? 'init overhead' : 'bundle size'} vs ${name}`, target: init ? '≤ 0.5x' : '≤ 0.2x', measured, met: r <= (init ? 0.5 : 0.2) };
+  };
+  return {
+    title: '1. Cold start',
+    lines: [
       ...table(
-        ['', 'ours (dist/functions/data-action.js)', 'anchor (official SDK)', 'ours / anchor', otherName, 'ours / it'],
+        ['', 'ours (dist/functions/data-action.js)', 'anchor (official SDK)', 'ours / anchor', 'anchor + our plugins', 'ours / it'],
         [
-          ['bundle', kib(ours.artifact.bytes), kib(anchor.artifact.bytes), ratio(ours.artifact.bytes, anchor.artifact.bytes, 3), kib(other.artifact.bytes), ratio(ours.artifact.bytes, other.artifact.bytes, 3)],
-          ['zip (deflate 9)', kib(ours.zipBytes), kib(anchor.zipBytes), ratio(ours.zipBytes, anchor.zipBytes), kib(other.zipBytes), ratio(ours.zipBytes, other.zipBytes)],
-          [`process wall, median of ${options.runs} (bare \`node -e 0\`: ${fmt(bare, 1)} ms)`, `${fmt(median(ours.wall), 1)} ms`, `${fmt(median(anchor.wall), 1)} ms`, '', `${fmt(median(other.wall), 1)} ms`, ''],
-          ['**init overhead** (wall minus bare)', `${fmt(overhead(ours), 1)} ms`, `${fmt(overhead(anchor), 1)} ms`, ratio(overhead(ours), overhead(anchor)), `${fmt(overhead(other), 1)} ms`, ratio(overhead(ours), overhead(other))],
-          ['require() inside the process, median', `${fmt(median(ours.requireMs), 1)} ms`, `${fmt(median(anchor.requireMs), 1)} ms`, ratio(median(ours.requireMs), median(anchor.requireMs)), `${fmt(median(other.requireMs), 1)} ms`, ratio(median(ours.requireMs), median(other.requireMs))],
-          [
-            `first flag in a fresh process (require + secret + token + PATCH), median of ${options.firstFlagRuns}`,
-            `${fmt(median(ours.firstFlagMs), 1)} ms`,
-            `${fmt(median(anchor.firstFlagMs), 1)} ms`,
-            ratio(median(ours.firstFlagMs), median(anchor.firstFlagMs)),
-            '',
-            '',
-          ],
-          ['requests sent by that first flag', fmt(median(ours.firstFlagRequests)), fmt(median(anchor.firstFlagRequests)), '', '', ''],
-          ['Node built-in modules loaded by require()', String(ours.profile.builtins.length), String(anchor.profile.builtins.length), '', '', ''],
+          ['bundle', kib(ours.bytes), kib(anchor.bytes), ratio(ours.bytes, anchor.bytes, 3), kib(other.bytes), ratio(ours.bytes, other.bytes, 3)],
+          ['zip (deflate 9)', kib(ours.zip), kib(anchor.zip), ratio(ours.zip, anchor.zip), kib(other.zip), ratio(ours.zip, other.zip)],
+          [`process wall, median of ${o.initRuns} (bare \`node -e 0\`: ${fmt(bareMs, 1)} ms)`, med(ours, 'wall'), med(anchor, 'wall'), '', med(other, 'wall'), ''],
+          ['**init overhead** (wall minus bare)', ms(overhead(ours)), ms(overhead(anchor)), ratio(overhead(ours), overhead(anchor)), ms(overhead(other)), ratio(overhead(ours), overhead(other))],
+          ['require() inside the process, median', med(ours, 'requireMs'), med(anchor, 'requireMs'), ratio(median(ours.requireMs), median(anchor.requireMs)), med(other, 'requireMs'), ratio(median(ours.requireMs), median(other.requireMs))],
+          [`first flag in a fresh process (require + secret + token + PATCH), median of ${o.firstFlagRuns}`, med(ours, 'firstMs'), med(anchor, 'firstMs'), ratio(median(ours.firstMs), median(anchor.firstMs)), '', ''],
+          ['requests sent by that first flag', fmt(median(ours.firstRequests)), fmt(median(anchor.firstRequests)), '', '', ''],
+          ['Node built-in modules loaded by require()', oursProfile.builtins.length, anchorProfile.builtins.length, '', '', ''],
         ],
       ),
       '',
-      `Targets are judged against the anchor column. "${otherName}": the same anchor bundled ${bundles.anchorPlugins ? 'without' : 'with'} the project's esbuild plugins; if that is taken as "bundled the same way", compare the last column with the targets (≤ 0.2x, ≤ 0.5x).`,
+      'Targets are judged against the anchor column. "anchor + our plugins": the same anchor bundled with the project\'s esbuild plugins; if that is taken as "bundled the same way", compare the last column with the targets (≤ 0.2x, ≤ 0.5x). ' +
+        'Zip: the bundle alone, raw deflate at level 9 (`zlib.deflateRawSync`), without the headers a zip adds (about 130 bytes).',
       '',
-      `Where the init time goes (\`node --cpu-prof\`, ${options.profileRuns} runs, sampled ms per require minus a bare process; the profiler slows everything, compare shares):`,
+      `Where the init time goes (\`node --cpu-prof\`, ${o.profileRuns} runs, sampled ms per require minus a bare process; the profiler slows everything, compare shares):`,
       '',
-      ...table(['', 'ours', 'anchor'], profileRows(ours.profile, anchor.profile)),
+      ...table(['', 'ours', 'anchor'], [
+        ...topKeys(oursProfile.parts, anchorProfile.parts, 8).map((k) => [k, profileMs(oursProfile.parts, k), profileMs(anchorProfile.parts, k)]),
+        ['**sampled total**', fmt(sum([...oursProfile.parts.values()]), 1), fmt(sum([...anchorProfile.parts.values()]), 1)],
+      ]),
       '',
       'Largest contributors to bundle size (esbuild metafile, bytes in the output):',
       '',
-      ...table(['', 'ours', 'anchor'], sizeRows(ours.artifact, anchor.artifact)),
+      ...table(['', 'ours', 'anchor'], topKeys(oursBytes, anchorBytes, 8).map((k) => [k, ...[oursBytes, anchorBytes].map((m) => (m.get(k) ? kib(m.get(k) as number) : '–'))])),
       '',
-      `Node built-ins our require() loads that a bare process does not: ${ours.profile.builtins.filter((m) => !m.startsWith('internal/')).join(', ') || 'none'}.`,
-    ];
-    return {
-      title: '1. Cold start',
-      lines,
-      targets: [
-        { part: '1', name: 'init overhead vs anchor', target: '≤ 0.5x', measured: `${initRatio.toFixed(2)}x (${fmt(overhead(ours), 1)} vs ${fmt(overhead(anchor), 1)} ms)`, met: initRatio <= 0.5 },
-        { part: '1', name: 'bundle size vs anchor', target: '≤ 0.2x', measured: `${bundleRatio.toFixed(3)}x (${kib(ours.artifact.bytes)} vs ${kib(anchor.artifact.bytes)})`, met: bundleRatio <= 0.2 },
-        {
-          part: '1',
-          name: `init overhead vs ${otherName}`,
-          target: '≤ 0.5x',
-          measured: `${(overhead(ours) / overhead(other)).toFixed(2)}x (${fmt(overhead(ours), 1)} vs ${fmt(overhead(other), 1)} ms)`,
-          met: overhead(ours) / overhead(other) <= 0.5,
-        },
-        {
-          part: '1',
-          name: `bundle size vs ${otherName}`,
-          target: '≤ 0.2x',
-          measured: `${(ours.artifact.bytes / other.artifact.bytes).toFixed(3)}x (${kib(ours.artifact.bytes)} vs ${kib(other.artifact.bytes)})`,
-          met: ours.artifact.bytes / other.artifact.bytes <= 0.2,
-        },
-      ],
-    };
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+      `Node built-ins our require() loads that a bare process does not: ${oursProfile.builtins.filter((m) => !m.startsWith('internal/')).join(', ') || 'none'}.`,
+    ],
+    targets: [target('anchor', anchor, true), target('anchor', anchor, false), target('anchor + our plugins', other, true), target('anchor + our plugins', other, false)],
+  };
 }
 
-/** A fresh process: require, then one flag of a participant that is already there. */
-function firstFlag(side: Side, lab: Lab): Promise<void> {
-  const ids = lab.conversation(0);
-  const before = lab.requestCount();
-  const script = `
-    const t0 = process.hrtime.bigint();
-    const { handler } = require('./index.js');
-    const end = Date.now() + 10000;
-    handler(JSON.parse(process.argv[1]), { awsRequestId: 'bench-cold', getRemainingTimeInMillis: () => end - Date.now() }).then((r) => {
-      process.stdout.write('\\nFIRST ' + Number(process.hrtime.bigint() - t0) / 1e6 + ' ' + r.status + '\\n');
-      process.exit(0);
-    });`;
-  const t = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script, JSON.stringify(flagEvent(ids))], { cwd: side.dir, env: lab.env() });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => {
-      const match = /FIRST ([\d.]+) (\w+)/.exec(out);
-      if (code !== 0 || !match) return reject(new Error(`first flag (${side.label}) failed: ${err || out}`));
-      if (match[2] !== 'UPDATED') return reject(new Error(`first flag (${side.label}) ended ${match[2]}`));
-      side.firstFlagMs.push(Number(match[1]));
-      side.firstFlagWall.push(Number(process.hrtime.bigint() - t) / 1e6);
-      side.firstFlagRequests.push(lab.requestCount() - before);
-      resolve();
-    });
-  });
-}
-
-function profileRows(ours: InitProfile, anchor: InitProfile): string[][] {
-  const names = new Set([...ours.parts.slice(0, 8), ...anchor.parts.slice(0, 8)].map((p) => p.name));
-  const ms = (profile: InitProfile, name: string): string => fmt(profile.parts.find((p) => p.name === name)?.ms ?? 0, 1);
-  const rows = [...names]
-    .map((name) => [name, ms(ours, name), ms(anchor, name)])
-    .sort((a, b) => Number(b[1]) + Number(b[2]) - Number(a[1]) - Number(a[2]));
-  rows.push(['**sampled total**', fmt(ours.totalMs, 1), fmt(anchor.totalMs, 1)]);
-  return rows;
-}
-
-function sizeRows(ours: Artifact, anchor: Artifact): string[][] {
-  const o = bytesByPackage(ours.output);
-  const a = bytesByPackage(anchor.output);
-  const names = new Set([...o.slice(0, 8), ...a.slice(0, 8)].map((p) => p.name));
-  const bytes = (list: { name: string; bytes: number }[], name: string): number => list.find((p) => p.name === name)?.bytes ?? 0;
-  return [...names]
-    .map((name) => ({ name, o: bytes(o, name), a: bytes(a, name) }))
-    .sort((x, y) => y.o + y.a - x.o - x.a)
-    .map((r) => [r.name, r.o ? kib(r.o) : '–', r.a ? kib(r.a) : '–']);
+/** Sampled ms per category of a require, minus a bare `node -e 0` (what every process spends anyway). */
+function profileInit(b: Bundle, env: Record<string, string>, runs: number, dir: string): { parts: Map<string, number>; builtins: string[] } {
+  mkdirSync(dir, { recursive: true });
+  const sample = (script: string, name: string, bundle?: Bundle): Map<string, number> => {
+    const out = path.join(dir, name);
+    for (let i = 0; i < runs; i += 1) {
+      const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', out, '-e', script], { env, encoding: 'utf8', cwd: dir });
+      if (run.status !== 0) throw new Error(`profiling failed: ${run.stderr}`);
+    }
+    return attribute(readdirSync(out).map((f) => path.join(out, f)), bundle).parts;
+  };
+  const required = sample(`require(${JSON.stringify(b.file)})`, 'bundle', b);
+  const bare = sample('0', 'bare');
+  const parts = new Map([...required].map(([k, ms]): [string, number] => [k, ms - (bare.get(k) ?? 0)]).filter(([, ms]) => ms > 0.05));
+  const script = `const before=new Set(process.moduleLoadList);require(${JSON.stringify(b.file)});process.stdout.write('\\n'+JSON.stringify(process.moduleLoadList.filter((m)=>!before.has(m)&&m.startsWith('NativeModule ')).map((m)=>m.slice(13))))`;
+  const run = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', cwd: dir });
+  return { parts, builtins: JSON.parse(run.stdout.trim().split('\n').pop() || '[]') as string[] };
 }

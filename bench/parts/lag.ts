@@ -1,160 +1,142 @@
 /**
- * Part 3, time to flag after the participant resolves. For each resolve delay, `runs` fresh
- * conversations whose customer participant becomes known to the API that long after the flag is
- * requested (404 before). Three approaches, each in its own warm container:
- *
- *   ours         dist/functions/data-action.js, one invocation;
- *   fixed delay  the forum's advice on the SDK anchor: sleep (2 s), PATCH once;
- *   SDK + loop   the SDK anchor in a naive loop: PATCH, on a retryable status wait 1 s, again,
- *                until the same 8 s deadline as ours.
- *
- * Lag = the moment the emulator applied the PATCH minus the moment the participant resolved,
- * both on the emulator's clock; a run that never flags has infinite lag (percentiles that reach
- * it print "never"). Attempts = conversation API requests the emulator received for that
- * conversation. Runs of all delays are mixed in random order and started a few ms apart over a
- * few seconds, so they overlap (a data action container serves one call at a time; running them
- * side by side in one container only shortens the bench, the container is otherwise idle).
- *
- * Delays are jittered by ±`jitter` (default ±10 %) of their value: with exact round delays, a
- * loop that polls every 1 s would poll at the very millisecond a 1, 2 or 4 s participant appears,
- * which never happens in a real call.
+ * Part 3, time to flag after the participant resolves. Fresh conversations whose customer
+ * participant is unknown to the API (404) until a delay after the flag is requested; three
+ * approaches, each in its own warm container: ours, the forum's fixed delay on the anchor, the
+ * anchor in a naive 1 s loop (worker.cjs). Lag = when the emulator applied the PATCH minus when
+ * the participant resolved (infinite if never); attempts = conversation API requests it got.
  */
-import type { Bundles } from '../lib/build';
-import { Container, type Mode } from '../lib/container';
-import { flagEvent, type Lab } from '../lib/lab';
-import { table, type Section } from '../lib/report';
-import { fmt, max, mean, percentile, shuffle } from '../lib/stats';
+import { flagEvent, log, startContainer, type Lab, type Mode, type Options } from '../lib/lab';
+import { fmt, mean, percentile, shuffle, sum, table, type Section } from '../lib/stats';
 
-export interface LagOptions {
-  delays: number[];
-  runs: number;
-  jitter: number;
-  fixedDelayMs: number;
-  naiveIntervalMs: number;
-}
+const DELAYS = [0, 250, 500, 1000, 2000, 4000];
+/** With exact round delays, a loop polling every 1 s would poll the very millisecond a 1, 2 or 4 s participant appears. */
+export const JITTER = 0.1;
+const FIXED_DELAY_MS = 2000; // as in worker.cjs
 
-export interface LagPoint {
-  delay: number;
-  lags: number[];
-  attempts: number[];
-  flagged: number;
-}
+type Point = { delay: number; lags: number[]; attempts: number[] };
+export type LagSeries = { label: string; color: string; points: Point[] };
+const flagged = (lags: number[]): number => lags.filter((l) => l !== Infinity).length;
 
-export interface LagSeries {
-  key: 'ours' | 'fixed' | 'naive';
-  label: string;
-  points: LagPoint[];
-}
-
-export async function measureLag(bundles: Bundles, lab: Lab, options: LagOptions, log: (line: string) => void): Promise<{ section: Section; series: LagSeries[] }> {
-  const approaches: { key: LagSeries['key']; label: string; bundle: string; mode: Mode }[] = [
-    { key: 'ours', label: 'ours', bundle: bundles.ours.file, mode: 'plain' },
-    { key: 'fixed', label: `fixed delay (sleep ${options.fixedDelayMs / 1000} s, PATCH once)`, bundle: bundles.anchor.file, mode: 'fixed-delay' },
-    { key: 'naive', label: `SDK + ${options.naiveIntervalMs / 1000} s retry loop`, bundle: bundles.anchor.file, mode: 'naive-retry' },
-  ];
+export async function measureLag(bundle: { ours: string; anchor: string }, lab: Lab, o: Options): Promise<{ section: Section; series: LagSeries[] }> {
   const series: LagSeries[] = [];
-  for (const approach of approaches) {
-    log(`  ${approach.label}: ${options.runs} runs x ${options.delays.length} delays`);
-    series.push({ key: approach.key, label: approach.label, points: await runApproach(approach.bundle, approach.mode, lab, options) });
+  const approaches = [['ours', '#1a7f37', bundle.ours, 'plain'], ['fixed delay (sleep 2 s, PATCH once)', '#c0392b', bundle.anchor, 'fixed-delay'], ['SDK + 1 s retry loop', '#2f6fbf', bundle.anchor, 'naive-retry']] as const;
+  for (const [label, color, file, mode] of approaches) {
+    log(`  ${label}: ${o.runs} runs x ${DELAYS.length} delays`);
+    series.push({ label, color, points: await runApproach(file, mode, lab, o.runs) });
   }
-
-  const [ours, fixed, naive] = series as [LagSeries, LagSeries, LagSeries];
-  const cell = (p: LagPoint): string[] => [
-    `${fmt(percentile(p.lags, 50))} / ${fmt(percentile(p.lags, 95))}`,
-    `${fmt(mean(p.attempts), 1)} / ${fmt(max(p.attempts))}`,
-    `${fmt((100 * p.flagged) / p.lags.length)} %`,
-  ];
-  const rows = options.delays.map((delay, i) => [
-    delay >= 1000 ? `${delay / 1000} s` : `${delay} ms`,
-    ...cell(ours.points[i] as LagPoint),
-    ...cell(fixed.points[i] as LagPoint),
-    ...cell(naive.points[i] as LagPoint),
-  ]);
-  const lines = [
-    ...table(
-      [
-        'resolve delay',
-        'ours lag p50 / p95 (ms)',
-        'ours attempts mean / max',
-        'ours flagged',
-        'fixed delay lag p50 / p95',
-        'fixed attempts',
-        'fixed flagged',
-        'SDK + loop lag p50 / p95',
-        'SDK + loop attempts',
-        'SDK + loop flagged',
-      ],
-      rows,
-    ),
-    '',
-    `${options.runs} runs per delay and approach; delays jittered ±${Math.round(options.jitter * 100)} %; deadline 8 s for ours and the loop. Lag "never": that percentile did not flag.`,
-  ];
-
-  const worstP95 = Math.max(...ours.points.map((p) => percentile(p.lags, 95)));
-  const worstAt = ours.points.find((p) => percentile(p.lags, 95) === worstP95)?.delay ?? 0;
-  const maxAttempts = Math.max(...ours.points.map((p) => max(p.attempts)));
-  const allAttempts = ours.points.flatMap((p) => p.attempts);
-  const over = allAttempts.filter((a) => a > 12).length;
-  const beyond = options.delays.map((d, i) => ({ d, i })).filter(({ d }) => d > options.fixedDelayMs);
-  const oursBeyond = beyond.map(({ i }) => ours.points[i] as LagPoint);
-  const fixedBeyond = beyond.map(({ i }) => fixed.points[i] as LagPoint);
-  const share = (points: LagPoint[]): number => (100 * points.reduce((a, p) => a + p.flagged, 0)) / Math.max(1, points.reduce((a, p) => a + p.lags.length, 0));
-  return {
-    series,
-    section: {
-      title: '3. Time to flag after the participant resolves',
-      lines,
-      targets: [
-        { part: '3', name: 'p95 lag at every delay', target: '≤ 600 ms', measured: `worst ${fmt(worstP95)} ms (at ${worstAt} ms)`, met: worstP95 <= 600 },
-        { part: '3', name: 'attempts per flag', target: '≤ 12', measured: `max ${fmt(maxAttempts)}; ${over} of ${allAttempts.length} flags over 12 (mean at the longest delay ${fmt(mean(ours.points.at(-1)?.attempts ?? []), 1)})`, met: maxAttempts <= 12 },
-        {
-          part: '3',
-          name: `flagged where the fixed delay fails (delay > ${options.fixedDelayMs} ms)`,
-          target: '100 %',
-          measured: beyond.length ? `${fmt(share(oursBeyond), 1)} % (fixed delay: ${fmt(share(fixedBeyond), 1)} %)` : 'no such delay in this run',
-          met: beyond.length > 0 && share(oursBeyond) === 100,
-        },
-      ],
-    },
+  const [ours, fixed, naive] = series.map((s) => s.points) as [Point[], Point[], Point[]];
+  const cells = ({ lags, attempts }: Point): string[] => [`${fmt(percentile(lags, 50))} / ${fmt(percentile(lags, 95))}`, `${fmt(mean(attempts), 1)} / ${fmt(Math.max(...attempts))}`, `${fmt((100 * flagged(lags)) / lags.length)} %`];
+  const p95 = ours.map((p) => percentile(p.lags, 95));
+  const worst = Math.max(...p95);
+  const attempts = ours.flatMap((p) => p.attempts);
+  // Share flagged at the delays the fixed delay cannot wait out.
+  const beyond = (points: Point[]): number => {
+    const lags = points.filter((p) => p.delay > FIXED_DELAY_MS).flatMap((p) => p.lags);
+    return (100 * flagged(lags)) / Math.max(1, lags.length);
   };
+  const section: Section = {
+    title: '3. Time to flag after the participant resolves',
+    lines: [
+      ...table(
+        ['resolve delay', 'ours lag p50 / p95 (ms)', 'ours attempts mean / max', 'ours flagged', 'fixed delay lag p50 / p95', 'fixed attempts', 'fixed flagged', 'SDK + loop lag p50 / p95', 'SDK + loop attempts', 'SDK + loop flagged'],
+        DELAYS.map((d, i) => [d >= 1000 ? `${d / 1000} s` : `${d} ms`, ...[ours, fixed, naive].flatMap((points) => cells(points[i] as Point))]),
+      ),
+      '',
+      `${o.runs} runs per delay and approach; delays jittered ±${JITTER * 100} %; deadline 8 s for ours and the loop. Lag "never": that percentile did not flag.`,
+    ],
+    targets: [
+      { part: '3', name: 'p95 lag at every delay', target: '≤ 600 ms', measured: `worst ${fmt(worst)} ms (at ${DELAYS[p95.indexOf(worst)]} ms)`, met: worst <= 600 },
+      { part: '3', name: 'attempts per flag', target: '≤ 12', measured: `max ${fmt(Math.max(...attempts))}; ${attempts.filter((a) => a > 12).length} of ${attempts.length} flags over 12 (mean at the longest delay ${fmt(mean(ours.at(-1)?.attempts ?? []), 1)})`, met: Math.max(...attempts) <= 12 },
+      { part: '3', name: `flagged where the fixed delay fails (delay > ${FIXED_DELAY_MS} ms)`, target: '100 %', measured: `${fmt(beyond(ours), 1)} % (fixed delay: ${fmt(beyond(fixed), 1)} %)`, met: beyond(ours) === 100 },
+    ],
+  };
+  return { section, series };
 }
 
-async function runApproach(bundle: string, mode: Mode, lab: Lab, options: LagOptions): Promise<LagPoint[]> {
-  const container = await Container.start(bundle, lab.env(), { timeoutMs: 10_000 });
-  const flaggedAt = new Map<string, number>();
-  const attempts = new Map<string, number>();
-  const unwatch = lab.watch((r, at) => {
-    if (!r.conversationId || (r.route !== 'patch-attributes' && r.route !== 'get-conversation')) return;
-    attempts.set(r.conversationId, (attempts.get(r.conversationId) ?? 0) + 1);
-    if (r.route === 'patch-attributes' && r.status >= 200 && r.status < 300 && !flaggedAt.has(r.conversationId)) flaggedAt.set(r.conversationId, at);
-  });
+/**
+ * Runs of all delays in random order, started 20 ms apart, so they overlap: a data action
+ * container serves one call at a time, but running them side by side only shortens the bench.
+ */
+async function runApproach(file: string, mode: Mode, lab: Lab, runs: number): Promise<Point[]> {
+  const container = await startContainer(file, lab.env());
+  const [flaggedAt, attempts] = [new Map<string, number>(), new Map<string, number>()];
+  lab.genesys.onRequest = ({ conversationId: id, route, status }) => {
+    if (!id || (route !== 'patch-attributes' && route !== 'get-conversation')) return;
+    attempts.set(id, (attempts.get(id) ?? 0) + 1);
+    if (route === 'patch-attributes' && status >= 200 && status < 300 && !flaggedAt.has(id)) flaggedAt.set(id, Date.now());
+  };
   try {
-    const warm = await container.flag(flagEvent(lab.conversation(0)), 'plain');
-    if (warm.result.status !== 'UPDATED') throw new Error(`warm-up flag ended ${warm.result.status}`);
-
-    const plan = shuffle(options.delays.flatMap((delay, index) => Array.from({ length: options.runs }, () => ({ delay, index }))));
-    const spacingMs = 20;
-    const runs = plan.map(
-      ({ delay, index }, order) =>
-        new Promise<{ index: number; lag: number; attempts: number }>((resolve, reject) => {
-          setTimeout(() => {
-            const actual = Math.max(0, Math.round(delay * (1 + options.jitter * (2 * Math.random() - 1))));
-            const ids = lab.conversation(actual);
-            const resolvedAt = ids.createdAt + actual;
-            container.flag(flagEvent(ids), mode).then(() => {
-              const at = flaggedAt.get(ids.conversationId);
-              resolve({ index, lag: at === undefined ? Number.POSITIVE_INFINITY : Math.max(0, at - resolvedAt), attempts: attempts.get(ids.conversationId) ?? 0 });
-            }, reject);
-          }, order * spacingMs);
-        }),
+    const warm = await container.flag(flagEvent(lab.conversation()));
+    if (warm.status !== 'UPDATED') throw new Error(`warm-up flag ended ${warm.status}`);
+    const plan = shuffle(DELAYS.flatMap((delay) => Array<number>(runs).fill(delay)));
+    const done = await Promise.all(
+      plan.map(async (delay, order) => {
+        await new Promise((resolve) => setTimeout(resolve, order * 20));
+        const actual = Math.max(0, Math.round(delay * (1 + JITTER * (2 * Math.random() - 1))));
+        const ids = lab.conversation(actual);
+        await container.flag(flagEvent(ids), mode);
+        const at = flaggedAt.get(ids.conversationId);
+        return { delay, lag: at === undefined ? Infinity : Math.max(0, at - ids.createdAt - actual), attempts: attempts.get(ids.conversationId) ?? 0 };
+      }),
     );
-    const done = await Promise.all(runs);
-    return options.delays.map((delay, index) => {
-      const mine = done.filter((d) => d.index === index);
-      return { delay, lags: mine.map((d) => d.lag), attempts: mine.map((d) => d.attempts), flagged: mine.filter((d) => Number.isFinite(d.lag)).length };
+    return DELAYS.map((delay) => {
+      const mine = done.filter((d) => d.delay === delay);
+      return { delay, lags: mine.map((d) => d.lag), attempts: mine.map((d) => d.attempts) };
     });
   } finally {
-    unwatch();
+    lab.genesys.onRequest = undefined;
     await container.close();
   }
+}
+
+/** bench/lag.svg: lag by resolve delay, p50 solid with dots, p95 dashed; a percentile that never flagged is a cross on the top edge. */
+export function lagChart(series: LagSeries[], subtitle: string[]): string {
+  const [left, top, plotW, plotH] = [70, 84, 760, 344];
+  const finite = series.flatMap((s) => s.points.flatMap((p) => [percentile(p.lags, 50), percentile(p.lags, 95)])).filter(Number.isFinite);
+  const yMax = Math.ceil((Math.max(600, ...finite) * 1.08) / 250) * 250;
+  const x = (d: number): number => Math.round(10 * (left + (d / Math.max(...DELAYS)) * plotW)) / 10;
+  const y = (v: number): number => Math.round(10 * (top + plotH - (Math.min(v, yMax) / yMax) * plotH)) / 10;
+  const text = (tx: number, ty: number, s: string, attrs = ''): string => `<text x="${tx}" y="${ty}" ${attrs}>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`;
+  const line = (x1: number, y1: number, x2: number, y2: number, attrs: string): string => `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${attrs}/>`;
+  const out = [
+    '<svg xmlns="http://www.w3.org/2000/svg" width="860" height="540" viewBox="0 0 860 540" font-family="Helvetica, Arial, sans-serif" font-size="12">',
+    '<rect width="860" height="540" fill="#ffffff"/>',
+    text(left, 24, 'Lag from participant resolved to participant flagged', 'font-size="16" font-weight="bold"'),
+    ...subtitle.map((s, i) => text(left, 46 + i * 16, s, 'fill="#555"')),
+  ];
+  for (let v = 0; v <= yMax; v += yMax <= 1000 ? 100 : yMax <= 2500 ? 250 : 500) out.push(line(left, y(v), left + plotW, y(v), 'stroke="#e5e5e5"'), text(left - 8, y(v) + 4, String(v), 'text-anchor="end"'));
+  for (const d of DELAYS) out.push(line(x(d), top, x(d), top + plotH, 'stroke="#f0f0f0"'), text(x(d), top + plotH + 16, d >= 1000 ? `${d / 1000} s` : String(d), 'text-anchor="middle"'));
+  out.push(
+    line(left, y(600), left + plotW, y(600), 'stroke="#1a7f37" stroke-dasharray="2 3"'),
+    text(left + 6, y(600) - 4, 'target: ours p95 ≤ 600 ms', 'fill="#1a7f37" font-size="11"'),
+    line(left, top + plotH, left + plotW, top + plotH, 'stroke="#333"') + line(left, top, left, top + plotH, 'stroke="#333"'),
+    text(left + plotW / 2, top + plotH + 38, 'participant resolve delay after the flag was requested (ms)', 'text-anchor="middle"'),
+    `<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">lag (ms)</text>`,
+  );
+  let [crosses, lx] = [0, left];
+  for (const { label, color, points } of series) {
+    for (const [q, dash] of [[50, ''], [95, 'stroke-dasharray="6 4"']] as const) {
+      const drawn = points.filter((p) => Number.isFinite(percentile(p.lags, q))).map((p) => [x(p.delay), y(percentile(p.lags, q))]);
+      if (drawn.length) out.push(`<path d="M${drawn.join(' L')}" fill="none" stroke="${color}" stroke-width="2" ${dash}/>`);
+      out.push(...drawn.map(([cx, cy]) => `<circle cx="${cx}" cy="${cy}" r="${q === 50 ? 3.5 : 2.5}" fill="${color}"/>`));
+      // One cross per point that never flagged (p95 only if p50 did), stacked down from the top edge.
+      for (const p of points.filter((p) => percentile(p.lags, q) === Infinity && (q === 50 || Number.isFinite(percentile(p.lags, 50))))) {
+        const [cx, cy, right] = [x(p.delay), top + 6 + 13 * crosses++, x(p.delay) > left + plotW * 0.6];
+        out.push(`<path d="M${cx - 4},${cy - 4} L${cx + 4},${cy + 4} M${cx - 4},${cy + 4} L${cx + 4},${cy - 4}" stroke="${color}" stroke-width="2"/>`);
+        const note = `${label.split(' (')[0]}: p${q} never (${Math.round((100 * flagged(p.lags)) / p.lags.length)} % flagged)`;
+        out.push(text(right ? cx - 8 : cx + 8, cy + 4, note, `text-anchor="${right ? 'end' : 'start'}" fill="${color}" font-size="10"`));
+      }
+    }
+    const ly = top + plotH + 64;
+    out.push(line(lx, ly, lx + 26, ly, `stroke="${color}" stroke-width="2"`) + `<circle cx="${lx + 13}" cy="${ly}" r="3.5" fill="${color}"/>`, text(lx + 32, ly + 4, label));
+    lx += 40 + label.length * 6.4;
+  }
+  const ly = top + plotH + 86;
+  out.push(
+    line(left, ly, left + 26, ly, 'stroke="#333" stroke-width="2"') + text(left + 32, ly + 4, 'p50'),
+    line(left + 70, ly, left + 96, ly, 'stroke="#333" stroke-width="2" stroke-dasharray="6 4"') + text(left + 102, ly + 4, 'p95'),
+    text(left + 140, ly + 4, '✕ on the top edge: that percentile never flagged (the run ended at the deadline, or after its one PATCH)', 'fill="#555" font-size="11"'),
+    '</svg>\n',
+  );
+  return out.join('\n');
 }

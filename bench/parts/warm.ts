@@ -1,131 +1,78 @@
 /**
  * Part 2, the warm path. One container per side; a first flag makes it warm (secret, token,
- * keep-alive connection); then N sequential flags of participants that are already there, with no
- * latency injected (the emulators answer at loopback speed). Per flag: CPU time of the container
- * process (process.cpuUsage, user + system) and wall time; over the run: requests the emulators
- * received (Genesys and Secrets Manager) per flag.
+ * keep-alive connection); then sequential flags of participants that exist, at loopback speed:
+ * CPU (of the container process alone) and wall time per flag, requests the emulators received
+ * per flag. Then the V8 profiler around more warm flags in the same container.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Artifact, Bundles } from '../lib/build';
-import { Container } from '../lib/container';
-import { flagEvent, type Lab } from '../lib/lab';
-import { summarizeProfile, type LoopProfile } from '../lib/profile';
-import { table, type Section } from '../lib/report';
-import { fmt, mean, percentile, ratio } from '../lib/stats';
+import { flagEvent, log, startContainer, type Bundle, type Bundles, type Lab, type Options } from '../lib/lab';
+import { attribute, fmt, mean, percentile, ratio, sum, table, topKeys, type Section } from '../lib/stats';
 
-interface WarmSide {
-  cpuUs: number[];
-  wallMs: number[];
-  requests: number;
-  secretReads: number;
-  tokenRequests: number;
-  flagged: number;
-  firstRequests: number;
-}
-
-export async function measureWarm(bundles: Bundles, lab: Lab, flags: number, prewarm: number, profileFlags: number, log: (line: string) => void): Promise<Section> {
-  const savedLatency = lab.genesys.latencyMs;
+export async function measureWarm(bundles: Bundles, lab: Lab, o: Options, tmp: string): Promise<Section> {
+  const saved = lab.genesys.latencyMs;
   lab.genesys.latencyMs = 0;
   try {
-    log(`  ${flags} sequential warm flags, ours`);
-    const ours = await run(bundles.ours.file, lab, flags, prewarm);
-    log(`  ${flags} sequential warm flags, anchor`);
-    const anchor = await run(bundles.anchor.file, lab, flags, prewarm);
-
-    log(`  CPU profile of ${profileFlags} warm flags each (separate runs)`);
-    const oursProfile = await profileWarm(bundles.ours, lab, profileFlags);
-    const anchorProfile = await profileWarm(bundles.anchor, lab, profileFlags);
-
-    const cpu = (s: WarmSide, p: number): number => percentile(s.cpuUs, p) / 1000;
-    const wall = (s: WarmSide, p: number): number => percentile(s.wallMs, p);
-    const perFlag = (s: WarmSide): number => s.requests / flags;
-    const lines = table(
-      ['', 'ours', 'anchor', 'ours / anchor'],
-      [
-        ['flagged', `${ours.flagged}/${flags}`, `${anchor.flagged}/${flags}`, ''],
-        ['CPU per flag p50', `${fmt(cpu(ours, 50), 3)} ms`, `${fmt(cpu(anchor, 50), 3)} ms`, ratio(cpu(ours, 50), cpu(anchor, 50))],
-        ['CPU per flag p99', `${fmt(cpu(ours, 99), 3)} ms`, `${fmt(cpu(anchor, 99), 3)} ms`, ratio(cpu(ours, 99), cpu(anchor, 99))],
-        ['CPU per flag mean', `${fmt(mean(ours.cpuUs) / 1000, 3)} ms`, `${fmt(mean(anchor.cpuUs) / 1000, 3)} ms`, ratio(mean(ours.cpuUs), mean(anchor.cpuUs))],
-        ['wall per flag p50', `${fmt(wall(ours, 50), 3)} ms`, `${fmt(wall(anchor, 50), 3)} ms`, ratio(wall(ours, 50), wall(anchor, 50))],
-        ['wall per flag p99', `${fmt(wall(ours, 99), 3)} ms`, `${fmt(wall(anchor, 99), 3)} ms`, ratio(wall(ours, 99), wall(anchor, 99))],
-        ['requests per warm flag (Genesys + Secrets Manager)', fmt(perFlag(ours), 3), fmt(perFlag(anchor), 3), ''],
-        ['of which secret reads / token requests', `${ours.secretReads} / ${ours.tokenRequests}`, `${anchor.secretReads} / ${anchor.tokenRequests}`, ''],
-        ['requests of the first (cold) flag, not counted above', String(ours.firstRequests), String(anchor.firstRequests), ''],
-      ],
-    );
-    const cpuP50 = cpu(ours, 50);
+    log(`  ${o.warmFlags} sequential warm flags, then ${o.profileFlags} under the CPU profiler, ours and the anchor`);
+    const ours = await warm(bundles.ours, lab, o, path.join(tmp, 'warm-ours.cpuprofile'));
+    const anchor = await warm(bundles.anchor, lab, o, path.join(tmp, 'warm-anchor.cpuprofile'));
+    const cpu = (s: typeof ours, p: number): number => percentile(s.cpuUs, p) / 1000;
+    const wall = (s: typeof ours, p: number): number => percentile(s.wallMs, p);
+    const perFlag = (s: typeof ours): number => s.requests / o.warmFlags;
+    const row = (name: string, f: (s: typeof ours) => number): string[] => [name, `${fmt(f(ours), 3)} ms`, `${fmt(f(anchor), 3)} ms`, ratio(f(ours), f(anchor))];
+    const us = (s: typeof ours, k: string): string => fmt(((s.profile.parts.get(k) ?? 0) * 1000) / o.profileFlags);
     return {
       title: '2. Warm path',
       lines: [
-        ...lines,
+        ...table(['', 'ours', 'anchor', 'ours / anchor'], [
+          ['flagged', `${ours.flagged}/${o.warmFlags}`, `${anchor.flagged}/${o.warmFlags}`, ''],
+          row('CPU per flag p50', (s) => cpu(s, 50)),
+          row('CPU per flag p99', (s) => cpu(s, 99)),
+          row('CPU per flag mean', (s) => mean(s.cpuUs) / 1000),
+          row('wall per flag p50', (s) => wall(s, 50)),
+          row('wall per flag p99', (s) => wall(s, 99)),
+          ['requests per warm flag (Genesys + Secrets Manager)', fmt(perFlag(ours), 3), fmt(perFlag(anchor), 3), ''],
+          ['of which secret reads / token requests', `${ours.secretReads} / ${ours.tokenRequests}`, `${anchor.secretReads} / ${anchor.tokenRequests}`, ''],
+          ['requests of the first (cold) flag, not counted above', ours.firstRequests, anchor.firstRequests, ''],
+        ]),
         '',
-        `CPU is the container process's own (the emulators run in the bench process). Injected latency: none for this part. ` +
-          (prewarm ? `${prewarm} unmeasured flags ran first (JIT warm-up), after the first flag.` : 'Measured from the second flag on: the JIT warm-up of the first few hundred flags is included.'),
+        "CPU is the container process's own (the emulators run in the bench process). Injected latency: none for this part. " +
+          (o.prewarm ? `${o.prewarm} unmeasured flags ran first (JIT warm-up), after the first flag.` : 'Measured from the second flag on: the JIT warm-up of the first few hundred flags is included.'),
         '',
-        `Where a warm flag's CPU goes (V8 sampling profiler around ${profileFlags} more warm flags, busy samples, µs per flag; the profiler adds overhead, compare shares):`,
+        `Where a warm flag's CPU goes (V8 sampling profiler around ${o.profileFlags} more warm flags, busy samples, µs per flag; the profiler adds overhead, compare shares):`,
         '',
-        ...table(['', 'ours', 'anchor'], profileRows(oursProfile, anchorProfile, profileFlags)),
+        ...table(['', 'ours', 'anchor'], [
+          ...topKeys(ours.profile.parts, anchor.profile.parts, 10).map((k) => [k, us(ours, k), us(anchor, k)]),
+          ['**busy total**', ...[ours, anchor].map((s) => fmt((sum([...s.profile.parts.values()]) * 1000) / o.profileFlags))],
+        ]),
         '',
-        `Busiest functions, ours (µs per flag): ${oursProfile.functions.slice(0, 10).map((f) => `${f.name} ${fmt((f.ms * 1000) / profileFlags)}`).join('; ')}.`,
+        `Busiest functions, ours (µs per flag): ${[...ours.profile.functions].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([f, ms]) => `${f} ${fmt((ms * 1000) / o.profileFlags)}`).join('; ')}.`,
       ],
       targets: [
-        { part: '2', name: 'CPU per warm flag, p50', target: '< 1 ms', measured: `${fmt(cpuP50, 3)} ms (anchor ${fmt(cpu(anchor, 50), 3)} ms)`, met: cpuP50 < 1 },
-        { part: '2', name: 'requests per warm flag', target: 'exactly 1.00', measured: `${fmt(perFlag(ours), 3)} (anchor ${fmt(perFlag(anchor), 3)})`, met: ours.requests === flags && ours.flagged === flags },
+        { part: '2', name: 'CPU per warm flag, p50', target: '< 1 ms', measured: `${fmt(cpu(ours, 50), 3)} ms (anchor ${fmt(cpu(anchor, 50), 3)} ms)`, met: cpu(ours, 50) < 1 },
+        { part: '2', name: 'requests per warm flag', target: 'exactly 1.00', measured: `${fmt(perFlag(ours), 3)} (anchor ${fmt(perFlag(anchor), 3)})`, met: ours.requests === o.warmFlags && ours.flagged === o.warmFlags },
       ],
     };
   } finally {
-    lab.genesys.latencyMs = savedLatency;
+    lab.genesys.latencyMs = saved;
   }
 }
 
-async function run(bundle: string, lab: Lab, flags: number, prewarm: number): Promise<WarmSide> {
-  const container = await Container.start(bundle, lab.env());
+async function warm(b: Bundle, lab: Lab, o: Options, profileFile: string) {
+  const container = await startContainer(b.file, lab.env());
   try {
+    const events = (n: number): unknown[] => Array.from({ length: n }, () => flagEvent(lab.conversation()));
     const before = lab.requestCount();
-    const first = await container.flag(flagEvent(lab.conversation(0)));
-    if (first.result.status !== 'UPDATED') throw new Error(`warm-up flag ended ${first.result.status}`);
+    const first = await container.flag(events(1)[0]);
+    if (first.status !== 'UPDATED') throw new Error(`warm-up flag ended ${first.status}`);
     const firstRequests = lab.requestCount() - before;
-    if (prewarm > 0) await container.sequence(Array.from({ length: prewarm }, () => flagEvent(lab.conversation(0))));
-    const events = Array.from({ length: flags }, () => flagEvent(lab.conversation(0)));
-    const start = lab.requestCount();
-    const secretsBefore = lab.secrets.count('GetSecretValue');
-    const tokensBefore = lab.genesys.received('token');
-    const reply = await container.sequence(events, { detail: true });
-    return {
-      cpuUs: reply.cpuUs ?? [],
-      wallMs: reply.wallMs ?? [],
-      requests: lab.requestCount() - start,
-      secretReads: lab.secrets.count('GetSecretValue') - secretsBefore,
-      tokenRequests: lab.genesys.received('token') - tokensBefore,
-      flagged: reply.statuses.UPDATED ?? 0,
-      firstRequests,
-    };
+    if (o.prewarm) await container.sequence(events(o.prewarm));
+    const measured = events(o.warmFlags);
+    const [start, secrets, tokens] = [lab.requestCount(), lab.secrets.count('GetSecretValue'), lab.genesys.received('token')];
+    const { cpuUs, wallMs, statuses } = await container.sequence(measured);
+    const [requests, secretReads, tokenRequests] = [lab.requestCount() - start, lab.secrets.count('GetSecretValue') - secrets, lab.genesys.received('token') - tokens];
+    await container.sequence(events(o.profileFlags), 'plain', profileFile);
+    return { cpuUs, wallMs, flagged: statuses.UPDATED ?? 0, requests, secretReads, tokenRequests, firstRequests, profile: attribute([profileFile], b) };
   } finally {
     await container.close();
   }
-}
-
-async function profileWarm(artifact: Artifact, lab: Lab, flags: number): Promise<LoopProfile> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'genesys-flagger-bench-warmprof-'));
-  const container = await Container.start(artifact.file, lab.env());
-  try {
-    await container.flag(flagEvent(lab.conversation(0)));
-    // A few hundred unprofiled flags first, so that the profile shows the optimized steady state.
-    await container.sequence(Array.from({ length: Math.min(300, flags) }, () => flagEvent(lab.conversation(0))));
-    const file = path.join(dir, 'warm.cpuprofile');
-    await container.sequence(Array.from({ length: flags }, () => flagEvent(lab.conversation(0))), { profile: file });
-    return summarizeProfile(file, artifact.file, artifact.map);
-  } finally {
-    await container.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function profileRows(ours: LoopProfile, anchor: LoopProfile, flags: number): string[][] {
-  const names = new Set([...ours.parts.slice(0, 10), ...anchor.parts.slice(0, 10)].map((p) => p.name));
-  const us = (profile: LoopProfile, name: string): number => ((profile.parts.find((p) => p.name === name)?.ms ?? 0) * 1000) / flags;
-  const rows = [...names].map((name) => ({ name, o: us(ours, name), a: us(anchor, name) })).sort((x, y) => y.o + y.a - x.o - x.a);
-  return [...rows.map((r) => [r.name, fmt(r.o), fmt(r.a)]), ['**busy total**', fmt((ours.busyMs * 1000) / flags), fmt((anchor.busyMs * 1000) / flags)]];
 }
