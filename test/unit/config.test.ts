@@ -69,8 +69,8 @@ test.each([
   if (!parsed.ok) expect(parsed.reason).toContain(reason);
 });
 
-test("the README's configuration table lists every setting with its default", () => {
-  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+test('docs/configuration.md lists every setting with its default', () => {
+  const readme = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');
   for (const setting of Object.values(NUMERIC_SETTINGS)) {
     expect(readme).toContain(`| \`${setting.env}\` | ${setting.default} |`);
   }
