@@ -92,11 +92,31 @@ export function outputContract(): Schema {
   };
 }
 
-/** Above the function's own 8 s deadline, and above the Lambda's 10 s timeout. */
-export const ACTION_TIMEOUT_SECONDS = 12;
+export const TIMEOUTS_FILE = path.join(ROOT, 'infra/contracts/timeouts.json');
+
+export interface Timeouts {
+  functionDeadlineMs: number;
+  lambdaTimeoutSeconds: number;
+  actionTimeoutSeconds: number;
+  flowTimeoutSeconds: number;
+}
+
+/** The data action path's timeouts, refused unless each is above the one inside it. */
+export function readTimeouts(file = TIMEOUTS_FILE): Timeouts {
+  const t = JSON.parse(readFileSync(file, 'utf8')) as Partial<Timeouts>;
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  if (!whole(t.functionDeadlineMs) || !whole(t.lambdaTimeoutSeconds) || !whole(t.actionTimeoutSeconds) || !whole(t.flowTimeoutSeconds)) {
+    throw new Error(`${file}: every timeout must be a positive whole number`);
+  }
+  if (!(t.functionDeadlineMs < t.lambdaTimeoutSeconds * 1000 && t.lambdaTimeoutSeconds < t.actionTimeoutSeconds && t.actionTimeoutSeconds < t.flowTimeoutSeconds)) {
+    throw new Error(`${file}: the timeouts must nest: functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds < flowTimeoutSeconds`);
+  }
+  if (t.actionTimeoutSeconds > 60) throw new Error(`${file}: a data action times out after at most 60 s`);
+  return t as Timeouts;
+}
 
 /** What Admin > Integrations > Actions > Import accepts (the shape Genesys exports). */
-export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[]): Schema {
+export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[], timeouts = readTimeouts()): Schema {
   const lambda = kind === 'lambda';
   return {
     name: lambda ? 'Flag participant (Lambda)' : 'Flag participant (webhook)',
@@ -113,7 +133,7 @@ export function importableAction(kind: 'lambda' | 'webhook', attributes: Attribu
         requestTemplate: '${input.rawRequest}',
       },
       response: { translationMap: {}, translationMapDefaults: {}, successTemplate: '${rawResult}' },
-      timeoutSeconds: ACTION_TIMEOUT_SECONDS,
+      timeoutSeconds: timeouts.actionTimeoutSeconds,
     },
     contract: {
       input: { inputSchema: inputContract(attributes) },

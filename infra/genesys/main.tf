@@ -7,6 +7,9 @@ locals {
   input_contract  = file(coalesce(var.input_contract_file, "${path.module}/../contracts/flag-participant.input.json"))
   output_contract = file("${path.module}/../contracts/flag-participant.output.json")
   webhook_enabled = var.webhook_url != ""
+  # The data action path's timeouts, nested in one file (the function and Lambda read it too).
+  timeouts               = jsondecode(file("${path.module}/../contracts/timeouts.json"))
+  action_timeout_seconds = coalesce(var.action_timeout_seconds, local.timeouts.actionTimeoutSeconds)
 }
 
 # ----- AWS Lambda data action -----
@@ -36,7 +39,7 @@ resource "genesyscloud_integration_action" "flag_participant" {
   category               = genesyscloud_integration.lambda.config[0].name
   integration_id         = genesyscloud_integration.lambda.id
   secure                 = false
-  config_timeout_seconds = var.action_timeout_seconds
+  config_timeout_seconds = local.action_timeout_seconds
   # Changing a contract re-creates the action with a new id: flows that use it must be republished.
   contract_input  = local.input_contract
   contract_output = local.output_contract
@@ -83,7 +86,7 @@ resource "genesyscloud_integration_action" "flag_participant_webhook" {
   category               = genesyscloud_integration.webhook[0].config[0].name
   integration_id         = genesyscloud_integration.webhook[0].id
   secure                 = false
-  config_timeout_seconds = var.action_timeout_seconds
+  config_timeout_seconds = local.action_timeout_seconds
   contract_input         = local.input_contract
   contract_output        = local.output_contract
   config_request {

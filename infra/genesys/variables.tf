@@ -15,12 +15,12 @@ variable "genesys_invoke_role_arn" {
 }
 
 variable "action_timeout_seconds" {
-  description = "Data action timeout: above the function's 8 s deadline, at most 60"
+  description = "Data action timeout; null: actionTimeoutSeconds of infra/contracts/timeouts.json (above the Lambda's timeout, below the flow's)"
   type        = number
-  default     = 12
+  default     = null
   validation {
-    condition     = var.action_timeout_seconds > 8 && var.action_timeout_seconds <= 60
-    error_message = "action_timeout_seconds must be above the function's 8 s deadline and at most 60."
+    condition     = var.action_timeout_seconds == null ? true : (var.action_timeout_seconds > 10 && var.action_timeout_seconds <= 60)
+    error_message = "action_timeout_seconds must be above the data action Lambda's 10 s timeout and at most 60."
   }
 }
 
@@ -41,4 +41,10 @@ variable "webhook_token" {
   type        = string
   default     = ""
   sensitive   = true
+}
+
+variable "example_flow_queue" {
+  description = "Queue the example flow (flows/verify-and-flag.yaml) transfers to. Empty: the flow is not published."
+  type        = string
+  default     = ""
 }
