@@ -4,7 +4,7 @@
  *   npm start                          the data action on events/identity-verified.json
  *   npm start -- my-event.json         the data action on your event
  *   npm start -- --events [batch.json] the queue door on an SQS batch (events/sqs-batch.json)
- *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag, with a curl to try
+ *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag (serverless-offline), with a curl to try
  *
  * Emulator mode (the default, or forced with --emulators) starts the loopback Genesys Cloud and
  * Secrets Manager emulators and registers every conversation the event names, with a participant
@@ -13,11 +13,11 @@
  * Genesys Cloud on the event file you give.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { GenesysEmulator, type RecordedRequest } from '../test/emulators/genesys';
-import { LocalHttpApi } from '../test/emulators/http-api';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -138,25 +138,49 @@ async function runEvents(local: Local, batch: unknown): Promise<number> {
   return result.batchItemFailures.length === 0 ? 0 : 1;
 }
 
+/**
+ * The HTTPS door the way the Serverless ecosystem runs it locally: serverless-offline (under osls)
+ * serving the built webhook function on API Gateway's HTTP API route, from serverless.offline.yml,
+ * with the emulators' addresses in its environment.
+ */
 async function runWebhook(local: Local): Promise<number> {
   const token = randomBytes(18).toString('base64url');
   local.secrets.put('webhook/demo-token', token);
-  process.env.WEBHOOK_TOKEN_SECRET_ID = 'webhook/demo-token';
-  const handler = load<Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>>('webhook');
   const port = Number(process.env.PORT ?? 3000);
-  const api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler, timeoutMs: LAMBDA_TIMEOUT_MS }], {}, port);
+  const url = `http://127.0.0.1:${port}`;
+  const offline = spawn(process.execPath, [require.resolve('osls/bin/serverless.js'), 'offline', 'start', '--config', 'serverless.offline.yml'], {
+    cwd: ROOT,
+    env: { ...process.env, WEBHOOK_TOKEN_SECRET_ID: 'webhook/demo-token', PORT: String(port), LAMBDA_PORT: String(port + 2) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Its own lines (one per request, and the function's log lines) pass through; the framework
+  // writes its status lines, "Server ready" among them, to stderr.
+  const listening = new Promise<boolean>((resolve) => {
+    const pass = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
+      to.write(chunk);
+      if (chunk.toString().includes('Server ready')) resolve(true);
+    };
+    offline.stdout.on('data', pass(process.stdout));
+    offline.stderr.on('data', pass(process.stderr));
+    offline.once('exit', () => resolve(false));
+  });
+  if (!(await listening)) {
+    console.error('serverless-offline stopped before it listened (is the port free? PORT= to change it)');
+    return 1;
+  }
   const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/identity-verified.nested.json'), 'utf8')) as unknown;
   local.register(sample);
-  console.log(`\nWebhook (API Gateway HTTP API stand-in): POST ${api.url}/flag   (token in secret "webhook/demo-token")`);
+  console.log(`\nWebhook (serverless-offline, API Gateway HTTP API): POST ${url}/flag   (token in secret "webhook/demo-token")`);
   console.log('\nTry it:\n');
-  console.log(`curl -sS -X POST ${api.url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`);
+  console.log(`curl -sS -X POST ${url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`);
   console.log('Without the header you get 401; any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.');
   local.watch();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    offline.once('exit', () => resolve());
   });
-  await api.close();
+  offline.kill('SIGTERM');
   return 0;
 }
 
