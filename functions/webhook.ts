@@ -3,17 +3,13 @@
  * URL): API Gateway HTTP API, payload format 2.0, `POST /flag` with a bearer token.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createWebhook } from '../lib/http/webhook-handler';
+import { createWebhook, webhookRequestOf } from '../lib/http/webhook-handler';
 
 const webhook = createWebhook(process.env);
+// Lambda freezes an environment as soon as its init ends: work started at load must end within it.
+// A container initialised ahead of traffic thus reads the secrets and gets a token here, bounded by
+// FLAG_INIT_PREFETCH_MS; what it could not do, the first invocation does.
+await webhook.prefetch();
 
 export const handler = (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> =>
-  webhook.handle(
-    {
-      method: event?.requestContext?.http?.method ?? 'POST',
-      headers: event?.headers ?? {},
-      ...(event?.body === undefined ? {} : { body: event.body }),
-      isBase64Encoded: event?.isBase64Encoded ?? false,
-    },
-    { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() },
-  );
+  webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });

@@ -36,6 +36,7 @@ export interface Config {
   tokenRefreshMarginMs: number;
   defaultParticipantPurpose: string;
   batchConcurrency: number;
+  initPrefetchMs: number;
   limits: AttributeLimits;
   metrics: { namespace: string; functionName: string };
   logLevel: LogLevel;
@@ -88,6 +89,10 @@ export const NUMERIC_SETTINGS = {
   // its slowest record (bench/). Most flags are one request, a burst of 10 is far inside the
   // per-token limit of about 300 a minute, and 429s are honoured anyway.
   batchConcurrency: { env: 'BATCH_CONCURRENCY', default: 10, min: 1, max: 100 },
+  // A container initialised ahead of traffic (provisioned concurrency, proactive initialisation)
+  // reads the secret and gets a token during init, so its first flag is one request. Lambda gives
+  // init 10 s; a prefetch that takes longer than this is left to the first invocation. 0: none.
+  initPrefetchMs: { env: 'FLAG_INIT_PREFETCH_MS', default: 3000, min: 0, max: 9000 },
 } satisfies Record<string, NumericSetting>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -168,6 +173,7 @@ export function loadConfig(env: Env): ConfigParse {
       tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
       defaultParticipantPurpose: purpose,
       batchConcurrency: numbers.batchConcurrency,
+      initPrefetchMs: numbers.initPrefetchMs,
       metrics: { namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'local' },
       limits: {
         maxCount: numbers.maxCount,

@@ -10,7 +10,7 @@ import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS,
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
 import { parseFlagRequest } from './core/flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
-import { computeDeadline, sleep as realSleep } from './deadline';
+import { computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
 import { axiosHttpClient, type HttpClient } from './genesys/http';
@@ -42,6 +42,11 @@ export interface Flagger {
   readonly secretSource: SecretSource;
   /** Epoch ms by which `flag` answers for this invocation: what a door's own work must fit in too. */
   deadline(invocation: Invocation): number;
+  /**
+   * Reads the secret and gets a token ahead of traffic, for at most `FLAG_INIT_PREFETCH_MS`; what
+   * it could not do, the first flag does. Never throws.
+   */
+  prefetch(): Promise<void>;
   /**
    * The INVALID_INPUT result for what a door refused before there was an event to flag (a
    * malformed message or body), logged and counted like every other result.
@@ -78,6 +83,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       deadline: (invocation) =>
         computeDeadline(invocation.startedAt ?? now(), NUMERIC_SETTINGS.deadlineMs.default, invocation.remainingMs, NUMERIC_SETTINGS.safetyMarginMs.default),
       refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
+      prefetch: async () => undefined,
     };
   }
 
@@ -134,7 +140,32 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     secretSource,
     deadline,
     refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
+    prefetch: () => prefetchWithin(config.initPrefetchMs, now, logger, (signal) => deps.tokens.get(signal, { prefetch: true })),
   };
+}
+
+/**
+ * Runs `read` for at most `budgetMs` and logs how it went; never throws. A read still under way at
+ * the end of the budget goes on, and whoever needs its result next shares it.
+ */
+export async function prefetchWithin(
+  budgetMs: number,
+  now: () => number,
+  logger: Logger,
+  read: (signal: AbortSignal) => Promise<{ ok: true } | { ok: false; error: { kind: string; reason: string } }>,
+): Promise<void> {
+  if (budgetMs <= 0) return;
+  const started = now();
+  const deadline = deadlineSignal(started + budgetMs, now);
+  try {
+    const outcome = await read(deadline.signal);
+    if (outcome.ok) logger.info('prefetched', { elapsedMs: now() - started });
+    else logger.warn('prefetch incomplete: the first invocation fetches what is missing', { kind: outcome.error.kind, reason: outcome.error.reason, elapsedMs: now() - started });
+  } catch (error) {
+    logger.warn('prefetch incomplete: the first invocation fetches what is missing', { error: error instanceof Error ? error.name : typeof error });
+  } finally {
+    deadline.dispose();
+  }
 }
 
 /** Token mode reads a ready token from its secret; otherwise the client-credentials grant mints one. */

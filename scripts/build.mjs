@@ -1,4 +1,4 @@
-// Bundles every Lambda entry point in functions/ into dist/functions/<name>.js (CommonJS,
+// Bundles every Lambda entry point in functions/ into dist/functions/<name>.mjs (an ES module
 // exporting `handler`). serverless.yml packages exactly these files: there is no second build path.
 // The options are exported so that the benchmark bundles its anchor exactly the same way; the
 // build itself runs only when this file is the program (`node scripts/build.mjs`).
@@ -46,7 +46,12 @@ export const buildOptions = {
   platform: 'node',
   // Local Node is 20, Lambda runs nodejs22.x: one bundle for both.
   target: 'node20',
-  format: 'cjs',
+  // ES modules: Lambda's Node runtime waits for an ES module handler's top-level await before it
+  // asks for the first event, which is how a door prefetches during init.
+  format: 'esm',
+  outExtension: { '.js': '.mjs' },
+  // An ES module has no `require`, and bundled CommonJS dependencies call it for Node's built-ins.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   // ESM builds of the AWS SDK and axios tree-shake far better than their CJS builds.
   mainFields: ['module', 'main'],
   // Smaller to read and parse on every cold start. Stack traces map back to the sources with the
@@ -66,7 +71,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
   const result = await build({ ...buildOptions, entryPoints: entries, outdir: 'dist/functions' });
   writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
   for (const entry of entries) {
-    const out = path.join('dist/functions', `${path.basename(entry, '.ts')}.js`);
+    const out = path.join('dist/functions', `${path.basename(entry, '.ts')}.mjs`);
     console.log(`${out}  ${(statSync(out).size / 1024).toFixed(0)} KiB`);
   }
 }

@@ -16,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { GenesysEmulator, type RecordedRequest } from '../test/emulators/genesys';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
@@ -184,16 +185,19 @@ async function runWebhook(local: Local): Promise<number> {
   return 0;
 }
 
-/** Loaded only when needed: a bundle reads its configuration from the environment at load, like Lambda. */
-function load<H>(name: string): H {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(path.join(ROOT, `dist/functions/${name}.js`)) as { handler: H }).handler;
+/**
+ * Loaded only when needed: a bundle reads its configuration from the environment at load, and
+ * prefetches the secret and a token there, as in a Lambda init.
+ */
+async function load<H>(name: string): Promise<H> {
+  return ((await import(pathToFileURL(path.join(ROOT, `dist/functions/${name}.mjs`)).href)) as { handler: H }).handler;
 }
 
-function invoke<R>(name: string, event: unknown): Promise<R> {
+async function invoke<R>(name: string, event: unknown): Promise<R> {
+  const handler = await load<Handler<unknown, R>>(name);
   const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
   const context = { awsRequestId: randomUUID(), functionName: `local-${name}`, getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
-  return load<Handler<unknown, R>>(name)(event, context);
+  return handler(event, context);
 }
 
 function idsOf(event: unknown): { conversationId: string; participantId?: string; purpose?: string } | undefined {

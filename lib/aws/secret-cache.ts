@@ -30,6 +30,11 @@ export interface SecretRead {
    * that, `replacing` the same value is rate-limited like `refresh`.
    */
   replacing?: string;
+  /**
+   * A read ahead of traffic (during a Lambda init): if it fails, the failure is not remembered, so
+   * the first invocation reads the secret itself, as it would have without the prefetch.
+   */
+  prefetch?: boolean;
 }
 
 export class CachedSecret {
@@ -70,15 +75,19 @@ export class CachedSecret {
         return result;
       }
     }
-    this.inFlight ??= this.fetch();
+    this.inFlight ??= this.fetch(read.prefetch === true);
     return raceSignal(this.inFlight, signal);
   }
 
-  private async fetch(): Promise<SecretFetch> {
+  private async fetch(prefetch: boolean): Promise<SecretFetch> {
     try {
       const result = await this.source.fetch(this.secretId);
+      if (result.ok) {
+        this.entry = { result, fetchedAt: this.options.now() };
+        return result;
+      }
+      if (prefetch) return result;
       this.entry = { result, fetchedAt: this.options.now() };
-      if (result.ok) return result;
       return { ok: false, error: { ...result.error, retryAfterMs: this.options.minRefreshIntervalMs } };
     } finally {
       this.inFlight = undefined;

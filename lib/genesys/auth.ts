@@ -35,7 +35,8 @@ export type TokenFetch = { ok: true; token: AccessToken } | { ok: false; error: 
 
 /** Where the retry loop gets its bearer token: minted here, or read from the token secret. */
 export interface TokenSource {
-  get(signal?: AbortSignal): Promise<TokenFetch>;
+  /** `prefetch`: a read ahead of traffic (Lambda init), whose failures are not remembered. */
+  get(signal?: AbortSignal, options?: { prefetch?: boolean }): Promise<TokenFetch>;
   /** Genesys refused this token (401): never hand it out again. */
   invalidate(token: AccessToken): void;
 }
@@ -57,9 +58,9 @@ export class TokenProvider implements TokenSource {
 
   constructor(private readonly options: TokenProviderOptions) {}
 
-  async get(signal?: AbortSignal): Promise<TokenFetch> {
+  async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
     if (this.cached && this.options.now() < this.cached.renewAt) return { ok: true, token: this.cached };
-    this.inFlight ??= this.mint().finally(() => {
+    this.inFlight ??= this.mint(options.prefetch === true).finally(() => {
       this.inFlight = undefined;
     });
     try {
@@ -74,13 +75,13 @@ export class TokenProvider implements TokenSource {
     if (this.cached === token) this.cached = undefined;
   }
 
-  private async mint(): Promise<TokenFetch> {
-    const first = await this.options.credentials(undefined, false);
+  private async mint(prefetch: boolean): Promise<TokenFetch> {
+    const first = await this.options.credentials(undefined, prefetch ? { prefetch } : {});
     if (!first.ok) return { ok: false, error: fromSecretError(first.error) };
     let result = await requestClientCredentialsToken(first.credentials, this.options);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
-      const again = await this.options.credentials(undefined, true);
+      const again = await this.options.credentials(undefined, { refresh: true });
       if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, this.options);
     }
     if (result.ok) this.cached = result.token;

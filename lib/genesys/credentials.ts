@@ -4,7 +4,7 @@
  * resolved to the hosts it may be sent to.
  */
 import { parseJsonObject } from '../json';
-import type { CachedSecret } from '../aws/secret-cache';
+import type { CachedSecret, SecretRead } from '../aws/secret-cache';
 import type { SecretError } from '../aws/secret-source';
 import { resolveHosts, type GenesysHosts } from './environments';
 
@@ -18,15 +18,15 @@ export interface GenesysCredentials {
 
 export type CredentialsFetch = { ok: true; credentials: GenesysCredentials } | { ok: false; error: SecretError };
 
-/** Reads the credentials, from the cache unless `refresh` asks for a (rate-limited) re-read. */
-export type CredentialsSource = (signal: AbortSignal | undefined, refresh: boolean) => Promise<CredentialsFetch>;
+/** Reads the credentials, from the cache unless `read.refresh` asks for a (rate-limited) re-read. */
+export type CredentialsSource = (signal: AbortSignal | undefined, read: Pick<SecretRead, 'refresh' | 'prefetch'>) => Promise<CredentialsFetch>;
 
 export function credentialsFromSecret(
   secret: CachedSecret,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): CredentialsSource {
-  return async (signal, refresh) => {
-    const fetched = await secret.get(signal, { refresh });
+  return async (signal, read) => {
+    const fetched = await secret.get(signal, read);
     if (!fetched.ok) return fetched;
     return parseCredentials(fetched.value, overrides);
   };

@@ -51,13 +51,13 @@ export class SecretTokenSource implements TokenSource {
     private readonly options: SecretTokenSourceOptions,
   ) {}
 
-  async get(signal?: AbortSignal): Promise<TokenFetch> {
+  async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
     const now = this.options.now();
     if (this.cached && now < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
 
     let fetched;
     try {
-      fetched = await this.secret.get(signal, this.refused === undefined ? { refresh: true } : { replacing: this.refused });
+      fetched = await this.secret.get(signal, this.refused === undefined ? { refresh: true, prefetch: options.prefetch === true } : { replacing: this.refused });
     } catch {
       return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 } };
     }

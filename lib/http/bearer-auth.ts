@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AbortedError } from '../deadline';
 import type { CachedSecret } from '../aws/secret-cache';
+import type { SecretFetch } from '../aws/secret-source';
 
 export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
 
@@ -15,6 +16,11 @@ export const MIN_TOKEN_LENGTH = 16;
 
 export class BearerCheck {
   constructor(private readonly secret: CachedSecret) {}
+
+  /** Reads the token's secret ahead of traffic; a failure is not remembered (see SecretRead.prefetch). */
+  prefetch(signal: AbortSignal): Promise<SecretFetch> {
+    return this.secret.get(signal, { prefetch: true });
+  }
 
   /** `signal`: the invocation's deadline; a secret read that outlasts it is 'unavailable'. */
   async verify(authorization: string | undefined, signal?: AbortSignal): Promise<BearerVerdict> {

@@ -21,7 +21,7 @@
 import { deadlineSignal } from '../deadline';
 import { BearerCheck, type BearerVerdict } from './bearer-auth';
 import type { Env } from '../config';
-import { createFlagger, type FlaggerDeps } from '../create-flagger';
+import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
 
@@ -33,6 +33,25 @@ export interface WebhookRequest {
   isBase64Encoded: boolean;
 }
 
+/**
+ * An API Gateway HTTP API event (payload format 2.0) as a WebhookRequest, read defensively: a door
+ * never throws, whatever shape arrives. Header names are lower case in that format.
+ */
+export function webhookRequestOf(event: unknown): WebhookRequest {
+  const e = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const http = (e.requestContext as { http?: { method?: unknown } } | undefined)?.http;
+  const headers: Record<string, string | undefined> = {};
+  if (typeof e.headers === 'object' && e.headers !== null) {
+    for (const [name, value] of Object.entries(e.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  return {
+    method: typeof http?.method === 'string' ? http.method : 'POST',
+    headers,
+    ...(typeof e.body === 'string' ? { body: e.body } : {}),
+    isBase64Encoded: e.isBase64Encoded === true,
+  };
+}
+
 export interface WebhookResponse {
   statusCode: number;
   headers: Record<string, string>;
@@ -41,6 +60,8 @@ export interface WebhookResponse {
 
 export interface Webhook {
   handle(request: WebhookRequest, invocation: { requestId: string; remainingMs?: number }): Promise<WebhookResponse>;
+  /** The Genesys secret and token, and the bearer token's secret, read ahead of traffic; never throws. */
+  prefetch(): Promise<void>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -103,7 +124,14 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     return json(200, await flagger.flag(event.value, timed));
   };
 
+  const budgetMs = flagger.config?.initPrefetchMs ?? 0;
   return {
+    prefetch: async () => {
+      await Promise.all([
+        flagger.prefetch(),
+        bearer ? prefetchWithin(budgetMs, now, logger, (signal) => bearer.prefetch(signal)) : undefined,
+      ]);
+    },
     handle: async (request, invocation) => {
       try {
         return await handle(request, invocation);

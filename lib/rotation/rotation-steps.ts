@@ -69,7 +69,7 @@ async function createSecret(secretId: string, version: string, deps: RotationDep
   if ((await deps.store.getValue(secretId, { versionId: version, stage: 'AWSPENDING' })) !== undefined) {
     return { ok: true, message: 'createSecret: the pending version exists already' };
   }
-  const credentials = await deps.credentials(undefined, true);
+  const credentials = await deps.credentials(undefined, { refresh: true });
   if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
   const minted = await requestClientCredentialsToken(credentials.credentials, deps);
   if (!minted.ok) return { ok: false, reason: minted.error.reason };
@@ -83,7 +83,7 @@ async function testSecret(secretId: string, version: string, deps: RotationDeps)
   if (pending === undefined) return { ok: false, reason: 'testSecret: the pending version has no value' };
   const parsed = parseStoredToken(pending);
   if (!parsed.ok) return { ok: false, reason: `testSecret: ${parsed.reason}` };
-  const credentials = await deps.credentials(undefined, false);
+  const credentials = await deps.credentials(undefined, {});
   if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
   const verified = await verifyToken({ value: parsed.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl }, deps);
   return verified.ok ? { ok: true, message: 'testSecret: the pending token works' } : { ok: false, reason: `testSecret: ${verified.reason}` };

@@ -1,8 +1,9 @@
 /**
  * The deployable artifacts, not the sources: each esbuild bundle that serverless.yml ships, loaded
  * by a fresh `node` process from a folder that holds nothing else (as in Lambda), talking to the
- * emulators over loopback; and the packaged zips and CloudFormation template.
- * `npm test` builds and packages before jest runs.
+ * emulators over loopback, on this machine's Node and on Node 22 (Lambda's nodejs22.x major,
+ * installed from the npm registry as the `node` dev dependency); and the packaged zips and
+ * CloudFormation template. `npm test` builds and packages before jest runs.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,11 @@ import path from 'node:path';
 import { CLIENT_SECRET, newConversation, startHarness, type Harness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** This machine's Node, and Lambda's major. */
+const NODES: [string, string][] = [
+  [`this machine's Node ${process.version}`, process.execPath],
+  ["Node 22, Lambda's major", path.join(ROOT, 'node_modules/node/bin/node')],
+];
 const BUNDLES = ['data-action', 'events', 'webhook', 'rotate-token'];
 const TOKEN = 'artifact-webhook-token-5e7a90c1';
 
@@ -23,9 +29,9 @@ beforeAll(async () => {
   lambdaDir = mkdtempSync(path.join(tmpdir(), 'flagger-lambda-'));
   mkdirSync(path.join(lambdaDir, 'dist/functions'), { recursive: true });
   for (const name of BUNDLES) {
-    const bundle = path.join(ROOT, `dist/functions/${name}.js`);
+    const bundle = path.join(ROOT, `dist/functions/${name}.mjs`);
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does)`);
-    copyFileSync(bundle, path.join(lambdaDir, `dist/functions/${name}.js`));
+    copyFileSync(bundle, path.join(lambdaDir, `dist/functions/${name}.mjs`));
   }
 });
 
@@ -35,14 +41,14 @@ afterAll(async () => {
 });
 
 /** Invokes a bundle's handler in a child process like the Lambda runtime would; returns its result and stdout lines. */
-function invokeBundle(name: string, event: unknown, env: Record<string, string>, remainingMs = 10_000): Promise<{ result: Record<string, unknown>; lines: string[] }> {
+function invokeBundle(node: string, name: string, event: unknown, env: Record<string, string>, remainingMs = 10_000): Promise<{ result: Record<string, unknown>; lines: string[] }> {
   const script = `
-    const { handler } = require('./dist/functions/${name}.js');
+    const { handler } = await import('./dist/functions/${name}.mjs');
     const end = Date.now() + ${remainingMs};
-    handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-artifact', getRemainingTimeInMillis: () => end - Date.now() })
-      .then((r) => process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n'));`;
+    const r = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-artifact', getRemainingTimeInMillis: () => end - Date.now() });
+    process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script, JSON.stringify(event)], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(node, ['--input-type=module', '-e', script, JSON.stringify(event)], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,104 +74,105 @@ const lambdaEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe('data-action.js', () => {
-  test('alone, it flags a late participant and logs one JSON line', async () => {
-    const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
-    const { result, lines } = await invokeBundle('data-action', { conversationId, participantId, compliance_checked: true }, lambdaEnv());
+describe.each(NODES)('on %s', (_label, node) => {
+  describe('data-action.mjs', () => {
+    test('alone, it flags a late participant and logs a line for the prefetch and one for the flag', async () => {
+      const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
+      const { result, lines } = await invokeBundle(node, 'data-action', { conversationId, participantId, compliance_checked: true }, lambdaEnv());
 
-    expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
-    expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
-    expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
+      expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
+      expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
+      // One line for the prefetch at load, one for the flag.
+      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['prefetched', 'flagged']);
+      expect(JSON.parse(lines[1] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
+      expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
+    });
+
+    test('bad input and missing configuration are statuses, not crashes', async () => {
+      const invalid = await invokeBundle(node, 'data-action', { conversationId: 'x' }, lambdaEnv());
+      expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
+
+      const env = lambdaEnv();
+      delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
+      const unconfigured = await invokeBundle(node, 'data-action', { conversationId: 'x' }, env);
+      expect(unconfigured.result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID') });
+    });
   });
 
-  test('bad input and missing configuration are statuses, not crashes', async () => {
-    const invalid = await invokeBundle('data-action', { conversationId: 'x' }, lambdaEnv());
-    expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
+  describe('events.mjs', () => {
+    test('a mixed SQS batch answers exactly the records to redeliver', async () => {
+      const ok = newConversation(h.genesys);
+      const late = newConversation(h.genesys, { resolveAfterMs: 300 });
+      const never = newConversation(h.genesys, { resolveAfterMs: 60_000 });
+      const viaBus = newConversation(h.genesys);
+      const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
+      const event = {
+        Records: [
+          record('ok', JSON.stringify({ ...ok, compliance_checked: true })),
+          record('late', JSON.stringify({ ...late, compliance_checked: true })),
+          record('never', JSON.stringify({ ...never, compliance_checked: true })),
+          record('malformed', 'not json'),
+          record('bus', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...viaBus, compliance_checked: true } })),
+        ],
+      };
+      const { result, lines } = await invokeBundle(node, 'events', event, lambdaEnv(), 2500);
 
-    const env = lambdaEnv();
-    delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
-    const unconfigured = await invokeBundle('data-action', { conversationId: 'x' }, env);
-    expect(unconfigured.result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID') });
-  });
-});
-
-describe('events.js', () => {
-  test('a mixed SQS batch answers exactly the records to redeliver', async () => {
-    const ok = newConversation(h.genesys);
-    const late = newConversation(h.genesys, { resolveAfterMs: 300 });
-    const never = newConversation(h.genesys, { resolveAfterMs: 60_000 });
-    const viaBus = newConversation(h.genesys);
-    const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
-    const event = {
-      Records: [
-        record('ok', JSON.stringify({ ...ok, compliance_checked: true })),
-        record('late', JSON.stringify({ ...late, compliance_checked: true })),
-        record('never', JSON.stringify({ ...never, compliance_checked: true })),
-        record('malformed', 'not json'),
-        record('bus', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...viaBus, compliance_checked: true } })),
-      ],
-    };
-    const { result, lines } = await invokeBundle('events', event, lambdaEnv(), 2500);
-
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'never' }, { itemIdentifier: 'malformed' }] });
-    expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
-    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
-    expect(parsed.at(-1)).toMatchObject({ message: 'batch done', records: 5, failed: 2 });
-  });
-});
-
-describe('webhook.js', () => {
-  const apiEvent = (body: string, headers: Record<string, string>, isBase64Encoded = false) => ({
-    version: '2.0',
-    routeKey: 'POST /flag',
-    rawPath: '/flag',
-    rawQueryString: '',
-    headers,
-    requestContext: { http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /flag', stage: '$default' },
-    body,
-    isBase64Encoded,
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'never' }, { itemIdentifier: 'malformed' }] });
+      expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
+      const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
+      expect(parsed.at(-1)).toMatchObject({ message: 'batch done', records: 5, failed: 2 });
+    });
   });
 
-  test('an authenticated base64 request is flagged; no token is 401', async () => {
-    const { conversationId, participantId } = newConversation(h.genesys);
-    const body = Buffer.from(JSON.stringify({ conversationId, participantId, compliance_checked: true })).toString('base64');
-    const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
-    const ok = await invokeBundle('webhook', apiEvent(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
-    expect(ok.result).toMatchObject({ statusCode: 200 });
-    expect(JSON.parse(String(ok.result.body))).toMatchObject({ status: 'UPDATED', participantId });
+  describe('webhook.mjs', () => {
+    const apiEvent = (body: string, headers: Record<string, string>, isBase64Encoded = false) => ({
+      version: '2.0',
+      routeKey: 'POST /flag',
+      rawPath: '/flag',
+      rawQueryString: '',
+      headers,
+      requestContext: { http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /flag', stage: '$default' },
+      body,
+      isBase64Encoded,
+    });
 
-    const denied = await invokeBundle('webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
-    expect(denied.result).toMatchObject({ statusCode: 401 });
-    expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
+    test('an authenticated base64 request is flagged; no token is 401', async () => {
+      const { conversationId, participantId } = newConversation(h.genesys);
+      const body = Buffer.from(JSON.stringify({ conversationId, participantId, compliance_checked: true })).toString('base64');
+      const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
+      const ok = await invokeBundle(node, 'webhook', apiEvent(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+      expect(ok.result).toMatchObject({ statusCode: 200 });
+      expect(JSON.parse(String(ok.result.body))).toMatchObject({ status: 'UPDATED', participantId });
+
+      const denied = await invokeBundle(node, 'webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
+      expect(denied.result).toMatchObject({ statusCode: 401 });
+      expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
+    });
   });
-});
 
-describe('rotate-token.js', () => {
-  test('alone, it runs the four rotation steps; a failing step throws, as Secrets Manager expects', async () => {
-    h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
-    const version = h.secrets.beginRotation('genesys/token');
-    const script = `
-      const { handler } = require('./dist/functions/rotate-token.js');
-      (async () => {
+  describe('rotate-token.mjs', () => {
+    test('alone, it runs the four rotation steps; a failing step throws, as Secrets Manager expects', async () => {
+      h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
+      const version = h.secrets.beginRotation('genesys/token');
+      const script = `
+        const { handler } = await import('./dist/functions/rotate-token.mjs');
         for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
           await handler({ SecretId: 'genesys/token', ClientRequestToken: '${version}', Step });
         }
         try { await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' }); console.log('NO THROW'); }
-        catch (e) { console.log('THREW ' + e.message); }
-      })();`;
-    // Asynchronously: the emulators answering it live in this process.
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv() } }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      );
+        catch (e) { console.log('THREW ' + e.message); }`;
+      // Asynchronously: the emulators answering it live in this process.
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv() } }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        );
+      });
+      expect(out).toContain('THREW version nope is not a version of the token secret');
+      const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
+      expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
+      expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');
     });
-    expect(out).toContain('THREW version nope is not a version of the token secret');
-    const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
-    expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
-    expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');
   });
 });
 
@@ -181,10 +188,13 @@ describe('deployment package', () => {
   ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
     const zip = path.join(ROOT, `.serverless/${fn}.zip`);
     if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run package\` (npm test does)`);
-    expect(zipEntries(readFileSync(zip))).toEqual([`dist/functions/${bundle}.js`]);
-    expect(() =>
-      execFileSync(process.execPath, ['-e', `require('./dist/functions/${bundle}.js')`], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '' }, stdio: 'pipe' }),
-    ).not.toThrow();
+    expect(zipEntries(readFileSync(zip))).toEqual([`dist/functions/${bundle}.mjs`]);
+    // It loads with nothing but itself (its prefetch, without a secret to read, gives up quietly).
+    for (const [, node] of NODES) {
+      expect(() =>
+        execFileSync(node, ['--input-type=module', '-e', `await import('./dist/functions/${bundle}.mjs')`], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '' }, stdio: 'pipe' }),
+      ).not.toThrow();
+    }
   });
 
   test('functions run nodejs22.x with timeouts above their deadlines', () => {

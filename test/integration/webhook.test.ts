@@ -1,9 +1,10 @@
 /**
- * The HTTPS door over real HTTP: the webhook Lambda (functions/webhook.ts, configured from the
- * environment as in AWS) behind a local API Gateway HTTP API adapter, called with fetch.
+ * The HTTPS door's rules over real HTTP: the webhook (configured from the environment as in AWS)
+ * behind a local API Gateway HTTP API adapter, called with fetch.
  */
 import { LocalHttpApi } from '../emulators/http-api';
-import { createWebhook } from '../../lib/http/webhook-handler';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { createWebhook, webhookRequestOf } from '../../lib/http/webhook-handler';
 import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
@@ -18,9 +19,11 @@ beforeAll(async () => {
   h = await startHarness();
   h.secrets.put(TOKEN_SECRET, TOKEN);
   Object.assign(process.env, h.env, { WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, LOG_LEVEL: 'error' });
-  // Loaded only now: like Lambda, the module reads its configuration from the environment at load.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/webhook') as typeof import('../../functions/webhook');
+  // What functions/webhook.ts does, configured from the environment as in Lambda (the door itself,
+  // an ES module that prefetches at load, runs in AWS's runtime client in test/runtime).
+  const webhook = createWebhook(process.env);
+  const handler = (event: APIGatewayProxyEventV2, context: Context) =>
+    webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
   api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }]);
   base64Api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }], { base64Bodies: true });
 });

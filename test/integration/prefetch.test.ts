@@ -1,0 +1,73 @@
+/**
+ * The prefetch a door runs during a Lambda init: the secret and a token ahead of traffic, bounded
+ * in time, never failing the init, and never leaving a failure behind for the first invocation.
+ */
+import { createWebhook } from '../../lib/http/webhook-handler';
+import { createLogger } from '../../lib/log';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const reads = (secretId: string) => h.secrets.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
+const SECRET = 'genesys/flagger/credentials';
+
+test('after a prefetch, the first flag is one request: the PATCH', async () => {
+  const flagger = h.flagger();
+  await flagger.prefetch();
+  const tokensBefore = h.genesys.count('token');
+  const c = newConversation(h.genesys);
+  const before = h.genesys.requests.length;
+  const result = await flagger.flag({ ...c, a: '1' }, invocation());
+  expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  expect(h.genesys.requests.slice(before).map((r) => r.route)).toEqual(['patch-attributes']);
+  expect(h.genesys.count('token')).toBe(tokensBefore);
+});
+
+test('a hung secret read ends the prefetch at its bound; it never throws', async () => {
+  const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+  h.secrets.script([{ hang: true }]);
+  const started = Date.now();
+  await expect(flagger.prefetch()).resolves.toBeUndefined();
+  expect(Date.now() - started).toBeLessThan(600);
+  h.secrets.clearFaults();
+});
+
+test('a failed prefetch is not remembered: the first invocation reads the secret itself', async () => {
+  // A minimum refresh interval that would otherwise keep the failure for a minute.
+  const flagger = h.flagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '60000' });
+  const readsBefore = reads(SECRET);
+  h.secrets.script([{ error: 'ThrottlingException' }]);
+  await flagger.prefetch();
+  expect(reads(SECRET)).toBe(readsBefore + 1);
+  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  expect(result.status).toBe('UPDATED');
+  expect(reads(SECRET)).toBe(readsBefore + 2);
+});
+
+test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
+  const readsBefore = reads(SECRET);
+  const tokensBefore = h.genesys.count('token');
+  await h.flagger({ FLAG_INIT_PREFETCH_MS: '0' }).prefetch();
+  expect(reads(SECRET)).toBe(readsBefore);
+  expect(h.genesys.count('token')).toBe(tokensBefore);
+});
+
+test("the webhook's prefetch also reads its bearer token's secret", async () => {
+  h.secrets.put('webhook/prefetch-token', 'a-webhook-token-for-prefetch');
+  const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'webhook/prefetch-token' }, { logger: createLogger({ sink: () => undefined }) });
+  await webhook.prefetch();
+  expect(reads('webhook/prefetch-token')).toBe(1);
+  const c = newConversation(h.genesys);
+  const response = await webhook.handle(
+    { method: 'POST', headers: { authorization: 'Bearer a-webhook-token-for-prefetch', 'content-type': 'application/json' }, body: JSON.stringify({ ...c, a: '1' }), isBase64Encoded: false },
+    invocation(),
+  );
+  expect(JSON.parse(response.body)).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  expect(reads('webhook/prefetch-token')).toBe(1);
+});
