@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { builtinModules } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -41,6 +42,26 @@ export const leanAxios = {
   },
 };
 
+/**
+ * Node's built-in modules, required where their importer runs instead of imported up front. In an
+ * ES module bundle esbuild hoists every `import ... from 'node:x'` to the top, so code that only
+ * runs on demand (the AWS SDK's credential providers, reached through dynamic imports) would load
+ * child_process, dgram and more at every cold start; as CommonJS stubs they load when first used,
+ * as they did in a CommonJS bundle.
+ */
+export const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const builtins = new Set(builtinModules);
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.namespace === 'lazy-builtin' || !builtins.has(name)) return undefined;
+      return { path: name, namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});` }));
+  },
+};
+
 export const buildOptions = {
   bundle: true,
   platform: 'node',
@@ -61,7 +82,7 @@ export const buildOptions = {
   sourcemap: 'external',
   legalComments: 'none',
   metafile: true,
-  plugins: [leanAxios],
+  plugins: [leanAxios, lazyBuiltins],
   logLevel: 'warning',
 };
 

@@ -27,9 +27,11 @@ export type Bundle = { file: string; map: string; bytes: number; inputs: Record<
 export type Bundles = Awaited<ReturnType<typeof buildBundles>>;
 
 /**
- * Ours is dist/functions/data-action.js, what serverless.yml packages. The anchor is bundled with
+ * Ours is dist/functions/data-action.mjs, what serverless.yml packages. The anchor is bundled with
  * the esbuild options scripts/build.mjs exports, without its plugins (an SDK user would not have
  * them) and with them. Ours is bundled so too: if dist/ differs, `npm run build` runs first.
+ * The file names come from esbuild's metafile: the options decide the extension (an ES module's
+ * .mjs), so both sides are whatever the project's build makes of them.
  */
 export async function buildBundles(tmp: string) {
   const { buildOptions } = (await import(pathToFileURL(path.join(ROOT, 'scripts/build.mjs')).href)) as { buildOptions: BuildOptions };
@@ -37,25 +39,28 @@ export async function buildBundles(tmp: string) {
   const bundle = async (entry: string, name: string, withPlugins: boolean): Promise<Bundle> => {
     const outdir = path.join(tmp, name);
     const { metafile } = await build({ ...options, plugins: withPlugins ? plugins : [], entryPoints: [path.join(ROOT, entry)], outdir, absWorkingDir: ROOT, metafile: true });
-    const file = path.join(outdir, `${path.basename(entry, '.ts')}.js`);
-    const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
-    if (!output) throw new Error(`esbuild wrote no bundle for ${entry}`);
+    const [out, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint) ?? [];
+    if (!out || !output) throw new Error(`esbuild wrote no bundle for ${entry}`);
+    const file = path.resolve(ROOT, out);
     return { file, map: `${file}.map`, bytes: readFileSync(file).length, inputs: output.inputs };
   };
   const fresh = await bundle('functions/data-action.ts', 'ours', true);
-  const dist = path.join(ROOT, 'dist/functions/data-action.js');
+  // dist/ holds what scripts/build.mjs makes of the same entry: the same name as the fresh bundle.
+  const distOf = (name: string): string => path.join(ROOT, 'dist/functions', `${name}${path.extname(fresh.file)}`);
+  const dist = distOf('data-action');
+  const shown = path.relative(ROOT, dist);
   const same = (): boolean => existsSync(dist) && readFileSync(dist).equals(readFileSync(fresh.file));
-  let distNote = 'dist/functions/data-action.js is what scripts/build.mjs builds from the current sources';
+  let distNote = `${shown} is what scripts/build.mjs builds from the current sources`;
   if (!same()) {
     const why = existsSync(dist) ? 'was stale (it differs from a fresh build of the current sources)' : 'was missing';
-    log(`dist/functions/data-action.js ${why}: running npm run build ...`);
+    log(`${shown} ${why}: running npm run build ...`);
     const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
-    distNote = `dist/functions/data-action.js ${why}: ${same() ? 'the bench ran npm run build first' : "npm run build did not reproduce the bench's build of it (sources changing during the run?)"}`;
+    distNote = `${shown} ${why}: ${same() ? 'the bench ran npm run build first' : "npm run build did not reproduce the bench's build of it (sources changing during the run?)"}`;
   }
   const [anchor, anchorPlugins] = [await bundle('bench/anchors/data-action-sdk.ts', 'anchor', false), await bundle('bench/anchors/data-action-sdk.ts', 'anchor-plugins', true)];
   const ours: Bundle = { ...fresh, file: dist, map: `${dist}.map`, bytes: readFileSync(dist).length };
-  return { ours, events: path.join(ROOT, 'dist/functions/events.js'), anchor, anchorPlugins, options, plugins: plugins.map((p) => p.name), distNote };
+  return { ours, events: distOf('events'), anchor, anchorPlugins, options, plugins: plugins.map((p) => p.name), distNote };
 }
 
 export type Lab = Awaited<ReturnType<typeof startLab>>;
@@ -144,7 +149,8 @@ export type Container = Awaited<ReturnType<typeof startContainer>>;
 
 /**
  * A "Lambda container": worker.cjs in its own plain node process (no tsx; environment set before
- * the bundle is required, as in Lambda), driven over IPC. The emulators stay in the bench process,
+ * the bundle is imported, as in Lambda), driven over IPC. It is ready once the import has settled,
+ * top-level await included: for ours, the init's prefetch of secret and token. The emulators stay in the bench process,
  * so the container's process.cpuUsage() is the function's alone.
  */
 export async function startContainer(bundle: string, env: Record<string, string>, timeoutMs = 10_000) {
@@ -173,9 +179,10 @@ export async function startContainer(bundle: string, env: Record<string, string>
       child.send({ ...message, op, id: nextId++ });
     });
   return {
-    /** How long require() of the bundle took inside the container. */
+    /** How long import() of the bundle took inside the container, top-level await (our prefetch) included. */
     initMs,
-    flag: (event: unknown, mode: Mode = 'plain') => call<{ status: string; attempts: number; elapsedMs: number }>('flag', { event, mode }),
+    /** `wallMs`: handler call to result, timed inside the container (no IPC). */
+    flag: (event: unknown, mode: Mode = 'plain') => call<{ status: string; attempts: number; elapsedMs: number; wallMs: number }>('flag', { event, mode }),
     /** Flags one after the other, each timed alone; `profile`: write a V8 CPU profile of the loop there. */
     sequence: (events: unknown[], mode: Mode = 'plain', profile?: string) => call<{ cpuUs: number[]; wallMs: number[]; statuses: Record<string, number> }>('sequence', { events, mode, profile }),
     batch: (event: unknown) => call<{ failures: number; wallMs: number; lines: string[] }>('batch', { event }),

@@ -57,14 +57,17 @@ export function attribute(files: string[], bundle?: Bundle): { parts: Map<string
     if (fn === '(idle)' || fn === '(root)') return undefined;
     if (fn === '(garbage collector)') return 'garbage collection';
     if (fn === '(program)') return 'V8 (program: compiling, runtime)';
-    // V8 compiles the whole bundle when it is required.
-    if (fn === 'wrapSafe' || fn === 'compileFunction') return 'compiling the bundle (wrapSafe)';
+    // V8 compiles the whole bundle when it is loaded: wrapSafe for CommonJS; for an ES module,
+    // compileSourceTextModule (the ModuleWrap constructor on older Node 20).
+    if (fn === 'wrapSafe' || fn === 'compileFunction' || fn === 'compileSourceTextModule' || fn === 'ModuleWrap') return 'compiling the bundle (wrapSafe / compileSourceTextModule)';
     if (map && bundle && urls.includes(url)) {
       if (line === 0 && column === 0) return 'bundle top level (hoisted module bodies)';
-      const source = (map.findEntry(line, column) as { originalSource?: string }).originalSource;
-      // Before the first mapping is esbuild's runtime (__commonJS/__esm). V8 charges a lazily
-      // compiled function's first compile to its caller, so module bodies' compiles land here.
-      if (!source) return line === 0 ? 'bundle: esbuild module wrappers (first run + compile of module bodies)' : 'bundle (unmapped)';
+      const entry = map.findEntry(line, column) as { generatedLine?: number; originalSource?: string };
+      const source = entry.originalSource;
+      // Before the first mapping (no entry at all) is esbuild's runtime (__commonJS/__esm): on the
+      // first line of a CommonJS bundle, on the line after the banner of an ES module. V8 charges a
+      // lazily compiled function's first compile to its caller, so module bodies' compiles land here.
+      if (!source) return entry.generatedLine === undefined ? 'bundle: esbuild module wrappers (first run + compile of module bodies)' : 'bundle (unmapped)';
       return `bundle: ${packageOf(path.relative(ROOT, path.resolve(path.dirname(bundle.map), source)))}`;
     }
     if (url.startsWith('node:internal/bootstrap') || fn === 'compileForInternalLoader' || fn === 'internalBinding') return 'Node built-in modules (first load)';

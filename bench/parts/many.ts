@@ -7,7 +7,7 @@ import { fmt, median, sum, table, type Section } from '../lib/stats';
 const ABOUT = 1.25;
 
 /**
- * dist/functions/events.js in a warm container with serverless.yml's settings for it gets batches
+ * dist/functions/events.mjs in a warm container with serverless.yml's settings for it gets batches
  * of 10 records whose participants resolve after random delays of up to 2 s. A batch that flags
  * its records concurrently costs about its slowest record; one that works through them in turn
  * costs about the sum (each record's elapsedMs is read from its log line).
