@@ -22,6 +22,8 @@ export interface Config {
   /** Token mode: the secret a rotation function keeps a live token in; the client secret is never read. */
   tokenSecretId?: string;
   apiBaseUrl?: string;
+  /** GENESYS_HTTPS_PROXY: Genesys traffic tunnels through this proxy (http://host:port). */
+  genesysProxyUrl?: string;
   loginBaseUrl?: string;
   deadlineMs: number;
   safetyMarginMs: number;
@@ -140,6 +142,7 @@ export function loadConfig(env: Env): ConfigParse {
 
   const apiBaseUrl = parseBaseUrl(env, 'GENESYS_API_BASE_URL', problems);
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
+  const genesysProxyUrl = parseProxyUrl(env, problems);
 
   const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
   if (!PARTICIPANT_PURPOSE.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
@@ -159,6 +162,7 @@ export function loadConfig(env: Env): ConfigParse {
       credentialsSecretId,
       ...(tokenSecretId ? { tokenSecretId } : {}),
       apiBaseUrl,
+      ...(genesysProxyUrl ? { genesysProxyUrl } : {}),
       loginBaseUrl,
       deadlineMs: numbers.deadlineMs,
       safetyMarginMs: numbers.safetyMarginMs,
@@ -202,4 +206,25 @@ function parseBaseUrl(env: Env, name: string, problems: string[]): string | unde
     return undefined;
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * The deployer's explicit egress proxy: http://host:port and nothing else. Generic variables such as
+ * HTTPS_PROXY are never read: a token must not follow a variable that something else injected.
+ */
+function parseProxyUrl(env: Env, problems: string[]): string | undefined {
+  const raw = env.GENESYS_HTTPS_PROXY?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push('GENESYS_HTTPS_PROXY is not a URL');
+    return undefined;
+  }
+  if (url.protocol !== 'http:' || url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    problems.push('GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query');
+    return undefined;
+  }
+  return url.origin;
 }

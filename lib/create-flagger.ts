@@ -13,7 +13,7 @@ import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result'
 import { computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/auth';
 import { credentialsFromSecret } from './genesys/credentials';
-import { axiosHttpClient, type HttpClient } from './genesys/http';
+import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/http';
 import { SecretTokenSource } from './genesys/token-secret';
 import { createLogger, type LogFields, type Logger } from './log';
 import { emfFields, type MetricsOptions } from './metrics';
@@ -89,7 +89,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
 
   const { config } = parsed;
   const reports = reporter(logger, config.metrics, now);
-  const http = overrides.http ?? axiosHttpClient();
+  const http = overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config)));
   const deps: FlagDeps = {
     tokens: tokenSource(config, secretSource, http, now),
     http,
@@ -219,3 +219,4 @@ function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): R
     },
   };
 }
+

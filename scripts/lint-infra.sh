@@ -11,7 +11,13 @@ skipped=()
 if command -v cfn-lint >/dev/null 2>&1; then
   [ -f "$template" ] || npm run --silent package >/dev/null || exit 1
   # W3005: osls adds DependsOn next to the GetAtt/Ref that already orders those resources; harmless.
-  if cfn-lint --ignore-checks W3005 -- "$template"; then ran+=("cfn-lint (clean)"); else ran+=("cfn-lint (FAILED)"); status=1; fi
+  # Twice: with the parameters' defaults, and with every guardrail parameter set.
+  if cfn-lint --ignore-checks W3005 -- "$template"; then ran+=("cfn-lint, defaults (clean)"); else ran+=("cfn-lint, defaults (FAILED)"); status=1; fi
+  if cfn-lint --ignore-checks W3005 --parameter-files infra/aws/guardrails.params.json -- "$template"; then
+    ran+=("cfn-lint, every guardrail set (clean)")
+  else
+    ran+=("cfn-lint, every guardrail set (FAILED)"); status=1
+  fi
 else
   skipped+=("cfn-lint")
 fi

@@ -69,3 +69,15 @@ function knownDomain(environment: string | undefined): string | undefined {
   if (KNOWN_DOMAINS.has(name)) return name;
   return Object.prototype.hasOwnProperty.call(GENESYS_ENVIRONMENTS, name) ? GENESYS_ENVIRONMENTS[name] : undefined;
 }
+
+/**
+ * Whether `host` may be reached at all: `api.` or `login.` of an environment in the table, or the
+ * host of an explicit override. What the egress proxy tunnel checks before it opens a tunnel.
+ */
+export function isGenesysHost(host: string, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): boolean {
+  const name = host.toLowerCase();
+  const overridden = [overrides.apiBaseUrl, overrides.loginBaseUrl].some((url) => url !== undefined && new URL(url).hostname.toLowerCase() === name);
+  if (overridden) return true;
+  const match = /^(api|login)\.(.+)$/.exec(name);
+  return match?.[2] !== undefined && KNOWN_DOMAINS.has(match[2]);
+}

@@ -8,6 +8,8 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
+import { isGenesysHost } from './environments';
+import { tunnelAgent } from './proxy-tunnel';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -110,7 +112,13 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal): Pr
   });
 }
 
-export function createAxios(): AxiosInstance {
+export interface AxiosOptions {
+  /** Tunnel every connection through this proxy (see proxy-tunnel.ts), only to `allowed` hosts. */
+  proxy?: { url: string; allowed: (host: string) => boolean };
+}
+
+export function createAxios(options: AxiosOptions = {}): AxiosInstance {
+  const { proxy } = options;
   return axios.create({
     // Node's http stack only: the fetch and xhr adapters are left out of the bundle (scripts/build.mjs).
     adapter: 'http',
@@ -118,17 +126,22 @@ export function createAxios(): AxiosInstance {
     validateStatus: () => true,
     // Never follow a redirect: it would carry the bearer token to another host.
     maxRedirects: 0,
-    // An explicit base URL override is the supported way through a proxy; axios's env proxy
-    // support would silently send Genesys traffic (and tokens) elsewhere.
+    // Environment proxy variables are never followed: they could send Genesys traffic (and tokens)
+    // elsewhere. The deployer's explicit GENESYS_HTTPS_PROXY is the agent above.
     proxy: false,
     // The body is read here, capped per request (readCapped): a 2xx is an answer however large
     // its body, so axios must not turn an oversized body into an error.
     responseType: 'stream',
     maxContentLength: -1,
     // Keep-alive: a warm container reuses its TLS connection to Genesys instead of a new handshake per flag.
-    httpAgent: new http.Agent({ keepAlive: true }),
-    httpsAgent: new https.Agent({ keepAlive: true }),
+    httpAgent: proxy ? tunnelAgent({ proxy: new URL(proxy.url), allowed: proxy.allowed, secure: false }) : new http.Agent({ keepAlive: true }),
+    httpsAgent: proxy ? tunnelAgent({ proxy: new URL(proxy.url), allowed: proxy.allowed, secure: true }) : new https.Agent({ keepAlive: true }),
   });
+}
+
+/** The axios instance for Genesys: through the deployer's egress proxy when one is set, to Genesys hosts only. */
+export function createGenesysAxios(proxyUrl: string | undefined, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): AxiosInstance {
+  return createAxios(proxyUrl ? { proxy: { url: proxyUrl, allowed: (host) => isGenesysHost(host, overrides) } } : {});
 }
 
 function networkReply(error: unknown): HttpReply {

@@ -4,7 +4,7 @@
  */
 import { hostOverrides, loadConfig, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
-import { axiosHttpClient, type HttpClient } from '../genesys/http';
+import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/http';
 import { createLogger, type Logger } from '../log';
 import { parseRotationEvent, rotate, type RotationOutcome } from './rotation-steps';
 import { awsSecretVersions, type SecretVersions } from '../aws/secret-versions';
@@ -46,7 +46,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
   const deps = {
     store: overrides.store ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
-    http: overrides.http ?? axiosHttpClient(),
+    http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config))),
     now,
     attemptTimeoutMs: config.attemptTimeoutMs,
     refreshMarginMs: config.tokenRefreshMarginMs,

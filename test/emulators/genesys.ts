@@ -61,6 +61,8 @@ export interface GenesysEmulatorOptions {
   /** Added to every answer (for realistic round trips in benchmarks). */
   latencyMs?: number;
   now?: () => number;
+  /** Serve HTTPS (https://localhost:port) with this key and certificate, as Genesys does. */
+  tls?: { key: string; cert: string };
 }
 
 interface Conversation {
@@ -114,7 +116,7 @@ export class GenesysEmulator {
 
   static async start(options: GenesysEmulatorOptions = {}, port = 0): Promise<GenesysEmulator> {
     const emulator = new GenesysEmulator(options);
-    emulator.server = await LoopbackServer.listen((req, res) => void emulator.handle(req, res), port);
+    emulator.server = await LoopbackServer.listen((req, res) => void emulator.handle(req, res), port, options.tls);
     return emulator;
   }
 

@@ -3,27 +3,32 @@
  * (a test must not wait for clients' idle sockets, and hung requests must end with the emulator).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export class LoopbackServer {
   private readonly sockets = new Set<Socket>();
 
-  private constructor(private readonly server: http.Server) {
+  private constructor(
+    private readonly server: http.Server,
+    private readonly secure = false,
+  ) {
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
 
-  static async listen(handler: http.RequestListener, port = 0): Promise<LoopbackServer> {
-    const loopback = new LoopbackServer(http.createServer(handler));
+  /** `tls`: serve HTTPS with this key and certificate (for `localhost`); plain HTTP otherwise. */
+  static async listen(handler: http.RequestListener, port = 0, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
+    const loopback = new LoopbackServer(tls ? https.createServer(tls, handler) : http.createServer(handler), tls !== undefined);
     await new Promise<void>((resolve) => loopback.server.listen(port, '127.0.0.1', resolve));
     return loopback;
   }
 
   get url(): string {
     const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    return this.secure ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   }
 
   async close(): Promise<void> {
