@@ -9,7 +9,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLIENT_SECRET, newConversation, startHarness, type Harness } from '../support/harness';
+import { bundleEnv, CLIENT_SECRET, type Harness, newConversation, startHarness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** This machine's Node, and Lambda's major. */
@@ -63,16 +63,7 @@ function invokeBundle(node: string, name: string, event: unknown, env: Record<st
   });
 }
 
-const lambdaEnv = (extra: Record<string, string> = {}) => ({
-  ...h.env,
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: h.secrets.url,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-  AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  LOG_LEVEL: 'info',
-  ...extra,
-});
+const lambdaEnv = (extra: Record<string, string> = {}): Record<string, string> => bundleEnv(h, extra);
 
 describe.each(NODES)('on %s', (_label, node) => {
   describe('data-action.mjs', () => {

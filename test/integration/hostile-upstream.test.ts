@@ -20,7 +20,7 @@ import { attemptBound } from '../../lib/core/backoff';
 import { createWebhook } from '../../lib/http/webhook-handler';
 import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, invocation, useSecretsEmulator } from '../support/harness';
+import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';
 
 const DEADLINE_MS = 1500;
 const POLICY = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, minAttemptMs: 50 };
@@ -432,13 +432,13 @@ async function runRow(row: Row): Promise<Observed> {
     flagger,
     warm: async (extraEnv) => {
       const warmed = flagger(extraEnv);
-      const c = genesysConversation(genesys);
+      const c = newConversation(genesys);
       const result = await warmed.flag({ ...c, warm: 'up' }, invocation());
       if (result.status !== 'UPDATED') throw new Error(`warm-up failed: ${result.status} ${result.message}`);
       ctx.resetCounts();
       return warmed;
     },
-    conversation: (resolveAfterMs) => genesysConversation(genesys, resolveAfterMs),
+    conversation: (resolveAfterMs) => newConversation(genesys, resolveAfterMs === undefined ? {} : { resolveAfterMs }),
     script: (route, faults, conversationId) => genesys.script(route, faults, conversationId),
     resetCounts: () => {
       from = counts();
@@ -464,16 +464,6 @@ async function runRow(row: Row): Promise<Observed> {
     await genesys.close();
     if (leaked.length > 0) throw new Error('a token reached the log');
   }
-}
-
-function genesysConversation(genesys: GenesysEmulator, resolveAfterMs?: number): { conversationId: string; participantId: string } {
-  const conversationId = randomUUID();
-  const participantId = randomUUID();
-  genesys.addConversation(conversationId, [
-    { id: randomUUID(), purpose: 'ivr' },
-    { id: participantId, purpose: 'customer', ...(resolveAfterMs === undefined ? {} : { resolveAfterMs }) },
-  ]);
-  return { conversationId, participantId };
 }
 
 async function settle(row: Row): Promise<void> {
@@ -567,7 +557,7 @@ describe('the webhook token secret, in every state', () => {
         { ...ENV, FLAG_DEADLINE_MS: '8000', FLAG_ATTEMPT_TIMEOUT_MS: '3000', GENESYS_CREDENTIALS_SECRET_ID: credentialsId, WEBHOOK_TOKEN_SECRET_ID: tokenId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url },
         { logger: createLogger({ sink: () => undefined }) },
       );
-      const c = genesysConversation(genesys, NEVER);
+      const c = newConversation(genesys, { resolveAfterMs: NEVER });
       secretsEmulator.script([{ delayMs: 1200 }]); // the bearer secret's read
       const remainingMs = 2500; // a Lambda with 2.5 s left: 2 s after the 500 ms safety margin
       const started = Date.now();

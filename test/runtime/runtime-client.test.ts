@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LambdaRuntimeApi, type InvocationOutcome } from '../emulators/lambda-runtime-api';
-import { CLIENT_SECRET, newConversation, startHarness, type Harness } from '../support/harness';
+import { bundleEnv, CLIENT_SECRET, type Harness, newConversation, startHarness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RIC = path.join(ROOT, 'node_modules/aws-lambda-ric/bin/index.mjs');
@@ -86,16 +86,7 @@ async function startRuntime(node: string, fn: string, logical: string, env: Reco
   };
 }
 
-const lambdaEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
-  ...h.env,
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: h.secrets.url,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-  AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  LOG_LEVEL: 'info',
-  ...extra,
-});
+const lambdaEnv = (extra: Record<string, string> = {}): Record<string, string> => bundleEnv(h, extra);
 
 const until = async (condition: () => boolean, ms = 15_000): Promise<void> => {
   const end = Date.now() + ms;

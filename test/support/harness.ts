@@ -100,3 +100,20 @@ export function newConversation(genesys: GenesysEmulator, participant: { resolve
 export function invocation(remainingMs = 10_000) {
   return { requestId: randomUUID(), remainingMs };
 }
+
+/**
+ * The environment of a bundle run in a process of its own against this harness's emulators: the
+ * deployer's settings plus the standard AWS variables (a child process does not see this one's).
+ */
+export function bundleEnv(h: Harness, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...h.env,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: h.secrets.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
+    AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
