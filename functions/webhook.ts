@@ -3,7 +3,7 @@
  * URL): API Gateway HTTP API, payload format 2.0, `POST /flag` with a bearer token.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createWebhook, webhookRequestOf } from '../lib/http/webhook-handler';
+import { createWebhook, webhookRequestOf } from '../lib/http/flag-endpoint';
 
 const webhook = createWebhook(process.env);
 // Lambda freezes an environment as soon as its init ends: work started at load must end within it.

@@ -53,7 +53,7 @@ interface NumericSetting {
   max: number;
 }
 
-/** Name, default and bounds of every numeric tunable; the README's configuration table mirrors this. */
+/** Name, default and bounds of every numeric tunable; docs/configuration.md's table mirrors this. */
 export const NUMERIC_SETTINGS = {
   // Architect keeps the caller listening while the action runs; 8 s is long enough for a
   // participant that appears a few seconds after connect and well inside the 10 s Lambda timeout.

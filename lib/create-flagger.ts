@@ -11,9 +11,9 @@ import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-par
 import { parseFlagRequest } from './core/flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
 import { computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
-import { TokenProvider, type TokenSource } from './genesys/auth';
+import { TokenProvider, type TokenSource } from './genesys/oauth-tokens';
 import { credentialsFromSecret } from './genesys/credentials';
-import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/http';
+import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/api-client';
 import { SecretTokenSource } from './genesys/token-secret';
 import { createLogger, type LogFields, type Logger } from './log';
 import { emfFields, type MetricsOptions } from './metrics';
@@ -82,7 +82,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       secretSource,
       deadline: (invocation) =>
         computeDeadline(invocation.startedAt ?? now(), NUMERIC_SETTINGS.deadlineMs.default, invocation.remainingMs, NUMERIC_SETTINGS.safetyMarginMs.default),
-      refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
+      refuse: refusal(reports),
       prefetch: async () => undefined,
     };
   }
@@ -139,7 +139,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
     logger,
     secretSource,
     deadline,
-    refuse: (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation),
+    refuse: refusal(reports),
     prefetch: () => prefetchWithin(config.initPrefetchMs, now, logger, (signal) => deps.tokens.get(signal, { prefetch: true })),
   };
 }
@@ -190,6 +190,10 @@ interface Reports {
   report(result: FlagResult, invocation: Invocation, fields?: LogFields): void;
   /** Builds, logs and returns the result of an invocation that ended before any request to Genesys. */
   withoutRequest(outcome: FlagOutcome, invocation: Invocation, elapsedMs?: number): FlagResult;
+}
+
+function refusal(reports: Reports): Flagger['refuse'] {
+  return (reason, invocation) => reports.withoutRequest({ kind: 'invalid-input', reason }, invocation);
 }
 
 function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): Reports {

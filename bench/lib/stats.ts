@@ -33,7 +33,7 @@ export function topKeys(a: Map<string, number>, b: Map<string, number>, n: numbe
   return [...new Set([...top(a), ...top(b)])].sort((x, y) => total(y) - total(x));
 }
 
-/** node_modules/@aws-sdk/core/dist-es/x.js -> @aws-sdk/core; lib/genesys/http.ts -> lib/ */
+/** node_modules/@aws-sdk/core/dist-es/x.js -> @aws-sdk/core; lib/genesys/api-client.ts -> lib/ */
 export function packageOf(input: string): string {
   const file = input.replace(/\\/g, '/');
   const pkg = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];

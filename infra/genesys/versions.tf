@@ -10,5 +10,5 @@ terraform {
 
 # Credentials come from the environment: GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET
 # and GENESYSCLOUD_REGION (e.g. "eu-west-1"). That OAuth client needs the integrations permissions
-# listed in the README, and is not the client the function uses.
+# listed in docs/deploy.md, and is not the client the function uses.
 provider "genesyscloud" {}

@@ -32,8 +32,8 @@ const CONFIG_ERRORS = new Set([
 
 /**
  * Secrets Manager through the AWS SDK v3, one try per read. The client is built on the first read,
- * so a container whose configuration is invalid never builds one (the SDK's code is loaded with
- * the bundle either way).
+ * not at load: a container that never reads a secret never builds one (the SDK's code is loaded
+ * with the bundle either way).
  */
 export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSource {
   let client: SecretsManagerClient | undefined;

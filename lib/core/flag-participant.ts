@@ -1,13 +1,13 @@
 /**
  * Flags one participant: an attempt gets a token, finds the participant if only the conversation
  * is known, and PATCHes its attributes; the loop around it retries what is worth retrying until
- * the deadline (the README's retry table, in code). Every collaborator (clock, sleep, randomness,
+ * the deadline (docs/retries.md's table, in code). Every collaborator (clock, sleep, randomness,
  * HTTP, tokens, logger) comes in through `deps`, so tests drive time and faults without patching
  * modules.
  */
 import { deadlineSignal } from '../deadline';
-import type { AccessToken, TokenError, TokenSource } from '../genesys/auth';
-import type { ApiOutcome, HttpClient } from '../genesys/http';
+import type { AccessToken, TokenError, TokenSource } from '../genesys/oauth-tokens';
+import type { ApiOutcome, HttpClient } from '../genesys/api-client';
 import type { GenesysId } from '../genesys/ids';
 import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant } from '../genesys/participants';
 import type { Logger } from '../log';

@@ -6,8 +6,8 @@
  *   the conversation.
  */
 import { parseJsonObject } from '../json';
-import type { AccessToken } from './auth';
-import { classify, type ApiOutcome, type HttpClient } from './http';
+import type { AccessToken } from './oauth-tokens';
+import { classify, type ApiOutcome, type HttpClient } from './api-client';
 import { parseGenesysId, type GenesysId } from './ids';
 
 export interface CallOptions {

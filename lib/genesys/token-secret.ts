@@ -7,7 +7,7 @@
  */
 import { parseJsonObject } from '../json';
 import type { CachedSecret } from '../aws/secret-cache';
-import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './auth';
+import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './oauth-tokens';
 import { resolveHosts } from './environments';
 
 export interface StoredToken {

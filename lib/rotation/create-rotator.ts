@@ -1,10 +1,10 @@
 /**
  * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
- * secret (read fresh for every new token), the secret store for versions and labels, the HTTP client.
+ * secret (read fresh for every new token), Secrets Manager for versions and labels, the HTTP client.
  */
 import { hostOverrides, loadConfig, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
-import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/http';
+import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/api-client';
 import { createLogger, type Logger } from '../log';
 import { parseRotationEvent, rotate, type RotationOutcome } from './rotation-steps';
 import { awsSecretVersions, type SecretVersions } from '../aws/secret-versions';
@@ -16,7 +16,7 @@ export interface Rotator {
 }
 
 export interface RotatorDeps {
-  store: SecretVersions;
+  versions: SecretVersions;
   secretSource: SecretSource;
   http: HttpClient;
   now: () => number;
@@ -44,7 +44,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
     hostOverrides(config),
   );
   const deps = {
-    store: overrides.store ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
+    versions: overrides.versions ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
     http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config))),
     now,

@@ -12,7 +12,7 @@
  * Errors are values here; the door (functions/rotate-token.ts) throws them, because that is how
  * Secrets Manager learns that a step failed and retries the rotation.
  */
-import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '../genesys/auth';
+import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '../genesys/oauth-tokens';
 import type { CredentialsSource } from '../genesys/credentials';
 import { formatStoredToken, parseStoredToken } from '../genesys/token-secret';
 import type { SecretVersions } from '../aws/secret-versions';
@@ -27,7 +27,7 @@ export interface RotationEvent {
 }
 
 export interface RotationDeps extends GrantOptions {
-  store: SecretVersions;
+  versions: SecretVersions;
   credentials: CredentialsSource;
 }
 
@@ -43,7 +43,7 @@ export function parseRotationEvent(event: unknown): RotationEvent | undefined {
 
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<RotationOutcome> {
   const { SecretId: secretId, ClientRequestToken: version, Step: step } = event;
-  const described = await deps.store.describe(secretId);
+  const described = await deps.versions.describe(secretId);
   if (!described.rotationEnabled) return { ok: false, reason: 'rotation is not enabled on the token secret' };
   const stages = described.versions[version];
   if (!stages) return { ok: false, reason: `version ${version} is not a version of the token secret` };
@@ -59,14 +59,14 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
       return testSecret(secretId, version, deps);
     case 'finishSecret': {
       const current = Object.entries(described.versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
-      await deps.store.makeCurrent(secretId, version, current);
+      await deps.versions.makeCurrent(secretId, version, current);
       return { ok: true, message: 'finishSecret: the new token is AWSCURRENT' };
     }
   }
 }
 
 async function createSecret(secretId: string, version: string, deps: RotationDeps): Promise<RotationOutcome> {
-  if ((await deps.store.getValue(secretId, { versionId: version, stage: 'AWSPENDING' })) !== undefined) {
+  if ((await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' })) !== undefined) {
     return { ok: true, message: 'createSecret: the pending version exists already' };
   }
   const credentials = await deps.credentials(undefined, { refresh: true });
@@ -74,12 +74,12 @@ async function createSecret(secretId: string, version: string, deps: RotationDep
   const minted = await requestClientCredentialsToken(credentials.credentials, deps);
   if (!minted.ok) return { ok: false, reason: minted.error.reason };
   const { environment } = credentials.credentials;
-  await deps.store.putPending(secretId, version, formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }));
+  await deps.versions.putPending(secretId, version, formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }));
   return { ok: true, message: `createSecret: new token, expires ${new Date(minted.token.expiresAt).toISOString()}` };
 }
 
 async function testSecret(secretId: string, version: string, deps: RotationDeps): Promise<RotationOutcome> {
-  const pending = await deps.store.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
+  const pending = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
   if (pending === undefined) return { ok: false, reason: 'testSecret: the pending version has no value' };
   const parsed = parseStoredToken(pending);
   if (!parsed.ok) return { ok: false, reason: `testSecret: ${parsed.reason}` };

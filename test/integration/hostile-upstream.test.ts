@@ -13,11 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { flagBatch, batchRecords } from '../../lib/queue/batch';
 import { createFlagger, type Flagger } from '../../lib/create-flagger';
-import { parseGrant } from '../../lib/genesys/auth';
+import { parseGrant } from '../../lib/genesys/oauth-tokens';
 import { createLogger } from '../../lib/log';
 import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';
 import { attemptBound } from '../../lib/core/backoff';
-import { createWebhook } from '../../lib/http/webhook-handler';
+import { createWebhook } from '../../lib/http/flag-endpoint';
 import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';

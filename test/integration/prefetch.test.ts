@@ -2,7 +2,7 @@
  * The prefetch a door runs during a Lambda init: the secret and a token ahead of traffic, bounded
  * in time, never failing the init, and never leaving a failure behind for the first invocation.
  */
-import { createWebhook } from '../../lib/http/webhook-handler';
+import { createWebhook } from '../../lib/http/flag-endpoint';
 import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 

@@ -4,7 +4,7 @@
  */
 import { LocalHttpApi } from '../emulators/http-api';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createWebhook, webhookRequestOf } from '../../lib/http/webhook-handler';
+import { createWebhook, webhookRequestOf } from '../../lib/http/flag-endpoint';
 import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 

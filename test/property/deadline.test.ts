@@ -11,8 +11,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/flag-participant';
-import type { TokenFetch } from '../../lib/genesys/auth';
-import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
+import type { TokenFetch } from '../../lib/genesys/oauth-tokens';
+import type { HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import type { GenesysId } from '../../lib/genesys/ids';
 import type { Flagger } from '../../lib/create-flagger';
 import { createLogger } from '../../lib/log';

@@ -19,7 +19,7 @@ export interface Limits {
   maxBodyBytes: number;
 }
 
-/** The defaults of the configuration table in the README. */
+/** The defaults of the configuration table in docs/configuration.md. */
 export const DEFAULT_LIMITS: Limits = { maxCount: 50, maxKeyLength: 128, maxValueLength: 256, maxBodyBytes: 32_768 };
 
 export type Verdict =

@@ -9,8 +9,8 @@
  */
 import fc from 'fast-check';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/flag-participant';
-import { TokenProvider } from '../../lib/genesys/auth';
-import type { HttpReply, HttpRequest } from '../../lib/genesys/http';
+import { TokenProvider } from '../../lib/genesys/oauth-tokens';
+import type { HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import type { GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
 import { attemptBound } from '../../lib/core/backoff';

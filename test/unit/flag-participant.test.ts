@@ -3,7 +3,7 @@
  * waits past its deadline. (Behaviour over real sockets is in test/integration.)
  */
 import { flagParticipant, type FlagDeps } from '../../lib/core/flag-participant';
-import type { HttpReply } from '../../lib/genesys/http';
+import type { HttpReply } from '../../lib/genesys/api-client';
 import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
 import { attemptBound } from '../../lib/core/backoff';

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../../lib/genesys/http';
+import { parseRetryAfter } from '../../lib/genesys/api-client';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-24T10:00:00Z');

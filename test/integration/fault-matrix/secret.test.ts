@@ -3,9 +3,11 @@ import { ROWS } from './rows/secret';
 
 runMatrix(ROWS);
 
+// Found by this suite: @smithy/node-http-handler only logs when `requestTimeout` passes unless
+// `throwOnRequestTimeout: true` is set, and CachedSecret shares its one in-flight read with every
 // later caller, so a single hung GetSecretValue used to leave the container answering TIMEOUT to
-// every flag. lib/aws/secrets-manager-client.ts now sets it. Runs after every row (nothing else in flight), since it
-// scripts the shared Secrets Manager queue.
+// every flag. lib/aws/secrets-manager-client.ts now sets it. Runs after every row (nothing else in
+// flight), since it scripts the shared Secrets Manager queue.
 
 test(HUNG_SECRET, async () => {
   await withContext(async (ctx, counts) => {
@@ -19,4 +21,3 @@ test(HUNG_SECRET, async () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------------

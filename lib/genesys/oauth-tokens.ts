@@ -8,7 +8,7 @@ import { raceSignal } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
-import { parseRetryAfter, type HttpClient } from './http';
+import { parseRetryAfter, type HttpClient } from './api-client';
 
 export interface AccessToken {
   value: string;

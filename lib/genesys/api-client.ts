@@ -179,7 +179,7 @@ export type ApiOutcome =
   | { kind: 'deadline'; status: 0 };
 
 /**
- * Classifies a reply by the rules in the Genesys notes: 404 may mean "not resolved yet", 429 may
+ * Classifies a reply by Genesys's documented error codes: 404 may mean "not resolved yet", 429 may
  * carry Retry-After, 5xx (but 501) and 408 are transient, every other 4xx is final.
  */
 export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
