@@ -1,10 +1,11 @@
 /**
  * A per-container cache in front of a secret: a maximum age, a rate-limited forced refresh (after
- * an auth failure, for rotation), failures remembered as long as that rate limit, and one read in
- * flight shared by concurrent invocations.
+ * an auth failure, for rotation), failures remembered as long as that rate limit (the last good
+ * value served meanwhile when Secrets Manager is only unavailable), and one read in flight shared
+ * by concurrent invocations.
  */
 import { raceSignal } from '../deadline';
-import type { SecretFetch, SecretSource } from './secret-source';
+import type { SecretError, SecretFetch, SecretSource } from './secret-source';
 
 export interface CachedSecretOptions {
   maxAgeMs: number;
@@ -16,9 +17,16 @@ export interface CachedSecretOptions {
   now: () => number;
 }
 
-interface CacheEntry {
-  result: SecretFetch;
+/** The last value read. */
+interface CachedValue {
+  value: string;
   fetchedAt: number;
+}
+
+/** The last read that failed, remembered for `minRefreshIntervalMs`. */
+interface Failure {
+  error: SecretError;
+  at: number;
 }
 
 export interface SecretRead {
@@ -31,14 +39,17 @@ export interface SecretRead {
    */
   replacing?: string;
   /**
-   * A read ahead of traffic (during a Lambda init): if it fails, the failure is not remembered, so
-   * the first invocation reads the secret itself, as it would have without the prefetch.
+   * A read ahead of traffic (during a Lambda init), bounded by the caller's signal: the read itself
+   * is abandoned when the signal aborts, so nothing is left running when the init ends, and a
+   * failure is not remembered, so the first invocation reads the secret itself, as it would have
+   * without the prefetch.
    */
   prefetch?: boolean;
 }
 
 export class CachedSecret {
-  private entry: CacheEntry | undefined;
+  private cached: CachedValue | undefined;
+  private failure: Failure | undefined;
   private inFlight: Promise<SecretFetch> | undefined;
   /** The last value a `replacing` read was forced for. */
   private replaced: string | undefined;
@@ -51,46 +62,53 @@ export class CachedSecret {
 
   /**
    * The cached value while it is younger than `maxAgeMs`; otherwise one fetch, shared by every
-   * concurrent caller. A failed fetch is answered from the cache for `minRefreshIntervalMs`, with
-   * `retryAfterMs` saying how long is left. Each caller stops waiting when its own signal aborts,
-   * without cancelling the fetch for the others.
+   * concurrent caller. A failed fetch is remembered for `minRefreshIntervalMs`, with `retryAfterMs`
+   * saying how long is left; while Secrets Manager is only unavailable (throttling, 5xx, network),
+   * a value read earlier is served instead, unless the caller is `replacing` that very value. Each
+   * caller stops waiting when its own signal aborts, without cancelling the fetch for the others.
    */
   async get(signal?: AbortSignal, read: SecretRead = {}): Promise<SecretFetch> {
     const wantsNewer = read.refresh === true || read.replacing !== undefined;
     // A read already under way is newer than anything cached.
     if (this.inFlight && wantsNewer) return raceSignal(this.inFlight, signal);
-    const entry = this.entry;
-    if (entry) {
-      const age = this.options.now() - entry.fetchedAt;
-      const { result } = entry;
-      if (!result.ok) {
-        if (age < this.options.minRefreshIntervalMs) {
-          return { ok: false, error: { ...result.error, retryAfterMs: this.options.minRefreshIntervalMs - age } };
-        }
-      } else if (read.replacing !== undefined && result.value !== read.replacing) {
-        return result;
-      } else if (read.replacing !== undefined && this.replaced !== read.replacing) {
-        this.replaced = read.replacing;
-      } else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) {
-        return result;
-      }
+    const now = this.options.now();
+    if (this.failure && now - this.failure.at < this.options.minRefreshIntervalMs) return this.afterFailure(this.failure, read, now);
+    const { cached } = this;
+    if (cached) {
+      const age = now - cached.fetchedAt;
+      if (read.replacing !== undefined && cached.value !== read.replacing) return { ok: true, value: cached.value };
+      if (read.replacing !== undefined && this.replaced !== read.replacing) this.replaced = read.replacing;
+      else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) return { ok: true, value: cached.value };
     }
-    this.inFlight ??= this.fetch(read.prefetch === true);
+    if (read.prefetch === true && !this.inFlight) return raceSignal(this.fetch(read, signal), signal);
+    this.inFlight ??= this.fetch(read);
     return raceSignal(this.inFlight, signal);
   }
 
-  private async fetch(prefetch: boolean): Promise<SecretFetch> {
+  /**
+   * `signal` only for a prefetch: there nobody else waits for the read, so it may be abandoned; a
+   * read shared by concurrent invocations is never cancelled by one of them.
+   */
+  private async fetch(read: SecretRead, signal?: AbortSignal): Promise<SecretFetch> {
     try {
-      const result = await this.source.fetch(this.secretId);
+      const result = await this.source.fetch(this.secretId, signal);
+      const now = this.options.now();
       if (result.ok) {
-        this.entry = { result, fetchedAt: this.options.now() };
+        this.cached = { value: result.value, fetchedAt: now };
+        this.failure = undefined;
         return result;
       }
-      if (prefetch) return result;
-      this.entry = { result, fetchedAt: this.options.now() };
-      return { ok: false, error: { ...result.error, retryAfterMs: this.options.minRefreshIntervalMs } };
+      if (read.prefetch === true) return result;
+      this.failure = { error: result.error, at: now };
+      return this.afterFailure(this.failure, read, now);
     } finally {
-      this.inFlight = undefined;
+      if (!signal) this.inFlight = undefined;
     }
+  }
+
+  private afterFailure(failure: Failure, read: SecretRead, now: number): SecretFetch {
+    const stale = this.cached;
+    if (stale && failure.error.kind === 'unavailable' && stale.value !== read.replacing) return { ok: true, value: stale.value };
+    return { ok: false, error: { ...failure.error, retryAfterMs: this.options.minRefreshIntervalMs - (now - failure.at) } };
   }
 }

@@ -25,6 +25,12 @@ export interface HttpRequest {
    * not read, and `truncated` says so. The status and headers are an answer whatever the body's size.
    */
   maxBodyBytes?: number;
+  /**
+   * `false` when a 2xx answer needs no body (the attributes PATCH): the reply is returned as soon as
+   * the status arrives, and a body that is slow, endless or cut off cannot turn an accepted request
+   * into a fault. Default `true`.
+   */
+  readSuccessBody?: boolean;
 }
 
 export type HttpReply =
@@ -60,6 +66,10 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       for (const [name, value] of Object.entries(response.headers)) {
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
       }
+      if (request.readSuccessBody === false && response.status >= 200 && response.status < 300) {
+        discard(response.data);
+        return { kind: 'response', status: response.status, headers, body: '', truncated: false };
+      }
       const { body, truncated } = await readCapped(response.data, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, attempt.signal);
       return { kind: 'response', status: response.status, headers, body, truncated };
     } catch (error) {
@@ -71,6 +81,16 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
   };
+}
+
+/**
+ * Lets go of a body nobody reads: an empty one ends by itself and its connection goes back to the
+ * keep-alive pool; one that holds anything drops its connection at the first chunk, so it is never
+ * drained. A later socket error has nobody left to tell.
+ */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.on('data', () => stream.destroy());
 }
 
 /**

@@ -40,6 +40,8 @@ export async function patchAttributes(
     headers: authHeaders(options.token, true),
     body: JSON.stringify({ attributes }),
     timeoutMs: options.timeoutMs,
+    // Genesys answers 202 with no body on this path; nothing in a 2xx body changes the outcome.
+    readSuccessBody: false,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return classify(reply, options.now());
