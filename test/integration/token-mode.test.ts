@@ -184,3 +184,23 @@ test('an unusable token secret is CONFIG_ERROR', async () => {
   expect(unknown).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('unknown Genesys environment') });
   expect(h.genesys.requests).toHaveLength(0);
 });
+
+test('a token-secret refresh that Secrets Manager throttles keeps the token that is still valid', async () => {
+  await rotateOnce();
+  // A token close to its expiry: every flag looks at the secret again (rate-limited by the cache).
+  const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '') as Record<string, string>;
+  h.secrets.put(TOKEN_SECRET, JSON.stringify({ ...stored, expiresAt: new Date(Date.now() + 60_000).toISOString() }));
+  const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '50' });
+  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+  expect((await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation())).status).toBe('UPDATED');
+
+  h.secrets.script([{ error: 'ThrottlingException' }, { error: 'ThrottlingException' }]);
+  const readsBefore = tokenReads();
+  const statuses: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    await new Promise((r) => setTimeout(r, 60)); // past the refresh interval: each flag reads again
+    statuses.push((await flagger.flag({ ...newConversation(h.genesys), a: String(i) }, invocation())).status);
+  }
+  expect(statuses).toEqual(['UPDATED', 'UPDATED', 'UPDATED']);
+  expect(tokenReads()).toBe(readsBefore + 3); // two throttled, then one that succeeds
+});
