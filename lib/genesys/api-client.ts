@@ -258,6 +258,14 @@ export function upstreamToken(value: unknown): string | undefined {
 /** Longest accepted Retry-After: a server that asks for more than a day is not asking for a wait. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/** The three HTTP-date forms of RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime. */
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`,
+);
+
 /**
  * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.
  * Returns milliseconds to wait from `nowMs`, or undefined when the header is absent or unusable.
@@ -269,7 +277,9 @@ export function parseRetryAfter(header: string | undefined, nowMs: number): numb
   const value = header.trim();
   if (value === '' || value.length > 64) return undefined;
   if (/^\d+$/.test(value)) return Math.min(Number(value) * 1000, MAX_RETRY_AFTER_MS);
-  const at = Date.parse(value);
-  if (Number.isNaN(at) || !/[a-z]/i.test(value)) return undefined; // dates only, not "1.5" or "-1"
+  if (!HTTP_DATE.test(value)) return undefined; // not "1.5", "-1", nor whatever else Date.parse would guess at
+  // asctime carries no zone; HTTP dates are always UTC.
+  const at = Date.parse(value.endsWith('GMT') ? value : `${value} GMT`);
+  if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
 }

@@ -114,6 +114,19 @@ describe.each(NODES)('on %s', (_label, node) => {
       expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
       expect(parsed.at(-1)).toMatchObject({ message: 'batch done', records: 5, failed: 2 });
     });
+
+    test('events of odd shapes are answered, never thrown: what can be reported is, the rest is logged', async () => {
+      const ok = newConversation(h.genesys);
+      for (const event of [null, 'text', {}, { Records: 'everything' }, { Records: null }]) {
+        const { result, lines } = await invokeBundle(node, 'events', event, lambdaEnv(), 2500);
+        expect(result).toEqual({ batchItemFailures: [] });
+        expect(lines.join('\n')).toContain('not a queue event');
+      }
+      const mixed = { Records: [null, { body: '{}' }, { messageId: 'good', body: JSON.stringify({ ...ok, compliance_checked: true }) }, { messageId: 'no-body' }] };
+      const { result, lines } = await invokeBundle(node, 'events', mixed, lambdaEnv(), 2500);
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'no-body' }] });
+      expect(lines.filter((l) => l.includes('queue record dropped'))).toHaveLength(2);
+    });
   });
 
   describe('webhook.mjs', () => {

@@ -160,16 +160,38 @@ const ROWS: Row[] = [
       check: (o) => expect(o.wallMs).toBeLessThan(500),
     }),
   ),
+  ...(
+    [
+      ['0', 'Retry-After: 0'],
+      ['-1', 'Retry-After: -1 (negative)'],
+      ['0.25', 'Retry-After: 0.25 (fractional)'],
+      [pastDate, 'Retry-After: an HTTP date in the past'],
+      ['x'.repeat(4000), 'Retry-After: 4,000 characters'],
+    ] as const
+  ).map(
+    ([value, name]): Row => ({
+      name: `${name}, on every token request`,
+      status: 'RATE_LIMITED',
+      api: 0,
+      token: { min: 3, max: MAX_TOKEN },
+      secretReads: 1,
+      run: async (ctx) => {
+        ctx.script('token', many(400, { status: 429, retryAfter: value }));
+        return flagWith(ctx, ctx.flagger());
+      },
+    }),
+  ),
   {
-    name: 'Retry-After: 0 on every token request',
+    name: 'Retry-After: 20 digits on the token request: ends at once',
     status: 'RATE_LIMITED',
     api: 0,
-    token: { min: 3, max: MAX_TOKEN },
+    token: 1,
     secretReads: 1,
     run: async (ctx) => {
-      ctx.script('token', many(400, { status: 429, retryAfter: '0' }));
+      ctx.script('token', many(400, { status: 429, retryAfter: '99999999999999999999' }));
       return flagWith(ctx, ctx.flagger());
     },
+    check: (o) => expect(o.wallMs).toBeLessThan(500),
   },
   {
     name: '503 with Retry-After: 0 on every PATCH: the backoff schedule, not zero',

@@ -1,15 +1,20 @@
 /**
- * The upstream side of the properties: any sequence of answers from Genesys and its login host
- * (status, headers, body, delay, socket faults), generated at random, against the retry loop and
- * the real token provider on a virtual clock. Whatever upstream says, a flag
+ * The upstream side of the properties: any sequence of answers from Genesys, its login host and
+ * Secrets Manager (status, headers, body, delay, socket faults; in token mode, the token secret in
+ * any state), generated at random, against the retry loop and the real token sources and secret
+ * cache on a virtual clock, with the production schedule or any other. Whatever upstream says, a flag
  * - never throws, and returns a well-formed flat status with a short message and correlation id;
  * - answers inside its budget, never sleeping past it;
- * - sends at most the requests `attemptBound` allows (API: passes + 1; token: 2 per pass);
+ * - sends at most the requests `attemptBound` allows (API: passes + 1; token: 2 per pass; token
+ *   secret reads: 1 per pass);
  * - puts only UUIDs into request paths, and sends the token only to the hosts it was given.
  */
 import fc from 'fast-check';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/flag-participant';
-import { TokenProvider } from '../../lib/genesys/oauth-tokens';
+import { CachedSecret } from '../../lib/aws/secret-cache';
+import type { SecretFetch } from '../../lib/aws/secret-source';
+import { TokenProvider, type TokenSource } from '../../lib/genesys/oauth-tokens';
+import { SecretTokenSource } from '../../lib/genesys/token-secret';
 import type { HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import type { GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
@@ -79,12 +84,39 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
 );
 
+/** What Secrets Manager answers for the token secret (token mode): any stored token, or a failure. */
+type SecretAnswer = { fetch: SecretFetch; latencyMs: number };
+const storedToken = fc.record(
+  {
+    accessToken: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/) }, { weight: 1, arbitrary: anyJson }),
+    expiresAt: fc.oneof(fc.integer({ min: -3_600_000, max: 48 * 3_600_000 }).map((ms) => new Date(Date.UTC(2025, 0, 1, 12) + ms).toISOString()), anyJson),
+    environment: fc.oneof(fc.constant('mypurecloud.com'), anyJson),
+  },
+  { requiredKeys: [] },
+);
+const secretAnswer: fc.Arbitrary<SecretAnswer> = fc.record({
+  fetch: fc.oneof(
+    { weight: 4, arbitrary: storedToken.map((v): SecretFetch => ({ ok: true, value: JSON.stringify(v) })) },
+    { weight: 1, arbitrary: anyText.map((value): SecretFetch => ({ ok: true, value })) },
+    { weight: 2, arbitrary: fc.constantFrom<SecretFetch>({ ok: false, error: { kind: 'unavailable', reason: 'ThrottlingException' } }, { ok: false, error: { kind: 'config', reason: 'AccessDeniedException' } }) },
+  ),
+  latencyMs: latency,
+});
+
+/** A backoff or poll schedule as the configuration allows it (a cap no smaller than its base); bases from 20 ms keep a run short. */
+const schedule = fc.integer({ min: 20, max: 1000 }).chain((baseMs) => fc.integer({ min: baseMs, max: 5000 }).map((capMs) => ({ baseMs, capMs })));
+
 const scenario = fc.record({
   remainingMs: fc.integer({ min: 50, max: 15_000 }),
   deadlineMs: fc.oneof(fc.constant(8000), fc.integer({ min: 1, max: 15_000 })),
   attemptTimeoutMs: fc.oneof(fc.constant(3000), fc.integer({ min: 1, max: 5000 })),
   minAttemptMs: fc.oneof(fc.constant(50), fc.integer({ min: 0, max: 300 })),
+  // The production schedule, or any other the settings allow: the bound must follow from either.
+  backoff: fc.oneof(fc.constant({ baseMs: 100, capMs: 1000 }), schedule),
+  poll: fc.oneof(fc.constant({ baseMs: 150, capMs: 560 }), schedule),
   lookup: fc.boolean(),
+  tokenMode: fc.boolean(),
+  secret: fc.array(secretAnswer, { minLength: 1, maxLength: 6 }),
   api: fc.array(answer, { minLength: 1, maxLength: 30 }),
   login: fc.array(answer, { minLength: 1, maxLength: 6 }),
   randoms: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 8 }),
@@ -138,7 +170,29 @@ async function run(s: Scenario) {
   };
 
   let credentialReads = 0;
-  const tokens = new TokenProvider({
+  let secretReads = 0;
+  const tokenSecret = new CachedSecret(
+    {
+      fetch: async () => {
+        const step = s.secret[secretReads++ % s.secret.length] as SecretAnswer;
+        t += Math.min(step.latencyMs, Math.max(0, deadline - t));
+        if (step.fetch.ok) {
+          // A token the function may send: to the API side it is as good as one the login host issued.
+          try {
+            const parsed = JSON.parse(step.fetch.value) as { accessToken?: unknown };
+            if (typeof parsed.accessToken === 'string') issued.add(parsed.accessToken);
+          } catch {
+            // not JSON: the token source refuses it
+          }
+        }
+        return step.fetch;
+      },
+    },
+    'token-secret',
+    { maxAgeMs: 300_000, minRefreshIntervalMs: 10_000, now: () => t },
+  );
+  const fromSecret = new SecretTokenSource(tokenSecret, { now: () => t, refreshMarginMs: 60_000, overrides: { apiBaseUrl: API, loginBaseUrl: LOGIN } });
+  const minted = new TokenProvider({
     // A different secret on every read, so that a refused client is always retried with the "rotated" one.
     credentials: async () => {
       credentialReads += 1;
@@ -149,6 +203,7 @@ async function run(s: Scenario) {
     attemptTimeoutMs: s.attemptTimeoutMs,
     refreshMarginMs: 60_000,
   });
+  const tokens: TokenSource = s.tokenMode ? fromSecret : minted;
   let randomCalls = 0;
   const deps: FlagDeps = {
     now: () => t,
@@ -162,7 +217,7 @@ async function run(s: Scenario) {
     tokens,
     logger: quiet,
   };
-  const policy: FlagPolicy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: s.attemptTimeoutMs, minAttemptMs: s.minAttemptMs };
+  const policy: FlagPolicy = { backoff: s.backoff, poll: s.poll, attemptTimeoutMs: s.attemptTimeoutMs, minAttemptMs: s.minAttemptMs };
   const request = {
     conversationId: CONVERSATION as GenesysId,
     ...(s.lookup ? {} : { participantId: PARTICIPANT as GenesysId }),
@@ -170,7 +225,7 @@ async function run(s: Scenario) {
     attributes: { compliance_checked: 'true' },
   };
   const result = await flagParticipant(request, policy, { startedAt: T0, deadline, requestId: 'r-1' }, deps);
-  return { result, elapsed: t - T0, budget: deadline - T0, passes: attemptBound(policy, deadline - T0), sent, problems };
+  return { result, elapsed: t - T0, budget: deadline - T0, passes: attemptBound(policy, deadline - T0), sent, secretReads, problems };
 }
 
 test(
@@ -184,6 +239,7 @@ test(
         expect(r.elapsed).toBeLessThanOrEqual(r.budget);
         expect(r.sent.api.length).toBeLessThanOrEqual(r.passes + 1);
         expect(r.sent.token).toBeLessThanOrEqual(2 * r.passes);
+        expect(r.secretReads).toBeLessThanOrEqual(r.passes);
         expect(r.result.attempts).toBe(r.sent.api.length);
         expect(r.result.message.length).toBeLessThanOrEqual(300);
         expect(r.result.correlationId === 'r-1' || /^[A-Za-z0-9._-]{1,64}$/.test(r.result.correlationId)).toBe(true);
