@@ -59,7 +59,7 @@ export function inputContract(attributes: AttributeField[]): Schema {
     $schema: 'http://json-schema.org/draft-04/schema#',
     title: 'Flag participant request',
     description:
-      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string). Only conversationId is required; an optional input left empty or unset is skipped.',
+      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string). Only conversationId is required. An attribute left unset (null or absent) is skipped; an empty string is set as an empty string. participantId and participantPurpose left empty or unset mean: look the participant up, by the default purpose (customer).',
     type: 'object',
     required: ['conversationId'],
     properties,

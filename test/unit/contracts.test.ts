@@ -79,6 +79,19 @@ test('the example events pass the input contract (flat) and the function (all fo
   }
 });
 
+test("the input contract's description says what the function does with unset and empty inputs", () => {
+  // A flow author reads this in Genesys: it must be what parseFlagRequest does. Unset (null) is
+  // skipped; "" is an empty string and is sent; empty ids mean "look the participant up".
+  expect(input.description).toContain('An attribute left unset (null or absent) is skipped; an empty string is set as an empty string.');
+  expect(input.description).not.toMatch(/empty[^.;]*skipped/);
+  const parsed = parseFlagRequest(
+    { conversationId: flat.conversationId, participantId: '', participantPurpose: '', compliance_checked: null, risk_level: '', verification_method: 'kba' },
+    config.limits,
+    'customer',
+  );
+  expect(parsed).toEqual({ ok: true, request: { conversationId: flat.conversationId, participantPurpose: 'customer', attributes: { risk_level: '', verification_method: 'kba' } } });
+});
+
 test('every status object the function can return passes the output contract', () => {
   const validate = compile(output as Schema);
   const outcomes: FlagOutcome[] = [
