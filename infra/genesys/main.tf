@@ -7,9 +7,14 @@ locals {
   input_contract  = file(coalesce(var.input_contract_file, "${path.module}/../contracts/flag-participant.input.json"))
   output_contract = file("${path.module}/../contracts/flag-participant.output.json")
   webhook_enabled = var.webhook_url != ""
-  # The data action path's timeouts, nested in one file (the function and Lambda read it too).
-  timeouts               = jsondecode(file("${path.module}/../contracts/timeouts.json"))
-  action_timeout_seconds = coalesce(var.action_timeout_seconds, local.timeouts.actionTimeoutSeconds)
+  # The data action path's timeouts, from the one file the function (FLAG_DEADLINE_MS), the Lambda
+  # (serverless.yml), the importable actions and the example flow read too. There is deliberately no
+  # variable to override one of them here: an override of the action's timeout alone, with the flow
+  # keeping its own, is how the nesting breaks. Change timeouts.json and every reader follows.
+  timeouts = jsondecode(file("${path.module}/../contracts/timeouts.json"))
+  # The innermost answers first: deadline < Lambda timeout < action timeout (at most 60 s) < flow's.
+  # The tests refuse a file that does not nest; this stops an apply of one edited without them.
+  timeouts_nest = local.timeouts.functionDeadlineMs < local.timeouts.lambdaTimeoutSeconds * 1000 && local.timeouts.lambdaTimeoutSeconds < local.timeouts.actionTimeoutSeconds && local.timeouts.actionTimeoutSeconds <= 60 && local.timeouts.actionTimeoutSeconds < local.timeouts.flowTimeoutSeconds
 }
 
 # ----- AWS Lambda data action -----
@@ -34,12 +39,14 @@ resource "genesyscloud_integration" "lambda" {
   }
 }
 
+# The action names are those of the importable actions (scripts/contracts.ts, ACTION_NAMES) and the
+# one the example flow calls, so the Terraform and the by-hand routes give flows the same names.
 resource "genesyscloud_integration_action" "flag_participant" {
   name                   = "Flag participant"
   category               = genesyscloud_integration.lambda.config[0].name
   integration_id         = genesyscloud_integration.lambda.id
   secure                 = false
-  config_timeout_seconds = local.action_timeout_seconds
+  config_timeout_seconds = local.timeouts.actionTimeoutSeconds
   # Changing a contract re-creates the action with a new id: flows that use it must be republished.
   contract_input  = local.input_contract
   contract_output = local.output_contract
@@ -53,6 +60,12 @@ resource "genesyscloud_integration_action" "flag_participant" {
     translation_map          = {}
     translation_map_defaults = {}
     success_template         = "$${rawResult}"
+  }
+  lifecycle {
+    precondition {
+      condition     = local.timeouts_nest
+      error_message = "infra/contracts/timeouts.json must nest: functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds (at most 60) < flowTimeoutSeconds."
+    }
   }
 }
 
@@ -86,7 +99,7 @@ resource "genesyscloud_integration_action" "flag_participant_webhook" {
   category               = genesyscloud_integration.webhook[0].config[0].name
   integration_id         = genesyscloud_integration.webhook[0].id
   secure                 = false
-  config_timeout_seconds = local.action_timeout_seconds
+  config_timeout_seconds = local.timeouts.actionTimeoutSeconds
   contract_input         = local.input_contract
   contract_output        = local.output_contract
   config_request {

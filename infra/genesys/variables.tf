@@ -14,16 +14,6 @@ variable "genesys_invoke_role_arn" {
   type        = string
 }
 
-variable "action_timeout_seconds" {
-  description = "Data action timeout; null: actionTimeoutSeconds of infra/contracts/timeouts.json (above the Lambda's timeout, below the flow's)"
-  type        = number
-  default     = null
-  validation {
-    condition     = var.action_timeout_seconds == null ? true : (var.action_timeout_seconds > 10 && var.action_timeout_seconds <= 60)
-    error_message = "action_timeout_seconds must be above the data action Lambda's 10 s timeout and at most 60."
-  }
-}
-
 variable "input_contract_file" {
   description = "Input contract, generated from infra/contracts/attributes.json by `npm run contracts`"
   type        = string
