@@ -60,6 +60,84 @@ test('every outcome of a valid request is 200: the caller branches on status', a
   expect(await response.json()).toMatchObject({ status: 'REJECTED', httpStatus: 409 });
 });
 
+// Every other outcome of an authenticated JSON request, over HTTP as a Web Services data action
+// sees it: 200 and the flat status, never a non-2xx the action would turn into Failure (and no
+// output). A webhook of its own with a short deadline keeps the slow outcomes fast.
+describe('every outcome is 200 with the flat status', () => {
+  const DEADLINE_MS = 700;
+  const started: LocalHttpApi[] = [];
+  const serve = async (extraEnv: Record<string, string> = {}) => {
+    const webhook = createWebhook(
+      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, FLAG_DEADLINE_MS: String(DEADLINE_MS), FLAG_ATTEMPT_TIMEOUT_MS: '5000', ...extraEnv },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
+    const handler = (event: APIGatewayProxyEventV2, context: Context) =>
+      webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+    const server = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }]);
+    started.push(server);
+    return server;
+  };
+  let fast: LocalHttpApi;
+  beforeAll(async () => {
+    fast = await serve();
+    // Warm: the secret and a token cached, so each outcome below spends its whole deadline on Genesys.
+    expect((await post(JSON.stringify({ ...newConversation(h.genesys), a: 'warm' }), {}, fast)).status).toBe(200);
+  });
+  afterAll(() => Promise.all(started.map((server) => server.close())));
+
+  const flagged = async (event: Record<string, unknown>, target = fast) => {
+    const response = await post(JSON.stringify(event), {}, target);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    return (await response.json()) as Record<string, unknown>;
+  };
+
+  test('PARTICIPANT_NOT_FOUND: still 404 at the deadline', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
+    const result = await flagged({ conversationId, participantId, a: 'x' });
+    expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, httpStatus: 404 });
+    expect(result.attempts).toBeGreaterThan(1);
+    expect(result.elapsedMs).toBeLessThanOrEqual(DEADLINE_MS);
+  });
+
+  test('AUTH_FAILED: 403, the client lacks a role', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    h.genesys.script('patch-attributes', [{ status: 403, code: 'missing.permissions' }], conversationId);
+    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'AUTH_FAILED', updated: false, attempts: 1, httpStatus: 403 });
+  });
+
+  test('CONFIG_ERROR: the credentials secret is missing while the bearer token is fine', async () => {
+    const misconfigured = await serve({ GENESYS_CREDENTIALS_SECRET_ID: 'no/such/credentials' });
+    const before = h.genesys.requests.length;
+    const result = await flagged({ ...newConversation(h.genesys), a: 'x' }, misconfigured);
+    expect(result).toMatchObject({ status: 'CONFIG_ERROR', updated: false, attempts: 0, httpStatus: 0 });
+    expect(result.message).toContain('ResourceNotFoundException');
+    expect(h.genesys.requests.length).toBe(before);
+  });
+
+  test('RATE_LIMITED: a Retry-After beyond the deadline', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    h.genesys.script('patch-attributes', [{ status: 429, retryAfter: '30' }], conversationId);
+    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'RATE_LIMITED', updated: false, attempts: 1, httpStatus: 429 });
+  });
+
+  test('UPSTREAM_ERROR: still 5xx at the deadline', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
+    const result = await flagged({ conversationId, participantId, a: 'x' });
+    expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', updated: false, httpStatus: 503 });
+    expect(result.attempts).toBeGreaterThan(1);
+  });
+
+  test('TIMEOUT: the deadline falls inside a PATCH that never answers', async () => {
+    const { conversationId, participantId } = newConversation(h.genesys);
+    h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
+    const before = Date.now();
+    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'TIMEOUT', updated: false, attempts: 1, httpStatus: 0 });
+    expect(Date.now() - before).toBeLessThan(DEADLINE_MS + 1000); // the deadline, not the 5 s attempt timeout
+  });
+});
+
 describe('refusals touch nothing', () => {
   const event = () => JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
 
