@@ -9,7 +9,13 @@ ran=()
 skipped=()
 
 if command -v cfn-lint >/dev/null 2>&1; then
-  [ -f "$template" ] || npm run --silent package >/dev/null || exit 1
+  # Always re-rendered (about 3 s): a template left from an earlier serverless.yml or infra/aws
+  # would be linted in place of the one that deploys.
+  if ! render_log=$(npm run --silent package 2>&1); then
+    echo "$render_log"
+    echo "infra checks: could not render the template (npm run package failed)"
+    exit 1
+  fi
   # W3005: osls adds DependsOn next to the GetAtt/Ref that already orders those resources; harmless.
   # Twice: with the parameters' defaults, and with every guardrail parameter set.
   if cfn-lint --ignore-checks W3005 -- "$template"; then ran+=("cfn-lint, defaults (clean)"); else ran+=("cfn-lint, defaults (FAILED)"); status=1; fi
