@@ -1,35 +1,56 @@
 /**
- * The guardrail parameters of the rendered CloudFormation template, each asserted twice: left
- * empty (a deployer who sets none of them) and set (infra/aws/guardrails.params.json, the values
- * `npm run lint:infra` also runs cfn-lint with). Conditions, `Fn::If`, `Ref`s to parameters and
- * `AWS::NoValue` are resolved here as CloudFormation would; other intrinsics stay as they are.
+ * The stack's parameters and the guardrails they switch on, read from the rendered CloudFormation
+ * template. Each guardrail is asserted left empty (a deployer who sets none of them), set alone
+ * (only the resources and properties it is for change, nothing else) and all set at once
+ * (infra/aws/guardrails.params.json, the values `npm run lint:infra` also runs cfn-lint with).
+ * Conditions, `Fn::If`, `Ref`s to parameters, `AWS::NoValue` and the template's Rules are resolved
+ * here as CloudFormation would; other intrinsics stay as they are.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../lib/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Json = unknown;
 type Resource = { Type: string; Condition?: string; Properties: Record<string, Json> };
+interface Parameter {
+  Type: string;
+  Default?: string | number;
+  AllowedPattern?: string;
+  AllowedValues?: string[];
+  MinValue?: number;
+  MaxValue?: number;
+}
 interface Template {
-  Parameters: Record<string, { Type: string; Default?: string | number }>;
+  Parameters: Record<string, Parameter>;
   Conditions: Record<string, Json>;
+  Rules?: Record<string, { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription: string }[] }>;
   Resources: Record<string, Resource>;
 }
+type Values = Record<string, string | string[]>;
 
-const raw = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
-const GUARDRAILS = Object.fromEntries(
+const TEMPLATE = JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+const raw = (): Template => structuredClone(TEMPLATE);
+const GUARDRAILS: Values = Object.fromEntries(
   (JSON.parse(readFileSync(path.join(ROOT, 'infra/aws/guardrails.params.json'), 'utf8')) as { ParameterKey: string; ParameterValue: string | string[] }[]).map((p) => [p.ParameterKey, p.ParameterValue]),
 );
 const NO_VALUE = Symbol('AWS::NoValue');
 
-/** The template as CloudFormation would see it with these parameter values. */
-function resolve(values: Record<string, string | string[]>): Record<string, Resource> {
-  const template = raw();
+/** Parameter values as CloudFormation hands them to the template: defaults filled in, lists split. */
+function parameterValues(values: Values): Record<string, Json> {
   const params: Record<string, Json> = {};
-  for (const [name, p] of Object.entries(template.Parameters)) {
+  for (const [name, p] of Object.entries(TEMPLATE.Parameters)) {
     const given = values[name] ?? (p.Default === undefined ? '' : String(p.Default));
     params[name] = p.Type === 'CommaDelimitedList' ? (Array.isArray(given) ? given : String(given) === '' ? [''] : String(given).split(',')) : given;
   }
+  return params;
+}
+
+/** The template as CloudFormation would see it with these parameter values. */
+function resolve(values: Values): Record<string, Resource> {
+  const template = raw();
+  const params = parameterValues(values);
   const conditions: Record<string, boolean> = {};
   const condition = (name: string): boolean => (conditions[name] ??= truth(template.Conditions[name]));
   function truth(expr: Json): boolean {
@@ -75,15 +96,176 @@ function resolve(values: Record<string, string | string[]>): Record<string, Reso
   return resources;
 }
 
-const DEFAULTS = resolve({ GenesysOrgId: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f' });
+/** The AssertDescription of every Rules assertion that these parameter values break. */
+function brokenRules(values: Values): string[] {
+  const params = parameterValues(values);
+  function value(node: Json): Json {
+    const o = node as Record<string, Json[]> & { Ref?: string };
+    if (typeof node !== 'object' || node === null) return node;
+    if (o.Ref !== undefined) {
+      if (!(o.Ref in params)) throw new Error(`rule refers to an unknown parameter: ${o.Ref}`);
+      return params[o.Ref];
+    }
+    if (o['Fn::Not']) return !value(o['Fn::Not'][0]);
+    if (o['Fn::And']) return o['Fn::And'].every((x) => value(x) === true);
+    if (o['Fn::Or']) return o['Fn::Or'].some((x) => value(x) === true);
+    if (o['Fn::Equals']) return JSON.stringify(value(o['Fn::Equals'][0])) === JSON.stringify(value(o['Fn::Equals'][1]));
+    if (o['Fn::EachMemberEquals']) return (value(o['Fn::EachMemberEquals'][0]) as string[]).every((m) => m === value(o['Fn::EachMemberEquals'][1]));
+    if (o['Fn::Contains']) return (value(o['Fn::Contains'][0]) as string[]).includes(value(o['Fn::Contains'][1]) as string);
+    throw new Error(`rule function not understood: ${JSON.stringify(node)}`);
+  }
+  const broken: string[] = [];
+  for (const rule of Object.values(TEMPLATE.Rules ?? {})) {
+    if (rule.RuleCondition !== undefined && value(rule.RuleCondition) !== true) continue;
+    for (const a of rule.Assertions) if (value(a.Assert) !== true) broken.push(a.AssertDescription);
+  }
+  return broken;
+}
+
+/** Paths (`Resource.Properties.…`) where two resolved templates differ; arrays are compared whole. */
+function changedPaths(before: Json, after: Json, at = ''): string[] {
+  const isObject = (x: Json): x is Record<string, Json> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (isObject(before) && isObject(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].flatMap((k) => changedPaths(before[k], after[k], at ? `${at}.${k}` : k));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [at];
+}
+
+const ORG = { GenesysOrgId: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f' };
+const DEFAULTS = resolve(ORG);
 const SET = resolve(GUARDRAILS);
 const FUNCTIONS = ['DataActionLambdaFunction', 'EventsLambdaFunction', 'WebhookLambdaFunction', 'RotateTokenLambdaFunction'];
 const ROLES = ['DataActionRole', 'EventsRole', 'WebhookRole', 'RotateTokenRole'];
+const LOG_GROUPS = ['DataActionLogGroup', 'EventsLogGroup', 'WebhookLogGroup', 'RotateTokenLogGroup'];
+const QUEUES = ['IdentityVerifiedQueue', 'IdentityVerifiedDLQ'];
 const props = (r: Record<string, Resource>, name: string): Record<string, Json> => r[name]?.Properties ?? {};
-const statementsOf = (r: Record<string, Resource>, role: string) =>
-  ((props(r, role).Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: Json; Condition?: Json }[] } }[]) ?? []).flatMap((p) => p.PolicyDocument.Statement);
+type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Json };
+const statementsOf = (r: Record<string, Resource>, role: string): Statement[] =>
+  ((props(r, role).Policies as { PolicyDocument: { Statement: Statement[] } }[]) ?? []).flatMap((p) => p.PolicyDocument.Statement);
 const kmsStatements = (r: Record<string, Resource>, role: string) => statementsOf(r, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+const env = (r: Record<string, Resource>, fn: string) => (props(r, fn).Environment as { Variables: Record<string, Json> }).Variables;
 const KEY = GUARDRAILS.KmsKeyArn as string;
+const VPC_POLICY = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' };
+const XRAY_POLICY = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess' };
+const via = (service: string) => ({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': `${service}.\${AWS::Region}.amazonaws.com` } } });
+const each = (names: string[], suffix: string): string[] => names.map((n) => `${n}.${suffix}`);
+const TOKEN_MODE_PATHS = [
+  'GenesysTokenSecret',
+  'GenesysTokenRotation',
+  'RotateTokenInvokePermission',
+  ...each(FUNCTIONS, 'Properties.Environment.Variables.GENESYS_TOKEN_SECRET_ID'),
+  ...each(ROLES, 'Properties.Policies'),
+];
+
+describe('parameters', () => {
+  const stackParameters = (
+    parse(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] } }
+  ).provider.stackParameters.map(({ ParameterKey, ParameterValue }) => {
+    const m = /^\$\{param:(\w+), '([^']*)'\}$/.exec(ParameterValue);
+    if (!m) throw new Error(`${ParameterKey}: stack parameter value not understood: ${ParameterValue}`);
+    return { key: ParameterKey, param: m[1] as string, fallback: m[2] as string };
+  });
+
+  test("every template parameter is a stack parameter whose --param default is the template's default", () => {
+    expect(stackParameters.map((p) => p.key).sort()).toEqual(Object.keys(TEMPLATE.Parameters).sort());
+    for (const { key, fallback } of stackParameters) {
+      const { Default } = TEMPLATE.Parameters[key] as Parameter;
+      expect({ key, default: Default === undefined ? '' : String(Default) }).toEqual({ key, default: fallback });
+    }
+  });
+
+  test("every parameter is in docs/deploy.md's table, with its default, and the table names no other", () => {
+    const deploy = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
+    const start = deploy.indexOf('| parameter | default | what |');
+    expect(start).toBeGreaterThan(-1);
+    const rows = deploy
+      .slice(start)
+      .split('\n')
+      .slice(2)
+      .filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('|')))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    const documented = new Map<string, string>();
+    for (const [, names = '', fallback = ''] of rows) for (const [, name] of names.matchAll(/`([^`]+)`/g)) documented.set(name as string, fallback);
+    for (const { param, fallback } of stackParameters) {
+      expect({ param, documented: documented.has(param) }).toEqual({ param, documented: true });
+      if (fallback !== '') expect({ param, default: documented.get(param) }).toEqual({ param, default: expect.stringContaining(`\`${fallback}\``) });
+    }
+    expect([...documented.keys()].filter((n) => n !== '--stage').sort()).toEqual(stackParameters.map((p) => p.param).sort());
+  });
+
+  /** Whether CloudFormation takes `value` for the parameter (AllowedValues, AllowedPattern, MinValue, MaxValue). */
+  const accepts = (name: string, value: string): boolean => {
+    const p = TEMPLATE.Parameters[name] as Parameter;
+    if (p.AllowedValues && !p.AllowedValues.includes(value)) return false;
+    if (p.AllowedPattern !== undefined && !new RegExp(p.AllowedPattern).test(value)) return false;
+    if (p.Type === 'Number') {
+      if (!/^-?\d+(\.\d+)?$/.test(value)) return false;
+      if (p.MinValue !== undefined && Number(value) < p.MinValue) return false;
+      if (p.MaxValue !== undefined && Number(value) > p.MaxValue) return false;
+    }
+    return true;
+  };
+
+  test.each<[string, string[], string[]]>([
+    ['GenesysOrgId', ['0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f'], ['', 'my-org', '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6']],
+    ['GenesysAwsAccountId', ['765628985471'], ['', '76562898547', 'genesys']],
+    ['CredentialsSecretArn', ['', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:genesys-participant-flagger/prod/credentials-AbC123'], ['genesys-participant-flagger/prod/credentials', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:genesys-participant-flagger/prod/credentials']],
+    ['WebhookTokenSecretArn', ['', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:genesys-participant-flagger/prod/webhook-token-x9Y8z7'], ['webhook-token', 'arn:aws:kms:eu-west-1:123456789012:key/abc']],
+    ['AlarmEmail', ['', 'oncall@example.com'], ['oncall', 'oncall@', 'a b@example.com']],
+    ['TokenMode', ['true', 'false'], ['', 'yes', 'TRUE']],
+    ['Tracing', ['true', 'false'], ['', 'on']],
+    ['QueueMaxConcurrency', ['2', '5', '1000'], ['0', '1', '1001', '']],
+    ['WebhookRateLimit', ['1', '20'], ['0', '-1', '']],
+    ['WebhookBurstLimit', ['1', '40'], ['0', '']],
+    // 0 would throttle every caller on hold.
+    ['DataActionReservedConcurrency', ['', '1', '20', '900'], ['0', '00', '01', '-1', '1.5', 'ten']],
+    ['KmsKeyArn', ['', KEY], ['alias/aws/secretsmanager', 'arn:aws:kms:us-east-1:123456789012:alias/mine']],
+    ['PermissionsBoundaryArn', ['', 'arn:aws:iam::123456789012:policy/org-boundary'], ['org-boundary', 'arn:aws:iam::123456789012:role/x']],
+    // Only http://: the code refuses anything else (see the next test).
+    ['GenesysProxyUrl', ['', 'http://proxy.internal:3128', 'http://10.0.0.1:8080', 'http://proxy', 'http://proxy:3128/'], ['https://proxy.internal:3128', 'socks5://proxy:1080', 'http://user:pw@proxy:3128', 'http://proxy:3128/path', 'http://proxy:3128?x=1', 'http://proxy:99999', 'http://10.0.0.300', 'proxy:3128']],
+  ])('%s: its constraint takes %p and refuses %p', (name, good, bad) => {
+    for (const value of good) expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: true });
+    for (const value of bad) expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: false });
+  });
+
+  test('every parameter has a constraint but the two subnet and security group lists', () => {
+    const free = Object.entries(TEMPLATE.Parameters)
+      .filter(([, p]) => !p.AllowedPattern && !p.AllowedValues && p.MinValue === undefined)
+      .map(([name]) => name);
+    expect(free.sort()).toEqual(['SecurityGroupIds', 'SubnetIds']);
+  });
+
+  test('GenesysProxyUrl: the template takes only proxy URLs the function accepts, so none deploys to a CONFIG_ERROR', () => {
+    const candidates = [
+      'http://proxy.internal:3128', 'http://proxy', 'http://proxy:3128/', 'http://10.0.0.1:8080', 'http://my_proxy.corp:1', 'http://a.b.c:65535',
+      'https://proxy.internal:3128', 'HTTP://proxy:3128', 'http://proxy:0', 'http://proxy:65536', 'http://proxy.:3128', 'http://proxy..internal',
+      'http://1.2.3.999', 'http://proxy.0x1f', 'http://[::1]:3128', 'http://pro xy:3128', 'http://proxy:3128#x', 'http://:3128', 'http://',
+    ];
+    const taken = candidates.filter((url) => url !== '' && accepts('GenesysProxyUrl', url));
+    expect(taken.length).toBeGreaterThanOrEqual(6);
+    for (const url of taken) {
+      const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x', GENESYS_HTTPS_PROXY: url });
+      expect({ url, ok: parsed.ok }).toEqual({ url, ok: true });
+    }
+  });
+});
+
+describe('rules: the stack refuses half a VPC', () => {
+  const subnets = GUARDRAILS.SubnetIds as string[];
+  const groups = GUARDRAILS.SecurityGroupIds as string[];
+
+  test('neither list, or both, is accepted; so is every guardrail set', () => {
+    expect(brokenRules(ORG)).toEqual([]);
+    expect(brokenRules({ ...ORG, SubnetIds: subnets, SecurityGroupIds: groups })).toEqual([]);
+    expect(brokenRules(GUARDRAILS)).toEqual([]);
+  });
+
+  test('subnets without security groups, or security groups without subnets, is refused', () => {
+    expect(brokenRules({ ...ORG, SubnetIds: subnets })).toEqual([expect.stringContaining('SecurityGroupIds must be set')]);
+    expect(brokenRules({ ...ORG, SubnetIds: 'subnet-0a1b2c3d4e5f60718' })).toEqual([expect.stringContaining('SecurityGroupIds must be set')]);
+    expect(brokenRules({ ...ORG, SecurityGroupIds: groups })).toEqual([expect.stringContaining('SubnetIds must be set')]);
+  });
+});
 
 describe('the caller on hold comes first', () => {
   test('the queue door drains a backlog at most 5 batches at a time, or as set', () => {
@@ -105,10 +287,125 @@ describe('the caller on hold comes first', () => {
   });
 });
 
-describe("the account's own rules", () => {
+describe('each guardrail alone changes only what it is for', () => {
+  const SUBNETS = GUARDRAILS.SubnetIds as string[];
+  const GROUPS = GUARDRAILS.SecurityGroupIds as string[];
+  const BOUNDARY = GUARDRAILS.PermissionsBoundaryArn as string;
+  const PROXY = GUARDRAILS.GenesysProxyUrl as string;
+  const ROWS: { name: string; values: Values; changes: string[]; check: (r: Record<string, Resource>) => void }[] = [
+    {
+      name: 'VPC only',
+      values: { SubnetIds: SUBNETS, SecurityGroupIds: GROUPS },
+      changes: [...each(FUNCTIONS, 'Properties.VpcConfig'), ...each(ROLES, 'Properties.ManagedPolicyArns')],
+      check: (r) => {
+        for (const fn of FUNCTIONS) expect(props(r, fn).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: GROUPS });
+        for (const role of ROLES) expect(props(r, role).ManagedPolicyArns).toEqual([VPC_POLICY]);
+      },
+    },
+    {
+      name: 'tracing only',
+      values: { Tracing: 'true' },
+      changes: [...each(FUNCTIONS, 'Properties.TracingConfig'), ...each(ROLES, 'Properties.ManagedPolicyArns')],
+      check: (r) => {
+        for (const fn of FUNCTIONS) expect(props(r, fn).TracingConfig).toEqual({ Mode: 'Active' });
+        for (const role of ROLES) expect(props(r, role).ManagedPolicyArns).toEqual([XRAY_POLICY]);
+      },
+    },
+    {
+      name: 'KMS key only',
+      values: { KmsKeyArn: KEY },
+      changes: [
+        ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
+        ...each(QUEUES, 'Properties.KmsMasterKeyId'),
+        ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
+        ...each(ROLES, 'Properties.Policies'),
+      ],
+      check: (r) => {
+        for (const queue of QUEUES) expect(props(r, queue)).toMatchObject({ KmsMasterKeyId: KEY });
+        for (const group of LOG_GROUPS) expect(props(r, group).KmsKeyId).toBe(KEY);
+        expect(kmsStatements(r, 'DataActionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') }]);
+        // No token mode: no token secret to encrypt.
+        expect(r).not.toHaveProperty('GenesysTokenSecret');
+      },
+    },
+    {
+      name: 'KMS key with token mode',
+      values: { KmsKeyArn: KEY, TokenMode: 'true' },
+      changes: [
+        ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
+        ...each(QUEUES, 'Properties.KmsMasterKeyId'),
+        ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
+        ...TOKEN_MODE_PATHS,
+      ],
+      check: (r) => {
+        expect(props(r, 'GenesysTokenSecret').KmsKeyId).toBe(KEY);
+        expect(kmsStatements(r, 'RotateTokenRole')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY, Condition: via('secretsmanager') }]);
+      },
+    },
+    {
+      name: 'token mode without a KMS key',
+      values: { TokenMode: 'true' },
+      changes: TOKEN_MODE_PATHS,
+      check: (r) => {
+        expect(r.GenesysTokenSecret?.Type).toBe('AWS::SecretsManager::Secret');
+        expect(props(r, 'GenesysTokenSecret')).not.toHaveProperty('KmsKeyId');
+        for (const role of ROLES) expect(kmsStatements(r, role)).toEqual([]);
+        for (const fn of FUNCTIONS) expect(env(r, fn).GENESYS_TOKEN_SECRET_ID).toEqual({ Ref: 'GenesysTokenSecret' });
+      },
+    },
+    {
+      name: 'permissions boundary only',
+      values: { PermissionsBoundaryArn: BOUNDARY },
+      changes: [...each([...ROLES, 'GenesysInvokeRole'], 'Properties.PermissionsBoundary')],
+      check: (r) => {
+        for (const role of [...ROLES, 'GenesysInvokeRole']) expect(props(r, role).PermissionsBoundary).toBe(BOUNDARY);
+      },
+    },
+    {
+      name: 'egress proxy only',
+      values: { GenesysProxyUrl: PROXY },
+      changes: each(FUNCTIONS, 'Properties.Environment.Variables.GENESYS_HTTPS_PROXY'),
+      check: (r) => {
+        for (const fn of FUNCTIONS) expect(env(r, fn).GENESYS_HTTPS_PROXY).toBe(PROXY);
+      },
+    },
+    {
+      name: 'reserved concurrency only',
+      values: { DataActionReservedConcurrency: '20' },
+      changes: ['DataActionLambdaFunction.Properties.ReservedConcurrentExecutions'],
+      check: (r) => expect(props(r, 'DataActionLambdaFunction').ReservedConcurrentExecutions).toBe('20'),
+    },
+    {
+      name: 'load limits only',
+      values: { QueueMaxConcurrency: '3', WebhookRateLimit: '10', WebhookBurstLimit: '20' },
+      changes: [
+        'EventsEventSourceMappingSQSIdentityVerifiedQueue.Properties.ScalingConfig.MaximumConcurrency',
+        'HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit',
+        'HttpApiStage.Properties.DefaultRouteSettings.ThrottlingBurstLimit',
+      ],
+      check: (r) => expect(props(r, 'HttpApiStage').DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: '10', ThrottlingBurstLimit: '20' }),
+    },
+  ];
+
+  test.each(ROWS.map((row) => [row.name, row] as const))('%s', (_name, row) => {
+    const values = { ...ORG, ...row.values };
+    for (const name of Object.keys(row.values)) expect(TEMPLATE.Parameters).toHaveProperty(name);
+    expect(brokenRules(values)).toEqual([]);
+    const resolved = resolve(values);
+    expect(changedPaths(DEFAULTS, resolved).sort()).toEqual([...row.changes].sort());
+    row.check(resolved);
+  });
+
+  test('every guardrail parameter has a row of its own', () => {
+    const covered = new Set(ROWS.flatMap((row) => Object.keys(row.values)));
+    const guardrails = Object.keys(GUARDRAILS).filter((name) => name !== 'GenesysOrgId');
+    expect(guardrails.filter((name) => !covered.has(name))).toEqual([]);
+  });
+});
+
+describe("the account's own rules, all set at once", () => {
   test('customer-managed key: kms:Decrypt on that key only, and only through Secrets Manager (and SQS for the queue door)', () => {
     for (const role of ROLES) expect(kmsStatements(DEFAULTS, role)).toEqual([]);
-    const via = (service: string) => ({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': `${service}.\${AWS::Region}.amazonaws.com` } } });
     for (const role of ['DataActionRole', 'WebhookRole']) {
       expect(kmsStatements(SET, role)).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') }]);
     }
@@ -120,14 +417,14 @@ describe("the account's own rules", () => {
   });
 
   test('customer-managed key: the token secret, the queues and the log groups use it when given', () => {
-    for (const queue of ['IdentityVerifiedQueue', 'IdentityVerifiedDLQ']) {
+    for (const queue of QUEUES) {
       expect(props(DEFAULTS, queue)).toMatchObject({ SqsManagedSseEnabled: true });
       expect(props(DEFAULTS, queue)).not.toHaveProperty('KmsMasterKeyId');
       expect(props(SET, queue).KmsMasterKeyId).toBe(KEY);
       expect(props(SET, queue)).not.toHaveProperty('SqsManagedSseEnabled');
     }
     expect(props(SET, 'GenesysTokenSecret').KmsKeyId).toBe(KEY);
-    for (const group of ['DataActionLogGroup', 'EventsLogGroup', 'WebhookLogGroup', 'RotateTokenLogGroup']) {
+    for (const group of LOG_GROUPS) {
       expect(props(DEFAULTS, group)).not.toHaveProperty('KmsKeyId');
       expect(props(SET, group).KmsKeyId).toBe(KEY);
     }
@@ -140,31 +437,24 @@ describe("the account's own rules", () => {
     for (const [name, role] of roles(SET)) expect({ name, boundary: role.Properties.PermissionsBoundary }).toEqual({ name, boundary: GUARDRAILS.PermissionsBoundaryArn });
   });
 
-  test('VPC: the functions run in the given subnets and security groups, with the network-interface policy', () => {
+  test('VPC and tracing: each function in the given subnets, traced, and each role with exactly the two managed policies', () => {
     for (const fn of FUNCTIONS) {
       expect(props(DEFAULTS, fn)).not.toHaveProperty('VpcConfig');
+      expect(props(DEFAULTS, fn)).not.toHaveProperty('TracingConfig');
       expect(props(SET, fn).VpcConfig).toEqual({ SubnetIds: GUARDRAILS.SubnetIds, SecurityGroupIds: GUARDRAILS.SecurityGroupIds });
+      expect(props(SET, fn).TracingConfig).toEqual({ Mode: 'Active' });
     }
     for (const role of ROLES) {
       expect(props(DEFAULTS, role).ManagedPolicyArns).toEqual([]);
-      expect(props(SET, role).ManagedPolicyArns).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' });
+      expect(props(SET, role).ManagedPolicyArns).toEqual([VPC_POLICY, XRAY_POLICY]);
     }
   });
 
   test('egress proxy: GENESYS_HTTPS_PROXY only when the deployer names one', () => {
-    const env = (r: Record<string, Resource>, fn: string) => (props(r, fn).Environment as { Variables: Record<string, Json> }).Variables;
     for (const fn of FUNCTIONS) {
       expect(env(DEFAULTS, fn)).not.toHaveProperty('GENESYS_HTTPS_PROXY');
       expect(env(SET, fn).GENESYS_HTTPS_PROXY).toBe(GUARDRAILS.GenesysProxyUrl);
     }
-  });
-
-  test('tracing: X-Ray active tracing and its write policy only when asked for', () => {
-    for (const fn of FUNCTIONS) {
-      expect(props(DEFAULTS, fn)).not.toHaveProperty('TracingConfig');
-      expect(props(SET, fn).TracingConfig).toEqual({ Mode: 'Active' });
-    }
-    for (const role of ROLES) expect(props(SET, role).ManagedPolicyArns).toContainEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess' });
   });
 
   test('with every guardrail set, still no inline IAM statement with a wildcard action or resource', () => {
