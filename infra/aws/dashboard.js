@@ -9,6 +9,10 @@ const FUNCTIONS = ['dataAction', 'events', 'webhook'];
 
 function dashboard(stage, region) {
   const namespace = `GenesysParticipantFlagger/${stage}`;
+  // API Gateway counts the webhook's 5xx by API id, which exists only once the stack is deployed and
+  // this body is a plain string: the dashboard links to the alarm, whose page graphs that metric.
+  const webhookAlarm = `${SERVICE}-${stage}-webhook-5xx`;
+  const alarmUrl = (name) => `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(name)}`;
   const widget = (x, y, title, metrics, extra = {}) => ({
     type: 'metric',
     x,
@@ -26,7 +30,7 @@ function dashboard(stage, region) {
         width: 24,
         height: 2,
         properties: {
-          markdown: `## ${SERVICE} (${stage})\nFlags by status, attempts per flag, time to flag, and what needs a person: AUTH_FAILED / CONFIG_ERROR (misconfiguration), the dead-letter queue, throttles.`,
+          markdown: `## ${SERVICE} (${stage})\nFlags by status, attempts per flag, time to flag, and what needs a person: AUTH_FAILED / CONFIG_ERROR (misconfiguration), the dead-letter queue, throttles, and the webhook's 5xx answers (alarm [${webhookAlarm}](${alarmUrl(webhookAlarm)})).`,
         },
       },
       widget(0, 2, 'Flags by status (per minute)', STATUSES.map((s) => [namespace, 'Flags', 'Status', s, { stat: 'Sum', label: s }]), { stacked: true }),

@@ -466,3 +466,31 @@ describe("the account's own rules, all set at once", () => {
     }
   });
 });
+
+describe('what needs a person', () => {
+  test("the webhook's 5xx answers (503: its token secret unreadable) raise an alarm on the alarm topic", () => {
+    const alarm = TEMPLATE.Resources.WebhookServerErrorsAlarm;
+    expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm?.Properties).toMatchObject({
+      AlarmName: 'genesys-participant-flagger-dev-webhook-5xx',
+      // HTTP APIs: metric `5xx` (REST APIs' is 5XXError) by ApiId, whose value is the API's Ref.
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(TEMPLATE.Resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
+    expect(TEMPLATE.Resources.HttpApiRoutePostFlag?.Properties).toMatchObject({ ApiId: { Ref: 'HttpApi' }, RouteKey: 'POST /flag' });
+    // Present whatever the guardrails.
+    expect(SET.WebhookServerErrorsAlarm).toEqual(DEFAULTS.WebhookServerErrorsAlarm);
+  });
+
+  test('the dashboard links to that alarm', () => {
+    const body = String(TEMPLATE.Resources.Dashboard?.Properties.DashboardBody);
+    expect(body).toContain('#alarmsV2:alarm/genesys-participant-flagger-dev-webhook-5xx');
+  });
+});
