@@ -20,9 +20,11 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { GenesysEmulator, type RecordedRequest } from '../test/emulators/genesys';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
+import { readTimeouts } from './contracts';
 
 const ROOT = path.resolve(__dirname, '..');
-const LAMBDA_TIMEOUT_MS = 10_000;
+/** The deployed Lambda's timeout (serverless.yml reads the same file), so a run here has its budget. */
+const LAMBDA_TIMEOUT_MS = readTimeouts().lambdaTimeoutSeconds * 1000;
 const RESOLVE_AFTER_MS = 1000;
 
 type Handler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
