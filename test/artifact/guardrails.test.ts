@@ -110,8 +110,14 @@ function brokenRules(values: Values): string[] {
     if (o['Fn::And']) return o['Fn::And'].every((x) => value(x) === true);
     if (o['Fn::Or']) return o['Fn::Or'].some((x) => value(x) === true);
     if (o['Fn::Equals']) return JSON.stringify(value(o['Fn::Equals'][0])) === JSON.stringify(value(o['Fn::Equals'][1]));
-    if (o['Fn::EachMemberEquals']) return (value(o['Fn::EachMemberEquals'][0]) as string[]).every((m) => m === value(o['Fn::EachMemberEquals'][1]));
-    if (o['Fn::Contains']) return (value(o['Fn::Contains'][0]) as string[]).includes(value(o['Fn::Contains'][1]) as string);
+    if (o['Fn::EachMemberEquals']) {
+      const [list, member] = o['Fn::EachMemberEquals'].map(value) as [string[], string];
+      return list.every((m) => m === member);
+    }
+    if (o['Fn::Contains']) {
+      const [list, member] = o['Fn::Contains'].map(value) as [string[], string];
+      return list.includes(member);
+    }
     throw new Error(`rule function not understood: ${JSON.stringify(node)}`);
   }
   const broken: string[] = [];
