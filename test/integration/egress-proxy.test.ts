@@ -6,7 +6,9 @@
  *
  * The proxy must see host names and ports, and ciphertext: never a token, a client secret or a
  * request line. Generic proxy variables are never followed, and a host that is not an allowed
- * Genesys host is refused before the proxy is contacted.
+ * Genesys host is refused before the proxy is contacted, by the function's own allow-list
+ * (isGenesysHost). A proxy that never answers CONNECT costs one bounded wait, never a socket left
+ * open.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +18,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { tunnelAgent } from '../../lib/genesys/proxy-tunnel';
+import { axiosHttpClient, createGenesysAxios } from '../../lib/genesys/api-client';
+import { DEFAULT_TUNNEL_TIMEOUT_MS, tunnelAgent } from '../../lib/genesys/proxy-tunnel';
 import { GenesysEmulator } from '../emulators/genesys';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET } from '../support/harness';
@@ -75,22 +78,70 @@ class RecordingProxy {
   }
 }
 
+/** A proxy that accepts TCP connections, reads the CONNECT request, and never answers it. */
+class SilentProxy {
+  readonly received: string[] = [];
+  private readonly sockets = new Set<Socket>();
+  private constructor(private readonly server: net.Server) {}
+
+  static async start(): Promise<SilentProxy> {
+    const proxy: SilentProxy = new SilentProxy(
+      net.createServer((socket) => {
+        proxy.sockets.add(socket);
+        socket.on('data', (chunk: Buffer) => proxy.received.push(chunk.toString('latin1').split('\r\n')[0] ?? ''));
+        socket.on('error', () => undefined);
+        socket.on('close', () => proxy.sockets.delete(socket));
+      }),
+    );
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Connections the client has not closed. */
+  get open(): number {
+    return this.sockets.size;
+  }
+
+  /** Resolves once every connection to it has been closed by the client, or after `withinMs` with those still open. */
+  async drained(withinMs: number): Promise<number> {
+    const end = Date.now() + withinMs;
+    while (this.open > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.open;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 let genesys: GenesysEmulator;
 let secrets: SecretsManagerEmulator;
 let proxy: RecordingProxy;
+let silent: SilentProxy;
 
 beforeAll(async () => {
   genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, tls: TLS });
   secrets = await SecretsManagerEmulator.start();
   secrets.put('proxy/credentials', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
   proxy = await RecordingProxy.start();
+  silent = await SilentProxy.start();
 });
 afterAll(async () => {
-  await Promise.all([genesys.close(), secrets.close(), proxy.close()]);
+  await Promise.all([genesys.close(), secrets.close(), proxy.close(), silent.close()]);
 });
 
 /** One flag by the built data action bundle in a fresh process, configured from `env`. */
 function flagInBundle(env: Record<string, string>): Promise<Record<string, unknown>> {
+  return flagInBundleTimed(env).then(({ result }) => result);
+}
+
+/** The same, with how long the process took to exit after it printed the result. */
+function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Record<string, unknown>; exitAfterResultMs: number }> {
   const conversationId = randomUUID();
   const participantId = randomUUID();
   genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer' }]);
@@ -116,12 +167,16 @@ function flagInBundle(env: Record<string, string>): Promise<Record<string, unkno
       },
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let resultAt = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!resultAt && out.includes('RESULT ')) resultAt = Date.now();
+    });
     child.on('error', reject);
     child.on('close', () => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) return reject(new Error(`no result: ${out}`));
-      resolve(JSON.parse(line.slice(7)) as Record<string, unknown>);
+      resolve({ result: JSON.parse(line.slice(7)) as Record<string, unknown>, exitAfterResultMs: Date.now() - resultAt });
     });
   });
 }
@@ -209,4 +264,96 @@ test('GENESYS_HTTPS_PROXY must be http://host:port: credentials, paths and other
     expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_HTTPS_PROXY') });
     expect(String(result.message)).not.toContain('pw');
   }
+});
+
+describe('a proxy that accepts the connection and never answers CONNECT', () => {
+  test('the tunnel gives up after its bounded wait and closes the socket to the proxy', async () => {
+    silent.received.length = 0;
+    const agent = tunnelAgent({ proxy: new URL(silent.url), allowed: () => true, secure: true, timeoutMs: 300 });
+    const started = Date.now();
+    const outcome = await new Promise<{ message: string; code?: string }>((resolve) => {
+      https.get('https://api.mypurecloud.ie/api/v2/tokens/me', { agent }, () => resolve({ message: 'answered' })).on('error', (error: NodeJS.ErrnoException) => resolve({ message: error.message, code: error.code }));
+    });
+    const waited = Date.now() - started;
+    expect(outcome).toEqual({ message: 'the proxy did not open the tunnel within 300 ms', code: 'ETIMEDOUT' });
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(2000);
+    expect(silent.received).toEqual(['CONNECT api.mypurecloud.ie:443 HTTP/1.1']);
+    expect(await silent.drained(1000)).toBe(0);
+    agent.destroy();
+  });
+
+  test("through the function's own client: the attempt times out, and the pending CONNECT is closed within the tunnel's bound", async () => {
+    silent.received.length = 0;
+    const client = axiosHttpClient(createGenesysAxios(silent.url, {}));
+    const started = Date.now();
+    const reply = await client({ method: 'GET', url: 'https://api.mypurecloud.com/api/v2/tokens/me', headers: {}, timeoutMs: 200 });
+    expect(reply).toEqual({ kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(silent.received).toEqual(['CONNECT api.mypurecloud.com:443 HTTP/1.1']);
+    // The attempt is over; the socket it left behind is closed once the tunnel's own wait runs out.
+    expect(silent.open).toBe(1);
+    expect(await silent.drained(DEFAULT_TUNNEL_TIMEOUT_MS + 1000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(DEFAULT_TUNNEL_TIMEOUT_MS + 1000);
+  }, 10_000);
+
+  test('the built bundle answers within its deadline and its process exits: no socket is left pending', async () => {
+    silent.received.length = 0;
+    const { result, exitAfterResultMs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: silent.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000' });
+    expect(result).toMatchObject({ status: expect.stringMatching(/^(TIMEOUT|UPSTREAM_ERROR)$/), attempts: 0 });
+    expect(silent.received.length).toBeGreaterThan(0);
+    for (const line of silent.received) expect(line).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1$/);
+    expect(exitAfterResultMs).toBeLessThan(DEFAULT_TUNNEL_TIMEOUT_MS + 1500);
+    expect(await silent.drained(1000)).toBe(0);
+  }, 15_000);
+});
+
+describe("the allow-list through the proxy: the function's own predicate (isGenesysHost)", () => {
+  /** One GET through the function's Genesys client with the proxy, as it is built in Lambda. */
+  const getThroughProxy = (url: string) => axiosHttpClient(createGenesysAxios(proxy.url, {}))({ method: 'GET', url, headers: {}, timeoutMs: 2000 });
+
+  test.each(['https://api.mypurecloud.ie/api/v2/tokens/me', 'https://login.mypurecloud.ie/oauth/token', 'https://API.MyPureCloud.com.au/api/v2/tokens/me', 'https://login.usw2.pure.cloud/oauth/token'])(
+    '%s is tunnelled: the proxy is asked for CONNECT <host>:443 (and refuses it here)',
+    async (url) => {
+      proxy.tunnels.length = 0;
+      proxy.refuse = true;
+      try {
+        const reply = await getThroughProxy(url);
+        expect(reply).toMatchObject({ kind: 'network' });
+        expect(proxy.tunnels).toEqual([`${new URL(url).hostname}:443`]);
+      } finally {
+        proxy.refuse = false;
+      }
+    },
+  );
+
+  test.each([
+    'https://api.mypurecloud.com.evil.com/api/v2/tokens/me',
+    'https://evilmypurecloud.com/oauth/token',
+    'https://api.evilmypurecloud.com/oauth/token',
+    'https://mypurecloud.com/oauth/token',
+    'https://apps.mypurecloud.com/',
+    'https://login.eu-west-1/oauth/token',
+    'https://api.mypurecloud.com./api/v2/tokens/me',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://localhost/oauth/token',
+  ])('%s never reaches the proxy', async (url) => {
+    proxy.tunnels.length = 0;
+    const reply = await getThroughProxy(url);
+    expect(reply).toMatchObject({ kind: 'network' });
+    expect(proxy.tunnels).toEqual([]);
+  });
+
+  test('an explicit override is tunnelled to its own host only', async () => {
+    proxy.tunnels.length = 0;
+    proxy.refuse = true;
+    try {
+      const client = axiosHttpClient(createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }));
+      await client({ method: 'GET', url: 'https://login.partner.example:8443/oauth/token', headers: {}, timeoutMs: 2000 });
+      await client({ method: 'GET', url: 'https://api.partner.example/api/v2/tokens/me', headers: {}, timeoutMs: 2000 });
+      expect(proxy.tunnels).toEqual(['login.partner.example:8443']);
+    } finally {
+      proxy.refuse = false;
+    }
+  });
 });
