@@ -8,9 +8,7 @@ import { createFlagger } from '../lib/create-flagger';
 import type { FlagResult } from '../lib/core/flag-result';
 
 const flagger = createFlagger(process.env);
-// Lambda freezes an environment as soon as its init ends: work started at load must end within it.
-// A container initialised ahead of traffic thus reads the secret and gets a token here, bounded by
-// FLAG_INIT_PREFETCH_MS; what it could not do, the first invocation does.
+// In the init, so that a container started ahead of traffic has the secret and a token ready (see Flagger.prefetch).
 await flagger.prefetch();
 
 export const handler = (event: unknown, context: Context): Promise<FlagResult> =>

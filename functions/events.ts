@@ -7,9 +7,7 @@ import { batchRecords, flagBatch } from '../lib/queue/batch';
 import { createFlagger } from '../lib/create-flagger';
 
 const flagger = createFlagger(process.env);
-// Lambda freezes an environment as soon as its init ends: work started at load must end within it.
-// A container initialised ahead of traffic thus reads the secret and gets a token here, bounded by
-// FLAG_INIT_PREFETCH_MS; what it could not do, the first invocation does.
+// In the init, so that a container started ahead of traffic has the secret and a token ready (see Flagger.prefetch).
 await flagger.prefetch();
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

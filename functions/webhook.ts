@@ -6,9 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createWebhook, webhookRequestOf } from '../lib/http/flag-endpoint';
 
 const webhook = createWebhook(process.env);
-// Lambda freezes an environment as soon as its init ends: work started at load must end within it.
-// A container initialised ahead of traffic thus reads the secrets and gets a token here, bounded by
-// FLAG_INIT_PREFETCH_MS; what it could not do, the first invocation does.
+// In the init, so that a container started ahead of traffic has the secrets and a token ready (see Flagger.prefetch).
 await webhook.prefetch();
 
 export const handler = (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> =>

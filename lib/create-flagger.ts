@@ -44,7 +44,9 @@ export interface Flagger {
   deadline(invocation: Invocation): number;
   /**
    * Reads the secret and gets a token ahead of traffic, for at most `FLAG_INIT_PREFETCH_MS`; what
-   * it could not do, the first flag does. Never throws.
+   * it could not do, the first flag does. Never throws. A door awaits it at the top level of its
+   * module: Lambda's Node runtime waits for that before it asks for the first event, and freezes
+   * the environment as soon as it asks, so the work must end within the init.
    */
   prefetch(): Promise<void>;
   /**
@@ -145,8 +147,9 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
 }
 
 /**
- * Runs `read` for at most `budgetMs` and logs how it went; never throws. A read still under way at
- * the end of the budget goes on, and whoever needs its result next shares it.
+ * Runs `read` for at most `budgetMs` and logs how it went; never throws. `read` gets a signal that
+ * aborts at the end of the budget, and binds the requests it starts to it, so none is left running
+ * (to be frozen mid-request by Lambda) when the init ends.
  */
 export async function prefetchWithin(
   budgetMs: number,

@@ -46,6 +46,8 @@ export interface GrantOptions {
   now: () => number;
   attemptTimeoutMs: number;
   refreshMarginMs: number;
+  /** Abandons the grant's request when it aborts (a prefetch's bound). */
+  signal?: AbortSignal;
 }
 
 export interface TokenProviderOptions extends GrantOptions {
@@ -60,11 +62,17 @@ export class TokenProvider implements TokenSource {
 
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
     if (this.cached && this.options.now() < this.cached.renewAt) return { ok: true, token: this.cached };
-    this.inFlight ??= this.mint(options.prefetch === true).finally(() => {
-      this.inFlight = undefined;
-    });
+    // A prefetch (Lambda init) has nobody else waiting: its secret read and grant are bound to its
+    // signal, so nothing is left running, to be frozen mid-request, when the init ends.
+    let minting: Promise<TokenFetch>;
+    if (options.prefetch === true && !this.inFlight) minting = this.mint(signal);
+    else {
+      minting = this.inFlight ??= this.mint().finally(() => {
+        this.inFlight = undefined;
+      });
+    }
     try {
-      return await raceSignal(this.inFlight, signal);
+      return await raceSignal(minting, signal);
     } catch {
       return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
     }
@@ -75,14 +83,16 @@ export class TokenProvider implements TokenSource {
     if (this.cached === token) this.cached = undefined;
   }
 
-  private async mint(prefetch: boolean): Promise<TokenFetch> {
-    const first = await this.options.credentials(undefined, prefetch ? { prefetch } : {});
+  /** `prefetch`: the signal of a prefetch, which every request of this mint is bound to. */
+  private async mint(prefetch?: AbortSignal): Promise<TokenFetch> {
+    const first = await this.options.credentials(prefetch, prefetch ? { prefetch: true } : {});
     if (!first.ok) return { ok: false, error: fromSecretError(first.error) };
-    let result = await requestClientCredentialsToken(first.credentials, this.options);
+    const grant = { ...this.options, ...(prefetch ? { signal: prefetch } : {}) };
+    let result = await requestClientCredentialsToken(first.credentials, grant);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
-      const again = await this.options.credentials(undefined, { refresh: true });
-      if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, this.options);
+      const again = await this.options.credentials(prefetch, prefetch ? { refresh: true, prefetch: true } : { refresh: true });
+      if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, grant);
     }
     if (result.ok) this.cached = result.token;
     return result;
@@ -102,6 +112,7 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
     },
     body: 'grant_type=client_credentials',
     timeoutMs: options.attemptTimeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
     ok: false,

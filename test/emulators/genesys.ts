@@ -52,6 +52,8 @@ export interface RecordedRequest {
   body?: unknown;
   rawBody?: string;
   contentType?: string;
+  /** For a hung request: when the client gave up on it and closed the connection. */
+  abandonedAt?: number;
 }
 
 export interface GenesysEmulatorOptions {
@@ -221,6 +223,7 @@ export class GenesysEmulator {
         if ('hang' in fault) {
           record.status = 0;
           this.finish(record);
+          res.on('close', () => (record.abandonedAt = this.now()));
           return; // the socket is destroyed by close() or by the client giving up
         }
         if ('grant' in fault) {

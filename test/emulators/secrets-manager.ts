@@ -42,6 +42,8 @@ export interface SecretsRequest {
   secretId?: string;
   status: number;
   at: number;
+  /** For a hung request: when the client gave up on it and closed the connection. */
+  abandonedAt?: number;
 }
 
 const ACCOUNT = '123456789012';
@@ -177,7 +179,10 @@ export class SecretsManagerEmulator {
       return;
     }
     const fault = this.faults.shift();
-    if (fault && 'hang' in fault) return;
+    if (fault && 'hang' in fault) {
+      res.on('close', () => (record.abandonedAt = Date.now()));
+      return;
+    }
     if (fault && 'delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault && 'error' in fault) {
       fail(fault.error, `${fault.error.slice(0, 100)} (scripted)`);

@@ -29,13 +29,45 @@ test('after a prefetch, the first flag is one request: the PATCH', async () => {
   expect(h.genesys.count('token')).toBe(tokensBefore);
 });
 
-test('a hung secret read ends the prefetch at its bound; it never throws', async () => {
+/** Lets the event loop deliver a socket's close to the emulator. */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+test('a hung secret read ends the prefetch at its bound, abandoned rather than left running; the first flag reads again', async () => {
   const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+  const readsBefore = reads(SECRET);
   h.secrets.script([{ hang: true }]);
   const started = Date.now();
   await expect(flagger.prefetch()).resolves.toBeUndefined();
-  expect(Date.now() - started).toBeLessThan(600);
-  h.secrets.clearFaults();
+  const ended = Date.now();
+  expect(ended - started).toBeLessThan(600);
+  await settle();
+  const hung = h.secrets.requests.filter((r) => r.secretId === SECRET).at(-1);
+  expect(hung?.abandonedAt).toBeDefined();
+  expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 10);
+
+  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  expect(result.status).toBe('UPDATED');
+  expect(reads(SECRET)).toBe(readsBefore + 2);
+});
+
+test('a hung token request ends the prefetch at its bound, abandoned; the first flag gets a token itself', async () => {
+  const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+  h.genesys.script('token', [{ hang: true }]);
+  const tokensBefore = h.genesys.arrivals.filter((r) => r.route === 'token').length;
+  const started = Date.now();
+  await expect(flagger.prefetch()).resolves.toBeUndefined();
+  const ended = Date.now();
+  expect(ended - started).toBeLessThan(600);
+  await settle();
+  const hung = h.genesys.arrivals.filter((r) => r.route === 'token').at(-1);
+  expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 10);
+
+  const before = h.genesys.arrivals.length;
+  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  // A new grant at once: not a wait for the abandoned one.
+  expect(h.genesys.arrivals.slice(before).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
+  expect(h.genesys.arrivals.filter((r) => r.route === 'token').length).toBe(tokensBefore + 2);
 });
 
 test('a failed prefetch is not remembered: the first invocation reads the secret itself', async () => {

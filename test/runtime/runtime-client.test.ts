@@ -141,6 +141,44 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
       }
     });
 
+    test('data action: a token request that hangs during init ends with the init, abandoned; no init error, and the first caller is flagged', async () => {
+      h.genesys.script('token', [{ hang: true }]);
+      const before = h.genesys.arrivals.length;
+      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv({ FLAG_INIT_PREFETCH_MS: '500' }));
+      try {
+        await until(() => runtime.api.firstNextAt !== undefined);
+        const firstNext = runtime.api.firstNextAt ?? 0;
+        const hung = h.genesys.arrivals.slice(before).find((r) => r.route === 'token');
+        // Bounded by FLAG_INIT_PREFETCH_MS, not by the 1 s attempt timeout.
+        expect(firstNext - (hung?.at ?? 0)).toBeGreaterThanOrEqual(450);
+        expect(firstNext - (hung?.at ?? 0)).toBeLessThan(950);
+        await until(() => hung?.abandonedAt !== undefined, 1000);
+        expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(firstNext + 20);
+        expect(runtime.api.initErrors).toEqual([]);
+
+        const { conversationId, participantId } = newConversation(h.genesys);
+        const sent = h.genesys.arrivals.length;
+        const result = responseOf(await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }));
+        expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
+        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
+        expect(runtime.output()).toContain('prefetch incomplete');
+      } finally {
+        await runtime.stop();
+      }
+    });
+
+    test('data action: an invalid configuration does not fail the init; every caller gets CONFIG_ERROR', async () => {
+      const env = lambdaEnv({ FLAG_DEADLINE_MS: 'soon' });
+      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', env);
+      try {
+        const result = responseOf(await runtime.api.invoke({ conversationId: 'x' }));
+        expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message: expect.stringContaining('FLAG_DEADLINE_MS') });
+        expect(runtime.api.initErrors).toEqual([]);
+      } finally {
+        await runtime.stop();
+      }
+    });
+
     test('data action: the deadline comes from Lambda-Runtime-Deadline-Ms, less the safety margin', async () => {
       const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv());
       try {
@@ -148,7 +186,7 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
         const started = Date.now();
         const outcome = await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }, 1500);
         const result = responseOf(outcome);
-        // 1.5 s of Lambda time, 500 ms kept back: about 1 s of retries, not the 8 s budget.
+        // 1.5 s of Lambda time, 500 ms kept back: about 1 s of retries, not the 3 s FLAG_DEADLINE_MS.
         expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND' });
         expect(Number(result.elapsedMs)).toBeGreaterThanOrEqual(600); // it did retry until near its deadline
         expect(Number(result.elapsedMs)).toBeLessThanOrEqual(1000 + 50);
@@ -158,22 +196,41 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
       }
     });
 
-    test('queue door: an SQS batch gets its batchItemFailures back', async () => {
+    test('queue door: token before the first `next`; an SQS batch gets its batchItemFailures back, with one request for its one flag', async () => {
+      const before = h.genesys.arrivals.length;
       const runtime = await startRuntime(node, 'events', 'EventsLambdaFunction', lambdaEnv());
       try {
+        await until(() => runtime.api.firstNextAt !== undefined);
+        const init = h.genesys.arrivals.slice(before);
+        expect(init.map((r) => r.route)).toEqual(['token']);
+        expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
         const ok = newConversation(h.genesys);
+        const sent = h.genesys.arrivals.length;
         const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
         const result = responseOf(await runtime.api.invoke({ Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')] }, 5000));
         expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
       } finally {
         await runtime.stop();
       }
     });
 
-    test('webhook: an API Gateway HTTP API event gets its HTTP answer', async () => {
+    test('webhook: token and bearer secret before the first `next`; an API Gateway HTTP API event gets its HTTP answer with one request', async () => {
+      const before = h.genesys.arrivals.length;
+      const bearerReads = () => h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue');
+      const bearerBefore = bearerReads().length;
       const runtime = await startRuntime(node, 'webhook', 'WebhookLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }));
       try {
+        await until(() => runtime.api.firstNextAt !== undefined);
+        const firstNext = runtime.api.firstNextAt ?? 0;
+        const init = h.genesys.arrivals.slice(before);
+        expect(init.map((r) => r.route)).toEqual(['token']);
+        expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
+        const bearerInit = bearerReads().slice(bearerBefore);
+        expect(bearerInit).toHaveLength(1);
+        expect(bearerInit[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
         const { conversationId, participantId } = newConversation(h.genesys);
+        const sent = h.genesys.arrivals.length;
         const event = {
           version: '2.0',
           routeKey: 'POST /flag',
@@ -187,6 +244,8 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
         const result = responseOf(await runtime.api.invoke(event));
         expect(result).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
         expect(JSON.parse(String(result.body))).toMatchObject({ status: 'UPDATED', participantId });
+        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
+        expect(bearerReads().length).toBe(bearerBefore + 1);
         expect(runtime.output()).not.toContain(TOKEN);
       } finally {
         await runtime.stop();
