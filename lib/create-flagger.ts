@@ -91,7 +91,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
 
   const { config } = parsed;
   const reports = reporter(logger, config.metrics, now);
-  const http = overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config)));
+  const http = overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs));
   const deps: FlagDeps = {
     tokens: tokenSource(config, secretSource, http, now),
     http,

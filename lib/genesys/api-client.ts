@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
 import { isGenesysHost } from './environments';
-import { tunnelAgent } from './proxy-tunnel';
+import { tunnelAgent, type TunnelOptions } from './proxy-tunnel';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -134,7 +134,7 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal): Pr
 
 export interface AxiosOptions {
   /** Tunnel every connection through this proxy (see proxy-tunnel.ts), only to `allowed` hosts. */
-  proxy?: { url: string; allowed: (host: string) => boolean };
+  proxy?: { url: string; allowed: (host: string) => boolean; tunnelTimeoutMs?: number };
 }
 
 export function createAxios(options: AxiosOptions = {}): AxiosInstance {
@@ -154,14 +154,26 @@ export function createAxios(options: AxiosOptions = {}): AxiosInstance {
     responseType: 'stream',
     maxContentLength: -1,
     // Keep-alive: a warm container reuses its TLS connection to Genesys instead of a new handshake per flag.
-    httpAgent: proxy ? tunnelAgent({ proxy: new URL(proxy.url), allowed: proxy.allowed, secure: false }) : new http.Agent({ keepAlive: true }),
-    httpsAgent: proxy ? tunnelAgent({ proxy: new URL(proxy.url), allowed: proxy.allowed, secure: true }) : new https.Agent({ keepAlive: true }),
+    httpAgent: proxy ? tunnelAgent(tunnel(proxy, false)) : new http.Agent({ keepAlive: true }),
+    httpsAgent: proxy ? tunnelAgent(tunnel(proxy, true)) : new https.Agent({ keepAlive: true }),
   });
 }
 
-/** The axios instance for Genesys: through the deployer's egress proxy when one is set, to Genesys hosts only. */
-export function createGenesysAxios(proxyUrl: string | undefined, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): AxiosInstance {
-  return createAxios(proxyUrl ? { proxy: { url: proxyUrl, allowed: (host) => isGenesysHost(host, overrides) } } : {});
+function tunnel(proxy: NonNullable<AxiosOptions['proxy']>, secure: boolean): TunnelOptions {
+  return { proxy: new URL(proxy.url), allowed: proxy.allowed, secure, ...(proxy.tunnelTimeoutMs === undefined ? {} : { timeoutMs: proxy.tunnelTimeoutMs }) };
+}
+
+/**
+ * The axios instance for Genesys: through the deployer's egress proxy when one is set, to Genesys
+ * hosts only; opening a tunnel may take as long as one attempt (`attemptTimeoutMs`).
+ */
+export function createGenesysAxios(
+  proxyUrl: string | undefined,
+  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
+  attemptTimeoutMs?: number,
+): AxiosInstance {
+  if (!proxyUrl) return createAxios();
+  return createAxios({ proxy: { url: proxyUrl, allowed: (host) => isGenesysHost(host, overrides), ...(attemptTimeoutMs === undefined ? {} : { tunnelTimeoutMs: attemptTimeoutMs }) } });
 }
 
 function networkReply(error: unknown): HttpReply {

@@ -30,7 +30,7 @@ export interface TunnelOptions {
   timeoutMs?: number;
 }
 
-/** FLAG_ATTEMPT_TIMEOUT_MS's default: opening a tunnel takes no longer than one attempt may. */
+/** FLAG_ATTEMPT_TIMEOUT_MS's default; the function passes its configured attempt timeout. */
 export const DEFAULT_TUNNEL_TIMEOUT_MS = 3000;
 
 type ConnectionCallback = (error: Error | null, socket?: Duplex) => void;

@@ -46,7 +46,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
   const deps = {
     versions: overrides.versions ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
-    http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config))),
+    http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
     now,
     attemptTimeoutMs: config.attemptTimeoutMs,
     refreshMarginMs: config.tokenRefreshMarginMs,

@@ -19,7 +19,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { axiosHttpClient, createGenesysAxios } from '../../lib/genesys/api-client';
-import { DEFAULT_TUNNEL_TIMEOUT_MS, tunnelAgent } from '../../lib/genesys/proxy-tunnel';
+import { tunnelAgent } from '../../lib/genesys/proxy-tunnel';
 import { GenesysEmulator } from '../emulators/genesys';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET } from '../support/harness';
@@ -283,9 +283,9 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     agent.destroy();
   });
 
-  test("through the function's own client: the attempt times out, and the pending CONNECT is closed within the tunnel's bound", async () => {
+  test("through the function's own client: the attempt times out, and the pending CONNECT is closed within the tunnel's bound, the attempt timeout", async () => {
     silent.received.length = 0;
-    const client = axiosHttpClient(createGenesysAxios(silent.url, {}));
+    const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 600));
     const started = Date.now();
     const reply = await client({ method: 'GET', url: 'https://api.mypurecloud.com/api/v2/tokens/me', headers: {}, timeoutMs: 200 });
     expect(reply).toEqual({ kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' });
@@ -293,17 +293,18 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     expect(silent.received).toEqual(['CONNECT api.mypurecloud.com:443 HTTP/1.1']);
     // The attempt is over; the socket it left behind is closed once the tunnel's own wait runs out.
     expect(silent.open).toBe(1);
-    expect(await silent.drained(DEFAULT_TUNNEL_TIMEOUT_MS + 1000)).toBe(0);
-    expect(Date.now() - started).toBeLessThan(DEFAULT_TUNNEL_TIMEOUT_MS + 1000);
+    expect(await silent.drained(1500)).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(Date.now() - started).toBeLessThan(1500);
   }, 10_000);
 
   test('the built bundle answers within its deadline and its process exits: no socket is left pending', async () => {
     silent.received.length = 0;
-    const { result, exitAfterResultMs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: silent.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000' });
+    const { result, exitAfterResultMs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: silent.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '800' });
     expect(result).toMatchObject({ status: expect.stringMatching(/^(TIMEOUT|UPSTREAM_ERROR)$/), attempts: 0 });
     expect(silent.received.length).toBeGreaterThan(0);
     for (const line of silent.received) expect(line).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1$/);
-    expect(exitAfterResultMs).toBeLessThan(DEFAULT_TUNNEL_TIMEOUT_MS + 1500);
+    expect(exitAfterResultMs).toBeLessThan(800 + 1500);
     expect(await silent.drained(1000)).toBe(0);
   }, 15_000);
 });
