@@ -53,8 +53,14 @@ describe('the maps in the documentation match the tree', () => {
     expect(named.filter((name) => !files.includes(name ?? ''))).toEqual([]);
   });
 
-  test("the README's map names every folder of lib/", () => {
-    const folders = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${e.name}/`);
-    expect(folders.filter((folder) => !readme.includes(folder))).toEqual([]);
+  test("the README's map names every folder and top-level file of lib/, and every kind of test suite", () => {
+    const map = readme.slice(readme.indexOf('## Architecture'));
+    const lib = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true });
+    const names = lib.map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+    expect(names.filter((name) => !map.includes(name))).toEqual([]);
+    const suites = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !['emulators', 'support', 'fixtures'].includes(e.name))
+      .map((e) => e.name);
+    expect(suites.filter((suite) => !new RegExp(`\\b${suite}\\b`).test(map.split('\n').find((l) => l.startsWith('test/')) ?? ''))).toEqual([]);
   });
 });
