@@ -199,6 +199,15 @@ describe('parameters', () => {
     expect([...documented.keys()].filter((n) => n !== '--stage').sort()).toEqual(stackParameters.map((p) => p.param).sort());
   });
 
+  test("the README's guardrail table names every parameter that is not in its deploy command", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Deploy, in brief'), readme.indexOf('## More'));
+    const basics = ['genesysOrgId', 'genesysAwsAccountId', 'credentialsSecretArn', 'webhookTokenSecretArn', 'alarmEmail', 'tokenMode'];
+    const guardrails = stackParameters.map((p) => p.param).filter((name) => !basics.includes(name));
+    expect(guardrails.length).toBeGreaterThan(8);
+    expect(guardrails.filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+  });
+
   /** Whether CloudFormation takes `value` for the parameter (AllowedValues, AllowedPattern, MinValue, MaxValue). */
   const accepts = (name: string, value: string): boolean => {
     const p = TEMPLATE.Parameters[name] as Parameter;
