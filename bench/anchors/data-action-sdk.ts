@@ -3,7 +3,7 @@
  * (purecloud-platform-client-v2), as a reasonable user writes it: the OAuth client from Secrets
  * Manager; `loginClientCredentialsGrant` once per container, again near expiry or after a 401;
  * one `patchConversationParticipantAttributes` per invocation with no retries (the SDK has none:
- * a 404 or a 429 is the answer) and the SDK's 16 s timeout; a flat status like ours.
+ * a 404 or a 429 is the answer) and the SDK's 16 s timeout; a flat status like ours (its type only).
  *
  * The SDK derives `https://login.<env>` and `https://api.<env>` from `setEnvironment`, which
  * cannot express the loopback emulator's `http://127.0.0.1:PORT`; its documented `setGateway`
@@ -12,11 +12,13 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import platformClient from 'purecloud-platform-client-v2';
+import type { FlagResult, FlagStatus as Status } from '../../lib/core/flag-result';
 
-type Status = 'UPDATED' | 'INVALID_INPUT' | 'PARTICIPANT_NOT_FOUND' | 'REJECTED' | 'AUTH_FAILED' | 'RATE_LIMITED' | 'UPSTREAM_ERROR' | 'TIMEOUT' | 'CONFIG_ERROR';
-export type AnchorResult = { status: Status; updated: boolean; attempts: number; httpStatus: number; elapsedMs: number; message: string };
+type AnchorResult = Pick<FlagResult, 'status' | 'updated' | 'attempts' | 'httpStatus' | 'elapsedMs' | 'message'>;
 
-const RESERVED = new Set(['conversationId', 'participantId', 'participantPurpose', 'orgId', 'integrationId', 'rawRequest', 'attributes']);
+const RESERVED = new Set(
+  ['conversationId', 'participantId', 'participantPurpose', 'orgId', 'integrationId', 'rawRequest', 'attributes'],
+);
 
 const apiClient = platformClient.ApiClient.instance;
 apiClient.setPersistSettings(false);
@@ -29,13 +31,16 @@ let login: Promise<void> | undefined;
 async function ensureLogin(): Promise<void> {
   if (Date.now() < tokenExpiresAt - 60_000) return;
   login ??= (async () => {
-    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: process.env.GENESYS_CREDENTIALS_SECRET_ID }));
-    const { clientId, clientSecret, environment } = JSON.parse(secret.SecretString ?? '{}') as { clientId: string; clientSecret: string; environment?: string };
+    const secretId = process.env.GENESYS_CREDENTIALS_SECRET_ID;
+    const secret = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
+    type Credentials = { clientId: string; clientSecret: string; environment?: string };
+    const { clientId, clientSecret, environment } = JSON.parse(secret.SecretString ?? '{}') as Credentials;
     apiClient.setEnvironment(environment ?? 'mypurecloud.com');
     const override = process.env.GENESYS_API_BASE_URL;
     if (override) {
       const url = new URL(override);
-      apiClient.setGateway({ host: url.hostname, port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)), protocol: url.protocol.replace(':', '') });
+      const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+      apiClient.setGateway({ host: url.hostname, port, protocol: url.protocol.replace(':', '') });
     }
     const auth = await apiClient.loginClientCredentialsGrant(clientId, clientSecret);
     tokenExpiresAt = Number(auth.tokenExpiryTime ?? 0);
@@ -45,13 +50,16 @@ async function ensureLogin(): Promise<void> {
   await login;
 }
 
-export const handler = async (event: Record<string, unknown>, _context?: { awsRequestId?: string }): Promise<AnchorResult> => {
+export const handler = async (event: Record<string, unknown>, _context?: unknown): Promise<AnchorResult> => {
   const started = Date.now();
-  const result = (status: Status, httpStatus: number, message: string, attempts: number): AnchorResult => ({ status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message });
+  const result = (status: Status, httpStatus: number, message: string, attempts: number): AnchorResult => {
+    return { status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message };
+  };
 
   const conversationId = typeof event?.conversationId === 'string' ? event.conversationId : '';
   const participantId = typeof event?.participantId === 'string' ? event.participantId : '';
-  const source = (event?.attributes && typeof event.attributes === 'object' ? event.attributes : event) as Record<string, unknown>;
+  const nested = event?.attributes && typeof event.attributes === 'object';
+  const source = (nested ? event.attributes : event) as Record<string, unknown>;
   const attributes: Record<string, string> = {};
   for (const [key, value] of Object.entries(source ?? {})) {
     if (source === event && RESERVED.has(key)) continue;
@@ -65,8 +73,11 @@ export const handler = async (event: Record<string, unknown>, _context?: { awsRe
     await ensureLogin();
   } catch (error) {
     const status = statusOf(error);
-    if (status === 0 && !isNetworkError(error)) return result('CONFIG_ERROR', 0, `secret or login failed: ${nameOf(error)}`, 0);
-    return result(status === 429 ? 'RATE_LIMITED' : status >= 500 || status === 0 ? 'UPSTREAM_ERROR' : 'AUTH_FAILED', status, `login failed (${status})`, 0);
+    if (status === 0 && !isNetworkError(error)) {
+      return result('CONFIG_ERROR', 0, `secret or login failed: ${nameOf(error)}`, 0);
+    }
+    const failed = status === 429 ? 'RATE_LIMITED' : status >= 500 || status === 0 ? 'UPSTREAM_ERROR' : 'AUTH_FAILED';
+    return result(failed, status, `login failed (${status})`, 0);
   }
 
   try {
@@ -81,7 +92,8 @@ export const handler = async (event: Record<string, unknown>, _context?: { awsRe
     if (status >= 500) return result('UPSTREAM_ERROR', status, 'Genesys error', 1);
     if (status === 0) {
       const code = (error as { code?: string })?.code;
-      return result(code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'TIMEOUT' : 'UPSTREAM_ERROR', 0, `network: ${code ?? nameOf(error)}`, 1);
+      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      return result(timedOut ? 'TIMEOUT' : 'UPSTREAM_ERROR', 0, `network: ${code ?? nameOf(error)}`, 1);
     }
     return result('REJECTED', status, `rejected (${status})`, 1);
   }
@@ -95,7 +107,8 @@ function statusOf(error: unknown): number {
 }
 
 function isNetworkError(error: unknown): boolean {
-  return typeof (error as { code?: unknown })?.code === 'string' || (error as { isAxiosError?: boolean })?.isAxiosError === true;
+  const e = error as { code?: unknown; isAxiosError?: boolean } | undefined;
+  return typeof e?.code === 'string' || e?.isAxiosError === true;
 }
 
 function nameOf(error: unknown): string {

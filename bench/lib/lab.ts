@@ -1,88 +1,78 @@
-/** The bundles under comparison, the loopback emulators with a proxy for what they lack, and "Lambda containers". */
+/** The bundles under comparison, the loopback emulators, a proxy for what they lack, and "Lambda containers". */
 import { fork, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { GenesysEmulator } from '../../test/emulators/genesys';
 import { LoopbackServer, readBody } from '../../test/emulators/loopback';
 import { SecretsManagerEmulator } from '../../test/emulators/secrets-manager';
 
 export const ROOT = path.resolve(__dirname, '../..');
-export const log = (line: string): boolean => process.stderr.write(`${line}\n`);
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export type Env = Record<string, string>;
 
-/** How many runs of everything. A quick run's few measured warm flags would mostly measure the JIT warming up: `prewarm` first. */
-export const COUNTS = {
-  full: { initRuns: 25, firstFlagRuns: 10, profileRuns: 5, warmFlags: 2000, prewarm: 0, profileFlags: 1000, runs: 30, batches: 5, fleetFlags: 200 },
-  quick: { initRuns: 6, firstFlagRuns: 2, profileRuns: 1, warmFlags: 300, prewarm: 200, profileFlags: 100, runs: 5, batches: 2, fleetFlags: 15 },
-};
-export type Options = typeof COUNTS.full & { latencyMs: number };
+/** [full, quick]. A quick run's few warm flags would mostly time the JIT warming up, hence its `prewarm`. */
+const COUNTS = {
+  initRuns: [25, 6], firstFlagRuns: [10, 2], profileRuns: [5, 1], warmFlags: [2000, 300], prewarm: [0, 200],
+  profileFlags: [1000, 100], runs: [30, 5], batches: [5, 2], fleetFlags: [200, 15],
+} satisfies Record<string, [number, number]>;
+export type Options = Record<keyof typeof COUNTS, number> & { latencyMs: number };
+export const counts = (quick: boolean): Omit<Options, 'latencyMs'> =>
+  Object.fromEntries(Object.entries(COUNTS).map(([k, v]) => [k, v[quick ? 1 : 0]])) as Omit<Options, 'latencyMs'>;
 
 /** `inputs`: the esbuild metafile's bytes in the output per source file. */
 export type Bundle = { file: string; map: string; bytes: number; inputs: Record<string, { bytesInOutput: number }> };
 export type Bundles = Awaited<ReturnType<typeof buildBundles>>;
 
-/**
- * Ours is dist/functions/data-action.mjs, what serverless.yml packages. The anchor is bundled with
- * the esbuild options scripts/build.mjs exports, without its plugins (an SDK user would not have
- * them) and with them. Ours is bundled so too: if dist/ differs, `npm run build` runs first.
- * The file names come from esbuild's metafile: the options decide the extension (an ES module's
- * .mjs), so both sides are whatever the project's build makes of them.
- */
+function bundleOf(metafile: Metafile, entry: string): Bundle {
+  const [out, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === entry) ?? [];
+  if (!out || !output) throw new Error(`esbuild wrote no bundle for ${entry}`);
+  const file = path.resolve(ROOT, out);
+  return { file, map: `${file}.map`, bytes: statSync(file).size, inputs: output.inputs };
+}
+
+/** Ours: what `npm run build` writes to dist/. The anchor: scripts/build.mjs's options, without and with plugins. */
 export async function buildBundles(tmp: string) {
-  const { buildOptions } = (await import(pathToFileURL(path.join(ROOT, 'scripts/build.mjs')).href)) as { buildOptions: BuildOptions };
-  const { plugins = [], ...options } = buildOptions;
-  const bundle = async (entry: string, name: string, withPlugins: boolean): Promise<Bundle> => {
-    const outdir = path.join(tmp, name);
-    const { metafile } = await build({ ...options, plugins: withPlugins ? plugins : [], entryPoints: [path.join(ROOT, entry)], outdir, absWorkingDir: ROOT, metafile: true });
-    const [out, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint) ?? [];
-    if (!out || !output) throw new Error(`esbuild wrote no bundle for ${entry}`);
-    const file = path.resolve(ROOT, out);
-    return { file, map: `${file}.map`, bytes: readFileSync(file).length, inputs: output.inputs };
+  const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
+  const dist = JSON.parse(readFileSync(path.join(ROOT, 'dist/meta.json'), 'utf8')) as Metafile;
+  const script = pathToFileURL(path.join(ROOT, 'scripts/build.mjs')).href;
+  const { plugins = [], ...options } = ((await import(script)) as { buildOptions: BuildOptions }).buildOptions;
+  const entry = 'bench/anchors/data-action-sdk.ts';
+  const anchor = async (name: string, withPlugins: boolean): Promise<Bundle> => {
+    const o = { ...options, plugins: withPlugins ? plugins : [], entryPoints: [entry], outdir: path.join(tmp, name) };
+    return bundleOf((await build({ ...o, absWorkingDir: ROOT, metafile: true })).metafile, entry);
   };
-  const fresh = await bundle('functions/data-action.ts', 'ours', true);
-  // dist/ holds what scripts/build.mjs makes of the same entry: the same name as the fresh bundle.
-  const distOf = (name: string): string => path.join(ROOT, 'dist/functions', `${name}${path.extname(fresh.file)}`);
-  const dist = distOf('data-action');
-  const shown = path.relative(ROOT, dist);
-  const same = (): boolean => existsSync(dist) && readFileSync(dist).equals(readFileSync(fresh.file));
-  let distNote = `${shown} is what scripts/build.mjs builds from the current sources`;
-  if (!same()) {
-    const why = existsSync(dist) ? 'was stale (it differs from a fresh build of the current sources)' : 'was missing';
-    log(`${shown} ${why}: running npm run build ...`);
-    const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
-    distNote = `${shown} ${why}: ${same() ? 'the bench ran npm run build first' : "npm run build did not reproduce the bench's build of it (sources changing during the run?)"}`;
-  }
-  const [anchor, anchorPlugins] = [await bundle('bench/anchors/data-action-sdk.ts', 'anchor', false), await bundle('bench/anchors/data-action-sdk.ts', 'anchor-plugins', true)];
-  const ours: Bundle = { ...fresh, file: dist, map: `${dist}.map`, bytes: readFileSync(dist).length };
-  return { ours, events: distOf('events'), anchor, anchorPlugins, options, plugins: plugins.map((p) => p.name), distNote };
+  const [ours, events] = [bundleOf(dist, 'functions/data-action.ts'), bundleOf(dist, 'functions/events.ts').file];
+  const [anchorBundle, anchorPlugins] = [await anchor('anchor', false), await anchor('anchor-plugins', true)];
+  return { ours, events, anchor: anchorBundle, anchorPlugins, options, plugins: plugins.map((p) => p.name) };
 }
 
 export type Lab = Awaited<ReturnType<typeof startLab>>;
 
 export async function startLab(latencyMs: number) {
-  const [clientId, clientSecret, secretName] = ['bench-client', 'bench-client-secret-7c1d', 'genesys/bench/credentials'];
+  const [clientId, clientSecret, secretName] = ['bench-client', 'bench-secret-7c1d', 'genesys/bench/credentials'];
   const genesys = await GenesysEmulator.start({ clients: { [clientId]: clientSecret }, latencyMs });
   const secrets = await SecretsManagerEmulator.start();
   secrets.put(secretName, JSON.stringify({ clientId, clientSecret, environment: 'mypurecloud.com' }));
-  // The Secrets Manager emulator has no latency of its own.
+  // The Secrets Manager emulator has no latency of its own. A scratch HOME: the SDK reads ~/.genesyscloudjavascript.
   const secretsProxy = latencyMs > 0 ? await startProxy(secrets.url, { delayMs: latencyMs }) : undefined;
-  // A scratch HOME: the SDK looks for ~/.genesyscloudjavascript/config.
   const home = mkdtempSync(path.join(tmpdir(), 'genesys-flagger-bench-home-'));
   return {
     genesys,
     secrets,
     /** A container's environment; `genesysUrl` puts e.g. a rate-limiting proxy in front of Genesys. */
-    env: (extra: Record<string, string> = {}, genesysUrl = genesys.url): Record<string, string> => ({
-      PATH: process.env.PATH ?? '', HOME: home, GENESYS_CREDENTIALS_SECRET_ID: secretName, GENESYS_API_BASE_URL: genesysUrl, GENESYS_LOGIN_BASE_URL: genesysUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy?.url ?? secrets.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action', LOG_LEVEL: 'info',
-      FLAG_DEADLINE_MS: '8000', // serverless.yml's, for the data action
+    env: (extra: Env = {}, genesysUrl = genesys.url): Env => ({
+      PATH: process.env.PATH ?? '', HOME: home, GENESYS_CREDENTIALS_SECRET_ID: secretName,
+      GENESYS_API_BASE_URL: genesysUrl, GENESYS_LOGIN_BASE_URL: genesysUrl, AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy?.url ?? secrets.url,
+      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-only',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action',
+      LOG_LEVEL: 'info', FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
       ...extra,
     }),
     /** A conversation whose customer participant is unknown to the API (404) until `resolveAfterMs` from now. */
@@ -104,18 +94,19 @@ export async function startLab(latencyMs: number) {
 }
 
 /** The event an Architect data action sends: the flat form. */
-export const flagEvent = ({ conversationId, participantId }: { conversationId: string; participantId: string }): Record<string, unknown> => ({ conversationId, participantId, compliance_checked: true, verification_method: 'otp' });
+export const flagEvent = ({ conversationId, participantId }: { conversationId: string; participantId: string }) =>
+  ({ conversationId, participantId, compliance_checked: true, verification_method: 'otp' }) as Record<string, unknown>;
+
+type ProxyOptions = { delayMs?: number; rejectDelayMs?: number; perWindow?: number; windowMs?: number };
 
 /**
- * A loopback proxy that forwards everything unchanged (clients see the emulator's exact answers)
- * after `delayMs`. With `perWindow`, it plays Genesys's per-token rate limit: requests with a
- * bearer token are counted per token in a sliding window of `windowMs`; over it, the proxy answers
- * itself after `rejectDelayMs`: 429, a Genesys error body, Retry-After in whole seconds until the
- * oldest counted request leaves the window. Refused requests and the OAuth grant do not count.
+ * A loopback proxy forwarding everything unchanged after `delayMs`. With `perWindow`, Genesys's per-token rate limit:
+ * bearer requests counted per token over a sliding `windowMs`; over it, after `rejectDelayMs`, 429 with Retry-After
+ * (whole seconds until the oldest counted request leaves the window). Refused requests and OAuth grants do not count.
  */
-export async function startProxy(target: string, o: { delayMs?: number; rejectDelayMs?: number; perWindow?: number; windowMs?: number }) {
-  const [stats, windows] = [{ forwarded: 0, throttled: 0, tokens: new Set<string>() }, new Map<string, number[]>()];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+export async function startProxy(target: string, o: ProxyOptions) {
+  const stats = { forwarded: 0, throttled: 0, tokens: new Set<string>() };
+  const [windows, agent] = [new Map<string, number[]>(), new http.Agent({ keepAlive: true, maxSockets: 256 })];
   const { hostname, port, host } = new URL(target);
   const server = await LoopbackServer.listen(async (req, res) => {
     const [body, now, token] = [await readBody(req), Date.now(), req.headers.authorization?.match(/^Bearer (.+)/)?.[1]];
@@ -126,16 +117,15 @@ export async function startProxy(target: string, o: { delayMs?: number; rejectDe
       if (times.length >= o.perWindow) {
         stats.throttled += 1;
         if (o.rejectDelayMs) await sleep(o.rejectDelayMs);
-        const seconds = Math.max(1, Math.ceil(((times[0] as number) + o.windowMs - now) / 1000));
-        const message = `Rate limit exceeded the maximum. Retry the request in [${seconds}] seconds`;
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(seconds), 'inin-correlation-id': randomUUID() });
-        return void res.end(JSON.stringify({ message, code: 'too.many.requests', status: 429, messageWithParams: message, messageParams: {}, contextId: randomUUID(), details: [], errors: [] }));
+        return tooManyRequests(res, Math.max(1, Math.ceil(((times[0] as number) + o.windowMs - now) / 1000)));
       }
       times.push(now);
     }
     stats.forwarded += 1;
     if (o.delayMs) await sleep(o.delayMs);
-    const upstream = http.request({ host: hostname, port, method: req.method, path: req.url, headers: { ...req.headers, host }, agent }, (answer) => answer.pipe(res.writeHead(answer.statusCode ?? 502, answer.headers)));
+    const headers = { ...req.headers, host };
+    const upstream = http.request({ host: hostname, port, method: req.method, path: req.url, headers, agent });
+    upstream.on('response', (answer) => answer.pipe(res.writeHead(answer.statusCode ?? 502, answer.headers)));
     upstream.on('error', () => (res.headersSent ? res : res.writeHead(502)).end());
     upstream.end(body);
   });
@@ -143,33 +133,44 @@ export async function startProxy(target: string, o: { delayMs?: number; rejectDe
   return { url: server.url, stats, reset, close: (): Promise<void> => (agent.destroy(), server.close()) };
 }
 
+function tooManyRequests(res: http.ServerResponse, seconds: number): void {
+  const message = `Rate limit exceeded the maximum. Retry the request in [${seconds}] seconds`;
+  const body = { message, code: 'too.many.requests', status: 429, messageWithParams: message, messageParams: {} };
+  const headers = { 'content-type': 'application/json', 'retry-after': String(seconds) };
+  res.writeHead(429, { ...headers, 'inin-correlation-id': randomUUID() });
+  res.end(JSON.stringify({ ...body, contextId: randomUUID(), details: [], errors: [] }));
+}
+
 /** How a container flags with its handler (worker.cjs): one invocation, sleep-then-PATCH, or a 1 s loop. */
 export type Mode = 'plain' | 'fixed-delay' | 'naive-retry';
 export type Container = Awaited<ReturnType<typeof startContainer>>;
+type Reply = { ready?: boolean; initMs: number; id: number; reply?: never; error?: string };
+type Sequence = { cpuUs: number[]; wallMs: number[]; statuses: Record<string, number> };
+type Pending = { resolve: (reply: never) => void; reject: (error: Error) => void };
 
 /**
- * A "Lambda container": worker.cjs in its own plain node process (no tsx; environment set before
- * the bundle is imported, as in Lambda), driven over IPC. It is ready once the import has settled,
- * top-level await included: for ours, the init's prefetch of secret and token. The emulators stay in the bench process,
- * so the container's process.cpuUsage() is the function's alone.
+ * A "Lambda container": worker.cjs in a plain node process, driven over IPC, ready once the import has settled
+ * (top-level await included). The emulators stay in this process: its process.cpuUsage() is the function's alone.
  */
-export async function startContainer(bundle: string, env: Record<string, string>, timeoutMs = 10_000) {
-  const child = fork(path.join(__dirname, 'worker.cjs'), [], { execArgv: [], env: { ...env, BENCH_BUNDLE: bundle, BENCH_TIMEOUT_MS: String(timeoutMs) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  const pending = new Map<number, { resolve: (reply: never) => void; reject: (error: Error) => void }>();
+export async function startContainer(bundle: string, env: Env, timeoutMs = 10_000) {
+  const child = fork(path.join(__dirname, 'worker.cjs'), [], {
+    execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...env, BENCH_BUNDLE: bundle, BENCH_TIMEOUT_MS: String(timeoutMs) },
+  });
+  const pending = new Map<number, Pending>();
   let [stderr, nextId] = ['', 1];
   child.stdout?.resume(); // the function's log lines, drained like Lambda's log pipe
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const initMs = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => {
       const error = new Error(`container ${path.basename(bundle)} exited (${code}): ${stderr}`);
-      for (const p of pending.values()) p.reject(error);
-      reject(error);
+      for (const p of [...pending.values(), { reject }]) p.reject(error);
     });
-    child.on('message', (m: { ready?: boolean; initMs: number; id: number; reply?: never; error?: string }) => {
-      if (m.ready) return resolve(m.initMs);
+    child.on('message', (m: Reply) => {
       const p = pending.get(m.id);
       pending.delete(m.id);
-      if (m.error === undefined) p?.resolve(m.reply as never);
+      if (m.ready) resolve(m.initMs);
+      else if (m.error === undefined) p?.resolve(m.reply as never);
       else p?.reject(new Error(m.error));
     });
   });
@@ -182,9 +183,11 @@ export async function startContainer(bundle: string, env: Record<string, string>
     /** How long import() of the bundle took inside the container, top-level await (our prefetch) included. */
     initMs,
     /** `wallMs`: handler call to result, timed inside the container (no IPC). */
-    flag: (event: unknown, mode: Mode = 'plain') => call<{ status: string; attempts: number; elapsedMs: number; wallMs: number }>('flag', { event, mode }),
+    flag: (event: unknown, mode: Mode = 'plain') =>
+      call<{ status: string; attempts: number; elapsedMs: number; wallMs: number }>('flag', { event, mode }),
     /** Flags one after the other, each timed alone; `profile`: write a V8 CPU profile of the loop there. */
-    sequence: (events: unknown[], mode: Mode = 'plain', profile?: string) => call<{ cpuUs: number[]; wallMs: number[]; statuses: Record<string, number> }>('sequence', { events, mode, profile }),
+    sequence: (events: unknown[], mode: Mode = 'plain', profile?: string) =>
+      call<Sequence>('sequence', { events, mode, profile }),
     batch: (event: unknown) => call<{ failures: number; wallMs: number; lines: string[] }>('batch', { event }),
     close: (): Promise<void> =>
       new Promise((resolve) => {
