@@ -9,6 +9,7 @@ import { table, type Section } from './lib/stats';
 import { measureInit } from './parts/init';
 import { JITTER, lagChart, measureLag, type LagSeries } from './parts/lag';
 import { measureBatch, measureFleet } from './parts/many';
+import { measureTracing } from './parts/tracing';
 import { measureWarm } from './parts/warm';
 
 let series: LagSeries[] | undefined;
@@ -19,6 +20,7 @@ const PARTS: Record<string, [string, Part]> = {
   lag: ['3. time to flag', async (b, lab, o) => ({ series } = await measureLag(b, lab, o)).section],
   batch: ['4 (i). SQS batch', measureBatch],
   fleet: ['4 (ii). fleet', measureFleet],
+  tracing: ['5. tracing', measureTracing],
 };
 
 async function main(argv: string[]): Promise<void> {

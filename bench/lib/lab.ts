@@ -105,11 +105,12 @@ type ProxyOptions = { delayMs?: number; rejectDelayMs?: number; perWindow?: numb
  * (whole seconds until the oldest counted request leaves the window). Refused requests and OAuth grants do not count.
  */
 export async function startProxy(target: string, o: ProxyOptions) {
-  const stats = { forwarded: 0, throttled: 0, tokens: new Set<string>() };
+  const stats = { forwarded: 0, throttled: 0, traced: 0, tokens: new Set<string>() };
   const [windows, agent] = [new Map<string, number[]>(), new http.Agent({ keepAlive: true, maxSockets: 256 })];
   const { hostname, port, host } = new URL(target);
   const server = await LoopbackServer.listen(async (req, res) => {
     const [body, now, token] = [await readBody(req), Date.now(), req.headers.authorization?.match(/^Bearer (.+)/)?.[1]];
+    if (req.headers['x-amzn-trace-id']) stats.traced += 1;
     if (token && o.perWindow && o.windowMs) {
       stats.tokens.add(token);
       const times = windows.get(token)?.filter((t) => t > now - (o.windowMs as number)) ?? [];
@@ -129,7 +130,7 @@ export async function startProxy(target: string, o: ProxyOptions) {
     upstream.on('error', () => (res.headersSent ? res : res.writeHead(502)).end());
     upstream.end(body);
   });
-  const reset = (): void => void Object.assign(stats, { forwarded: 0, throttled: 0 }).tokens.clear();
+  const reset = (): void => void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0 }).tokens.clear();
   return { url: server.url, stats, reset, close: (): Promise<void> => (agent.destroy(), server.close()) };
 }
 

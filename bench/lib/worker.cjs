@@ -1,12 +1,16 @@
 'use strict';
 // A "Lambda container" (startContainer in lab.ts): imports BENCH_BUNDLE with its environment already set, as
 // Lambda does, then runs the handler when asked over IPC. Log lines go to stdout; a batch also hands them back.
+const { randomBytes } = require('node:crypto');
 const { pathToFileURL } = require('node:url');
 const { setTimeout: sleep } = require('node:timers/promises');
 
 // Around the anchor, as users build it: sleep 2 s then PATCH once; or PATCH every 1 s while retryable, for 8 s.
 const [FIXED_DELAY_MS, NAIVE_INTERVAL_MS, NAIVE_DEADLINE_MS] = [2000, 1000, 8000];
 const RETRYABLE = new Set(['PARTICIPANT_NOT_FOUND', 'RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT']);
+// Under active tracing Lambda's runtime client copies each invocation's Lambda-Runtime-Trace-Id header into
+// _X_AMZN_TRACE_ID: so does this with BENCH_XRAY_TRACE_HEADER, from a random seed and a counter (no more work).
+const [tracing, seed] = [Boolean(process.env.BENCH_XRAY_TRACE_HEADER), randomBytes(8).toString('hex')];
 
 let [handler, captured, invocations] = [undefined, null, 0];
 const write = process.stdout.write.bind(process.stdout);
@@ -14,6 +18,10 @@ process.stdout.write = (chunk, ...rest) => (captured?.push(String(chunk)), write
 
 const context = () => {
   const [end, n] = [Date.now() + Number(process.env.BENCH_TIMEOUT_MS), ++invocations];
+  if (tracing) {
+    const root = `1-${Math.floor(Date.now() / 1000).toString(16)}-${seed}${n.toString(16).padStart(8, '0')}`;
+    process.env._X_AMZN_TRACE_ID = `Root=${root};Parent=${seed};Sampled=1`;
+  }
   return { awsRequestId: `bench-${process.pid}-${n}`, getRemainingTimeInMillis: () => end - Date.now() };
 };
 const cpuUs = (u = process.cpuUsage()) => u.user + u.system;
