@@ -153,7 +153,7 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
         expect(firstNext - (hung?.at ?? 0)).toBeGreaterThanOrEqual(450);
         expect(firstNext - (hung?.at ?? 0)).toBeLessThan(950);
         await until(() => hung?.abandonedAt !== undefined, 1000);
-        expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(firstNext + 20);
+        expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(firstNext + 200); // left running: the 1 s attempt timeout
         expect(runtime.api.initErrors).toEqual([]);
 
         const { conversationId, participantId } = newConversation(h.genesys);
