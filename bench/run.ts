@@ -1,4 +1,4 @@
-/** `npm run bench`: writes bench/results.md and bench/lag.svg (--quick: to a temp folder). Options: bench/README.md. */
+/** `npm run bench`: writes results.md and lag.svg (--quick: to a temp folder); options in bench/README.md. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -7,17 +7,15 @@ import { parseArgs } from 'node:util';
 import { buildBundles, counts, ROOT, startLab, type Bundles, type Lab, type Options } from './lib/lab';
 import { table, type Section } from './lib/stats';
 import { measureInit } from './parts/init';
-import { JITTER, lagChart, measureLag, type LagSeries } from './parts/lag';
+import { JITTER, measureLag } from './parts/lag';
 import { measureBatch, measureFleet } from './parts/many';
 import { measureTracing } from './parts/tracing';
 import { measureWarm } from './parts/warm';
 
-let series: LagSeries[] | undefined;
-type Part = (b: Bundles, lab: Lab, o: Options, tmp: string) => Promise<Section>;
-const PARTS: Record<string, [string, Part]> = {
+const PARTS: Record<string, [string, (b: Bundles, lab: Lab, o: Options, tmp: string) => Promise<Section>]> = {
   init: ['1. cold start', measureInit],
   warm: ['2. warm path', measureWarm],
-  lag: ['3. time to flag', async (b, lab, o) => ({ series } = await measureLag(b, lab, o)).section],
+  lag: ['3. time to flag', measureLag],
   batch: ['4 (i). SQS batch', measureBatch],
   fleet: ['4 (ii). fleet', measureFleet],
   tracing: ['5. tracing', measureTracing],
@@ -34,16 +32,14 @@ async function main(argv: string[]): Promise<void> {
   const [cpus, startedAt, loadAtStart] = [os.cpus(), new Date(), os.loadavg()];
   const memory = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
   const machine = `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} cores, ${memory}`;
-  const loads = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' ');
+  const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   const busy = (loadAtStart[0] ?? 0) > 0.5;
-  console.error(`bench: ${machine}; load average ${loads(loadAtStart)}${busy ? ' (busy: noisier timings)' : ''}`);
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'genesys-flagger-bench-'));
   let lab: Lab | undefined;
   try {
-    console.error('npm run build, then the anchor with the same esbuild options ...');
     const b = await buildBundles(tmp);
-    lab = await startLab(o.latencyMs);
+    lab = await startLab(o.latencyMs, tmp);
     const [sections, timings]: [Section[], string[]] = [[], []];
     for (const [name, measure] of Object.entries(PARTS).filter(([p]) => only.includes(p)).map(([, part]) => part)) {
       const t = Date.now();
@@ -54,49 +50,48 @@ async function main(argv: string[]): Promise<void> {
 
     const totalS = (Date.now() - startedAt.getTime()) / 1000;
     const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-    const targets = sections.flatMap((s) => s.targets.map((t) => [/^\d+/.exec(s.title)?.[0] ?? '', ...t] as const));
-    const plugins = b.plugins.join(', ') || 'none';
+    const targets = sections.flatMap((s) =>
+      s.targets.map((t) => [/^\d+/.exec(s.title)?.[0] ?? '', ...t] as const));
     const lines = [
       "# Benchmark: the flagger against the official SDK and the forum's fixed delay",
       '',
       `- **Run:** ${startedAt.toISOString()} · \`${command}\` · ${totalS.toFixed(0)} s (${timings.join(', ')})`,
-      `- **Machine:** ${machine}; load average (1, 5, 15 min) at start ${loads(loadAtStart)}, ` +
-        `at end ${loads(os.loadavg())}${busy ? ' (other processes were busy when the run started: timings are noisier)' : ''}`,
+      `- **Machine:** ${machine}; load average (1, 5, 15 min) at start ${loads(loadAtStart)}, at end ` +
+        `${loads(os.loadavg())}${busy ? ' (other processes were busy when the run started: timings are noisier)' : ''}`,
       `- **Code:** ${commit()}; ${path.relative(ROOT, b.ours.file)} built by npm run build at the start of the run`,
-      `- **Bundles:** esbuild options read from scripts/build.mjs and used for both: \`${JSON.stringify(b.options)}\`. ` +
-        `The project's esbuild plugins (${plugins}) not applied to the anchor: an SDK user would not have them ` +
-        '(part 1 also shows the anchor built with them)',
+      '- **Bundles:** esbuild options read from scripts/build.mjs and used for both: ' +
+        `\`${JSON.stringify(b.options)}\`. The project's esbuild plugins (${b.plugins.join(', ') || 'none'}) not ` +
+        'applied to the anchor: an SDK user would not have them (part 1 also shows the anchor built with them)',
       '- **Emulators:** loopback Genesys Cloud and Secrets Manager from test/emulators; injected latency ' +
         `${o.latencyMs} ms per request${o.latencyMs ? ' (not in the warm path)' : ''}`,
       '',
       `## Targets: ${targets.filter((t) => t[4]).length} of ${targets.length} met`,
       '',
-      ...table(['part', 'target', 'goal', 'measured', ''], targets.map(([p, n, g, m, met]) => [p, n, g, m, met ? 'met' : NO])),
+      ...table(['part', 'target', 'goal', 'measured', ''],
+        targets.map(([part, name, goal, measured, met]) => [part, name, goal, measured, met ? 'met' : '**not met**'])),
       '',
-      ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.lines, '', ...(s.title.startsWith('3.') ? CHART : [])]),
+      ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.lines, '']),
       'Method, options and how to re-run: bench/README.md.',
       '',
     ];
     process.stdout.write(lines.join('\n'));
-    const out = a.quick ? mkdtempSync(path.join(os.tmpdir(), 'genesys-flagger-bench-quick-')) : path.join(ROOT, 'bench');
+    const out = a.quick ? mkdtempSync(path.join(os.tmpdir(), 'genesys-flagger-bench-quick-')) : `${ROOT}/bench`;
     writeFileSync(path.join(out, 'results.md'), lines.join('\n'));
-    const subtitle = [
+    const svg = sections.find((s) => s.svg)?.svg?.([
       `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine}`,
       `${o.runs} runs per point · delays ±${JITTER * 100} % · injected latency ${o.latencyMs} ms · ${command}`,
-    ];
-    if (series) writeFileSync(path.join(out, 'lag.svg'), lagChart(series, subtitle));
-    console.error(`\nwrote ${path.join(out, 'results.md')}${series ? ' and lag.svg' : ''} (${totalS.toFixed(0)} s)`);
+    ]);
+    if (svg) writeFileSync(path.join(out, 'lag.svg'), svg);
+    console.error(`\nwrote ${path.join(out, 'results.md')}${svg ? ' and lag.svg' : ''} (${totalS.toFixed(0)} s)`);
   } finally {
     await lab?.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-const [CHART, NO] = [['![lag after the participant resolves, by resolve delay](lag.svg)', ''], '**not met**'];
-
 function commit(): string {
   try {
-    const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = git('status', '--porcelain', '--', 'lib', 'functions', 'scripts/build.mjs');
     const changes = dirty ? ' with uncommitted changes in lib/, functions/ or scripts/build.mjs' : '';
     return `commit ${git('rev-parse', '--short', 'HEAD')}${changes}`;

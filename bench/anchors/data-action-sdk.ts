@@ -1,14 +1,7 @@
 /**
- * The benchmark's anchor: the same data action on Genesys's official JavaScript SDK
- * (purecloud-platform-client-v2), as a reasonable user writes it: the OAuth client from Secrets
- * Manager; `loginClientCredentialsGrant` once per container, again near expiry or after a 401;
- * one `patchConversationParticipantAttributes` per invocation with no retries (the SDK has none:
- * a 404 or a 429 is the answer) and the SDK's 16 s timeout; a flat status like ours (its type only).
- *
- * The SDK derives `https://login.<env>` and `https://api.<env>` from `setEnvironment`, which
- * cannot express the loopback emulator's `http://127.0.0.1:PORT`; its documented `setGateway`
- * replaces both, so the anchor hands it the `GENESYS_API_BASE_URL` our function reads too (unset
- * in production).
+ * The anchor: our data action on Genesys's official SDK as a reasonable user writes it: the OAuth client from Secrets
+ * Manager, a login per container (again near expiry or after a 401), one PATCH per invocation, no retries (the SDK
+ * has none). `setGateway` takes the `GENESYS_API_BASE_URL` ours reads too (unset in production) for the emulator.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import platformClient from 'purecloud-platform-client-v2';
@@ -50,11 +43,10 @@ async function ensureLogin(): Promise<void> {
   await login;
 }
 
-export const handler = async (event: Record<string, unknown>, _context?: unknown): Promise<AnchorResult> => {
+export const handler = async (event: Record<string, unknown>): Promise<AnchorResult> => {
   const started = Date.now();
-  const result = (status: Status, httpStatus: number, message: string, attempts: number): AnchorResult => {
-    return { status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message };
-  };
+  const result = (status: Status, httpStatus: number, message: string, attempts = 1): AnchorResult =>
+    ({ status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message });
 
   const conversationId = typeof event?.conversationId === 'string' ? event.conversationId : '';
   const participantId = typeof event?.participantId === 'string' ? event.participantId : '';
@@ -72,30 +64,26 @@ export const handler = async (event: Record<string, unknown>, _context?: unknown
   try {
     await ensureLogin();
   } catch (error) {
-    const status = statusOf(error);
-    if (status === 0 && !isNetworkError(error)) {
-      return result('CONFIG_ERROR', 0, `secret or login failed: ${nameOf(error)}`, 0);
-    }
+    const [status, network] = [statusOf(error), isNetworkError(error as NetworkError)];
+    if (status === 0 && !network) return result('CONFIG_ERROR', 0, `secret or login failed: ${nameOf(error)}`, 0);
     const failed = status === 429 ? 'RATE_LIMITED' : status >= 500 || status === 0 ? 'UPSTREAM_ERROR' : 'AUTH_FAILED';
     return result(failed, status, `login failed (${status})`, 0);
   }
 
   try {
     await conversationsApi.patchConversationParticipantAttributes(conversationId, participantId, { attributes });
-    return result('UPDATED', 202, 'attributes set', 1);
+    return result('UPDATED', 202, 'attributes set');
   } catch (error) {
     const status = statusOf(error);
     if (status === 401) tokenExpiresAt = 0; // log in again next time
-    if (status === 404) return result('PARTICIPANT_NOT_FOUND', status, 'participant not found', 1);
-    if (status === 429) return result('RATE_LIMITED', status, 'rate limited', 1);
-    if (status === 401 || status === 403) return result('AUTH_FAILED', status, 'not authorized', 1);
-    if (status >= 500) return result('UPSTREAM_ERROR', status, 'Genesys error', 1);
-    if (status === 0) {
-      const code = (error as { code?: string })?.code;
-      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-      return result(timedOut ? 'TIMEOUT' : 'UPSTREAM_ERROR', 0, `network: ${code ?? nameOf(error)}`, 1);
-    }
-    return result('REJECTED', status, `rejected (${status})`, 1);
+    if (status === 404) return result('PARTICIPANT_NOT_FOUND', status, 'participant not found');
+    if (status === 429) return result('RATE_LIMITED', status, 'rate limited');
+    if (status === 401 || status === 403) return result('AUTH_FAILED', status, 'not authorized');
+    if (status >= 500) return result('UPSTREAM_ERROR', status, 'Genesys error');
+    if (status !== 0) return result('REJECTED', status, `rejected (${status})`);
+    const code = (error as { code?: string })?.code;
+    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+    return result(timedOut ? 'TIMEOUT' : 'UPSTREAM_ERROR', 0, `network: ${code ?? nameOf(error)}`);
   }
 };
 
@@ -106,11 +94,7 @@ function statusOf(error: unknown): number {
   return Number.isFinite(status) ? status : 0;
 }
 
-function isNetworkError(error: unknown): boolean {
-  const e = error as { code?: unknown; isAxiosError?: boolean } | undefined;
-  return typeof e?.code === 'string' || e?.isAxiosError === true;
-}
+type NetworkError = { code?: unknown; isAxiosError?: boolean } | undefined;
+const isNetworkError = (e: NetworkError): boolean => typeof e?.code === 'string' || e?.isAxiosError === true;
 
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
+const nameOf = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

@@ -1,9 +1,8 @@
 /** The bundles under comparison, the loopback emulators, a proxy for what they lack, and "Lambda containers". */
 import { fork, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -15,27 +14,25 @@ import { SecretsManagerEmulator } from '../../test/emulators/secrets-manager';
 export const ROOT = path.resolve(__dirname, '../..');
 export type Env = Record<string, string>;
 
-/** [full, quick]. A quick run's few warm flags would mostly time the JIT warming up, hence its `prewarm`. */
+/** [full, quick]; `prewarm`: a quick run's few warm flags would mostly time the JIT warming up. */
 const COUNTS = {
   initRuns: [25, 6], firstFlagRuns: [10, 2], profileRuns: [5, 1], warmFlags: [2000, 300], prewarm: [0, 200],
   profileFlags: [1000, 100], runs: [30, 5], batches: [5, 2], fleetFlags: [200, 15],
-} satisfies Record<string, [number, number]>;
+};
 export type Options = Record<keyof typeof COUNTS, number> & { latencyMs: number };
-export const counts = (quick: boolean): Omit<Options, 'latencyMs'> =>
+export const counts = (quick: boolean) =>
   Object.fromEntries(Object.entries(COUNTS).map(([k, v]) => [k, v[quick ? 1 : 0]])) as Omit<Options, 'latencyMs'>;
 
-/** `inputs`: the esbuild metafile's bytes in the output per source file. */
-export type Bundle = { file: string; map: string; bytes: number; inputs: Record<string, { bytesInOutput: number }> };
+export type Bundle = ReturnType<typeof bundleOf>;
 export type Bundles = Awaited<ReturnType<typeof buildBundles>>;
 
-function bundleOf(metafile: Metafile, entry: string): Bundle {
+function bundleOf(metafile: Metafile, entry: string) {
   const [out, output] = Object.entries(metafile.outputs).find(([, o]) => o.entryPoint === entry) ?? [];
   if (!out || !output) throw new Error(`esbuild wrote no bundle for ${entry}`);
   const file = path.resolve(ROOT, out);
   return { file, map: `${file}.map`, bytes: statSync(file).size, inputs: output.inputs };
 }
 
-/** Ours: what `npm run build` writes to dist/. The anchor: scripts/build.mjs's options, without and with plugins. */
 export async function buildBundles(tmp: string) {
   const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
@@ -43,29 +40,31 @@ export async function buildBundles(tmp: string) {
   const script = pathToFileURL(path.join(ROOT, 'scripts/build.mjs')).href;
   const { plugins = [], ...options } = ((await import(script)) as { buildOptions: BuildOptions }).buildOptions;
   const entry = 'bench/anchors/data-action-sdk.ts';
-  const anchor = async (name: string, withPlugins: boolean): Promise<Bundle> => {
+  const anchor = async (name: string, withPlugins: boolean) => {
     const o = { ...options, plugins: withPlugins ? plugins : [], entryPoints: [entry], outdir: path.join(tmp, name) };
     return bundleOf((await build({ ...o, absWorkingDir: ROOT, metafile: true })).metafile, entry);
   };
-  const [ours, events] = [bundleOf(dist, 'functions/data-action.ts'), bundleOf(dist, 'functions/events.ts').file];
-  const [anchorBundle, anchorPlugins] = [await anchor('anchor', false), await anchor('anchor-plugins', true)];
-  return { ours, events, anchor: anchorBundle, anchorPlugins, options, plugins: plugins.map((p) => p.name) };
+  return {
+    ours: bundleOf(dist, 'functions/data-action.ts'), events: bundleOf(dist, 'functions/events.ts').file,
+    anchor: await anchor('anchor', false), anchorPlugins: await anchor('anchor-plugins', true),
+    options, plugins: plugins.map((p) => p.name),
+  };
 }
 
 export type Lab = Awaited<ReturnType<typeof startLab>>;
 
-export async function startLab(latencyMs: number) {
+/** The emulators; `tmp` holds the HOME where the SDK reads ~/.genesyscloudjavascript. */
+export async function startLab(latencyMs: number, tmp: string) {
   const [clientId, clientSecret, secretName] = ['bench-client', 'bench-secret-7c1d', 'genesys/bench/credentials'];
   const genesys = await GenesysEmulator.start({ clients: { [clientId]: clientSecret }, latencyMs });
   const secrets = await SecretsManagerEmulator.start();
   secrets.put(secretName, JSON.stringify({ clientId, clientSecret, environment: 'mypurecloud.com' }));
-  // The Secrets Manager emulator has no latency of its own. A scratch HOME: the SDK reads ~/.genesyscloudjavascript.
+  // The Secrets Manager emulator has no latency of its own.
   const secretsProxy = latencyMs > 0 ? await startProxy(secrets.url, { delayMs: latencyMs }) : undefined;
-  const home = mkdtempSync(path.join(tmpdir(), 'genesys-flagger-bench-home-'));
+  const home = path.join(tmp, 'home');
+  mkdirSync(home);
   return {
-    genesys,
-    secrets,
-    /** A container's environment; `genesysUrl` puts e.g. a rate-limiting proxy in front of Genesys. */
+    genesys, secrets,
     env: (extra: Env = {}, genesysUrl = genesys.url): Env => ({
       PATH: process.env.PATH ?? '', HOME: home, GENESYS_CREDENTIALS_SECRET_ID: secretName,
       GENESYS_API_BASE_URL: genesysUrl, GENESYS_LOGIN_BASE_URL: genesysUrl, AWS_REGION: 'us-east-1',
@@ -75,34 +74,26 @@ export async function startLab(latencyMs: number) {
       LOG_LEVEL: 'info', FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
       ...extra,
     }),
-    /** A conversation whose customer participant is unknown to the API (404) until `resolveAfterMs` from now. */
+    /** A participant unknown (404) for `resolveAfterMs`; `event`: the data action's flat event. */
     conversation(resolveAfterMs = 0) {
       const [conversationId, participantId, createdAt] = [randomUUID(), randomUUID(), Date.now()];
       genesys.addConversation(conversationId, [
         { id: randomUUID(), purpose: 'ivr' },
         { id: participantId, purpose: 'customer', ...(resolveAfterMs ? { resolveAfterMs } : {}) },
       ]);
-      return { conversationId, participantId, createdAt };
+      const event = { conversationId, participantId, compliance_checked: true, verification_method: 'otp' };
+      return { conversationId, participantId, createdAt, event };
     },
-    /** Requests received so far, Genesys and Secrets Manager. */
-    requestCount: (): number => genesys.arrivals.length + secrets.requests.length,
-    async close(): Promise<void> {
-      await Promise.all([genesys.close(), secrets.close(), secretsProxy?.close()]);
-      rmSync(home, { recursive: true, force: true });
-    },
+    requestCount: () => genesys.arrivals.length + secrets.requests.length,
+    close: () => Promise.all([genesys.close(), secrets.close(), secretsProxy?.close()]),
   };
 }
-
-/** The event an Architect data action sends: the flat form. */
-export const flagEvent = ({ conversationId, participantId }: { conversationId: string; participantId: string }) =>
-  ({ conversationId, participantId, compliance_checked: true, verification_method: 'otp' }) as Record<string, unknown>;
 
 type ProxyOptions = { delayMs?: number; rejectDelayMs?: number; perWindow?: number; windowMs?: number };
 
 /**
- * A loopback proxy forwarding everything unchanged after `delayMs`. With `perWindow`, Genesys's per-token rate limit:
- * bearer requests counted per token over a sliding `windowMs`; over it, after `rejectDelayMs`, 429 with Retry-After
- * (whole seconds until the oldest counted request leaves the window). Refused requests and OAuth grants do not count.
+ * A loopback proxy forwarding everything after `delayMs`. With `perWindow`, Genesys's per-token rate limit: bearer
+ * requests per token over a sliding `windowMs`; over it, after `rejectDelayMs`, 429 with Retry-After in whole seconds.
  */
 export async function startProxy(target: string, o: ProxyOptions) {
   const stats = { forwarded: 0, throttled: 0, traced: 0, tokens: new Set<string>() };
@@ -118,7 +109,13 @@ export async function startProxy(target: string, o: ProxyOptions) {
       if (times.length >= o.perWindow) {
         stats.throttled += 1;
         if (o.rejectDelayMs) await sleep(o.rejectDelayMs);
-        return tooManyRequests(res, Math.max(1, Math.ceil(((times[0] as number) + o.windowMs - now) / 1000)));
+        const seconds = Math.max(1, Math.ceil(((times[0] as number) + o.windowMs - now) / 1000));
+        const message = `Rate limit exceeded the maximum. Retry the request in [${seconds}] seconds`;
+        const headers = { 'content-type': 'application/json', 'retry-after': String(seconds) };
+        res.writeHead(429, { ...headers, 'inin-correlation-id': randomUUID() });
+        const error = { message, code: 'too.many.requests', status: 429, messageWithParams: message };
+        const more = { messageParams: {}, contextId: randomUUID(), details: [], errors: [] };
+        return res.end(JSON.stringify({ ...error, ...more }));
       }
       times.push(now);
     }
@@ -130,38 +127,25 @@ export async function startProxy(target: string, o: ProxyOptions) {
     upstream.on('error', () => (res.headersSent ? res : res.writeHead(502)).end());
     upstream.end(body);
   });
-  const reset = (): void => void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0 }).tokens.clear();
-  return { url: server.url, stats, reset, close: (): Promise<void> => (agent.destroy(), server.close()) };
-}
-
-function tooManyRequests(res: http.ServerResponse, seconds: number): void {
-  const message = `Rate limit exceeded the maximum. Retry the request in [${seconds}] seconds`;
-  const body = { message, code: 'too.many.requests', status: 429, messageWithParams: message, messageParams: {} };
-  const headers = { 'content-type': 'application/json', 'retry-after': String(seconds) };
-  res.writeHead(429, { ...headers, 'inin-correlation-id': randomUUID() });
-  res.end(JSON.stringify({ ...body, contextId: randomUUID(), details: [], errors: [] }));
+  const reset = () => void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0 }).tokens.clear();
+  return { url: server.url, stats, reset, close: () => (agent.destroy(), server.close()) };
 }
 
 /** How a container flags with its handler (worker.cjs): one invocation, sleep-then-PATCH, or a 1 s loop. */
 export type Mode = 'plain' | 'fixed-delay' | 'naive-retry';
-export type Container = Awaited<ReturnType<typeof startContainer>>;
 type Reply = { ready?: boolean; initMs: number; id: number; reply?: never; error?: string };
-type Sequence = { cpuUs: number[]; wallMs: number[]; statuses: Record<string, number> };
-type Pending = { resolve: (reply: never) => void; reject: (error: Error) => void };
 
-/**
- * A "Lambda container": worker.cjs in a plain node process, driven over IPC, ready once the import has settled
- * (top-level await included). The emulators stay in this process: its process.cpuUsage() is the function's alone.
- */
+/** A "Lambda container": worker.cjs in a node process, driven over IPC, ready once its import has settled. */
 export async function startContainer(bundle: string, env: Env, timeoutMs = 10_000) {
   const child = fork(path.join(__dirname, 'worker.cjs'), [], {
     execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...env, BENCH_BUNDLE: bundle, BENCH_TIMEOUT_MS: String(timeoutMs) },
   });
-  const pending = new Map<number, Pending>();
+  const pending = new Map<number, { resolve: (reply: never) => void; reject: (error: Error) => void }>();
   let [stderr, nextId] = ['', 1];
   child.stdout?.resume(); // the function's log lines, drained like Lambda's log pipe
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // import() of the bundle, timed inside, top-level await (our prefetch) included.
   const initMs = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => {
       const error = new Error(`container ${path.basename(bundle)} exited (${code}): ${stderr}`);
@@ -175,27 +159,38 @@ export async function startContainer(bundle: string, env: Env, timeoutMs = 10_00
       else p?.reject(new Error(m.error));
     });
   });
-  const call = <T>(op: string, message: object): Promise<T> =>
+  const call = <T>(message: object) =>
     new Promise<T>((resolve, reject) => {
       pending.set(nextId, { resolve, reject });
-      child.send({ ...message, op, id: nextId++ });
+      child.send({ ...message, id: nextId++ });
     });
+  /** Flags one after the other, each timed alone (no IPC); `profile`: a V8 CPU profile of them, written there. */
+  const sequence = (events: unknown[], mode: Mode = 'plain', profile?: string) =>
+    call<{ cpuUs: number[]; wallMs: number[]; statuses: string[] }>({ op: 'sequence', events, mode, profile });
   return {
-    /** How long import() of the bundle took inside the container, top-level await (our prefetch) included. */
-    initMs,
-    /** `wallMs`: handler call to result, timed inside the container (no IPC). */
+    initMs, sequence,
     flag: (event: unknown, mode: Mode = 'plain') =>
-      call<{ status: string; attempts: number; elapsedMs: number; wallMs: number }>('flag', { event, mode }),
-    /** Flags one after the other, each timed alone; `profile`: write a V8 CPU profile of the loop there. */
-    sequence: (events: unknown[], mode: Mode = 'plain', profile?: string) =>
-      call<Sequence>('sequence', { events, mode, profile }),
-    batch: (event: unknown) => call<{ failures: number; wallMs: number; lines: string[] }>('batch', { event }),
-    close: (): Promise<void> =>
-      new Promise((resolve) => {
+      sequence([event], mode).then(({ statuses, wallMs }) => ({ status: statuses[0], wallMs: wallMs[0] as number })),
+    batch: (event: unknown) => call<{ failures: number; wallMs: number; lines: string[] }>({ op: 'batch', event }),
+    close: () =>
+      new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.removeAllListeners('exit').once('exit', () => resolve());
-        child.send({ op: 'exit' });
+        child.disconnect(); // worker.cjs exits
         setTimeout(() => child.kill('SIGKILL'), 2000).unref();
       }),
   };
+}
+
+/** A fresh container's first flag, after `idleMs` idle: `ms` is init + flag; the rest, the flag alone. */
+export async function firstFlag(lab: Lab, file: string, env: Env, mode: Mode = 'plain', idleMs = 0) {
+  const [before, container] = [lab.requestCount(), await startContainer(file, env)];
+  if (idleMs) await sleep(idleMs);
+  const [t, genesys, secrets] = [performance.now(), lab.genesys.arrivals.length, lab.secrets.requests.length];
+  const { status, wallMs } = await container.flag(lab.conversation().event, mode);
+  if (status !== 'UPDATED') throw new Error(`first flag in ${file} ended ${status}`);
+  const [ms, sent] = [container.initMs + performance.now() - t, lab.genesys.arrivals.slice(genesys)];
+  const patches = sent.filter((r) => r.route === 'patch-attributes').length;
+  const [initRequests, secretReads] = [genesys + secrets - before, lab.secrets.requests.length - secrets];
+  return { container, ms, wallMs, initRequests, genesys: sent.length, patches, secretReads };
 }

@@ -1,54 +1,51 @@
 /** Part 5, what `tracing=true` (X-Ray active tracing) costs inside the function, by part 1's and part 2's methods. */
 import path from 'node:path';
 import { startProxy, type Bundles, type Lab, type Options } from '../lib/lab';
-import { fmt, interleave, mean, median, ms, percentile, prose, table, type Section } from '../lib/stats';
-import { coldFlag, lambdaFolder, timeLoads } from './init';
+import { fmt, mean, median, ms, percentile, prose, table, type Section } from '../lib/stats';
+import { coldFlags, lambdaFolder, timeLoads } from './init';
 import { cpuMs, warm, type Warm } from './warm';
 
-/** Lambda's from the start under active tracing; BENCH_XRAY_TRACE_HEADER: worker.cjs sets _X_AMZN_TRACE_ID per call. */
+/** What Lambda sets under active tracing; BENCH_XRAY_TRACE_HEADER: worker.cjs sets _X_AMZN_TRACE_ID per call. */
 const XRAY = {
   AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR', AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000', BENCH_XRAY_TRACE_HEADER: '1',
 };
 
 export async function measureTracing(bundles: Bundles, lab: Lab, o: Options, tmp: string): Promise<Section> {
-  // In front of Secrets Manager, to count the requests that carry X-Amzn-Trace-Id.
-  const proxy = await startProxy(lab.env().AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '', {});
-  // No prefetch: the init rows time loading the code (as in part 1), and the first flag reads the secret itself.
-  const off = lab.env({ FLAG_INIT_PREFETCH_MS: '0', AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url });
-  const root = path.join(tmp, 'tracing');
-  const on = lambdaFolder(root, 'on', bundles.ours, { ...off, ...XRAY });
-  const loads = { off: lambdaFolder(root, 'off', bundles.ours, off), on };
-  const bareMs = median(timeLoads([loads.off, loads.on], root, off, o.initRuns));
-  const [first, reads] = [{ off: [] as number[], on: [] as number[] }, { off: [0, 0], on: [0, 0] }];
-  for (const k of interleave(o.firstFlagRuns, ['off', 'on'] as const)) {
-    proxy.reset();
-    first[k].push((await coldFlag(lab, loads[k].entry, loads[k].env)).ms);
-    reads[k] = [(reads[k][0] ?? 0) + proxy.stats.traced, (reads[k][1] ?? 0) + proxy.stats.forwarded];
-  }
-  await proxy.close();
-  const warms = { off: await warm(bundles.ours, lab.env(), lab, o), on: await warm(bundles.ours, lab.env(XRAY), lab, o) };
+  // No prefetch (the first flag reads the secret itself), through proxies that count X-Amzn-Trace-Id headers.
+  const [root, sides] = [path.join(tmp, 'tracing'), [{}, XRAY]];
+  const proxies = await Promise.all(sides.map(() => startProxy(lab.env().AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '', {})));
+  const loads = proxies.map((p, i) => lambdaFolder(root, i, bundles.ours, lab.env({
+    FLAG_INIT_PREFETCH_MS: '0', AWS_ENDPOINT_URL_SECRETS_MANAGER: p.url, ...sides[i],
+  })));
+  const bareMs = timeLoads(loads, root, loads[0]?.env ?? {}, o.initRuns);
+  for (const p of proxies) p.reset();
+  const cold = await coldFlags(lab, o.firstFlagRuns, loads.map((l) => [l, l.env]));
+  await Promise.all(proxies.map((p) => p.close()));
+  const warms: Warm[] = [];
+  for (const xray of sides) warms.push(await warm(bundles.ours, lab.env(xray), lab, o));
 
-  const row = (name: string, value: (k: 'off' | 'on') => number, show = (v: number): string => ms(v)): string[] => {
-    const d = value('on') - value('off');
-    return [name, show(value('off')), show(value('on')), `${d < 0 ? '−' : '+'}${show(Math.abs(d))}`];
+  const row = (name: string, values: number[], show = (v: number) => ms(v)) => {
+    const [off = 0, on = 0] = values;
+    return [name, show(off), show(on), `${on < off ? '−' : '+'}${show(Math.abs(on - off))}`];
   };
-  const runs = `median of ${o.firstFlagRuns}`;
-  const warmRow = (name: string, f: (w: Warm) => number): string[] => row(name, (k) => f(warms[k]), (v) => ms(v, 3));
+  const warmRow = (name: string, f: (w: Warm) => number) => row(name, warms.map(f), (v) => ms(v, 3));
   return {
     title: '5. X-Ray active tracing (`tracing=true`), inside the function',
     lines: [
       ...table(['', 'tracing off', 'tracing on', 'on − off'], [
-        row(`init overhead (wall minus bare ${ms(bareMs)}), median of ${o.initRuns}`, (k) => median(loads[k].wall) - bareMs),
-        row('import() inside the process, median', (k) => median(loads[k].importMs)),
-        row(`first flag in a fresh process (secret, token, PATCH in it), ${runs}`, (k) => median(first[k])),
-        ['its Secrets Manager requests with X-Amzn-Trace-Id', ...[reads.off, reads.on].map(([n, of]) => `${n} of ${of}`), ''],
+        row(`init overhead (wall minus bare ${ms(bareMs)}), median of ${o.initRuns}`,
+          loads.map((l) => median(l.wall) - bareMs)),
+        row('import() inside the process, median', loads.map((l) => median(l.importMs))),
+        row(`first flag in a fresh process (secret, token, PATCH in it), median of ${o.firstFlagRuns}`,
+          cold.map((c) => median(c.map((f) => f.ms)))),
+        ['its Secrets Manager requests with X-Amzn-Trace-Id', ...proxies.map((p) => `${p.stats.traced} of ` +
+          `${p.stats.forwarded}`), ''],
         warmRow('CPU per warm flag p50', (w) => cpuMs(w, 50)),
         warmRow('CPU per warm flag mean', (w) => mean(w.cpuUs) / 1000),
         warmRow('wall per warm flag p50', (w) => percentile(w.wallMs, 50)),
-        ['requests per warm flag', ...[warms.off, warms.on].map((w) => fmt(w.requests / o.warmFlags, 3)), ''],
+        ['requests per warm flag', ...warms.map((w) => fmt(w.requests / o.warmFlags, 3)), ''],
       ]),
-      '',
-      prose(`Our code has no X-Ray SDK, so inside the function active tracing changes only what Lambda sets:
+      ...prose(`Our code has no X-Ray SDK, so inside the function active tracing changes only what Lambda sets:
         \`AWS_XRAY_CONTEXT_MISSING\` and \`AWS_XRAY_DAEMON_ADDRESS\` from the start and, per invocation,
         \`_X_AMZN_TRACE_ID\`, which the runtime client copies from the \`Lambda-Runtime-Trace-Id\` header (here the
         container sets a fresh \`Root=…;Parent=…;Sampled=1\`); the AWS SDK sends it on as \`X-Amzn-Trace-Id\` on

@@ -1,45 +1,40 @@
-/** Part 2, the warm path: sequential flags in one warm container per side, then the V8 profiler around more. */
+/** Part 2, the warm path: sequential flags in a warm container per side, then more under the V8 profiler. */
 import path from 'node:path';
-import { flagEvent, startContainer, type Bundle, type Bundles, type Env, type Lab, type Options } from '../lib/lab';
+import { firstFlag, type Bundle, type Bundles, type Env, type Lab, type Options } from '../lib/lab';
 import { attribute, fmt, mean, percentile, prose, ratio, table, topTable, type Section } from '../lib/stats';
 
 export type Warm = Awaited<ReturnType<typeof warm>>;
-export const cpuMs = (w: Warm, p: number): number => percentile(w.cpuUs, p) / 1000;
+export const cpuMs = (w: Warm, p: number) => percentile(w.cpuUs, p) / 1000;
 
-/** A container warmed by a first flag, then o.warmFlags flags at loopback speed; `profile`: o.profileFlags more. */
+/** A warmed container's o.warmFlags flags at loopback speed; `profile`: o.profileFlags more under the profiler. */
 export async function warm(b: Bundle, env: Env, lab: Lab, o: Options, profile?: string) {
-  const [latencyMs, beforeInit] = [lab.genesys.latencyMs, lab.requestCount()];
+  const latencyMs = lab.genesys.latencyMs;
   lab.genesys.latencyMs = 0;
-  const container = await startContainer(b.file, env);
-  const initRequests = lab.requestCount() - beforeInit; // ours: the prefetch's secret read and token request
-  const events = (n: number): unknown[] => Array.from({ length: n }, () => flagEvent(lab.conversation()));
-  const before = lab.requestCount();
-  const first = await container.flag(events(1)[0]);
-  if (first.status !== 'UPDATED') throw new Error(`warm-up flag ended ${first.status}`);
-  const firstRequests = lab.requestCount() - before;
+  const { container, ...first } = await firstFlag(lab, b.file, env);
+  const events = (n: number) => Array.from({ length: n }, () => lab.conversation().event);
   if (o.prewarm) await container.sequence(events(o.prewarm));
-  const measured = events(o.warmFlags);
-  const counts = (): number[] => [lab.requestCount(), lab.secrets.count(), lab.genesys.received('token')];
+  const counts = () => [lab.requestCount(), lab.secrets.count(), lab.genesys.received('token')];
   const start = counts();
-  const { cpuUs, wallMs, statuses } = await container.sequence(measured);
+  const { cpuUs, wallMs, statuses } = await container.sequence(events(o.warmFlags));
   const [requests = 0, secretReads = 0, tokenRequests = 0] = counts().map((n, i) => n - (start[i] ?? 0));
   if (profile) await container.sequence(events(o.profileFlags), 'plain', profile);
   await container.close();
   lab.genesys.latencyMs = latencyMs;
-  const sampled = attribute(profile ? [profile] : [], b);
-  const counted = { requests, secretReads, tokenRequests, firstRequests, initRequests };
-  return { cpuUs, wallMs, flagged: statuses.UPDATED ?? 0, ...counted, profile: sampled };
+  const [flagged, firstRequests] = [statuses.filter((s) => s === 'UPDATED').length, first.genesys + first.secretReads];
+  const counted = { requests, secretReads, tokenRequests, firstRequests, initRequests: first.initRequests };
+  return { cpuUs, wallMs, flagged, ...counted, profile: attribute(profile ? [profile] : [], b) };
 }
 
 export async function measureWarm(bundles: Bundles, lab: Lab, o: Options, tmp: string): Promise<Section> {
   const ours = await warm(bundles.ours, lab.env(), lab, o, path.join(tmp, 'warm-ours.cpuprofile'));
   const anchor = await warm(bundles.anchor, lab.env(), lab, o, path.join(tmp, 'warm-anchor.cpuprofile'));
-  const perFlag = (s: Warm): number => s.requests / o.warmFlags;
-  const both = (name: string, f: (s: Warm) => string, r = ''): string[] => [name, f(ours), f(anchor), r];
-  const row = (name: string, f: (s: Warm) => number): string[] =>
+  const perFlag = (s: Warm) => s.requests / o.warmFlags;
+  const both = (name: string, f: (s: Warm) => string, r = '') => [name, f(ours), f(anchor), r];
+  const row = (name: string, f: (s: Warm) => number) =>
     both(name, (s) => `${fmt(f(s), 3)} ms`, ratio(f(ours), f(anchor)));
-  const us = (sampledMs = 0): string => fmt((sampledMs * 1000) / o.profileFlags);
-  const busiest = [...ours.profile.functions].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([f, v]) => `${f} ${us(v)}`);
+  const us = (sampledMs = 0) => fmt((sampledMs * 1000) / o.profileFlags);
+  const busiest = [...ours.profile.functions].sort((a, b) => b[1] - a[1]).slice(0, 10)
+    .map(([f, v]) => `${f} ${us(v)}`);
   return {
     title: '2. Warm path',
     lines: [
@@ -55,15 +50,14 @@ export async function measureWarm(bundles: Bundles, lab: Lab, o: Options, tmp: s
         both('requests of the first (cold) flag, not counted above (+ those of the init before it)', (s) =>
           `${s.firstRequests} (+${s.initRequests})`),
       ]),
-      '',
-      "CPU is the container process's own (the emulators run in the bench process). Injected latency: none for this " +
-        (o.prewarm
-          ? `part. ${o.prewarm} unmeasured flags ran first (JIT warm-up), after the first flag.`
-          : 'part. Measured from the second flag on: the JIT warm-up of the first few hundred flags is included.'),
-      '',
-      prose(`Where a warm flag's CPU goes (V8 sampling profiler around ${o.profileFlags} more warm flags, busy samples,
-        µs per flag; the profiler adds overhead, compare shares):`),
-      '',
+      ...prose(
+        "CPU is the container process's own (the emulators run in the bench process). Injected latency: none for " +
+          'this part. ' + (o.prewarm
+            ? `${o.prewarm} unmeasured flags ran first (JIT warm-up), after the first flag.`
+            : 'Measured from the second flag on: the JIT warm-up of the first few hundred flags is included.'),
+        `Where a warm flag's CPU goes (V8 sampling profiler around ${o.profileFlags} more warm flags, busy samples,
+        µs per flag; the profiler adds overhead, compare shares):`,
+      ),
       ...topTable(ours.profile.parts, anchor.profile.parts, 10, us, '**busy total**'),
       '',
       `Busiest functions, ours (µs per flag): ${busiest.join('; ')}.`,
