@@ -133,6 +133,13 @@ export async function flagParticipant(ctx: Ctx, flagger: Flagger, faults: Fault[
   return flagger.flag({ ...c, compliance_checked: true }, invocation(remainingMs));
 }
 
+/** The common shape of a row that flags by conversation only, so the participant is looked up first; `faults` script that lookup. */
+export async function lookUp(ctx: Ctx, flagger: Flagger, faults: Fault[]): Promise<FlagResult> {
+  const c = ctx.conversation();
+  ctx.script('get-conversation', faults, c.conversationId);
+  return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // The queue door: one batch per row, records flagged concurrently by lib/queue/batch.ts

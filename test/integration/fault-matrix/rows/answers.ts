@@ -1,6 +1,5 @@
 /** Fault matrix rows: Odd 2xx answers and untrusted answers. */
-import { invocation } from '../../../support/harness';
-import { flagParticipant, many, untilDeadline, type Row } from '../matrix';
+import { flagParticipant, lookUp, many, untilDeadline, type Row } from '../matrix';
 
 export const ROWS: Row[] = [
   // ----- odd successes
@@ -49,12 +48,7 @@ export const ROWS: Row[] = [
     token: 0,
     api: untilDeadline(600, 'backoff'),
     secretReads: 0,
-    run: async (ctx) => {
-      const flagger = await ctx.warm({ FLAG_DEADLINE_MS: '600' });
-      const c = ctx.conversation();
-      ctx.script('get-conversation', many(200, { status: 200, body: '{"participants":' }), c.conversationId);
-      return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
-    },
+    run: async (ctx) => lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: '{"participants":' })),
     check: (o) => expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0),
   },
   {
@@ -82,12 +76,8 @@ export const ROWS: Row[] = [
     token: 0,
     api: untilDeadline(600, 'backoff'),
     secretReads: 0,
-    run: async (ctx) => {
-      const flagger = await ctx.warm({ FLAG_DEADLINE_MS: '600' });
-      const c = ctx.conversation();
-      ctx.script('get-conversation', many(200, { status: 200, body: JSON.stringify({ participants: [{ id: '..', purpose: 'customer' }] }) }), c.conversationId);
-      return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
-    },
+    run: async (ctx) =>
+      lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: JSON.stringify({ participants: [{ id: '..', purpose: 'customer' }] }) })),
     check: (o) => {
       expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0);
       expect(o.result.participantId).toBe('');

@@ -1,9 +1,5 @@
 /** Fault matrix rows: Server errors and the network. */
-import type { Flagger } from '../../../../lib/create-flagger';
-import type { FlagResult } from '../../../../lib/core/flag-result';
-import type { Fault } from '../../../emulators/genesys';
-import { invocation } from '../../../support/harness';
-import { LAG_MS, flagParticipant, many, untilDeadline, type Ctx, type Row } from '../matrix';
+import { LAG_MS, flagParticipant, lookUp, many, untilDeadline, type Row } from '../matrix';
 
 export const ROWS: Row[] = [
   // ----- server errors and the network
@@ -151,10 +147,3 @@ export const ROWS: Row[] = [
     check: (o) => expect(o.wallMs).toBeLessThan(1000),
   },
 ];
-
-/** Flags by conversation only, so the participant is looked up first; `faults` script that lookup. */
-async function lookUp(ctx: Ctx, flagger: Flagger, faults: Fault[]): Promise<FlagResult> {
-  const c = ctx.conversation();
-  ctx.script('get-conversation', faults, c.conversationId);
-  return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
-}
