@@ -23,6 +23,7 @@ import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
 import { SecretsManagerEmulator } from '../../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
+import { loggedWaits } from '../../support/logged-waits';
 
 // ---------------------------------------------------------------------------------------------
 // Counts and their bounds
@@ -89,6 +90,8 @@ export interface Observed {
   notes: Record<string, number>;
   /** Error-level log lines of the row's flaggers: must stay empty. */
   errors: string[];
+  /** The waits the retry loop decided on after the warm-up, in order (its debug `attempt` lines). */
+  waits: number[];
 }
 
 export interface Row {
@@ -121,7 +124,7 @@ export const NEVER = 3_600_000; // a participant that resolves in an hour: 404 f
  * small machine. (The exact bound is proven on a virtual clock in test/property/deadline.test.ts;
  * in Lambda the safety margin absorbs the lag.)
  */
-export const LAG_MS = 25;
+export const LAG_MS = 100;
 
 export const credentials = (fields: Record<string, string> = {}): string =>
   JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
@@ -195,7 +198,7 @@ interface BatchObserved {
   wallMs: number;
 }
 
-type Counts = { token: number; api: number; secretReads: number; sent: RecordedRequest[]; errors: string[] };
+type Counts = { token: number; api: number; secretReads: number; sent: RecordedRequest[]; errors: string[]; waits: number[] };
 
 export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Promise<T>): Promise<T> {
   const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
@@ -210,9 +213,17 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
   let secretBaseline = 0;
   /** Error lines (a bug caught by the flagger's last line of defence would show here). */
   const errors: string[] = [];
+  /** Debug lines since the warm-up, for the waits the retry loop decided on. */
+  let lines: string[] = [];
   const reads = (): number => secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
   const build = (extraEnv: Record<string, string> = {}): Flagger =>
-    createFlagger({ ...env, ...extraEnv }, { logger: createLogger({ level: 'error', sink: (line) => errors.push(line) }), random: () => 0.5 });
+    createFlagger(
+      { ...env, ...extraEnv },
+      {
+        logger: createLogger({ level: 'debug', sink: (line) => ((JSON.parse(line) as { level: string }).level === 'error' ? errors.push(line) : lines.push(line)) }),
+        random: () => 0.5,
+      },
+    );
   const ctx: Ctx = {
     genesys,
     secrets,
@@ -228,6 +239,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
       if (warmUp.status !== 'UPDATED') throw new Error(`warm-up: ${warmUp.status} ${warmUp.message}`);
       genesys.requests.length = 0;
       genesys.arrivals.length = 0;
+      lines = [];
       secretBaseline = reads();
       return flagger;
     },
@@ -242,6 +254,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     secretReads: reads() - secretBaseline,
     sent: [...genesys.arrivals],
     errors: [...errors],
+    waits: loggedWaits(lines),
   });
   try {
     return await fn(ctx, counts);

@@ -13,7 +13,11 @@ export const ROWS: Row[] = [
     api: 2,
     secretReads: 0,
     run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 429, retryAfter: '1' }]),
-    check: (o) => expect(gapMs(o, 'patch-attributes')).toBeGreaterThanOrEqual(950),
+    // The wait it decided on, not the wall time between the requests (which load only lengthens).
+    check: (o) => {
+      expect(o.waits).toHaveLength(1);
+      expect(o.waits[0]).toBeGreaterThanOrEqual(1000);
+    },
   },
   {
     group: 'Rate limits',
@@ -32,7 +36,8 @@ export const ROWS: Row[] = [
     },
     check: (o) => {
       const second = o.sent.filter((r) => r.route === 'patch-attributes')[1];
-      expect(second?.at ?? 0).toBeGreaterThanOrEqual((o.notes.retryAt ?? Number.POSITIVE_INFINITY) - 5);
+      // Order: the retry arrived once the date had come (less a timer's granularity).
+      expect(second?.at ?? 0).toBeGreaterThanOrEqual((o.notes.retryAt ?? Number.POSITIVE_INFINITY) - 20);
     },
   },
   {
