@@ -9,7 +9,7 @@ import { deadlineSignal } from '../deadline';
 import type { AccessToken, TokenError, TokenSource } from '../genesys/oauth-tokens';
 import type { ApiOutcome, HttpClient } from '../genesys/api-client';
 import type { GenesysId } from '../genesys/ids';
-import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant } from '../genesys/participants';
+import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant, REQUIRED_PERMISSIONS } from '../genesys/participants';
 import type { Logger } from '../log';
 import type { FlagRequest } from './flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './flag-result';
@@ -185,7 +185,7 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
     case 'unauthorized':
       return { next: 're-authenticate', token };
     case 'forbidden':
-      return { next: 'done', outcome: { kind: 'auth', reason: `the OAuth client lacks permission (403${code})` } };
+      return { next: 'done', outcome: { kind: 'auth', reason: forbiddenReason(what, code, outcome.permissions) } };
     case 'throttled':
       return {
         next: 'retry',
@@ -207,6 +207,18 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
     case 'deadline':
       return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while a request to Genesys was in flight' } };
   }
+}
+
+/**
+ * A 403 names what to fix: the permission the refused request needs, known here for each of the
+ * two calls, and whatever permission names Genesys's answer held (validated by parseErrorBody).
+ */
+function forbiddenReason(what: 'conversation' | 'participant', code: string, named: string[] | undefined): string {
+  const says = named && named.length > 0 ? `; Genesys names ${named.join(', ')}` : '';
+  if (what === 'conversation') {
+    return `the OAuth client's role lacks ${REQUIRED_PERMISSIONS.lookup.join(' or ')}, which reading the conversation (to find the participant) needs (403${code}${says}); grant it, or send participantId`;
+  }
+  return `Genesys refused the attributes PATCH (403${code}${says}); it lists no required permission: check that the OAuth client has a role in the org`;
 }
 
 function fromTokenError(error: TokenError): Step {

@@ -203,7 +203,8 @@ export type ApiOutcome =
   | { kind: 'ok'; status: number; body: string; truncated: boolean; contextId?: string }
   | { kind: 'not-found'; status: number; code?: string; contextId?: string }
   | { kind: 'unauthorized'; status: number; code?: string; contextId?: string }
-  | { kind: 'forbidden'; status: number; code?: string; contextId?: string }
+  /** `permissions`: what Genesys's error said was missing, validated (see parseErrorBody); may be absent. */
+  | { kind: 'forbidden'; status: number; code?: string; contextId?: string; permissions?: string[] }
   | { kind: 'throttled'; status: number; code?: string; contextId?: string; retryAfterMs?: number }
   | { kind: 'server-error'; status: number; code?: string; contextId?: string }
   | { kind: 'rejected'; status: number; code?: string; contextId?: string }
@@ -228,7 +229,7 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
   if (status >= 200 && status < 300) return { kind: 'ok', status, body: reply.body, truncated: reply.truncated, ...(contextId ? { contextId } : {}) };
   if (status === 404) return { kind: 'not-found', ...facts };
   if (status === 401) return { kind: 'unauthorized', ...facts };
-  if (status === 403) return { kind: 'forbidden', ...facts };
+  if (status === 403) return { kind: 'forbidden', ...facts, ...(error.permissions ? { permissions: error.permissions } : {}) };
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(reply.headers['retry-after'], nowMs);
     return { kind: 'throttled', ...facts, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
@@ -240,12 +241,19 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
 interface ErrorFacts {
   code?: string;
   contextId?: string;
+  /** Permission names the error mentions (a 403's "You must have ... assigned: x:y:z"). */
+  permissions?: string[];
 }
+
+/** A Genesys permission name: `domain:entity:action`, letters (and `*`) only, as Genesys spells them. */
+const PERMISSION = /^[a-zA-Z]+(:[a-zA-Z*]+){1,3}$/;
+const MAX_PERMISSIONS = 3;
 
 /**
  * Reads a Genesys `ErrorBody` defensively: any field may be missing, the body may not be JSON.
- * Only `code` and `contextId` are kept: `message` can quote the request, and with it attribute
- * values that must not reach logs or the flow.
+ * Only `code`, `contextId` and permission names are kept: `message` can quote the request, and
+ * with it attribute values that must not reach logs or the flow. Of the message (and the string
+ * values of `messageParams`) only words shaped exactly like a permission name survive, at most three.
  */
 export function parseErrorBody(body: string): ErrorFacts {
   const record = parseJsonObject(body);
@@ -255,7 +263,27 @@ export function parseErrorBody(body: string): ErrorFacts {
   const contextId = upstreamToken(record.contextId);
   if (code) facts.code = code;
   if (contextId) facts.contextId = contextId;
+  const permissions = permissionNames(record.message, record.messageParams);
+  if (permissions.length > 0) facts.permissions = permissions;
   return facts;
+}
+
+function permissionNames(message: unknown, params: unknown): string[] {
+  const texts: string[] = [];
+  if (typeof message === 'string') texts.push(message);
+  if (typeof params === 'object' && params !== null && !Array.isArray(params)) {
+    for (const value of Object.values(params)) if (typeof value === 'string') texts.push(value);
+  }
+  const found = new Set<string>();
+  for (const text of texts) {
+    // An error body is read to 64 KiB at most; the words looked at are capped too.
+    for (const word of text.slice(0, 4096).split(/[\s,;]+/)) {
+      const name = word.replace(/[.)\]]+$/, '');
+      if (name.length <= 100 && PERMISSION.test(name)) found.add(name);
+      if (found.size === MAX_PERMISSIONS) return [...found];
+    }
+  }
+  return [...found];
 }
 
 /**

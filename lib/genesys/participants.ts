@@ -24,6 +24,17 @@ export interface CallOptions {
  */
 export const PARTICIPANT_PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * What the OAuth client's role needs for each of the two calls, as Genesys's API reference
+ * publishes it ("Requires ANY permissions"). The lookup needs conversation:communication:view
+ * (getConversation in the platform API reference and the SDKs' docs); the attributes PATCH lists
+ * none (patchConversationParticipantAttributes), though the client still needs a role in the org.
+ */
+export const REQUIRED_PERMISSIONS = {
+  lookup: ['conversation:communication:view'],
+  patch: [],
+} as const satisfies Record<'lookup' | 'patch', readonly string[]>;
+
 /** A conversation with hundreds of participants is far below this; the rest would not be read. */
 export const MAX_CONVERSATION_BYTES = 1024 * 1024;
 

@@ -4,6 +4,10 @@
  * with contextId, ININ-Correlation-Id, 202 without body). Faults are scripted per route and,
  * optionally, per conversation: errors, Retry-After, resets, hangs, slow bodies, revoked tokens.
  *
+ * Like Genesys, it checks the permission each endpoint publishes against the role given to the
+ * OAuth client (`ENDPOINT_PERMISSIONS`, `setPermissions`), and answers a missing one with 403
+ * `missing.any.permissions` naming it.
+ *
  * It imports nothing from lib/: an emulator that shared the code under test would share its bugs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,6 +15,25 @@ import http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
 export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me';
+
+/**
+ * The permissions Genesys's API reference publishes per endpoint ("Requires ANY permissions"): a
+ * token whose OAuth client's role holds none of them gets 403 `missing.any.permissions`.
+ * - `GET /api/v2/conversations/{conversationId}`: conversation:communication:view (the platform
+ *   API reference and the generated SDKs' docs, e.g. purecloud-platform-client-v2's
+ *   ConversationsApi.getConversation; some older generated docs list none).
+ * - `PATCH .../participants/{participantId}/attributes`: none listed
+ *   (ConversationsApi.patchConversationParticipantAttributes); the client still needs a role.
+ * - `GET /api/v2/tokens/me`: none listed (TokensApi.getTokensMe).
+ */
+export const ENDPOINT_PERMISSIONS: Readonly<Record<Exclude<Route, 'token'>, readonly string[]>> = {
+  'get-conversation': ['conversation:communication:view'],
+  'patch-attributes': [],
+  'tokens-me': [],
+};
+
+/** The role a client gets unless a test says otherwise: what the deploy guide tells a team to grant. */
+export const DOCUMENTED_ROLE: readonly string[] = ['conversation:communication:view'];
 
 export type Fault =
   /**
@@ -59,6 +82,8 @@ export interface RecordedRequest {
 export interface GenesysEmulatorOptions {
   /** clientId -> clientSecret accepted by /oauth/token. */
   clients?: Record<string, string>;
+  /** clientId -> the permissions of the role the client was given (default: DOCUMENTED_ROLE). */
+  permissions?: Record<string, readonly string[]>;
   tokenLifetimeSeconds?: number;
   /** Added to every answer (for realistic round trips in benchmarks). */
   latencyMs?: number;
@@ -100,6 +125,7 @@ export class GenesysEmulator {
   onRequest: ((request: RecordedRequest) => void) | undefined;
 
   private readonly clients: Map<string, string>;
+  private readonly permissions: Map<string, readonly string[]>;
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly conversations = new Map<string, Conversation>();
   private faults: ScriptedFault[] = [];
@@ -111,6 +137,7 @@ export class GenesysEmulator {
 
   private constructor(options: GenesysEmulatorOptions) {
     this.clients = new Map(Object.entries(options.clients ?? { 'emulator-client': 'emulator-secret' }));
+    this.permissions = new Map(Object.entries(options.permissions ?? {}));
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_400;
     this.latencyMs = options.latencyMs ?? 0;
     this.now = options.now ?? Date.now;
@@ -136,6 +163,11 @@ export class GenesysEmulator {
 
   removeClient(clientId: string): void {
     this.clients.delete(clientId);
+  }
+
+  /** The permissions of the role given to `clientId`; they apply to its tokens at once. */
+  setPermissions(clientId: string, permissions: readonly string[]): void {
+    this.permissions.set(clientId, permissions);
   }
 
   addConversation(id: string, participants: EmulatedParticipant[], options: { visibleAfterMs?: number } = {}): void {
@@ -274,11 +306,11 @@ export class GenesysEmulator {
         return this.token(req, rawBody);
       case 'tokens-me':
         // The cheap authenticated call a token check makes (token rotation's testSecret).
-        return this.authorized(req) ?? json(200, { organization: { id: 'emulated-org', name: 'Emulated org' }, OAuthClient: { id: 'emulated-client' } });
+        return this.authorized(req, record.route) ?? json(200, { organization: { id: 'emulated-org', name: 'Emulated org' }, OAuthClient: { id: 'emulated-client' } });
       case 'get-conversation':
-        return this.authorized(req) ?? this.getConversation(record.conversationId ?? '');
+        return this.authorized(req, record.route) ?? this.getConversation(record.conversationId ?? '');
       case 'patch-attributes':
-        return this.authorized(req) ?? this.patchAttributes(record, req, rawBody);
+        return this.authorized(req, record.route) ?? this.patchAttributes(record, req, rawBody);
       default:
         return errorBody(404, 'not.found');
     }
@@ -304,12 +336,15 @@ export class GenesysEmulator {
     return json(200, { access_token: token, token_type: 'bearer', expires_in: this.tokenLifetimeSeconds });
   }
 
-  /** undefined when the bearer token is good, else the 401 answer. */
-  private authorized(req: http.IncomingMessage): Answer | undefined {
+  /** undefined when the bearer token is good and its client's role may call `route`, else the 401 or 403 answer. */
+  private authorized(req: http.IncomingMessage, route: keyof typeof ENDPOINT_PERMISSIONS): Answer | undefined {
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ')) return errorBody(401, 'authentication.required');
     const token = this.tokens.get(auth.slice(7));
     if (!token || token.revoked || token.expiresAt <= this.now()) return errorBody(401, 'bad.credentials');
+    const needed = ENDPOINT_PERMISSIONS[route];
+    const held = this.permissions.get(token.clientId) ?? DOCUMENTED_ROLE;
+    if (needed.length > 0 && !needed.some((permission) => held.includes(permission))) return missingPermissions(needed);
     return undefined;
   }
 
@@ -412,6 +447,25 @@ function defaultCode(status: number): string {
     504: 'request.timeout',
   };
   return byStatus[status] ?? 'error';
+}
+
+/**
+ * Genesys's answer to a token whose role holds none of the permissions an endpoint accepts. The
+ * code and the message's wording are Genesys's; where `messageParams` carries the names is not
+ * documented, so the function must not rely on it (it validates whatever it reads from either).
+ */
+function missingPermissions(needed: readonly string[]): Answer {
+  const message = `Unable to perform the requested action. You must have at least one of the following permissions assigned: ${needed.join(', ')}`;
+  return json(403, {
+    message,
+    code: 'missing.any.permissions',
+    status: 403,
+    messageWithParams: 'Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}',
+    messageParams: { permissions: needed.join(', ') },
+    contextId: randomUUID(),
+    details: [],
+    errors: [],
+  });
 }
 
 function errorBody(status: number, code: string, headers: Record<string, string> = {}): Answer {
