@@ -334,6 +334,7 @@ describe('each guardrail alone changes only what it is for', () => {
         ...each(QUEUES, 'Properties.KmsMasterKeyId'),
         ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
         ...each(ROLES, 'Properties.Policies'),
+        'AlarmTopic.Properties.KmsMasterKeyId',
       ],
       check: (r) => {
         for (const queue of QUEUES) expect(props(r, queue)).toMatchObject({ KmsMasterKeyId: KEY });
@@ -350,6 +351,7 @@ describe('each guardrail alone changes only what it is for', () => {
         ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
         ...each(QUEUES, 'Properties.KmsMasterKeyId'),
         ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
+        'AlarmTopic.Properties.KmsMasterKeyId',
         ...TOKEN_MODE_PATHS,
       ],
       check: (r) => {
@@ -483,6 +485,56 @@ describe("the account's own rules, all set at once", () => {
 });
 
 describe('what needs a person', () => {
+  /**
+   * CloudWatch publishes an alarm to an encrypted topic only with kms:Decrypt and
+   * kms:GenerateDataKey* on its key; the AWS-managed alias/aws/sns cannot grant that, so a topic
+   * encrypted with it silently drops every alarm (AWS Knowledge Center,
+   * cloudwatch-receive-sns-for-alarm-trigger). A publishable topic is unencrypted, or encrypted
+   * with the deployer's customer-managed key, whose CloudWatch grant docs/deploy.md gives.
+   */
+  const publishable = (resources: Record<string, Resource>, topic: string, key: string | undefined): boolean => {
+    const r = resources[topic];
+    if (r?.Type !== 'AWS::SNS::Topic') return false;
+    const used = r.Properties.KmsMasterKeyId;
+    return used === undefined || (key !== undefined && used === key && /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\//.test(key));
+  };
+  const alarmTopics = (resources: Record<string, Resource>): string[] =>
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .flatMap((r) => ['AlarmActions', 'OKActions', 'InsufficientDataActions'].flatMap((k) => (r.Properties[k] as { Ref?: string }[] | undefined) ?? []))
+      .map((action) => action.Ref ?? JSON.stringify(action));
+
+  test.each([
+    ['no parameter set', ORG, undefined],
+    ['the customer-managed key', { ...ORG, KmsKeyArn: KEY }, KEY],
+    ['every guardrail set', GUARDRAILS, KEY],
+  ] as const)('with %s, every alarm publishes to a topic CloudWatch can publish to', (_name, values, key) => {
+    const resources = resolve(values);
+    const topics = alarmTopics(resources);
+    expect(topics.length).toBeGreaterThanOrEqual(5);
+    for (const topic of new Set(topics)) expect({ topic, publishable: publishable(resources, topic, key) }).toEqual({ topic, publishable: true });
+  });
+
+  test('no SNS topic is encrypted with an AWS-managed key, whatever the parameters', () => {
+    for (const values of [ORG, GUARDRAILS, { ...ORG, KmsKeyArn: KEY }]) {
+      for (const [name, r] of Object.entries(resolve(values)).filter(([, x]) => x.Type === 'AWS::SNS::Topic')) {
+        expect({ name, key: JSON.stringify(r.Properties.KmsMasterKeyId ?? null) }).not.toEqual({ name, key: expect.stringMatching(/alias\/aws\//) });
+      }
+    }
+    expect(props(DEFAULTS, 'AlarmTopic')).not.toHaveProperty('KmsMasterKeyId');
+    expect(props(SET, 'AlarmTopic').KmsMasterKeyId).toBe(KEY);
+  });
+
+  test("the key parameter takes key ARNs only (an alias could be AWS-managed), and the deploy guide gives CloudWatch's grant next to it", () => {
+    const pattern = new RegExp(TEMPLATE.Parameters.KmsKeyArn?.AllowedPattern ?? '^$');
+    expect(pattern.test(KEY)).toBe(true);
+    for (const alias of ['alias/aws/sns', 'arn:aws:kms:us-east-1:123456789012:alias/aws/sns']) expect(pattern.test(alias)).toBe(false);
+    const deploy = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
+    const row = deploy.split('\n').find((line) => line.startsWith('| `kmsKeyArn` |')) ?? '';
+    expect(row).toContain('`cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*`');
+    expect(deploy).toMatch(/"Principal": \{ "Service": "cloudwatch\.amazonaws\.com" \},\s+"Action": \["kms:Decrypt", "kms:GenerateDataKey\*"\]/);
+  });
+
   test("the webhook's 5xx answers (503: its token secret unreadable) raise an alarm on the alarm topic", () => {
     const alarm = TEMPLATE.Resources.WebhookServerErrorsAlarm;
     expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
