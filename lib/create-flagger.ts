@@ -177,7 +177,12 @@ function tokenSource(config: Config, secretSource: SecretSource, http: HttpClien
     new CachedSecret(secretSource, secretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now });
   const overrides = hostOverrides(config);
   if (config.tokenSecretId) {
-    return new SecretTokenSource(cache(config.tokenSecretId), { now, refreshMarginMs: config.tokenRefreshMarginMs, overrides });
+    return new SecretTokenSource(cache(config.tokenSecretId), {
+      now,
+      refreshMarginMs: config.tokenRefreshMarginMs,
+      refusalMemoryMs: config.secretMinRefreshIntervalMs,
+      overrides,
+    });
   }
   return new TokenProvider({
     credentials: credentialsFromSecret(cache(config.credentialsSecretId), overrides),

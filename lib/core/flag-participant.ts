@@ -78,13 +78,13 @@ export async function flagParticipant(
       if (deps.now() >= context.deadline) return finish(lastAnswer ?? { kind: 'timeout', reason: 'no time left for an attempt before the deadline' });
       let step = await attempt(request, progress, policy, context, deps, deadline.signal);
       if (step.next === 're-authenticate') {
+        deps.tokens.invalidate(step.token);
         if (!reauthenticated) {
           reauthenticated = true;
-          deps.tokens.invalidate(step.token);
           logAttempt(deps, context, progress, step);
           continue;
         }
-        step = { next: 'done', outcome: { kind: 'auth', reason: 'Genesys refused a fresh token too (401)' } };
+        step = { next: 'done', outcome: { kind: 'auth', reason: deps.tokens.refusedAgain } };
       }
       if (step.next === 'done') {
         logAttempt(deps, context, progress, step);
@@ -114,6 +114,16 @@ async function attempt(request: FlagRequest, progress: Progress, policy: FlagPol
     if (token.error.status !== 0) progress.httpStatus = token.error.status;
     return fromTokenError(token.error);
   }
+  if (token.afterRefusal) {
+    // The token Genesys just refused, and no newer one: one more try after a short wait tells a
+    // passing refusal from a revoked token. Without the time for it, the next flag tries.
+    const waitMs = policy.backoff.baseMs;
+    if (deps.now() + waitMs + policy.minAttemptMs >= context.deadline) {
+      return { next: 'done', outcome: { kind: 'auth', reason: 'Genesys refused the token from the token secret (401), and no time was left to try it once more' } };
+    }
+    await deps.sleep(waitMs, signal);
+    if (signal.aborted) return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while waiting to try the token once more' } };
+  }
   const options = { http: deps.http, token: token.token, signal, now: deps.now };
   /** Sends one API request with its attempt timeout, and notes what the result must report. */
   const send = async (call: (timeoutMs: number) => Promise<ApiOutcome>): Promise<ApiOutcome> => {
@@ -122,6 +132,8 @@ async function attempt(request: FlagRequest, progress: Progress, policy: FlagPol
     const outcome = deadlineWhenClipped(await call(timeout.ms), timeout.clipped);
     if (outcome.status !== 0) progress.httpStatus = outcome.status;
     if ('contextId' in outcome && outcome.contextId) progress.contextId = outcome.contextId;
+    // Any answer but 401 means Genesys took the token.
+    if (outcome.status !== 0 && outcome.kind !== 'unauthorized') deps.tokens.accepted(token.token);
     return outcome;
   };
 

@@ -31,14 +31,22 @@ export type TokenError = {
   retryAfterMs?: number;
 };
 
-export type TokenFetch = { ok: true; token: AccessToken } | { ok: false; error: TokenError };
+/**
+ * `afterRefusal`: this is the very token Genesys just refused (401) and no newer one exists; send
+ * it once more, after a short wait, to tell a passing refusal from a revoked token.
+ */
+export type TokenFetch = { ok: true; token: AccessToken; afterRefusal?: true } | { ok: false; error: TokenError };
 
 /** Where the retry loop gets its bearer token: minted here, or read from the token secret. */
 export interface TokenSource {
   /** `prefetch`: a read ahead of traffic (Lambda init), whose failures are not remembered. */
   get(signal?: AbortSignal, options?: { prefetch?: boolean }): Promise<TokenFetch>;
-  /** Genesys refused this token (401): never hand it out again. */
+  /** Genesys refused this token (401). */
   invalidate(token: AccessToken): void;
+  /** Genesys answered a request made with this token with anything but 401: it is good. */
+  accepted(token: AccessToken): void;
+  /** Why a flag ends AUTH_FAILED when Genesys refuses the token it got after a first 401. */
+  readonly refusedAgain: string;
 }
 
 export interface GrantOptions {
@@ -57,6 +65,7 @@ export interface TokenProviderOptions extends GrantOptions {
 export class TokenProvider implements TokenSource {
   private cached: AccessToken | undefined;
   private inFlight: Promise<TokenFetch> | undefined;
+  readonly refusedAgain = 'Genesys refused a fresh token too (401)';
 
   constructor(private readonly options: TokenProviderOptions) {}
 
@@ -82,6 +91,9 @@ export class TokenProvider implements TokenSource {
   invalidate(token: AccessToken): void {
     if (this.cached === token) this.cached = undefined;
   }
+
+  /** A minted token is fresh by construction: nothing to learn from its acceptance. */
+  accepted(): void {}
 
   /** `prefetch`: the signal of a prefetch, which every request of this mint is bound to. */
   private async mint(prefetch?: AbortSignal): Promise<TokenFetch> {

@@ -4,7 +4,9 @@
  * path never sees a client secret. The token is cached until shortly before `expiresAt`, and the
  * secret is re-read (rate-limited by the secret cache) when it nears expiry, and at once (once per
  * token) when Genesys refuses it: the rotation may have replaced and revoked it since it was cached.
+ * What a refusal costs is in SecretTokenSource's comment.
  */
+import { AbortedError } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { CachedSecret } from '../aws/secret-cache';
 import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './oauth-tokens';
@@ -38,13 +40,39 @@ export function formatStoredToken(token: StoredToken): string {
 export interface SecretTokenSourceOptions {
   now: () => number;
   refreshMarginMs: number;
+  /**
+   * How long a confirmed refusal (a second 401 on the same token) is remembered: meanwhile the
+   * token is not sent again unless the secret holds a newer one; afterwards it is tried once more.
+   * The function passes SECRET_MIN_REFRESH_INTERVAL_MS.
+   */
+  refusalMemoryMs: number;
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string };
 }
 
+/** Genesys refused the token of `secretString` (401) at `at`; `confirmed` once it refused it a second time. */
+interface Refusal {
+  secretString: string;
+  tokenValue: string;
+  at: number;
+  confirmed: boolean;
+}
+
+/**
+ * A 401 on the stored token costs nothing lasting. The first one makes the next `get` re-read the
+ * secret at once (the rotation may have replaced the token): a newer token is used straight
+ * away; the same one is handed out once more, marked `afterRefusal`, for a second try after a
+ * short wait. Only a 401 on that second try confirms the refusal, which is remembered for
+ * `refusalMemoryMs`: until then the token is not sent (AUTH_FAILED, no request), afterwards one
+ * flag sends it once (a probe, no second try). Any other answer on the token (`accepted`) clears
+ * the refusal. So a passing refusal costs one retry, and a revoked token at most one request per
+ * `refusalMemoryMs` per container.
+ */
 export class SecretTokenSource implements TokenSource {
   private cached: { token: AccessToken; secretString: string } | undefined;
-  /** The secret string whose token Genesys refused last. */
-  private refused: string | undefined;
+  private refusal: Refusal | undefined;
+  /** Tokens handed out as a second try after a first 401: a 401 on one of these confirms the refusal. */
+  private readonly secondTries = new WeakSet<AccessToken>();
+  readonly refusedAgain = 'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?';
 
   constructor(
     private readonly secret: CachedSecret,
@@ -52,20 +80,30 @@ export class SecretTokenSource implements TokenSource {
   ) {}
 
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
-    const now = this.options.now();
-    if (this.cached && now < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
+    if (this.cached && this.options.now() < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
 
     let fetched;
     try {
-      fetched = await this.secret.get(signal, this.refused === undefined ? { refresh: true, prefetch: options.prefetch === true } : { replacing: this.refused });
-    } catch {
-      return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 } };
+      const read = this.refusal === undefined ? { refresh: true, prefetch: options.prefetch === true } : { replacing: this.refusal.secretString };
+      fetched = await this.secret.get(signal, read);
+    } catch (error) {
+      if (error instanceof AbortedError) return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 } };
+      throw error;
     }
     if (!fetched.ok) return { ok: false, error: fromSecretError(fetched.error) };
-    if (fetched.value === this.refused) {
+    // As they are now: concurrent flags may have changed them while this one waited for the secret.
+    const now = this.options.now();
+    const { refusal } = this;
+    const sameAsRefused = refusal !== undefined && fetched.value === refusal.secretString;
+    if (refusal && sameAsRefused && refusal.confirmed && now - refusal.at < this.options.refusalMemoryMs) {
+      const seconds = Math.ceil((this.options.refusalMemoryMs - (now - refusal.at)) / 1000);
       return {
         ok: false,
-        error: { kind: 'auth', reason: 'Genesys refused the token in the token secret (401), and the secret holds no newer one: is its rotation running?', status: 401 },
+        error: {
+          kind: 'auth',
+          reason: `Genesys refused the token in the token secret twice (401), and the secret holds no newer one: is its rotation running? It is tried again in ${seconds} s`,
+          status: 401,
+        },
       };
     }
     const parsed = parseStoredToken(fetched.value);
@@ -87,15 +125,42 @@ export class SecretTokenSource implements TokenSource {
       renewAt: Math.max(now, stored.expiresAt - this.options.refreshMarginMs),
       expiresAt: stored.expiresAt,
     };
+    if (refusal && sameAsRefused) {
+      // Not cached: every flag meanwhile decides again, from the (cached) secret and the refusal.
+      if (refusal.confirmed) {
+        // The one probe once the memory has passed: no second try, and the memory starts again
+        // now, so concurrent flags do not probe too.
+        this.refusal = { ...refusal, at: now };
+        return { ok: true, token };
+      }
+      this.secondTries.add(token);
+      return { ok: true, token, afterRefusal: true };
+    }
     this.cached = { token, secretString: fetched.value };
-    this.refused = undefined;
+    this.refusal = undefined;
     return { ok: true, token };
   }
 
-  /** Genesys refused this token: drop it, and have the next `get` read the secret again at once. */
+  /** Genesys refused this token (401): see the class comment for what follows. */
   invalidate(token: AccessToken): void {
-    if (this.cached?.token !== token) return;
-    this.refused = this.cached.secretString;
+    const now = this.options.now();
+    const { refusal } = this;
+    if (refusal && refusal.tokenValue === token.value) {
+      // A second try or a probe refused again confirms it; a first try that was in flight
+      // alongside the one that opened the refusal changes nothing.
+      if (this.secondTries.has(token) || refusal.confirmed) this.refusal = { ...refusal, confirmed: true, at: now };
+      return;
+    }
+    if (this.cached?.token.value !== token.value) return; // the secret has moved on since
+    this.refusal = { secretString: this.cached.secretString, tokenValue: token.value, at: now, confirmed: false };
     this.cached = undefined;
+  }
+
+  /** Genesys answered a request made with this token: a refusal of it is over. */
+  accepted(token: AccessToken): void {
+    const { refusal } = this;
+    if (!refusal || refusal.tokenValue !== token.value) return;
+    this.refusal = undefined;
+    this.cached = { token, secretString: refusal.secretString };
   }
 }

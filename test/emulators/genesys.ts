@@ -188,6 +188,17 @@ export class GenesysEmulator {
     this.faults = [];
   }
 
+  /**
+   * A token for `clientId` as the login host would grant it (what a token rotation stores), without
+   * a request; `lifetimeSeconds` defaults to the emulator's.
+   */
+  issueToken(clientId: string, lifetimeSeconds = this.tokenLifetimeSeconds): { accessToken: string; expiresAt: number } {
+    const accessToken = randomBytes(24).toString('base64url');
+    const expiresAt = this.now() + lifetimeSeconds * 1000;
+    this.tokens.set(accessToken, { clientId, expiresAt, revoked: false });
+    return { accessToken, expiresAt };
+  }
+
   /** Every issued token stops working (as when an admin revokes the client's tokens). */
   revokeTokens(): void {
     for (const token of this.tokens.values()) token.revoked = true;

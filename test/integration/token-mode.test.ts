@@ -150,21 +150,58 @@ test('a revoked token is re-read at once even inside the minimum refresh interva
   expect(h.genesys.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(4);
 });
 
-test('a 401 when the secret still holds the refused token is AUTH_FAILED without sending it again, saying so', async () => {
+test('a passing 401 costs one retry of the same token and nothing after: the next flags send one request each', async () => {
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
+  const c = newConversation(h.genesys);
+  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+  const readsBefore = tokenReads();
+  h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }]);
+  h.genesys.requests.length = 0;
+  const blip = await flagger.flag({ ...c, a: '2' }, invocation());
+  expect(blip).toMatchObject({ status: 'UPDATED', attempts: 2 });
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
+  const [first, second] = h.genesys.requests;
+  expect(second?.rawBody).toBe(first?.rawBody);
+  expect(tokenReads()).toBe(readsBefore + 1); // the secret re-read once: it still held the same token
+  // Nothing is remembered against the token: the next flags are one request each.
+  h.genesys.requests.length = 0;
+  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  expect(h.genesys.requests.map((r) => r.status)).toEqual([202, 202]);
+  expect(tokenReads()).toBe(readsBefore + 1);
+});
+
+test('a revoked token: refused twice, then not sent again until the refusal memory passes, then one probe', async () => {
+  await rotateOnce();
+  const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '400' });
   const c = newConversation(h.genesys);
   expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
   h.genesys.revokeTokens();
   h.genesys.requests.length = 0;
   const result = await flagger.flag({ ...c, a: '2' }, invocation());
-  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 1, httpStatus: 401 });
-  expect(result.message).toBe('Genesys refused the token in the token secret (401), and the secret holds no newer one: is its rotation running?');
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401']);
-  // The next flag in the interval does not force another read: the re-read was once per token.
+  expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
+  expect(result.message).toBe('Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?');
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 401']);
+
+  // Inside the memory: AUTH_FAILED without a request, and no forced read of the secret.
   const reads = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
-  expect((await flagger.flag({ ...c, a: '3' }, invocation())).status).toBe('AUTH_FAILED');
+  const remembered = await flagger.flag({ ...c, a: '3' }, invocation());
+  expect(remembered).toMatchObject({ status: 'AUTH_FAILED', attempts: 0, httpStatus: 401, message: expect.stringContaining('is its rotation running? It is tried again in 1 s') });
   expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length).toBe(reads);
+  expect(h.genesys.requests).toHaveLength(2);
+
+  // Past it: concurrent flags send one probe between them; still refused, so the memory starts again.
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  const probes = await Promise.all(['4', '5', '6'].map((a) => flagger.flag({ ...c, a }, invocation())));
+  expect(probes.map((r) => r.status)).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED']);
+  expect(h.genesys.requests.slice(2).map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401']);
+
+  // Once the rotation puts a new token in the secret, the next flag uses it (the secret is re-read
+  // at most once per SECRET_MIN_REFRESH_INTERVAL_MS while the old token is refused).
+  await rotateOnce();
+  await new Promise((resolve) => setTimeout(resolve, 450));
+  expect(await flagger.flag({ ...c, a: '7' }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
 });
 
 test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {

@@ -191,6 +191,8 @@ async function runVirtual(s: Scenario) {
         return { ok: false, error: { kind: 'throttled', reason: 'token request rate-limited', status: 429, ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }) } };
       },
       invalidate: () => undefined,
+      accepted: () => undefined,
+      refusedAgain: 'refused again',
     },
     logger: quiet,
   };

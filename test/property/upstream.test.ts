@@ -191,7 +191,7 @@ async function run(s: Scenario) {
     'token-secret',
     { maxAgeMs: 300_000, minRefreshIntervalMs: 10_000, now: () => t },
   );
-  const fromSecret = new SecretTokenSource(tokenSecret, { now: () => t, refreshMarginMs: 60_000, overrides: { apiBaseUrl: API, loginBaseUrl: LOGIN } });
+  const fromSecret = new SecretTokenSource(tokenSecret, { now: () => t, refreshMarginMs: 60_000, refusalMemoryMs: 10_000, overrides: { apiBaseUrl: API, loginBaseUrl: LOGIN } });
   const minted = new TokenProvider({
     // A different secret on every read, so that a refused client is always retried with the "rotated" one.
     credentials: async () => {

@@ -38,7 +38,7 @@ function virtualDeps(replies: (n: number) => HttpReply) {
       calls += 1;
       return replies(calls);
     },
-    tokens: { get: async () => ({ ok: true, token: { value: 't', apiBaseUrl: 'http://x', renewAt: Number.MAX_SAFE_INTEGER, expiresAt: Number.MAX_SAFE_INTEGER } }), invalidate: () => undefined },
+    tokens: { get: async () => ({ ok: true, token: { value: 't', apiBaseUrl: 'http://x', renewAt: Number.MAX_SAFE_INTEGER, expiresAt: Number.MAX_SAFE_INTEGER } }), invalidate: () => undefined, accepted: () => undefined, refusedAgain: 'refused again' },
     logger: createLogger({ sink: () => undefined }),
   };
   return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };

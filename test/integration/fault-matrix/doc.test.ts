@@ -9,11 +9,12 @@ import { BATCH_ROWS } from './rows/queue';
 import { ROWS as rateLimits } from './rows/rate-limits';
 import { ROWS as secret } from './rows/secret';
 import { ROWS as serverErrors } from './rows/server-errors';
+import { ROWS as tokenMode } from './rows/token-mode';
 import { ROWS as tokens } from './rows/tokens';
 
 const DOC = path.join(__dirname, '../../../docs/fault-matrix.md');
 /** Every row, in the order of the document. */
-const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, secret, budget].flat();
+const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget].flat();
 
 function renderDoc(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -33,6 +34,9 @@ function renderDoc(): string {
     '9, 18, 36, 36 … ms while polling for a participant (80 % fixed); `FLAG_MIN_ATTEMPT_MS` 50,',
     '`FLAG_SAFETY_MARGIN_MS` 500, 10 s of Lambda time left. A "warm" flagger starts with the secret and a',
     'token cached (counts start after a warm-up flag); a cold one reads the secret and requests a token first.',
+    'In the token mode rows the flagger reads a token the emulator issued from its token secret and never mints',
+    'one, with `SECRET_MIN_REFRESH_INTERVAL_MS` 300 ms (how long a confirmed refusal is remembered); where a row',
+    'says "counted:", the counts cover that part of the row only.',
     '',
     '**Genesys requests** counts token requests (`POST /oauth/token`) + API requests (`GET` conversation',
     'and `PATCH` attributes). A range is for retries until the deadline: the API count then equals the',

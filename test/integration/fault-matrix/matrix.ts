@@ -70,6 +70,8 @@ export interface Ctx {
   cold(extraEnv?: Record<string, string>): Flagger;
   /** A flagger with its secret and token cached; counting starts after its warm-up flag. */
   warm(extraEnv?: Record<string, string>): Promise<Flagger>;
+  /** Counting (requests, secret reads, waits) starts again from here: what a row did before is its setup. */
+  startCounting(): void;
   putSecret(value: string): void;
   conversation(participant?: { resolveAfterMs?: number }): { conversationId: string; participantId: string };
   script(route: Route, faults: Fault[], conversationId?: string): void;
@@ -237,11 +239,14 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
       const flagger = build(extraEnv);
       const warmUp = await flagger.flag({ ...ctx.conversation(), a: 'warm-up' }, invocation());
       if (warmUp.status !== 'UPDATED') throw new Error(`warm-up: ${warmUp.status} ${warmUp.message}`);
+      ctx.startCounting();
+      return flagger;
+    },
+    startCounting: () => {
       genesys.requests.length = 0;
       genesys.arrivals.length = 0;
       lines = [];
       secretBaseline = reads();
-      return flagger;
     },
     putSecret: (value) => void secrets.put(secretId, value),
     conversation: (participant = {}) => newConversation(genesys, participant),
