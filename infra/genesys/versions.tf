@@ -9,6 +9,7 @@ terraform {
 }
 
 # Credentials come from the environment: GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET
-# and GENESYSCLOUD_REGION (e.g. "eu-west-1"). That OAuth client needs the integrations permissions
-# listed in docs/deploy.md, and is not the client the function uses.
+# and GENESYSCLOUD_REGION (e.g. "eu-west-1"). That OAuth client needs the permissions listed per
+# resource in docs/deploy.md (integrations; architect too when the example flow is published), and
+# is not the client the function uses.
 provider "genesyscloud" {}
