@@ -2,8 +2,10 @@ terraform {
   required_version = ">= 1.3"
   required_providers {
     genesyscloud = {
-      source  = "mypurecloud/genesyscloud"
-      version = ">= 1.40.0"
+      source = "mypurecloud/genesyscloud"
+      # The .tf files are checked against this release's schema (provider-schema/, offline, by
+      # test/unit/terraform-schema.test.ts): bump the snapshot and this constraint together.
+      version = "~> 1.84.1"
     }
   }
 }
