@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import input from '../../infra/contracts/flag-participant.input.json';
 import output from '../../infra/contracts/flag-participant.output.json';
-import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.json';
+import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.template.json';
 import webhookAction from '../../infra/genesys/import/flag-participant.webhook-action.json';
 import { NUMERIC_SETTINGS } from '../../lib/config';
 import { FLAG_STATUSES } from '../../lib/core/flag-result';
