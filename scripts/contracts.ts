@@ -184,7 +184,9 @@ export function importableAction(kind: 'lambda' | 'webhook', attributes: Attribu
 /**
  * The substitutions the genesyscloud_flow resource (infra/genesys/flow.tf) fills into the example
  * flow, as an Archy options file, for publishing it without Terraform. Generated, so its timeout is
- * timeouts.json's like everywhere else and its names are the import files'.
+ * timeouts.json's like everywhere else and its names are the import files'. Strings are written as
+ * JSON strings (valid double-quoted YAML), the timeout as a bare number: Archy documents string,
+ * number and boolean values, and the text of each is what Terraform's provider substitutes.
  */
 export function archyOptions(timeouts = readTimeouts()): string {
   const substitutions: [string, string | number][] = [
@@ -212,6 +214,10 @@ export function archyOptions(timeouts = readTimeouts()): string {
     `# Services variant: your Web Services integration's name and ${JSON.stringify(ACTION_NAMES.webhook)});`,
     '# queue_name is the queue the flow transfers to; flow_timeout_seconds is the Call Data Action',
     "# timeout, which must stay above the action's timeoutSeconds.",
+    '#',
+    "# Archy takes string, number or boolean values (its documentation's lesson on substitutions). The",
+    '# names are strings, quoted so that one like "Support: Tier 1" or "No" stays a string; the timeout',
+    '# is a number, which the flow places where Architect takes a number of seconds.',
     'substitutions:',
     ...substitutions.map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`),
     '',
