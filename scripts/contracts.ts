@@ -6,8 +6,11 @@
  *
  *   npm run contracts            regenerate the files
  *   npm run contracts -- --check exit 1 when a file is stale (tests do the same)
+ *   npm run contracts -- --function-arn <arn> [--out <file>]
+ *                                write the Lambda action, ready to import, with the function's ARN
+ *                                (default dist/genesys/flag-participant.lambda-action.json)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FLAG_STATUSES } from '../lib/core/flag-result';
 import { RESERVED_KEYS } from '../lib/core/flag-request';
@@ -125,8 +128,35 @@ export const ACTION_NAMES = { lambda: 'Flag participant', webhook: 'Flag partici
 /** What Terraform names the Lambda integration: `${name_prefix} - Lambda`, with the default prefix. */
 export const LAMBDA_INTEGRATION_NAME = 'Participant flagger - Lambda';
 
-/** What Admin > Integrations > Actions > Import accepts (the shape Genesys exports). */
-export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[], timeouts = readTimeouts()): Schema {
+/**
+ * The committed Lambda action's request URL: an instruction, not an ARN, so an action imported from
+ * the template by mistake invokes nothing and shows, where the ARN belongs, how to write the real
+ * file. An ARN-shaped placeholder (arn:aws:lambda:REGION:...) would read as nearly done.
+ */
+export const FUNCTION_ARN_PLACEHOLDER = 'NOT AN ARN: run npm run contracts -- --function-arn <DataActionFunctionArn> and import the file it writes';
+
+/**
+ * An unqualified Lambda function ARN, as the stack output DataActionFunctionArn gives it: the
+ * aws, aws-cn, aws-us-gov, ... partitions, a region, a 12-digit account, a function name
+ * (letters, digits, - and _, at most 64). Anything else is refused before a file is written.
+ */
+const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z]+(?:-[a-z]+)+-\d+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
+
+export function parseFunctionArn(text: string): string {
+  if (!FUNCTION_ARN.test(text)) {
+    throw new Error(
+      `--function-arn: ${JSON.stringify(text)} is not a Lambda function ARN. Expected arn:aws:lambda:<region>:<12-digit account>:function:<name>, ` +
+        'without a version or alias, as the stack output DataActionFunctionArn gives it.',
+    );
+  }
+  return text;
+}
+
+/**
+ * What Admin > Integrations > Actions > Import accepts (the shape Genesys exports). Without a
+ * function ARN the Lambda action is the committed template, with FUNCTION_ARN_PLACEHOLDER.
+ */
+export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[], timeouts = readTimeouts(), functionArn?: string): Schema {
   const lambda = kind === 'lambda';
   return {
     name: ACTION_NAMES[kind],
@@ -134,9 +164,7 @@ export function importableAction(kind: 'lambda' | 'webhook', attributes: Attribu
     actionType: 'custom',
     config: {
       request: {
-        requestUrlTemplate: lambda
-          ? 'arn:aws:lambda:REGION:ACCOUNT_ID:function:genesys-participant-flagger-STAGE-dataAction'
-          : 'https://API_ID.execute-api.REGION.amazonaws.com/flag',
+        requestUrlTemplate: lambda ? (functionArn === undefined ? FUNCTION_ARN_PLACEHOLDER : parseFunctionArn(functionArn)) : 'https://API_ID.execute-api.REGION.amazonaws.com/flag',
         requestType: 'POST',
         // Web Services: a "User Defined" credential on the integration with a field named token.
         headers: lambda ? {} : { Authorization: 'Bearer ${credentials.token}', 'Content-Type': 'application/json' },
@@ -156,7 +184,9 @@ export function importableAction(kind: 'lambda' | 'webhook', attributes: Attribu
 /**
  * The substitutions the genesyscloud_flow resource (infra/genesys/flow.tf) fills into the example
  * flow, as an Archy options file, for publishing it without Terraform. Generated, so its timeout is
- * timeouts.json's like everywhere else and its names are the import files'.
+ * timeouts.json's like everywhere else and its names are the import files'. Strings are written as
+ * JSON strings (valid double-quoted YAML), the timeout as a bare number: Archy documents string,
+ * number and boolean values, and the text of each is what Terraform's provider substitutes.
  */
 export function archyOptions(timeouts = readTimeouts()): string {
   const substitutions: [string, string | number][] = [
@@ -180,10 +210,14 @@ export function archyOptions(timeouts = readTimeouts()): string {
     '# added to the copy (then keep it out of version control).',
     '#',
     '# integration_name is the name of your AWS Lambda data actions integration; action_name is the name',
-    '# of the action imported from ../import/flag-participant.lambda-action.json (for the Web Services',
-    `# variant: your Web Services integration's name and ${JSON.stringify(ACTION_NAMES.webhook)}); queue_name is the`,
-    '# queue the flow transfers to; flow_timeout_seconds is the Call Data Action timeout, which must stay',
-    "# above the action's timeoutSeconds.",
+    '# of the action imported from the file `npm run contracts -- --function-arn` writes (for the Web',
+    `# Services variant: your Web Services integration's name and ${JSON.stringify(ACTION_NAMES.webhook)});`,
+    '# queue_name is the queue the flow transfers to; flow_timeout_seconds is the Call Data Action',
+    "# timeout, which must stay above the action's timeoutSeconds.",
+    '#',
+    "# Archy takes string, number or boolean values (its documentation's lesson on substitutions). The",
+    '# names are strings, quoted so that one like "Support: Tier 1" or "No" stays a string; the timeout',
+    '# is a number, which the flow places where Architect takes a number of seconds.',
     'substitutions:',
     ...substitutions.map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`),
     '',
@@ -191,20 +225,74 @@ export function archyOptions(timeouts = readTimeouts()): string {
 }
 
 export const ARCHY_OPTIONS_FILE = 'infra/genesys/flows/verify-and-flag.archy-options.yaml';
+export const LAMBDA_ACTION_TEMPLATE = 'infra/genesys/import/flag-participant.lambda-action.template.json';
+/** Where --function-arn writes by default: outside the committed tree (dist/ is ignored, and cleared by every build). */
+export const READY_LAMBDA_ACTION = 'dist/genesys/flag-participant.lambda-action.json';
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 export function generatedFiles(attributes = readAttributes()): Record<string, string> {
-  const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   return {
     [ARCHY_OPTIONS_FILE]: archyOptions(),
     'infra/contracts/flag-participant.input.json': json(inputContract(attributes)),
     'infra/contracts/flag-participant.output.json': json(outputContract()),
-    'infra/genesys/import/flag-participant.lambda-action.json': json(importableAction('lambda', attributes)),
+    [LAMBDA_ACTION_TEMPLATE]: json(importableAction('lambda', attributes)),
     'infra/genesys/import/flag-participant.webhook-action.json': json(importableAction('webhook', attributes)),
   };
 }
 
-if (require.main === module) {
-  const check = process.argv.includes('--check');
+interface Io {
+  log: (line: string) => void;
+  error: (line: string) => void;
+}
+
+type Options = { mode: 'write' | 'check' } | { mode: 'ready'; functionArn: string; out: string };
+
+function parseArgs(argv: string[]): Options {
+  const values = new Map<string, string>();
+  let check = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const [flag = '', inline] = arg.split(/=(.*)/s);
+    if (flag === '--check' && inline === undefined) {
+      check = true;
+    } else if (flag === '--function-arn' || flag === '--out') {
+      const value = inline ?? argv[(i += 1)];
+      if (value === undefined || value === '') throw new Error(`${flag} needs a value`);
+      values.set(flag, value);
+    } else {
+      throw new Error(`unknown argument ${JSON.stringify(arg)}: use --check, or --function-arn <arn> [--out <file>]`);
+    }
+  }
+  const functionArn = values.get('--function-arn');
+  if (functionArn === undefined) {
+    if (values.has('--out')) throw new Error('--out goes with --function-arn');
+    return { mode: check ? 'check' : 'write' };
+  }
+  if (check) throw new Error('--check and --function-arn do not go together');
+  // npm runs scripts in the package root; a relative --out is taken from where npm was run.
+  const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.get('--out') ?? path.join(ROOT, READY_LAMBDA_ACTION));
+  // infra/ holds the committed, generated files that CI compares with what this script writes.
+  const relative = path.relative(path.join(ROOT, 'infra'), out);
+  if (!relative.startsWith('..') && !path.isAbsolute(relative)) throw new Error(`--out: ${out} is inside infra/, whose files are committed as generated; write it elsewhere`);
+  return { mode: 'ready', functionArn: parseFunctionArn(functionArn), out };
+}
+
+/** The command line; returns the exit code. */
+export function runContracts(argv: string[], io: Io = console): number {
+  let options: Options;
+  try {
+    options = parseArgs(argv);
+  } catch (error) {
+    io.error((error as Error).message);
+    return 2;
+  }
+  if (options.mode === 'ready') {
+    mkdirSync(path.dirname(options.out), { recursive: true });
+    writeFileSync(options.out, json(importableAction('lambda', readAttributes(), readTimeouts(), options.functionArn)));
+    io.log(`wrote ${options.out}: import it in Admin > Integrations > Actions onto your AWS Lambda data actions integration`);
+    return 0;
+  }
   let stale = 0;
   for (const [file, content] of Object.entries(generatedFiles())) {
     const target = path.join(ROOT, file);
@@ -215,14 +303,16 @@ if (require.main === module) {
       // missing: written below, or stale in --check mode
     }
     if (current === content) continue;
-    if (check) {
-      console.error(`stale: ${file} (run npm run contracts)`);
+    if (options.mode === 'check') {
+      io.error(`stale: ${file} (run npm run contracts)`);
       stale += 1;
     } else {
       writeFileSync(target, content);
-      console.log(`wrote ${file}`);
+      io.log(`wrote ${file}`);
     }
   }
-  if (check && stale === 0) console.log('contracts are up to date');
-  process.exitCode = stale > 0 ? 1 : 0;
+  if (options.mode === 'check' && stale === 0) io.log('contracts are up to date');
+  return stale > 0 ? 1 : 0;
 }
+
+if (require.main === module) process.exitCode = runContracts(process.argv.slice(2));

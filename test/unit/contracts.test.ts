@@ -6,14 +6,16 @@
 import Ajv from 'ajv';
 import input from '../../infra/contracts/flag-participant.input.json';
 import output from '../../infra/contracts/flag-participant.output.json';
-import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.json';
+import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.template.json';
 import webhookAction from '../../infra/genesys/import/flag-participant.webhook-action.json';
 import flat from '../../events/identity-verified.json';
 import nested from '../../events/identity-verified.nested.json';
 import conversationOnly from '../../events/identity-verified.conversation-only.json';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { generatedFiles, readAttributes } from '../../scripts/contracts';
+import { FUNCTION_ARN_PLACEHOLDER, READY_LAMBDA_ACTION, generatedFiles, importableAction, parseFunctionArn, readAttributes, runContracts } from '../../scripts/contracts';
 import { loadConfig } from '../../lib/config';
 import { parseFlagRequest, RESERVED_KEYS } from '../../lib/core/flag-request';
 import { FLAG_STATUSES, toResult, type FlagOutcome } from '../../lib/core/flag-result';
@@ -134,6 +136,81 @@ test('the importable data actions carry the same contracts and the pass-through 
   expect(lambdaAction.integrationType).toBe('aws-lambda-data-actions');
   expect(webhookAction.integrationType).toBe('custom-rest-actions');
   expect(webhookAction.config.request.headers).toMatchObject({ Authorization: 'Bearer ${credentials.token}' });
+});
+
+describe('the Lambda action: a committed template, and a ready file written with the real ARN', () => {
+  const GOOD_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:genesys-participant-flagger-prod-dataAction';
+  const run = (argv: string[]) => {
+    const lines: { log: string[]; error: string[] } = { log: [], error: [] };
+    const code = runContracts(argv, { log: (l) => lines.log.push(l), error: (l) => lines.error.push(l) });
+    return { code, ...lines };
+  };
+  const tmp = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'contracts-')), 'action.json');
+
+  test("the template's request URL is no ARN Genesys or AWS would take, and names the command that writes one", () => {
+    const url = lambdaAction.config.request.requestUrlTemplate;
+    expect(url).toBe(FUNCTION_ARN_PLACEHOLDER);
+    expect(url).not.toMatch(/^arn:/);
+    expect(() => parseFunctionArn(url)).toThrow('is not a Lambda function ARN');
+    expect(url).toContain('npm run contracts -- --function-arn <DataActionFunctionArn>');
+  });
+
+  test.each([
+    GOOD_ARN,
+    'arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f',
+    'arn:aws-cn:lambda:cn-northwest-1:123456789012:function:f_1',
+    `arn:aws:lambda:ap-southeast-2:123456789012:function:${'f'.repeat(64)}`,
+  ])('a function ARN is taken: %s', (arn) => {
+    expect(parseFunctionArn(arn)).toBe(arn);
+  });
+
+  test.each([
+    ['the old placeholder', 'arn:aws:lambda:REGION:ACCOUNT_ID:function:genesys-participant-flagger-STAGE-dataAction'],
+    ['the invoke role, the other stack output', 'arn:aws:iam::123456789012:role/genesys-participant-flagger-prod-genesys-invoke'],
+    ['a version or alias', `${GOOD_ARN}:prod`],
+    ['an 11-digit account', 'arn:aws:lambda:eu-west-1:12345678901:function:f'],
+    ['a layer', 'arn:aws:lambda:eu-west-1:123456789012:layer:f'],
+    ['no region', 'arn:aws:lambda::123456789012:function:f'],
+    ['a name over 64 characters', `arn:aws:lambda:eu-west-1:123456789012:function:${'f'.repeat(65)}`],
+    ['a space around it', ` ${GOOD_ARN}`],
+    ['a function name alone', 'genesys-participant-flagger-prod-dataAction'],
+  ])('anything else is refused, nothing written: %s', (_what, arn) => {
+    const out = tmp();
+    const result = run(['--function-arn', arn, '--out', out]);
+    expect(result).toEqual({ code: 2, log: [], error: [expect.stringContaining(`${JSON.stringify(arn)} is not a Lambda function ARN`)] });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('--function-arn writes the template with the ARN in place, and nothing else changed', () => {
+    const out = tmp();
+    expect(run([`--function-arn=${GOOD_ARN}`, '--out', out])).toEqual({ code: 0, log: [expect.stringContaining(`wrote ${out}`)], error: [] });
+    const ready = JSON.parse(readFileSync(out, 'utf8')) as typeof lambdaAction;
+    expect(ready.config.request.requestUrlTemplate).toBe(GOOD_ARN);
+    expect({ ...ready, config: { ...ready.config, request: { ...ready.config.request, requestUrlTemplate: FUNCTION_ARN_PLACEHOLDER } } }).toEqual(lambdaAction);
+    expect(readFileSync(out, 'utf8')).toBe(`${JSON.stringify(importableAction('lambda', readAttributes(), undefined, GOOD_ARN), null, 2)}\n`);
+  });
+
+  test('by default it writes under dist/, which git ignores, never into the committed files', () => {
+    expect(READY_LAMBDA_ACTION.startsWith('dist/')).toBe(true);
+    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('dist/');
+    for (const out of ['infra/genesys/import/flag-participant.lambda-action.template.json', 'infra/elsewhere.json']) {
+      expect(run(['--function-arn', GOOD_ARN, '--out', path.join(ROOT, out)])).toEqual({ code: 2, log: [], error: [expect.stringContaining('is inside infra/')] });
+    }
+  });
+
+  test('the command line refuses what it does not know, and --check still checks', () => {
+    expect(run(['--out', tmp()]).error).toEqual(['--out goes with --function-arn']);
+    expect(run(['--function-arn']).error).toEqual(['--function-arn needs a value']);
+    expect(run(['--check', '--function-arn', GOOD_ARN]).error).toEqual(['--check and --function-arn do not go together']);
+    expect(run(['--functionarn', GOOD_ARN]).error).toEqual([expect.stringContaining('unknown argument "--functionarn"')]);
+    expect(run(['--check'])).toEqual({ code: 0, log: ['contracts are up to date'], error: [] });
+  });
+
+  test('npm run contracts hands the flag over, and a refusal exits non-zero', () => {
+    const cli = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/contracts.ts', '--function-arn', 'arn:aws:iam::123456789012:role/x'], { cwd: ROOT, encoding: 'utf8' });
+    expect({ status: cli.status, stdout: cli.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(cli.stderr).toContain('"arn:aws:iam::123456789012:role/x" is not a Lambda function ARN');
+  });
 });
 
 test('the Terraform reads the same contract files', () => {

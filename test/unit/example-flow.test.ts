@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import input from '../../infra/contracts/flag-participant.input.json';
 import output from '../../infra/contracts/flag-participant.output.json';
-import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.json';
+import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-action.template.json';
 import webhookAction from '../../infra/genesys/import/flag-participant.webhook-action.json';
 import { NUMERIC_SETTINGS } from '../../lib/config';
 import { FLAG_STATUSES } from '../../lib/core/flag-result';
@@ -248,6 +248,43 @@ test('the Archy options file holds exactly the substitutions genesyscloud_flow f
   expect(Object.keys(terraform).sort()).toEqual(placeholders);
   expect(Object.keys(archy).sort()).toEqual(placeholders);
   expect(archy).toEqual(terraform);
+});
+
+describe("the substitutions, written as Archy's documentation shows (developer.genesys.cloud, Archy, lesson 7: substitutions)", () => {
+  // Values are strings, numbers or booleans; in the flow, a placeholder that stands for a string is
+  // quoted. Terraform's provider replaces each {{key}} with its string as text, so both routes give
+  // the same flow only if the text of each options value is Terraform's string.
+  const raw = read(ARCHY_OPTIONS_FILE);
+  const values = asNode(asNode(parse(raw)).substitutions);
+
+  test('the names are strings, written quoted (a name like "Support: Tier 1" or "No" stays one); the timeout is a number', () => {
+    expect(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value]))).toEqual({
+      flow_name: 'string',
+      integration_name: 'string',
+      action_name: 'string',
+      queue_name: 'string',
+      flow_timeout_seconds: 'number',
+    });
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === 'string') expect(raw).toContain(`\n  ${key}: ${JSON.stringify(value)}\n`);
+    }
+    for (const name of ['Support: Tier 1', 'No', '0800']) {
+      expect(asNode(asNode(parse(`substitutions:\n  queue_name: ${JSON.stringify(name)}\n`)).substitutions).queue_name).toBe(name);
+    }
+  });
+
+  test('in the flow, every placeholder for a string sits in a quoted scalar, and the number\'s does not', () => {
+    const uses = flowText.split('\n').flatMap((line) => [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => ({ line: line.trim(), key: m[1] ?? '' })));
+    expect(uses.length).toBeGreaterThan(placeholders.length);
+    for (const { line, key } of uses) {
+      const quoted = new RegExp(`"[^"]*\\{\\{${key}\\}\\}[^"]*"`).test(line);
+      expect({ line, quoted }).toEqual({ line, quoted: typeof values[key] === 'string' });
+    }
+    // The number lands where Architect takes a number of seconds, and parses as one.
+    for (const call of actions(publishedFlow(archySubstitutions())).filter(([kind]) => kind === 'callData')) {
+      expect(call[1].timeout).toEqual({ lit: { seconds: timeouts.flowTimeoutSeconds } });
+    }
+  });
 });
 
 test("its inputs are the contract's: the required ones bound, every attribute of attributes.json given, nothing else", () => {
