@@ -10,7 +10,13 @@ import { createSecretsManagerClient } from './secrets-manager-client';
  * `unavailable`: Secrets Manager could not answer now (throttling, 5xx, network); worth retrying.
  * `retryAfterMs`: the cache will not read the secret again before this much time has passed.
  */
-export type SecretError = { kind: 'config' | 'unavailable'; reason: string; retryAfterMs?: number };
+export type SecretError = {
+  kind: 'config' | 'unavailable';
+  reason: string;
+  retryAfterMs?: number;
+  /** The AWS error name the reason quotes (e.g. `AccessDeniedException`), when the SDK threw one. */
+  errorName?: string;
+};
 export type SecretFetch = { ok: true; value: string } | { ok: false; error: SecretError };
 
 export interface SecretSource {
@@ -51,7 +57,7 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
         // it looks like an AWS error name. Never the message: it may quote the request.
         const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
         const kind = CONFIG_ERRORS.has(name) ? 'config' : 'unavailable';
-        return { ok: false, error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}` } };
+        return { ok: false, error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name } };
       }
     },
   };

@@ -32,30 +32,48 @@ export function credentialsFromSecret(
   };
 }
 
-/** Messages name the missing field, never the secret's content. */
-export function parseCredentials(
-  secretString: string,
-  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
-): CredentialsFetch {
-  const config = (reason: string): CredentialsFetch => ({ ok: false, error: { kind: 'config', reason } });
+/** The secret's three fields as written, before the environment is resolved to hosts. */
+export interface CredentialFields {
+  clientId: string;
+  clientSecret: string;
+  /** Trimmed; "" when absent, which only both host overrides make usable. */
+  environment: string;
+}
+
+export type CredentialFieldsParse = { ok: true; fields: CredentialFields } | { ok: false; reason: string };
+
+/**
+ * Whether the secret is a JSON object holding the fields it must hold; the environment's value is
+ * resolveHosts's business. Messages name the missing field, never the secret's content.
+ */
+export function readCredentialFields(secretString: string, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): CredentialFieldsParse {
   const record = parseJsonObject(secretString);
-  if (!record) return config('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
+  if (!record) return { ok: false, reason: 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}' };
   const missing = ['clientId', 'clientSecret', 'environment'].filter(
     (key) => typeof record[key] !== 'string' || (record[key] as string).trim() === '',
   );
   // With both hosts overridden the environment is not needed to find them.
   const needed = overrides.apiBaseUrl && overrides.loginBaseUrl ? missing.filter((k) => k !== 'environment') : missing;
-  if (needed.length > 0) return config(`the credentials secret lacks ${needed.join(', ')}`);
-
-  const hosts = resolveHosts(record.environment as string | undefined, overrides);
-  if (!hosts.ok) return config(hosts.reason);
+  if (needed.length > 0) return { ok: false, reason: `the credentials secret lacks ${needed.join(', ')}` };
   return {
     ok: true,
-    credentials: {
+    fields: {
       clientId: (record.clientId as string).trim(),
       clientSecret: record.clientSecret as string,
       environment: typeof record.environment === 'string' ? record.environment.trim() : '',
-      hosts: hosts.hosts,
     },
   };
+}
+
+/** The credentials and the hosts they may be sent to. Messages name the missing field, never the secret's content. */
+export function parseCredentials(
+  secretString: string,
+  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
+): CredentialsFetch {
+  const config = (reason: string): CredentialsFetch => ({ ok: false, error: { kind: 'config', reason } });
+  const read = readCredentialFields(secretString, overrides);
+  if (!read.ok) return config(read.reason);
+  const hosts = resolveHosts(read.fields.environment, overrides);
+  if (!hosts.ok) return config(hosts.reason);
+  return { ok: true, credentials: { ...read.fields, hosts: hosts.hosts } };
 }

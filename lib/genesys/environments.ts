@@ -63,6 +63,16 @@ export function resolveHosts(
   };
 }
 
+/**
+ * The Genesys region of a known environment (a domain from the table or its region name), e.g.
+ * `mypurecloud.ie` -> `eu-west-1`; undefined for anything else. Genesys names its regions after
+ * the AWS regions that host them, so this is also the AWS region that pairs with the org.
+ */
+export function genesysRegion(environment: string | undefined): string | undefined {
+  const domain = knownDomain(environment);
+  return domain === undefined ? undefined : Object.keys(GENESYS_ENVIRONMENTS).find((region) => GENESYS_ENVIRONMENTS[region] === domain);
+}
+
 function knownDomain(environment: string | undefined): string | undefined {
   if (!environment) return undefined;
   const name = environment.trim().toLowerCase();

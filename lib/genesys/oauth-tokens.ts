@@ -29,6 +29,8 @@ export type TokenError = {
   reason: string;
   status: number;
   retryAfterMs?: number;
+  /** `auth`: the login host's RFC 6749 `error` code (e.g. `invalid_client`), when it sent a well-formed one. */
+  oauthError?: string;
 };
 
 /**
@@ -136,7 +138,10 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
     return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], options.now()));
   }
   if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
-  if (status >= 400) return fail('auth', `the login host refused the OAuth client (${status}${oauthError(reply.body)})`, status);
+  if (status >= 400) {
+    const code = oauthError(reply.body);
+    return { ok: false, error: { kind: 'auth', reason: `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`, status, ...(code ? { oauthError: code } : {}) } };
+  }
   if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
 
   const grant = parseGrant(reply.body);
@@ -171,9 +176,9 @@ function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
 }
 
 /** The RFC 6749 `error` code (e.g. `invalid_client`), which is safe to show; never the description. */
-function oauthError(body: string): string {
+function oauthError(body: string): string | undefined {
   const error = parseJsonObject(body)?.error;
-  return typeof error === 'string' && /^[a-z_]{1,50}$/.test(error) ? ` ${error}` : '';
+  return typeof error === 'string' && /^[a-z_]{1,50}$/.test(error) ? error : undefined;
 }
 
 /** Genesys tokens live 24 h by default; a reply without a usable lifetime gets a short one. */

@@ -1,4 +1,4 @@
-import { GENESYS_ENVIRONMENTS, isGenesysHost, resolveHosts } from '../../lib/genesys/environments';
+import { GENESYS_ENVIRONMENTS, genesysRegion, isGenesysHost, resolveHosts } from '../../lib/genesys/environments';
 
 test('a known domain maps to its api and login hosts', () => {
   expect(resolveHosts('mypurecloud.ie', {})).toEqual({
@@ -90,5 +90,25 @@ describe('isGenesysHost: what the egress proxy may tunnel to', () => {
     // Only the API host overridden: the login host stays the table's.
     expect(isGenesysHost('127.0.0.1', { apiBaseUrl: 'http://127.0.0.1:9000' })).toBe(true);
     expect(isGenesysHost('login.partner.example', { apiBaseUrl: 'http://127.0.0.1:9000' })).toBe(false);
+  });
+});
+
+describe('genesysRegion: the Genesys region, and so the AWS region that pairs with the org', () => {
+  test.each([
+    ['mypurecloud.ie', 'eu-west-1'],
+    [' MyPureCloud.com ', 'us-east-1'],
+    ['eu-central-1', 'eu-central-1'],
+    ['usw2.pure.cloud', 'us-west-2'],
+    ['mypurecloud.com.au', 'ap-southeast-2'],
+  ])('%p is in %p', (environment, region) => {
+    expect(genesysRegion(environment)).toBe(region);
+  });
+
+  test.each(['evil.example.com', 'login.mypurecloud.com', '', undefined, 'constructor', '__proto__'])('%p has none', (environment) => {
+    expect(genesysRegion(environment)).toBeUndefined();
+  });
+
+  test('every domain of the table has exactly one region', () => {
+    for (const [region, domain] of Object.entries(GENESYS_ENVIRONMENTS)) expect(genesysRegion(domain)).toBe(region);
   });
 });
