@@ -205,14 +205,17 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
  * One cheap authenticated call (`GET /api/v2/tokens/me`) that proves a token works: what the token
  * rotation's testSecret step runs before the new token becomes current.
  */
-export async function verifyToken(token: { value: string; apiBaseUrl: string }, options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function verifyToken(
+  token: { value: string; apiBaseUrl: string },
+  options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>,
+): Promise<{ ok: true } | { ok: false; reason: string; /** 0: no answer (network) */ status: number }> {
   const reply = await options.http({
     method: 'GET',
     url: `${token.apiBaseUrl}/api/v2/tokens/me`,
     headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
     timeoutMs: options.attemptTimeoutMs,
   });
-  if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}` };
-  if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}` };
+  if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
+  if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
   return { ok: true };
 }

@@ -1,6 +1,7 @@
 /**
  * A Genesys Cloud emulator on loopback: the OAuth client-credentials grant, GET conversation and
- * the participant attributes PATCH, speaking the wire format of the public Genesys Cloud API (ErrorBody
+ * the participant attributes PATCH, `GET /api/v2/tokens/me`, and the data actions list and one
+ * action with its contract (what `npm run doctor` reads), speaking the wire format of the public Genesys Cloud API (ErrorBody
  * with contextId, ININ-Correlation-Id, 202 without body). Faults are scripted per route and,
  * optionally, per conversation: errors, Retry-After, resets, hangs, slow bodies, revoked tokens.
  *
@@ -14,7 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
-export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me';
+export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me' | 'list-actions' | 'get-action';
 
 /**
  * The permissions Genesys's API reference publishes per endpoint ("Requires ANY permissions"): a
@@ -25,11 +26,16 @@ export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-
  * - `PATCH .../participants/{participantId}/attributes`: none listed
  *   (ConversationsApi.patchConversationParticipantAttributes); the client still needs a role.
  * - `GET /api/v2/tokens/me`: none listed (TokensApi.getTokensMe).
+ * - `GET /api/v2/integrations/actions` and `GET /api/v2/integrations/actions/{actionId}`:
+ *   integrations:action:view or bridge:actions:view (IntegrationsApi.getIntegrationsActions and
+ *   getIntegrationsAction in the SDKs' docs).
  */
 export const ENDPOINT_PERMISSIONS: Readonly<Record<Exclude<Route, 'token'>, readonly string[]>> = {
   'get-conversation': ['conversation:communication:view'],
   'patch-attributes': [],
   'tokens-me': [],
+  'list-actions': ['integrations:action:view', 'bridge:actions:view'],
+  'get-action': ['integrations:action:view', 'bridge:actions:view'],
 };
 
 /** The role a client gets unless a test says otherwise: what the deploy guide tells a team to grant. */
@@ -61,6 +67,14 @@ export interface EmulatedParticipant {
   resolveAfterMs?: number;
   endTime?: string;
   startTime?: string;
+}
+
+/** A data action as an integration holds it; `contract` is what `expand=contract` returns. */
+export interface EmulatedAction {
+  name: string;
+  category?: string;
+  integrationId?: string;
+  contract?: { input: { inputSchema: unknown }; output: { successSchema: unknown } };
 }
 
 export interface RecordedRequest {
@@ -112,6 +126,7 @@ interface ScriptedFault {
 }
 
 const CONVERSATION_PATH = /^\/api\/v2\/conversations\/([^/]+)$/;
+const ACTION_PATH = /^\/api\/v2\/integrations\/actions\/([^/]+)$/;
 const ATTRIBUTES_PATH = /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/;
 
 export class GenesysEmulator {
@@ -128,6 +143,7 @@ export class GenesysEmulator {
   private readonly permissions: Map<string, readonly string[]>;
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly conversations = new Map<string, Conversation>();
+  private readonly actions = new Map<string, EmulatedAction & { id: string }>();
   private faults: ScriptedFault[] = [];
   private readonly now: () => number;
   tokenLifetimeSeconds: number;
@@ -177,6 +193,13 @@ export class GenesysEmulator {
       visibleAfterMs: options.visibleAfterMs ?? 0,
       participants: participants.map((p) => ({ ...p, attributes: {} })),
     });
+  }
+
+  /** Adds a data action to the org (as an import or Terraform would); returns its id. */
+  addAction(action: EmulatedAction): string {
+    const id = randomUUID();
+    this.actions.set(id, { ...action, id });
+    return id;
   }
 
   /** Faults are consumed in order by matching requests; afterwards the route behaves normally. */
@@ -239,6 +262,8 @@ export class GenesysEmulator {
     let match: RegExpMatchArray | null;
     if (method === 'POST' && path === '/oauth/token') record.route = 'token';
     else if (method === 'GET' && path === '/api/v2/tokens/me') record.route = 'tokens-me';
+    else if (method === 'GET' && path === '/api/v2/integrations/actions') record.route = 'list-actions';
+    else if (method === 'GET' && ACTION_PATH.test(path)) record.route = 'get-action';
     else if (method === 'GET' && (match = path.match(CONVERSATION_PATH))) {
       record.route = 'get-conversation';
       record.conversationId = decodeURIComponent(match[1] ?? '');
@@ -322,6 +347,10 @@ export class GenesysEmulator {
         return this.authorized(req, record.route) ?? this.getConversation(record.conversationId ?? '');
       case 'patch-attributes':
         return this.authorized(req, record.route) ?? this.patchAttributes(record, req, rawBody);
+      case 'list-actions':
+        return this.authorized(req, record.route) ?? this.listActions(new URL(req.url ?? '/', 'http://emulator').searchParams);
+      case 'get-action':
+        return this.authorized(req, record.route) ?? this.getAction(record.path, new URL(req.url ?? '/', 'http://emulator').searchParams);
       default:
         return errorBody(404, 'not.found');
     }
@@ -403,6 +432,40 @@ export class GenesysEmulator {
     }
     Object.assign(participant.attributes, attributes as Record<string, string>);
     return { status: 202, headers: {}, body: '' };
+  }
+
+  /**
+   * `ActionEntityListing`: `name` filters by part of the name (case-insensitively here; Genesys
+   * documents "partial or complete action name"), paged by `pageSize` (default 25) and
+   * `pageNumber`. Entities carry no contract: that takes `GET .../actions/{id}?expand=contract`.
+   */
+  private listActions(query: URLSearchParams): Answer {
+    const name = (query.get('name') ?? '').toLowerCase();
+    const pageSize = Math.min(Math.max(Number(query.get('pageSize') ?? 25) || 25, 1), 500);
+    const pageNumber = Math.max(Number(query.get('pageNumber') ?? 1) || 1, 1);
+    const matching = [...this.actions.values()].filter((a) => a.name.toLowerCase().includes(name));
+    const entities = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((a) => this.actionEntity(a, false));
+    return json(200, { entities, pageSize, pageNumber, total: matching.length, pageCount: Math.ceil(matching.length / pageSize) });
+  }
+
+  private getAction(path: string, query: URLSearchParams): Answer {
+    const id = decodeURIComponent(path.match(ACTION_PATH)?.[1] ?? '');
+    const action = this.actions.get(id);
+    if (!action) return errorBody(404, 'not.found');
+    return json(200, this.actionEntity(action, query.get('expand') === 'contract'));
+  }
+
+  private actionEntity(action: EmulatedAction & { id: string }, withContract: boolean): Record<string, unknown> {
+    return {
+      id: action.id,
+      name: action.name,
+      category: action.category ?? 'Participant flagger - Lambda',
+      integrationId: action.integrationId ?? '5f0c2b1e-7a3d-4c1b-9e8f-0a1b2c3d4e5f',
+      version: 1,
+      secure: false,
+      ...(withContract && action.contract ? { contract: action.contract } : {}),
+      selfUri: `/api/v2/integrations/actions/${action.id}`,
+    };
   }
 
   private send(res: http.ServerResponse, record: RecordedRequest, answer: Answer): void {

@@ -7,6 +7,9 @@
  * Operations: GetSecretValue (by VersionId and/or VersionStage, default AWSCURRENT), and for
  * rotation DescribeSecret, PutSecretValue (ClientRequestToken = version id, idempotent) and
  * UpdateSecretVersionStage (moving AWSCURRENT leaves AWSPREVIOUS on the old version, as AWS does).
+ * DescribeSecret reports a rotation schedule as AWS does (`RotationRules` with
+ * `AutomaticallyAfterDays`, `ScheduleExpression`, `Duration`; `LastRotatedDate` once a rotation
+ * completed; `NextRotationDate`, which AWS computes from the schedule, only as a test sets it).
  *
  * It imports nothing from lib/.
  */
@@ -30,11 +33,27 @@ interface StoredVersion {
   createdAt: number;
 }
 
+/**
+ * A secret's rotation schedule, as `RotateSecret` sets it (`RotationRules`), and the dates
+ * DescribeSecret reports with it. Times are epoch ms here; the wire carries epoch seconds.
+ */
+export interface RotationSchedule {
+  automaticallyAfterDays?: number;
+  /** `rate(4 hours)`, `rate(10 days)` or `cron(...)`, as given: the emulator does not evaluate it. */
+  scheduleExpression?: string;
+  /** The rotation window, e.g. `2h`. */
+  duration?: string;
+  lastRotatedAt?: number;
+  /** AWS computes this from the schedule; the emulator reports it only when a test sets it. */
+  nextRotationAt?: number;
+}
+
 interface StoredSecret {
   name: string;
   arn: string;
   versions: Map<string, StoredVersion>;
   rotationEnabled: boolean;
+  rotation: RotationSchedule | undefined;
 }
 
 export interface SecretsRequest {
@@ -82,8 +101,11 @@ export class SecretsManagerEmulator {
     return this.server.close();
   }
 
-  /** Creates the secret, or stores a new current version of it. Returns its ARN. */
-  put(name: string, value: string, options: { rotationEnabled?: boolean } = {}): string {
+  /**
+   * Creates the secret, or stores a new current version of it. Returns its ARN. `rotation` sets the
+   * schedule (see `setRotation`) and, unless `rotationEnabled` says otherwise, turns rotation on.
+   */
+  put(name: string, value: string, options: { rotationEnabled?: boolean; rotation?: RotationSchedule } = {}): string {
     let secret = this.secrets.get(name);
     if (!secret) {
       secret = {
@@ -91,9 +113,11 @@ export class SecretsManagerEmulator {
         arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomUUID().slice(0, 6)}`,
         versions: new Map(),
         rotationEnabled: false,
+        rotation: undefined,
       };
       this.secrets.set(name, secret);
     }
+    if (options.rotation !== undefined) this.setRotation(name, options.rotation);
     if (options.rotationEnabled !== undefined) secret.rotationEnabled = options.rotationEnabled;
     const versionId = randomUUID();
     secret.versions.set(versionId, { value, stages: new Set(), createdAt: Date.now() });
@@ -114,9 +138,22 @@ export class SecretsManagerEmulator {
     return versionId;
   }
 
-  /** What Secrets Manager does once finishSecret succeeded: the AWSPENDING label goes away. */
+  /** What Secrets Manager does once finishSecret succeeded: the AWSPENDING label goes away, and the rotation's date is kept. */
   completeRotation(name: string): void {
-    for (const version of this.secrets.get(name)?.versions.values() ?? []) version.stages.delete('AWSPENDING');
+    const secret = this.secrets.get(name);
+    for (const version of secret?.versions.values() ?? []) version.stages.delete('AWSPENDING');
+    if (secret) secret.rotation = { ...secret.rotation, lastRotatedAt: Date.now() };
+  }
+
+  /**
+   * What `RotateSecret` with `RotationRules` leaves behind: the schedule, and rotation turned on.
+   * `undefined`: rotation off (as after `CancelRotateSecret`), and no schedule reported.
+   */
+  setRotation(name: string, rotation: RotationSchedule | undefined): void {
+    const secret = this.secrets.get(name);
+    if (!secret) throw new Error(`no secret ${name}`);
+    secret.rotation = rotation === undefined ? undefined : { ...rotation };
+    secret.rotationEnabled = rotation !== undefined;
   }
 
   /** The value at a staging label (default AWSCURRENT), for assertions. */
@@ -210,7 +247,7 @@ export class SecretsManagerEmulator {
         return;
       }
       case 'DescribeSecret':
-        reply(200, { ARN: secret.arn, Name: secret.name, RotationEnabled: secret.rotationEnabled, VersionIdsToStages: stagesOf(secret) });
+        reply(200, { ARN: secret.arn, Name: secret.name, RotationEnabled: secret.rotationEnabled, ...rotationFields(secret.rotation), VersionIdsToStages: stagesOf(secret) });
         return;
       case 'PutSecretValue': {
         const token = text('ClientRequestToken');
@@ -272,4 +309,19 @@ export class SecretsManagerEmulator {
 
 function stagesOf(secret: StoredSecret): Record<string, string[]> {
   return Object.fromEntries([...secret.versions.entries()].map(([id, v]) => [id, [...v.stages]]));
+}
+
+/** DescribeSecret's rotation members in awsJson1.1: only those that are set; timestamps in epoch seconds. */
+function rotationFields(rotation: RotationSchedule | undefined): Record<string, unknown> {
+  if (!rotation) return {};
+  const rules = {
+    ...(rotation.automaticallyAfterDays === undefined ? {} : { AutomaticallyAfterDays: rotation.automaticallyAfterDays }),
+    ...(rotation.duration === undefined ? {} : { Duration: rotation.duration }),
+    ...(rotation.scheduleExpression === undefined ? {} : { ScheduleExpression: rotation.scheduleExpression }),
+  };
+  return {
+    ...(Object.keys(rules).length > 0 ? { RotationRules: rules } : {}),
+    ...(rotation.lastRotatedAt === undefined ? {} : { LastRotatedDate: rotation.lastRotatedAt / 1000 }),
+    ...(rotation.nextRotationAt === undefined ? {} : { NextRotationDate: rotation.nextRotationAt / 1000 }),
+  };
 }
