@@ -15,6 +15,8 @@ export interface SecretDescription {
   rotationEnabled: boolean;
   /** version id -> staging labels */
   versions: Record<string, string[]>;
+  /** The rotation schedule, as DescribeSecret reports `RotationRules` (absent: none set). */
+  rotationRules?: { automaticallyAfterDays?: number; scheduleExpression?: string; duration?: string };
 }
 
 export interface SecretVersions {
@@ -25,6 +27,8 @@ export interface SecretVersions {
   putPending(secretId: string, versionId: string, value: string): Promise<void>;
   /** Moves AWSCURRENT from `fromVersionId` to `toVersionId` (AWS then labels the old one AWSPREVIOUS). */
   makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void>;
+  /** Takes AWSPENDING off `versionId`, so that the next rotation starts with a new version. */
+  clearPending(secretId: string, versionId: string): Promise<void>;
 }
 
 export function awsSecretVersions(options: { requestTimeoutMs: number }): SecretVersions {
@@ -34,7 +38,20 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
   return {
     async describe(secretId) {
       const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));
-      return { rotationEnabled: reply.RotationEnabled === true, versions: reply.VersionIdsToStages ?? {} };
+      const rules = reply.RotationRules;
+      return {
+        rotationEnabled: reply.RotationEnabled === true,
+        versions: reply.VersionIdsToStages ?? {},
+        ...(rules
+          ? {
+              rotationRules: {
+                ...(rules.AutomaticallyAfterDays === undefined ? {} : { automaticallyAfterDays: rules.AutomaticallyAfterDays }),
+                ...(rules.ScheduleExpression === undefined ? {} : { scheduleExpression: rules.ScheduleExpression }),
+                ...(rules.Duration === undefined ? {} : { duration: rules.Duration }),
+              },
+            }
+          : {}),
+      };
     },
     async getValue(secretId, select) {
       try {
@@ -52,6 +69,9 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
       await sm().send(
         new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: toVersionId, RemoveFromVersionId: fromVersionId }),
       );
+    },
+    async clearPending(secretId, versionId) {
+      await sm().send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
     },
   };
 }

@@ -3,19 +3,28 @@
  * AWSPENDING / AWSCURRENT staging labels.
  *
  * - createSecret: a client-credentials grant with the credentials secret; the token goes into a new
- *   version `{"accessToken","expiresAt","environment"}` labelled AWSPENDING (skipped if it exists).
+ *   version `{"accessToken","expiresAt","environment"}` labelled AWSPENDING (kept if it exists and
+ *   is still fresh).
  * - setSecret: nothing to do; Genesys issued the token already.
  * - testSecret: `GET /api/v2/tokens/me` with the pending token.
- * - finishSecret: AWSCURRENT moves to the new version (the old one becomes AWSPREVIOUS). The old
- *   token stays valid at Genesys until it expires, so functions still holding it keep working.
+ * - finishSecret: the pending token is checked again, then AWSCURRENT moves to it (the old one
+ *   becomes AWSPREVIOUS). The old token stays valid at Genesys until it expires, so functions still
+ *   holding it keep working.
+ *
+ * A token is only stored, tested or made current while it will outlive the next rotation (the
+ * secret's rotation rules, rotation-schedule.ts): a token that would expire first is refused with a
+ * message that names the OAuth client's token lifetime. A pending version whose token has gone
+ * stale (an attempt that Secrets Manager retried for hours) loses its AWSPENDING label, so that the
+ * next rotation starts with a fresh token instead of testing that one forever.
  *
  * Errors are values here; the door (functions/rotate-token.ts) throws them, because that is how
  * Secrets Manager learns that a step failed and retries the rotation.
  */
 import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '../genesys/oauth-tokens';
 import type { CredentialsSource } from '../genesys/credentials';
-import { formatStoredToken, parseStoredToken } from '../genesys/token-secret';
+import { formatStoredToken, parseStoredToken, type StoredToken } from '../genesys/token-secret';
 import type { SecretVersions } from '../aws/secret-versions';
+import { formatDuration, requiredLifetimeMs, ROTATION_SPARE_MS, rotationSchedule, type RotationSchedule } from './rotation-schedule';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -33,12 +42,24 @@ export interface RotationDeps extends GrantOptions {
 
 export type RotationOutcome = { ok: true; message: string } | { ok: false; reason: string };
 
+/**
+ * A pending token checked after createSecret may have aged by the few seconds (or a retried
+ * step's minutes) since it was minted: it is still fresh if it lives this much less than required.
+ */
+export const STEP_SLACK_MS = 15 * 60_000;
+
 export function parseRotationEvent(event: unknown): RotationEvent | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const e = event as Record<string, unknown>;
   if (typeof e.SecretId !== 'string' || typeof e.ClientRequestToken !== 'string') return undefined;
   if (!ROTATION_STEPS.includes(e.Step as RotationStep)) return undefined;
   return { SecretId: e.SecretId, ClientRequestToken: e.ClientRequestToken, Step: e.Step as RotationStep };
+}
+
+/** What a token must outlive, and how to say it. */
+interface Lifetime {
+  requiredMs: number;
+  schedule: RotationSchedule | undefined;
 }
 
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<RotationOutcome> {
@@ -48,16 +69,24 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   const stages = described.versions[version];
   if (!stages) return { ok: false, reason: `version ${version} is not a version of the token secret` };
   if (stages.includes('AWSCURRENT')) return { ok: true, message: `${step}: version is already AWSCURRENT` };
-  if (!stages.includes('AWSPENDING')) return { ok: false, reason: `version ${version} is not AWSPENDING` };
+  if (!stages.includes('AWSPENDING')) return { ok: false, reason: `${step}: version ${version} is not AWSPENDING (a stale pending version loses the label; the next rotation starts a new one)` };
+  const schedule = rotationSchedule(described.rotationRules);
+  // Without a schedule this function can read (none, or a cron expression), only the spare time is required.
+  const lifetime: Lifetime = { requiredMs: schedule ? requiredLifetimeMs(schedule) : ROTATION_SPARE_MS, schedule };
 
   switch (step) {
     case 'createSecret':
-      return createSecret(secretId, version, deps);
+      return createSecret(secretId, version, lifetime, deps);
     case 'setSecret':
       return { ok: true, message: 'setSecret: nothing to set, Genesys issued the token' };
-    case 'testSecret':
-      return testSecret(secretId, version, deps);
+    case 'testSecret': {
+      const tested = await testPending(secretId, version, lifetime, deps, step);
+      return tested.ok ? { ok: true, message: 'testSecret: the pending token works' } : tested;
+    }
     case 'finishSecret': {
+      // Steps can arrive out of order or be retried: only a token that passes the test now is made current.
+      const tested = await testPending(secretId, version, lifetime, deps, step);
+      if (!tested.ok) return tested;
       const current = Object.entries(described.versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
       await deps.versions.makeCurrent(secretId, version, current);
       return { ok: true, message: 'finishSecret: the new token is AWSCURRENT' };
@@ -65,26 +94,69 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   }
 }
 
-async function createSecret(secretId: string, version: string, deps: RotationDeps): Promise<RotationOutcome> {
-  if ((await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' })) !== undefined) {
-    return { ok: true, message: 'createSecret: the pending version exists already' };
+async function createSecret(secretId: string, version: string, lifetime: Lifetime, deps: RotationDeps): Promise<RotationOutcome> {
+  const existing = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
+  if (existing !== undefined) {
+    const kept = await freshToken(existing, lifetime, deps, 'createSecret', secretId, version);
+    return kept.ok ? { ok: true, message: 'createSecret: the pending version exists already' } : kept;
   }
   const credentials = await deps.credentials(undefined, { refresh: true });
   if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
   const minted = await requestClientCredentialsToken(credentials.credentials, deps);
   if (!minted.ok) return { ok: false, reason: minted.error.reason };
+  const livesMs = minted.token.expiresAt - deps.now();
+  if (livesMs < lifetime.requiredMs) return { ok: false, reason: `createSecret: ${tooShort(livesMs, lifetime)}` };
   const { environment } = credentials.credentials;
   await deps.versions.putPending(secretId, version, formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }));
   return { ok: true, message: `createSecret: new token, expires ${new Date(minted.token.expiresAt).toISOString()}` };
 }
 
-async function testSecret(secretId: string, version: string, deps: RotationDeps): Promise<RotationOutcome> {
+/** The pending token parses, will last, and Genesys accepts it (`GET /api/v2/tokens/me`). */
+async function testPending(secretId: string, version: string, lifetime: Lifetime, deps: RotationDeps, step: RotationStep): Promise<{ ok: true } | { ok: false; reason: string }> {
   const pending = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
-  if (pending === undefined) return { ok: false, reason: 'testSecret: the pending version has no value' };
-  const parsed = parseStoredToken(pending);
-  if (!parsed.ok) return { ok: false, reason: `testSecret: ${parsed.reason}` };
+  if (pending === undefined) return { ok: false, reason: `${step}: the pending version holds no token (createSecret has not stored one)` };
+  const fresh = await freshToken(pending, { ...lifetime, requiredMs: lifetime.requiredMs - STEP_SLACK_MS }, deps, step, secretId, version);
+  if (!fresh.ok) return fresh;
   const credentials = await deps.credentials(undefined, {});
   if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
-  const verified = await verifyToken({ value: parsed.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl }, deps);
-  return verified.ok ? { ok: true, message: 'testSecret: the pending token works' } : { ok: false, reason: `testSecret: ${verified.reason}` };
+  const verified = await verifyToken({ value: fresh.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl }, deps);
+  return verified.ok ? { ok: true } : { ok: false, reason: `${step}: ${verified.reason}` };
+}
+
+/**
+ * The stored token when the pending value is one that will last; otherwise the refusal, after
+ * taking AWSPENDING off the version: no retry of this rotation can make that value good (a
+ * version's value never changes), so the next rotation must start with a new version.
+ */
+async function freshToken(
+  value: string,
+  lifetime: Lifetime,
+  deps: RotationDeps,
+  step: RotationStep,
+  secretId: string,
+  version: string,
+): Promise<{ ok: true; token: StoredToken } | { ok: false; reason: string }> {
+  const parsed = parseStoredToken(value);
+  let why: string;
+  if (!parsed.ok) why = parsed.reason;
+  else {
+    const livesMs = parsed.token.expiresAt - deps.now();
+    if (livesMs >= lifetime.requiredMs) return parsed;
+    why = livesMs <= 0 ? `its token expired at ${new Date(parsed.token.expiresAt).toISOString()}` : tooShort(livesMs, lifetime, 'has');
+  }
+  await deps.versions.clearPending(secretId, version);
+  return { ok: false, reason: `${step}: the pending version is stale (${why}); its AWSPENDING label is removed, so the next rotation stores a fresh token` };
+}
+
+/** Why a token that lives `livesMs` cannot be made current, naming the setting that fixes it. */
+function tooShort(livesMs: number, lifetime: Lifetime, verb: 'lives' | 'has' = 'lives'): string {
+  const { schedule } = lifetime;
+  const plan = schedule
+    ? `the rotation runs every ${formatDuration(schedule.intervalMs)} in a ${formatDuration(schedule.windowMs)} window, plus ${formatDuration(ROTATION_SPARE_MS)} to spare`
+    : `${formatDuration(ROTATION_SPARE_MS)} to spare (the rotation schedule could not be read)`;
+  const life = verb === 'lives' ? `Genesys issued a token that lives ${formatDuration(livesMs)}` : `its token has ${formatDuration(livesMs)} left`;
+  return (
+    `${life}, less than the ${formatDuration(lifetime.requiredMs)} it must last (${plan}): it would expire before the next rotation replaces it. ` +
+    `Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) to at least ${formatDuration(lifetime.requiredMs)}, or rotate more often`
+  );
 }

@@ -319,6 +319,11 @@ describe('AWS stack (rendered template)', () => {
     expect(alarms.DeadLetterAlarm?.Properties).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'QueueName'] } }] });
     expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('"MetricName":"Throttles"');
     expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('RATE_LIMITED');
+    // Token mode: a failed rotation step throws, so the rotation function's Errors are its alarm.
+    expect(alarms.TokenRotationFailedAlarm).toMatchObject({
+      Condition: 'UseTokenMode',
+      Properties: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RotateTokenLambdaFunction' } }], Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' },
+    });
     for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     expect(template().Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
     // The function's environment names the namespace the alarms read.

@@ -159,6 +159,7 @@ const TOKEN_MODE_PATHS = [
   'GenesysTokenSecret',
   'GenesysTokenRotation',
   'RotateTokenInvokePermission',
+  'TokenRotationFailedAlarm',
   ...each(FUNCTIONS, 'Properties.Environment.Variables.GENESYS_TOKEN_SECRET_ID'),
   ...each(ROLES, 'Properties.Policies'),
 ];
@@ -327,7 +328,7 @@ describe('each guardrail alone changes only what it is for', () => {
       },
     },
     {
-      name: 'KMS key only',
+      name: 'KMS key only (token mode, the default)',
       values: { KmsKeyArn: KEY },
       changes: [
         ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
@@ -335,18 +336,19 @@ describe('each guardrail alone changes only what it is for', () => {
         ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
         ...each(ROLES, 'Properties.Policies'),
         'AlarmTopic.Properties.KmsMasterKeyId',
+        'GenesysTokenSecret.Properties.KmsKeyId',
       ],
       check: (r) => {
         for (const queue of QUEUES) expect(props(r, queue)).toMatchObject({ KmsMasterKeyId: KEY });
         for (const group of LOG_GROUPS) expect(props(r, group).KmsKeyId).toBe(KEY);
+        expect(props(r, 'GenesysTokenSecret').KmsKeyId).toBe(KEY);
         expect(kmsStatements(r, 'DataActionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') }]);
-        // No token mode: no token secret to encrypt.
-        expect(r).not.toHaveProperty('GenesysTokenSecret');
+        expect(kmsStatements(r, 'RotateTokenRole')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY, Condition: via('secretsmanager') }]);
       },
     },
     {
-      name: 'KMS key with token mode',
-      values: { KmsKeyArn: KEY, TokenMode: 'true' },
+      name: 'KMS key with a token per container',
+      values: { KmsKeyArn: KEY, TokenMode: 'false' },
       changes: [
         ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
         ...each(QUEUES, 'Properties.KmsMasterKeyId'),
@@ -355,19 +357,22 @@ describe('each guardrail alone changes only what it is for', () => {
         ...TOKEN_MODE_PATHS,
       ],
       check: (r) => {
-        expect(props(r, 'GenesysTokenSecret').KmsKeyId).toBe(KEY);
-        expect(kmsStatements(r, 'RotateTokenRole')).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: KEY, Condition: via('secretsmanager') }]);
+        // No token secret to encrypt; the flagging functions read the credentials through the key.
+        expect(r).not.toHaveProperty('GenesysTokenSecret');
+        expect(kmsStatements(r, 'DataActionRole')).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') }]);
       },
     },
     {
-      name: 'token mode without a KMS key',
-      values: { TokenMode: 'true' },
+      name: 'a token per container (tokenMode=false) without a KMS key',
+      values: { TokenMode: 'false' },
       changes: TOKEN_MODE_PATHS,
       check: (r) => {
-        expect(r.GenesysTokenSecret?.Type).toBe('AWS::SecretsManager::Secret');
-        expect(props(r, 'GenesysTokenSecret')).not.toHaveProperty('KmsKeyId');
+        expect(r).not.toHaveProperty('GenesysTokenSecret');
+        expect(r).not.toHaveProperty('GenesysTokenRotation');
         for (const role of ROLES) expect(kmsStatements(r, role)).toEqual([]);
-        for (const fn of FUNCTIONS) expect(env(r, fn).GENESYS_TOKEN_SECRET_ID).toEqual({ Ref: 'GenesysTokenSecret' });
+        for (const fn of FUNCTIONS) expect(env(r, fn)).not.toHaveProperty('GENESYS_TOKEN_SECRET_ID');
+        // Each flagging function may read the credentials secret, and nothing else.
+        expect(statementsOf(r, 'DataActionRole').filter((s) => s.Action === 'secretsmanager:GetSecretValue')).toHaveLength(1);
       },
     },
     {

@@ -51,8 +51,8 @@ test('a rotation stores a working token as the new current version, and keeps th
   expect(Date.parse(stored.expiresAt)).toBeGreaterThan(Date.now() + 23 * 3600_000); // the emulator issues 24 h tokens
   expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSCURRENT']);
   expect(h.secrets.stagesOf(TOKEN_SECRET)[Object.keys(before)[0] ?? '']).toEqual(['AWSPREVIOUS']);
-  // testSecret proved the token before it became current; one grant, one check.
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['token 200', 'tokens-me 200']);
+  // testSecret proved the token, and finishSecret proved it again before making it current; one grant.
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['token 200', 'tokens-me 200', 'tokens-me 200']);
   expect(rotationLogs.join('\n')).not.toContain(stored.accessToken);
 });
 
@@ -75,6 +75,61 @@ test('a token Genesys refuses never becomes current', async () => {
   const tested = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'testSecret' });
   expect(tested).toEqual({ ok: false, reason: 'testSecret: GET /api/v2/tokens/me answered 401' });
   expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
+});
+
+describe('a rotation makes current only a token that will last until the next one', () => {
+  const step = (version: string, Step: (typeof ROTATION_STEPS)[number], r: Rotator = rotator) => r.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+
+  test("createSecret refuses a token that expires before the next rotation, naming the OAuth client's token duration; nothing is stored", async () => {
+    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)' });
+    h.genesys.tokenLifetimeSeconds = 2 * 3600; // the client's token duration set to 2 h in Genesys
+    const version = h.secrets.beginRotation(TOKEN_SECRET);
+    const created = await step(version, 'createSecret');
+    expect(created).toEqual({
+      ok: false,
+      reason:
+        "createSecret: Genesys issued a token that lives 2 h, less than the 6 h it must last (the rotation runs every 4 h in a 1 h window, plus 1 h to spare): it would expire before the next rotation replaces it. Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) to at least 6 h, or rotate more often",
+    });
+    expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBeUndefined();
+    expect(rotationLogs.at(-1)).toContain('"level":"error"');
+    expect(rotationLogs.at(-1)).toContain('token duration');
+    // With the schedule's own numbers: a daily rotation needs two days (the window closes at the end of the UTC day).
+    h.secrets.setRotation(TOKEN_SECRET, { automaticallyAfterDays: 1 });
+    h.genesys.tokenLifetimeSeconds = 86_400;
+    expect(await step(version, 'createSecret')).toMatchObject({ ok: false, reason: expect.stringContaining('less than the 2 d 1 h it must last (the rotation runs every 1 d in a 1 d window') });
+  });
+
+  test('a pending token that went stale while Secrets Manager retried is not tested forever: its AWSPENDING label goes, and the next rotation mints a fresh one', async () => {
+    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)' });
+    const version = h.secrets.beginRotation(TOKEN_SECRET);
+    expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
+    const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
+    // 20 hours of retries later, the 24 h token has 4 h left: less than a rotation needs.
+    const later = createRotator(h.env, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+    for (const retried of ['createSecret', 'testSecret', 'finishSecret'] as const) {
+      if (retried !== 'createSecret') h.secrets.beginRotation(TOKEN_SECRET); // a label only this test puts back, to try each step
+      const v = retried === 'createSecret' ? version : Object.entries(h.secrets.stagesOf(TOKEN_SECRET)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
+      if (retried !== 'createSecret') expect(await step(v, 'createSecret')).toMatchObject({ ok: true });
+      const outcome = await step(v, retried, later);
+      expect(outcome).toMatchObject({ ok: false, reason: expect.stringContaining(`${retried}: the pending version is stale (its token has 4 h left`) });
+      expect(h.secrets.stagesOf(TOKEN_SECRET)[v] ?? []).not.toContain('AWSPENDING');
+    }
+    expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}'); // nothing stale ever became current
+    // The next rotation starts a new version and stores a fresh token.
+    await rotateOnce();
+    expect(h.secrets.valueAt(TOKEN_SECRET)).not.toBe(pending);
+    expect(JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '{}')).toMatchObject({ accessToken: expect.any(String) });
+  });
+
+  test('finishSecret makes current only a token that passes the test now, whatever order the steps come in', async () => {
+    const version = h.secrets.beginRotation(TOKEN_SECRET);
+    expect(await step(version, 'finishSecret')).toEqual({ ok: false, reason: 'finishSecret: the pending version holds no token (createSecret has not stored one)' });
+    expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
+    h.genesys.revokeTokens(); // refused after it was stored, before anything tested it
+    expect(await step(version, 'finishSecret')).toEqual({ ok: false, reason: 'finishSecret: GET /api/v2/tokens/me answered 401' });
+    expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
+    expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSPENDING']);
+  });
 });
 
 test('bad rotation events and states are refused', async () => {
