@@ -8,7 +8,7 @@ import { buildBundles, counts, ROOT, startLab, type Bundles, type Lab, type Opti
 import { table, type Section } from './lib/stats';
 import { measureInit } from './parts/init';
 import { JITTER, measureLag } from './parts/lag';
-import { measureBatch, measureFleet } from './parts/many';
+import { measureBatch, measureFleet, measureSharedToken } from './parts/many';
 import { measureTracing } from './parts/tracing';
 import { measureWarm } from './parts/warm';
 
@@ -18,6 +18,7 @@ const PARTS: Record<string, [string, (b: Bundles, lab: Lab, o: Options, tmp: str
   lag: ['3. time to flag', measureLag],
   batch: ['4 (i). SQS batch', measureBatch],
   fleet: ['4 (ii). fleet', measureFleet],
+  shared: ['4 (iii). one token', measureSharedToken],
   tracing: ['5. tracing', measureTracing],
 };
 

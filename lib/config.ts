@@ -38,6 +38,7 @@ export interface Config {
   tokenRefreshMarginMs: number;
   defaultParticipantPurpose: string;
   batchConcurrency: number;
+  batchStartIntervalMs: number;
   initPrefetchMs: number;
   limits: AttributeLimits;
   metrics: { namespace: string; functionName: string };
@@ -91,6 +92,10 @@ export const NUMERIC_SETTINGS = {
   // its slowest record (bench/). Most flags are one request, a burst of 10 is far inside the
   // per-token limit of about 300 a minute, and 429s are honoured anyway.
   batchConcurrency: { env: 'BATCH_CONCURRENCY', default: 10, min: 1, max: 100 },
+  // The queue door's share of the one shared token (about 300 requests a minute): a container
+  // starts at most one record per interval, so N containers start at most N per interval, and a
+  // backlog cannot take the budget a caller on hold needs. 0: no pacing. serverless.yml sets it.
+  batchStartIntervalMs: { env: 'BATCH_START_INTERVAL_MS', default: 0, min: 0, max: 60_000 },
   // A container initialised ahead of traffic (provisioned concurrency, proactive initialisation)
   // reads the secret and gets a token during init, so its first flag is one request. Lambda gives
   // init 10 s; a prefetch that takes longer than this is left to the first invocation. 0: none.
@@ -177,6 +182,7 @@ export function loadConfig(env: Env): ConfigParse {
       tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
       defaultParticipantPurpose: purpose,
       batchConcurrency: numbers.batchConcurrency,
+      batchStartIntervalMs: numbers.batchStartIntervalMs,
       initPrefetchMs: numbers.initPrefetchMs,
       metrics: { namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'local' },
       limits: {

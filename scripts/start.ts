@@ -5,12 +5,16 @@
  *   npm start -- my-event.json         the data action on your event
  *   npm start -- --events [batch.json] the queue door on an SQS batch (events/sqs-batch.json)
  *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag (serverless-offline), with a curl to try
+ *   npm start -- --token-per-container with any of the above: each function mints its own token (tokenMode=false)
  *
  * Emulator mode (the default, or forced with --emulators) starts the loopback Genesys Cloud and
  * Secrets Manager emulators and registers every conversation the event names, with a participant
- * that only resolves after about a second. Real mode: with GENESYS_CREDENTIALS_SECRET_ID and AWS
- * credentials set and no --emulators, the data action runs once against Secrets Manager and
- * Genesys Cloud on the event file you give.
+ * that only resolves after about a second. It runs the stack's default, token mode: the built
+ * rotation function first puts a token in the emulated token secret (the four steps Secrets Manager
+ * runs), then the flagging function reads it and never sees the client credentials. Real mode: with
+ * GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID and AWS credentials set and no
+ * --emulators, the data action runs once against Secrets Manager and Genesys Cloud on the event
+ * file you give.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -33,19 +37,25 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const flag = (name: string): boolean => args.includes(name);
   const file = args.find((a) => !a.startsWith('--'));
-  const real = !flag('--emulators') && Boolean(process.env.GENESYS_CREDENTIALS_SECRET_ID);
+  const secretId = process.env.GENESYS_TOKEN_SECRET_ID || process.env.GENESYS_CREDENTIALS_SECRET_ID;
+  const real = !flag('--emulators') && Boolean(secretId);
 
   if (real) {
     if (!file || flag('--events') || flag('--webhook')) {
-      console.error('Real mode (GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json');
-      console.error('To use the local emulators instead, add --emulators.');
+      console.error('Real mode (GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json');
+      console.error('To use the local emulators instead, add --emulators. Check the setup first with npm run doctor.');
       return 2;
     }
-    console.log(`Flagging against Genesys Cloud with secret ${process.env.GENESYS_CREDENTIALS_SECRET_ID} ...`);
+    console.log(`Flagging against Genesys Cloud with secret ${secretId} ...`);
     return report(await invoke<Record<string, unknown>>('data-action', readJson(file)));
   }
 
   const local = await startEmulators();
+  if (flag('--token-per-container')) {
+    console.log('\nMode: a token per container (tokenMode=false): the function mints its own token with the client credentials.');
+  } else {
+    await rotateToken(local);
+  }
   try {
     if (flag('--webhook')) return await runWebhook(local);
     if (flag('--events')) return await runEvents(local, readJson(file ?? 'events/sqs-batch.json'));
@@ -111,6 +121,33 @@ async function startEmulators(): Promise<Local> {
     },
     close: () => Promise.all([genesys.close(), secrets.close()]).then(() => undefined),
   };
+}
+
+const TOKEN_SECRET = 'genesys/demo-token';
+
+/**
+ * The stack's default, token mode: what Secrets Manager does when it rotates the token secret (a
+ * pending version, then the built rotation function's four steps), after which the flagging
+ * functions read the token from that secret and the client credentials leave their environment,
+ * as their roles cannot read them in the stack.
+ */
+async function rotateToken(local: Local): Promise<void> {
+  local.secrets.put(TOKEN_SECRET, '{}', { rotation: { scheduleExpression: 'rate(4 hours)' } });
+  console.log('\nMode: one token for the fleet (token mode, the stack\'s default).');
+  console.log(`Token rotation (Secrets Manager runs it every 4 hours; secret "${TOKEN_SECRET}"):`);
+  const started = Date.now();
+  local.genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
+  const rotate = await load<(event: unknown) => Promise<void>>('rotate-token');
+  const version = local.secrets.beginRotation(TOKEN_SECRET);
+  for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+    await rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+  }
+  local.secrets.completeRotation(TOKEN_SECRET);
+  local.genesys.onRequest = undefined;
+  const stored = JSON.parse(local.secrets.valueAt(TOKEN_SECRET) ?? '{}') as { expiresAt?: string };
+  console.log(`  the token secret's current version holds a token that expires ${stored.expiresAt ?? '(none)'}`);
+  process.env.GENESYS_TOKEN_SECRET_ID = TOKEN_SECRET;
+  delete process.env.GENESYS_CREDENTIALS_SECRET_ID;
 }
 
 async function runDataAction(local: Local, event: unknown): Promise<number> {

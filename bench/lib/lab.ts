@@ -18,6 +18,7 @@ export type Env = Record<string, string>;
 const COUNTS = {
   initRuns: [25, 6], firstFlagRuns: [10, 2], profileRuns: [5, 1], warmFlags: [2000, 300], prewarm: [0, 200],
   profileFlags: [1000, 100], runs: [30, 5], batches: [5, 2], fleetFlags: [200, 15],
+  sharedFlags: [40, 4], connectRounds: [8, 2],
 };
 export type Options = Record<keyof typeof COUNTS, number> & { latencyMs: number };
 export const counts = (quick: boolean) =>
@@ -85,6 +86,14 @@ export async function startLab(latencyMs: number, tmp: string) {
       return { conversationId, participantId, createdAt, event };
     },
     requestCount: () => genesys.arrivals.length + secrets.requests.length,
+    /** Token mode: a token secret holding a token the emulator issued, as the rotation would; returns its name. */
+    tokenSecret(): string {
+      const { accessToken, expiresAt } = genesys.issueToken(clientId);
+      const name = 'genesys/bench/token';
+      const expires = new Date(expiresAt).toISOString();
+      secrets.put(name, JSON.stringify({ accessToken, expiresAt: expires, environment: 'mypurecloud.com' }));
+      return name;
+    },
     close: () => Promise.all([genesys.close(), secrets.close(), secretsProxy?.close()]),
   };
 }
@@ -96,7 +105,7 @@ type ProxyOptions = { delayMs?: number; rejectDelayMs?: number; perWindow?: numb
  * requests per token over a sliding `windowMs`; over it, after `rejectDelayMs`, 429 with Retry-After in whole seconds.
  */
 export async function startProxy(target: string, o: ProxyOptions) {
-  const stats = { forwarded: 0, throttled: 0, traced: 0, tokens: new Set<string>() };
+  const stats = { forwarded: 0, throttled: 0, traced: 0, tokens: new Set<string>(), forwardedAt: [] as number[] };
   const [windows, agent] = [new Map<string, number[]>(), new http.Agent({ keepAlive: true, maxSockets: 256 })];
   const { hostname, port, host } = new URL(target);
   const server = await LoopbackServer.listen(async (req, res) => {
@@ -120,6 +129,7 @@ export async function startProxy(target: string, o: ProxyOptions) {
       times.push(now);
     }
     stats.forwarded += 1;
+    if (token) stats.forwardedAt.push(now);
     if (o.delayMs) await sleep(o.delayMs);
     const headers = { ...req.headers, host };
     const upstream = http.request({ host: hostname, port, method: req.method, path: req.url, headers, agent });
@@ -127,7 +137,8 @@ export async function startProxy(target: string, o: ProxyOptions) {
     upstream.on('error', () => (res.headersSent ? res : res.writeHead(502)).end());
     upstream.end(body);
   });
-  const reset = () => void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0 }).tokens.clear();
+  const reset = () =>
+    void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0, forwardedAt: [] }).tokens.clear();
   return { url: server.url, stats, reset, close: () => (agent.destroy(), server.close()) };
 }
 

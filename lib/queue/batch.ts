@@ -1,5 +1,6 @@
 /**
- * Flags the records of one queue batch concurrently (bounded) and says which ones must come back.
+ * Flags the records of one queue batch concurrently (bounded, and paced when a pacer is given) and
+ * says which ones must come back.
  * Each record gets its deadline from the Lambda's remaining time when it starts, so the batch
  * answers before the Lambda times out. Every record that did not end UPDATED is reported as a
  * failure: the queue redelivers it, and after maxReceiveCount the dead-letter queue keeps it. The
@@ -8,6 +9,7 @@
 import { unwrapMessageBody } from './message-body';
 import type { Flagger } from '../create-flagger';
 import type { Logger } from '../log';
+import type { Pacer } from './pacer';
 import { FLAG_STATUSES, type FlagStatus } from '../core/flag-result';
 
 export interface BatchRecord {
@@ -48,6 +50,8 @@ export interface BatchOptions {
   /** The Lambda's remaining time, read when each record starts. */
   remainingMs?: () => number;
   concurrency: number;
+  /** Waits for the record's turn to start (BATCH_START_INTERVAL_MS); none: records start at once. */
+  pace?: Pacer;
 }
 
 export interface BatchOutcome {
@@ -65,6 +69,7 @@ export async function flagBatch(records: readonly BatchRecord[], flagger: Flagge
       // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
       return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } }).status;
     }
+    await options.pace?.();
     const remainingMs = options.remainingMs?.();
     const result = await flagger.flag(unwrapped.event, {
       requestId: options.requestId,

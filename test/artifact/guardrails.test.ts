@@ -160,6 +160,8 @@ const TOKEN_MODE_PATHS = [
   'GenesysTokenRotation',
   'RotateTokenInvokePermission',
   'TokenRotationFailedAlarm',
+  // Pacing shares the one token; a token per container needs none.
+  'EventsLambdaFunction.Properties.Environment.Variables.BATCH_START_INTERVAL_MS',
   ...each(FUNCTIONS, 'Properties.Environment.Variables.GENESYS_TOKEN_SECRET_ID'),
   ...each(ROLES, 'Properties.Policies'),
 ];
@@ -231,8 +233,8 @@ describe('parameters', () => {
     ['TokenMode', ['true', 'false'], ['', 'yes', 'TRUE']],
     ['Tracing', ['true', 'false'], ['', 'on']],
     ['QueueMaxConcurrency', ['2', '5', '1000'], ['0', '1', '1001', '']],
-    ['WebhookRateLimit', ['1', '20'], ['0', '-1', '']],
-    ['WebhookBurstLimit', ['1', '40'], ['0', '']],
+    ['WebhookRateLimit', ['1', '2', '20'], ['0', '-1', '']],
+    ['WebhookBurstLimit', ['1', '5', '40'], ['0', '']],
     // 0 would throttle every caller on hold.
     ['DataActionReservedConcurrency', ['', '1', '20', '900'], ['0', '00', '01', '-1', '1.5', 'ten']],
     ['KmsKeyArn', ['', KEY], ['alias/aws/secretsmanager', 'arn:aws:kms:us-east-1:123456789012:alias/mine']],
@@ -290,10 +292,10 @@ describe('the caller on hold comes first', () => {
     expect(mapping(SET)).toEqual({ MaximumConcurrency: '3' });
   });
 
-  test('API Gateway throttles the webhook at 20 requests a second (bursts of 40), or as set', () => {
+  test("API Gateway throttles the webhook at 2 requests a second (bursts of 5, its share of the one token), or as set", () => {
     const stage = (r: Record<string, Resource>) => props(r, 'HttpApiStage').DefaultRouteSettings;
-    expect(stage(DEFAULTS)).toMatchObject({ ThrottlingRateLimit: '20', ThrottlingBurstLimit: '40' });
-    expect(stage(SET)).toMatchObject({ ThrottlingRateLimit: '10', ThrottlingBurstLimit: '20' });
+    expect(stage(DEFAULTS)).toMatchObject({ ThrottlingRateLimit: '2', ThrottlingBurstLimit: '5' });
+    expect(stage(SET)).toMatchObject({ ThrottlingRateLimit: '1', ThrottlingBurstLimit: '3' });
   });
 
   test('reserved concurrency for the data action: off by default, the given slots when set', () => {
@@ -399,13 +401,13 @@ describe('each guardrail alone changes only what it is for', () => {
     },
     {
       name: 'load limits only',
-      values: { QueueMaxConcurrency: '3', WebhookRateLimit: '10', WebhookBurstLimit: '20' },
+      values: { QueueMaxConcurrency: '3', WebhookRateLimit: '1', WebhookBurstLimit: '3' },
       changes: [
         'EventsEventSourceMappingSQSIdentityVerifiedQueue.Properties.ScalingConfig.MaximumConcurrency',
         'HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit',
         'HttpApiStage.Properties.DefaultRouteSettings.ThrottlingBurstLimit',
       ],
-      check: (r) => expect(props(r, 'HttpApiStage').DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: '10', ThrottlingBurstLimit: '20' }),
+      check: (r) => expect(props(r, 'HttpApiStage').DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: '1', ThrottlingBurstLimit: '3' }),
     },
   ];
 

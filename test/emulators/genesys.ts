@@ -104,6 +104,12 @@ export interface GenesysEmulatorOptions {
   now?: () => number;
   /** Serve HTTPS (https://localhost:port) with this key and certificate, as Genesys does. */
   tls?: { key: string; cert: string };
+  /**
+   * Genesys's limit per client-credentials token: at most this many API requests in any 60 s
+   * (`client.credentials.token.rate.per.minute`, 300 on Genesys's Limits page). Past it, 429
+   * `too.many.requests` with `Retry-After` in whole seconds until a slot frees. Off unless set.
+   */
+  tokenRatePerMinute?: number;
 }
 
 interface Conversation {
@@ -148,6 +154,9 @@ export class GenesysEmulator {
   private readonly now: () => number;
   tokenLifetimeSeconds: number;
   latencyMs: number;
+  tokenRatePerMinute: number | undefined;
+  /** Bearer token -> when its accepted API requests arrived, within the last minute. */
+  private readonly tokenUse = new Map<string, number[]>();
 
   private server!: LoopbackServer;
 
@@ -156,6 +165,7 @@ export class GenesysEmulator {
     this.permissions = new Map(Object.entries(options.permissions ?? {}));
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 86_400;
     this.latencyMs = options.latencyMs ?? 0;
+    this.tokenRatePerMinute = options.tokenRatePerMinute;
     this.now = options.now ?? Date.now;
   }
 
@@ -333,7 +343,23 @@ export class GenesysEmulator {
         }
       }
     }
-    this.send(res, record, this.route(record, req, rawBody));
+    this.send(res, record, this.overLimit(record, req) ?? this.route(record, req, rawBody));
+  }
+
+  /** The 429 for a token past its requests per minute; undefined while it has room (then the request counts). */
+  private overLimit(record: RecordedRequest, req: http.IncomingMessage): Answer | undefined {
+    const limit = this.tokenRatePerMinute;
+    const token = (req.headers.authorization ?? '').match(/^Bearer (.+)$/)?.[1];
+    if (limit === undefined || record.route === 'token' || record.route === 'other' || !token) return undefined;
+    const now = this.now();
+    const recent = (this.tokenUse.get(token) ?? []).filter((at) => at > now - 60_000);
+    this.tokenUse.set(token, recent);
+    if (recent.length >= limit) {
+      const seconds = Math.max(1, Math.ceil(((recent[0] ?? now) + 60_000 - now) / 1000));
+      return errorBody(429, 'too.many.requests', { 'retry-after': String(seconds) });
+    }
+    recent.push(now);
+    return undefined;
   }
 
   private route(record: RecordedRequest, req: http.IncomingMessage, rawBody: string): Answer {

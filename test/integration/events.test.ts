@@ -75,3 +75,18 @@ test('mapWithConcurrency keeps order and never runs more than the limit at once'
   expect(results).toEqual([100, 20, 60, 40, 80, 0, 10]);
   expect(peak).toBe(3);
 });
+
+test("a paced batch asks for each record's turn before it reaches Genesys, and every record still lands", async () => {
+  const conversations = [1, 2, 3, 4].map(() => newConversation(h.genesys));
+  const records = conversations.map((c, i) => ({ id: `m-${i}`, body: JSON.stringify({ ...c, compliance_checked: true }) }));
+  const log: string[] = [];
+  let turns = 0;
+  const pace = async () => {
+    turns += 1;
+    // What Genesys had seen of this batch when the next record asked for its turn.
+    log.push(`turn ${turns} after ${conversations.filter((c) => h.genesys.received('patch-attributes', c.conversationId) > 0).length} PATCHes`);
+  };
+  const outcome = await flagBatch(records, h.flagger(), { requestId: invocation().requestId, concurrency: 1, pace });
+  expect(outcome.failedIds).toEqual([]);
+  expect(log).toEqual(['turn 1 after 0 PATCHes', 'turn 2 after 1 PATCHes', 'turn 3 after 2 PATCHes', 'turn 4 after 3 PATCHes']);
+});
