@@ -14,7 +14,7 @@
 import type { Env } from '../lib/config';
 import { runDoctor, type DoctorDeps } from './doctor/checks';
 import { REPLACED_VARIABLES, startHealthyEmulators } from './doctor/emulators';
-import { exitCode, formatJson, formatLines, type CheckResult } from './doctor/report';
+import { clean, exitCode, formatJson, formatLines, type CheckResult } from './doctor/report';
 
 export const USAGE = `npm run doctor checks a live setup before the first flag, with the function's own code.
 
@@ -37,7 +37,7 @@ export async function runCli(args: readonly string[], env: Env, io: CliOutput, d
   const known = new Set(['--json', '--emulators', '--help']);
   const unknown = args.filter((a) => !known.has(a));
   if (args.includes('--help') || unknown.length > 0) {
-    if (unknown.length > 0) io.err(`unknown option ${unknown[0]?.slice(0, 40) ?? ''}\n`);
+    if (unknown.length > 0) io.err(`unknown option ${clean(unknown[0] ?? '', 40)}\n`);
     io.err(USAGE);
     return unknown.length > 0 ? 2 : 0;
   }

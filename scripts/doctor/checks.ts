@@ -12,7 +12,8 @@
  * Nothing shown comes from an upstream answer unvalidated: status codes, Genesys error codes and
  * permission names as api-client.ts validates them, AWS error names as secret-source.ts does; the
  * report (report.ts) bounds every line. No secret, token or attribute value is put into any text,
- * and as a last guard every text is scrubbed of the secret and token values the run held.
+ * and as a last guard every text is scrubbed of the secret and token values the run held (each of
+ * at least 4 characters: a shorter one would mangle ordinary words).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -162,9 +163,9 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
   });
 }
 
-type Set = (id: CheckId, outcome: Outcome, message: string, fix?: string) => void;
+type SetResult = (id: CheckId, outcome: Outcome, message: string, fix?: string) => void;
 
-async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set, sensitive: string[], overrides: Partial<DoctorDeps>): Promise<void> {
+async function runChecks(config: Config, mode: 'credentials' | 'token', set: SetResult, sensitive: string[], overrides: Partial<DoctorDeps>): Promise<void> {
   const deps: DoctorDeps = {
     http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
     secretSource: overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs }),
@@ -296,7 +297,7 @@ function environmentCheck(
   secretLabel: string,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
   awsRegion: string,
-  set: Set,
+  set: SetResult,
 ): boolean {
   const fix = `set environment in the ${secretLabel} to your org's domain or region, e.g. "mypurecloud.ie" or "eu-west-1" (every one is in lib/genesys/environments.ts)`;
   const resolved = resolveHosts(environment, overrides);
@@ -405,7 +406,7 @@ function grantFailure(error: TokenError): { found: string; fix: string } {
 }
 
 /** 5b: the token must outlive the next rotation, by the margin the function renews its cached token with. */
-async function rotationCheck(secretId: string, expiresAt: number, config: Config, deps: DoctorDeps, set: Set): Promise<void> {
+async function rotationCheck(secretId: string, expiresAt: number, config: Config, deps: DoctorDeps, set: SetResult): Promise<void> {
   const described = await deps.aws.describeSecret(secretId);
   if (!described.ok) {
     const denied = described.errorName.startsWith('AccessDenied');
@@ -454,7 +455,7 @@ async function rotationCheck(secretId: string, expiresAt: number, config: Config
 }
 
 /** 6, 7 and the optional data action check, with a token that works. */
-async function apiChecks(token: AccessToken, which: string, config: Config, deps: DoctorDeps, set: Set): Promise<void> {
+async function apiChecks(token: AccessToken, which: string, config: Config, deps: DoctorDeps, set: SetResult): Promise<void> {
   const call = { http: deps.http, token, timeoutMs: config.attemptTimeoutMs, now: deps.now };
 
   // 6. The lookup: a random conversation id. 404 means the role may read conversations: Genesys
@@ -549,7 +550,7 @@ function apiFailure(outcome: ApiOutcome, which: string): { found: string; fix: s
  * integrations:action:view or bridge:actions:view, which the function does not: without it the
  * check is skipped, never failed.
  */
-async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorDeps, set: Set): Promise<void> {
+async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorDeps, set: SetResult): Promise<void> {
   const get = async (pathAndQuery: string): Promise<ApiOutcome> =>
     classify(
       await deps.http({

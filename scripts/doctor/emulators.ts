@@ -54,7 +54,8 @@ export async function startHealthyEmulators(): Promise<LocalSetup> {
 
 /**
  * What --emulators removes from the environment besides setting the above: a setting of the real
- * setup that would otherwise win (token mode, a proxy) or send the SDK elsewhere (a profile, a
- * session token, a default region).
+ * setup that would otherwise win (token mode, a proxy) or take the SDK elsewhere (a profile, which
+ * the SDK prefers to the key variables; a session token beside the emulator's keys; the switch that
+ * makes it ignore endpoint variables).
  */
-export const REPLACED_VARIABLES = ['GENESYS_TOKEN_SECRET_ID', 'GENESYS_HTTPS_PROXY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_REGION'] as const;
+export const REPLACED_VARIABLES = ['GENESYS_TOKEN_SECRET_ID', 'GENESYS_HTTPS_PROXY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] as const;
