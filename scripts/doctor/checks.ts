@@ -579,7 +579,7 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       'data-action',
       'warn',
       `no data action named "${ACTION_NAMES.lambda}" in the org yet`,
-      'step 5 of docs/deploy.md: terraform apply in infra/genesys/, or import infra/genesys/import/flag-participant.lambda-action.json (keep its name)',
+      'step 5 of docs/deploy.md: terraform apply in infra/genesys/, or import the file npm run contracts -- --function-arn <DataActionFunctionArn> writes (keep its name)',
     );
   }
   const problems: string[] = [];
