@@ -18,8 +18,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
+import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
 import { hostOverrides, loadConfig, type Config, type Env } from '../../lib/config';
 import { axiosHttpClient, classify, createGenesysAxios, type ApiOutcome, type HttpClient } from '../../lib/genesys/api-client';
@@ -32,7 +33,8 @@ import { parseStoredToken } from '../../lib/genesys/token-secret';
 import { parseJsonObject } from '../../lib/json';
 import { ACTION_NAMES } from '../contracts';
 import { contractDifferences } from './contract-diff';
-import { clean, formatDuration, type CheckId, type CheckResult, type Outcome } from './report';
+import { formatDuration, ROTATION_SPARE_MS } from '../../lib/rotation/rotation-schedule';
+import { clean, type CheckId, type CheckResult, type Outcome } from './report';
 import { nextRotation, showableSchedule, type RotationFacts } from './rotation-schedule';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -85,14 +87,18 @@ const OPTIONAL: CheckId[] = ['region-pairing', 'data-action'];
 /** An AWS error name as the SDK reports it, validated like secret-source.ts does. */
 const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
 
-/** The AWS side through the function's own client factory (standard credential and region chain). */
+/**
+ * The AWS side through the function's own pieces: the region the SDK client factory resolves, and
+ * DescribeSecret as the rotation function reads it (awsSecretVersions).
+ */
 export function awsSide(requestTimeoutMs: number): AwsSide {
   let client: SecretsManagerClient | undefined;
-  const sm = (): SecretsManagerClient => (client ??= createSecretsManagerClient({ requestTimeoutMs, maxAttempts: 1 }));
+  const versions = awsSecretVersions({ requestTimeoutMs });
   return {
     async region() {
       try {
-        const region = await sm().config.region();
+        client ??= createSecretsManagerClient({ requestTimeoutMs, maxAttempts: 1 });
+        const region = await client.config.region();
         return typeof region === 'string' && /^[a-z0-9-]{1,40}$/.test(region) ? region : undefined;
       } catch {
         return undefined; // no region anywhere in the chain
@@ -100,22 +106,8 @@ export function awsSide(requestTimeoutMs: number): AwsSide {
     },
     async describeSecret(secretId) {
       try {
-        const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));
-        const rules = reply.RotationRules;
-        const time = (date: Date | undefined): number | undefined => (date instanceof Date && !Number.isNaN(date.getTime()) ? date.getTime() : undefined);
-        const lastRotatedAt = time(reply.LastRotatedDate);
-        const nextRotationAt = time(reply.NextRotationDate);
-        return {
-          ok: true,
-          facts: {
-            rotationEnabled: reply.RotationEnabled === true,
-            ...(typeof rules?.AutomaticallyAfterDays === 'number' ? { automaticallyAfterDays: rules.AutomaticallyAfterDays } : {}),
-            ...(typeof rules?.ScheduleExpression === 'string' ? { scheduleExpression: rules.ScheduleExpression } : {}),
-            ...(typeof rules?.Duration === 'string' ? { duration: rules.Duration } : {}),
-            ...(lastRotatedAt === undefined ? {} : { lastRotatedAt }),
-            ...(nextRotationAt === undefined ? {} : { nextRotationAt }),
-          },
-        };
+        const { versions: _labels, ...facts } = await versions.describe(secretId);
+        return { ok: true, facts };
       } catch (error) {
         return { ok: false, errorName: error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError' };
       }
@@ -186,7 +178,7 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
     'pass',
     [
       `${mode === 'token' ? 'token mode' : 'client-credentials mode'}, ${secretLabel} "${shown(secretId)}"`,
-      ...(mode === 'token' && config.credentialsSecretId ? ['GENESYS_CREDENTIALS_SECRET_ID is set too: in token mode the function does not read it'] : []),
+      ...(mode === 'token' && config.credentialsSecretId ? ['GENESYS_CREDENTIALS_SECRET_ID is set too: the flagging functions do not read it in token mode (set it alone to check the OAuth client the rotation uses)'] : []),
       ...hostNote,
     ].join('; '),
   );
@@ -259,7 +251,7 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
   if (!hosts.ok) throw new Error('unreachable: the environment check passed');
 
   // 5b first, as it runs whatever 5 finds: whether the schedule keeps the token live.
-  await rotationCheck(secretId, stored.token.expiresAt, config, deps, set);
+  await rotationCheck(secretId, stored.token.expiresAt, deps, set);
 
   // 5. The stored token is live: not expired, and Genesys accepts it.
   const now = deps.now();
@@ -405,8 +397,12 @@ function grantFailure(error: TokenError): { found: string; fix: string } {
   return { found: error.reason, fix: 'check that GENESYS_LOGIN_BASE_URL, if set, is https://login.<your domain>' };
 }
 
-/** 5b: the token must outlive the next rotation, by the margin the function renews its cached token with. */
-async function rotationCheck(secretId: string, expiresAt: number, config: Config, deps: DoctorDeps, set: SetResult): Promise<void> {
+/**
+ * 5b: the token must outlive the next rotation, with the time to spare the rotation function
+ * demands of every token it makes current (ROTATION_SPARE_MS: Secrets Manager's retries of a failed
+ * step, the flagging functions' cached secret and token refresh margin).
+ */
+async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDeps, set: SetResult): Promise<void> {
   const described = await deps.aws.describeSecret(secretId);
   if (!described.ok) {
     const denied = described.errorName.startsWith('AccessDenied');
@@ -424,7 +420,7 @@ async function rotationCheck(secretId: string, expiresAt: number, config: Config
       'token-rotation',
       'fail',
       `rotation is not enabled on the token secret: nothing replaces the token, which expires at ${iso(expiresAt)}`,
-      'deploy with --param="tokenMode=true", which schedules the rotation (every 4 hours), or turn rotation on for this secret with the rotate-token function',
+      'deploy with tokenMode=true, which schedules the rotation (every 4 hours), or turn rotation on for this secret with the rotate-token function',
     );
     return;
   }
@@ -434,22 +430,33 @@ async function rotationCheck(secretId: string, expiresAt: number, config: Config
       'token-rotation',
       'warn',
       `rotation is enabled, but ${next.reason} and Secrets Manager gave no NextRotationDate; the token expires at ${iso(expiresAt)}`,
-      'make sure the schedule rotates more often than the OAuth client\'s tokens live, e.g. ScheduleExpression rate(4 hours)',
+      "make sure the schedule rotates more often than the OAuth client's tokens live, e.g. ScheduleExpression rate(4 hours)",
     );
     return;
   }
-  const schedule = showableSchedule(facts.scheduleExpression);
-  const scheduled = `the next rotation comes by ${iso(next.at)} (${next.basis}${schedule && !next.basis.includes(schedule) ? `; schedule ${schedule}` : ''})`;
-  // The function renews a cached token this long before it expires, re-reading the secret then:
-  // the rotation must have written the new one by that moment.
-  if (expiresAt - config.tokenRefreshMarginMs >= next.at) {
-    set('token-rotation', 'pass', `the token expires at ${iso(expiresAt)}, after ${scheduled}`);
+  const now = deps.now();
+  if (now > next.at + ROTATION_SPARE_MS) {
+    set(
+      'token-rotation',
+      'fail',
+      `the rotation is overdue: it was due by ${iso(next.at)} (${next.basis}); the token expires at ${iso(expiresAt)}`,
+      "read the rotate-token function's log for the step that fails, and run a rotation (aws secretsmanager rotate-secret --secret-id …)",
+    );
+    return;
+  }
+  const schedule = showableSchedule(facts.rotationRules?.scheduleExpression);
+  const scheduled = `the next rotation, by ${iso(next.at)} (${next.basis}${schedule && !next.basis.includes(schedule) ? `; schedule ${schedule}` : ''})`;
+  const spare = formatDuration(ROTATION_SPARE_MS);
+  if (expiresAt - ROTATION_SPARE_MS >= next.at) {
+    set('token-rotation', 'pass', `the token expires at ${iso(expiresAt)}, more than ${spare} after ${scheduled}`);
     return;
   }
   set(
     'token-rotation',
     'fail',
-    `the token expires at ${iso(expiresAt)}, before ${scheduled}: flags would fail with AUTH_FAILED in between`,
+    expiresAt < next.at
+      ? `the token expires at ${iso(expiresAt)}, before ${scheduled}: flags would fail with AUTH_FAILED in between`
+      : `the token expires at ${iso(expiresAt)}, less than ${spare} after ${scheduled}: a late or retried rotation would leave flags failing with AUTH_FAILED`,
     "rotate more often than the OAuth client's tokens live (Admin > Integrations > OAuth > Token Duration): a shorter ScheduleExpression such as rate(4 hours), or a longer token duration",
   );
 }

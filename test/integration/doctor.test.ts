@@ -80,7 +80,7 @@ describe('client-credentials mode', () => {
     );
     expect(run.get('secret-readable').message).toBe(`read the credentials secret "${SECRET_NAME}" in us-east-1`);
     expect(run.get('environment').message).toContain('mypurecloud.com: Genesys region us-east-1, which pairs with AWS region us-east-1');
-    expect(run.get('token-granted').message).toBe('the login host granted a token (it lives 24 h)');
+    expect(run.get('token-granted').message).toBe('the login host granted a token (it lives 1 d)');
     expect(run.get('lookup-permitted').message).toContain('answered 404: the role may read conversations (conversation:communication:view)');
     expect(run.get('patch-permitted').message).toContain('answered 404: the client may set attributes (nothing was set)');
     // The documented role cannot list data actions: the optional check says what it would need.
@@ -340,8 +340,8 @@ describe('token mode', () => {
     expect(run.outcome).toEqual({ ...allPass(REQUIRED_TOKEN), 'region-pairing': 'pass', 'data-action': 'skipped' });
     expect(run.code).toBe(0);
     expect(run.get('config').message).toContain(`token mode, token secret "${TOKEN_SECRET}"`);
-    expect(run.get('token-live').message).toMatch(/^Genesys accepts it \(GET \/api\/v2\/tokens\/me\); it expires at \S+Z, in 2[34] h/);
-    expect(run.get('token-rotation').message).toMatch(/^the token expires at \S+Z, after the next rotation comes by \S+Z \(last rotated \S+Z, rate\(4 hours\)\)$/);
+    expect(run.get('token-live').message).toMatch(/^Genesys accepts it \(GET \/api\/v2\/tokens\/me\); it expires at \S+Z, in (1 d|23 h \d+ min)$/);
+    expect(run.get('token-rotation').message).toMatch(/^the token expires at \S+Z, more than 1 h after the next rotation, by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\)$/);
     expect(h.genesys.requests.slice(before).map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual([
       'GET tokens-me 200',
       'GET get-conversation 404',
@@ -358,7 +358,7 @@ describe('token mode', () => {
     const run = await doctor(tokenMode);
     expect(run.get('token-rotation')).toMatchObject({
       outcome: 'fail',
-      message: expect.stringMatching(/before the next rotation comes by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/),
+      message: expect.stringMatching(/before the next rotation, by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/),
     });
   });
 
@@ -374,27 +374,48 @@ describe('token mode', () => {
     expect(h.genesys.arrivals).toEqual([]);
   });
 
-  test('a token that does not outlive the rotation schedule fails, though it works now', async () => {
-    h.genesys.tokenLifetimeSeconds = 3600; // an OAuth client whose tokens live 1 h, rotated every 4 h
+  /** The stored token as the last rotation wrote it, with `expiresAt` replaced (the token itself still works). */
+  function restamp(expiresAt: number): void {
+    const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '{}') as Record<string, unknown>;
+    h.secrets.put(TOKEN_SECRET, JSON.stringify({ ...stored, expiresAt: new Date(expiresAt).toISOString() }));
+  }
+
+  test('a schedule changed after the last rotation: the token, working now, dies before the next one', async () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
+    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(1 day)', lastRotatedAt: Date.now() });
     const run = await doctor(tokenMode);
     expect(run.outcome).toMatchObject({ 'token-live': 'pass', 'token-rotation': 'fail', 'lookup-permitted': 'pass', 'patch-permitted': 'pass' });
     expect(run.get('token-rotation')).toMatchObject({
-      message: expect.stringMatching(/^the token expires at \S+Z, before the next rotation comes by \S+Z \(last rotated \S+Z, rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/),
+      message: expect.stringMatching(/^the token expires at \S+Z, before the next rotation, by \S+Z \(last rotated \S+Z, rate\(1 day\) in a 24 h window\): flags would fail with AUTH_FAILED in between$/),
       fix: expect.stringContaining('rotate more often than the OAuth client'),
     });
     expect(run.code).toBe(1);
+
+    h.secrets.setRotation(TOKEN_SECRET, { automaticallyAfterDays: 1, lastRotatedAt: Date.now() });
+    expect((await doctor(tokenMode)).get('token-rotation')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('every 1 day in a 24 h window') });
   });
 
-  test('AutomaticallyAfterDays is read; rotation not enabled is said so; a schedule that cannot be read is a warning', async () => {
-    // Rotated daily, a 24 h token would die as the next rotation comes: a 48 h one outlives it.
-    h.genesys.tokenLifetimeSeconds = 24 * 3600;
-    await rotatedTokenSecret({ automaticallyAfterDays: 1 });
-    expect((await doctor(tokenMode)).get('token-rotation')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('every 1 day') });
-    h.genesys.tokenLifetimeSeconds = 48 * 3600;
-    await rotatedTokenSecret({ automaticallyAfterDays: 1 });
-    expect((await doctor(tokenMode)).get('token-rotation')).toMatchObject({ outcome: 'pass', message: expect.stringContaining('every 1 day') });
+  test('a token that outlives the next rotation by less than the hour to spare fails; an overdue rotation too', async () => {
+    await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
+    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() });
+    restamp(Date.now() + 5.5 * HOUR); // the next rotation is due within 5 h
+    const close = await doctor(tokenMode);
+    expect(close.get('token-rotation')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(/less than 1 h after the next rotation, by \S+Z \(.*\): a late or retried rotation would leave flags failing with AUTH_FAILED$/),
+    });
 
+    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() - 7 * HOUR });
+    const overdue = await doctor(tokenMode);
+    expect(overdue.get('token-rotation')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(/^the rotation is overdue: it was due by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\); the token expires at \S+Z$/),
+      fix: expect.stringContaining("rotate-token function's log"),
+    });
+  });
+
+  test('rotation not enabled is said so; a schedule that cannot be read is a warning', async () => {
+    await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
     h.secrets.setRotation(TOKEN_SECRET, undefined);
     const off = await doctor(tokenMode);
     expect(off.get('token-rotation')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^rotation is not enabled on the token secret: nothing replaces the token, which expires at \S+Z$/) });
@@ -422,7 +443,12 @@ describe('token mode', () => {
     h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(10 days)', duration: '3h', automaticallyAfterDays: 10, lastRotatedAt: last, nextRotationAt: last + 240 * HOUR });
     expect(await aws.describeSecret(TOKEN_SECRET)).toEqual({
       ok: true,
-      facts: { rotationEnabled: true, scheduleExpression: 'rate(10 days)', duration: '3h', automaticallyAfterDays: 10, lastRotatedAt: last, nextRotationAt: last + 240 * HOUR },
+      facts: {
+        rotationEnabled: true,
+        rotationRules: { scheduleExpression: 'rate(10 days)', duration: '3h', automaticallyAfterDays: 10 },
+        lastRotatedAt: last,
+        nextRotationAt: last + 240 * HOUR,
+      },
     });
     expect(await aws.describeSecret('genesys/flagger/none')).toEqual({ ok: false, errorName: 'ResourceNotFoundException' });
     expect(await aws.region()).toBe('us-east-1');
