@@ -31,9 +31,9 @@ import { requestClientCredentialsToken, verifyToken, type AccessToken, type Toke
 import { getConversation, patchAttributes, REQUIRED_PERMISSIONS } from '../../lib/genesys/participants';
 import { parseStoredToken } from '../../lib/genesys/token-secret';
 import { parseJsonObject } from '../../lib/json';
+import { formatDuration, ROTATION_SPARE_MS } from '../../lib/rotation/rotation-schedule';
 import { ACTION_NAMES } from '../contracts';
 import { contractDifferences } from './contract-diff';
-import { formatDuration, ROTATION_SPARE_MS } from '../../lib/rotation/rotation-schedule';
 import { clean, type CheckId, type CheckResult, type Outcome } from './report';
 import { nextRotation, showableSchedule, type RotationFacts } from './rotation-schedule';
 
