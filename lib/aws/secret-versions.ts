@@ -17,6 +17,10 @@ export interface SecretDescription {
   versions: Record<string, string[]>;
   /** The rotation schedule, as DescribeSecret reports `RotationRules` (absent: none set). */
   rotationRules?: { automaticallyAfterDays?: number; scheduleExpression?: string; duration?: string };
+  /** Epoch ms of `LastRotatedDate`: when a rotation last completed (absent: never). */
+  lastRotatedAt?: number;
+  /** Epoch ms of `NextRotationDate`: the next rotation runs on or before it (absent: none scheduled). */
+  nextRotationAt?: number;
 }
 
 export interface SecretVersions {
@@ -39,9 +43,13 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
     async describe(secretId) {
       const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));
       const rules = reply.RotationRules;
+      const lastRotatedAt = epochMs(reply.LastRotatedDate);
+      const nextRotationAt = epochMs(reply.NextRotationDate);
       return {
         rotationEnabled: reply.RotationEnabled === true,
         versions: reply.VersionIdsToStages ?? {},
+        ...(lastRotatedAt === undefined ? {} : { lastRotatedAt }),
+        ...(nextRotationAt === undefined ? {} : { nextRotationAt }),
         ...(rules
           ? {
               rotationRules: {
@@ -74,4 +82,9 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
       await sm().send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
     },
   };
+}
+
+/** A timestamp the SDK parsed, as epoch ms; undefined when absent or not a date. */
+function epochMs(date: Date | undefined): number | undefined {
+  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.getTime() : undefined;
 }
