@@ -48,7 +48,7 @@ test('a mixed batch reports exactly the records that were not flagged', async ()
 
 test('a record that starts with no Lambda time left fails at once and is redelivered', async () => {
   const c = newConversation(h.genesys);
-  const outcome = await flagBatch([{ id: 'm1', body: JSON.stringify({ ...c, a: 'x' }) }], h.flagger(), {
+  const outcome = await flagBatch([{ id: 'm1', body: JSON.stringify({ ...c, risk_level: 'x' }) }], h.flagger(), {
     requestId: 'r',
     remainingMs: () => 100, // inside the 500 ms safety margin
     concurrency: 5,

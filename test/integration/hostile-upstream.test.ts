@@ -466,7 +466,7 @@ async function runRow(row: Row): Promise<Observed> {
     warm: async (extraEnv) => {
       const warmed = flagger(extraEnv);
       const c = newConversation(genesys);
-      const result = await warmed.flag({ ...c, warm: 'up' }, invocation());
+      const result = await warmed.flag({ ...c, risk_level: 'warm-up' }, invocation());
       if (result.status !== 'UPDATED') throw new Error(`warm-up failed: ${result.status} ${result.message}`);
       ctx.resetCounts();
       return warmed;

@@ -177,12 +177,12 @@ test('a revoked token is re-read from the secret once; if rotation replaced it, 
   await rotateOnce();
   const flagger = tokenFlagger();
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.genesys.revokeTokens();
   await rotateOnce(); // a fresh token in the secret
   h.genesys.requests.length = 0;
-  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
 });
@@ -192,14 +192,14 @@ test('a revoked token is re-read at once even inside the minimum refresh interva
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.genesys.revokeTokens();
   await rotateOnce();
   const readsBefore = tokenReads(); // the rotation's own reads of the pending version included
   h.genesys.requests.length = 0;
   // Several flags meet the revoked token at once: one re-read serves them all.
-  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, a: String(n) }, invocation())));
+  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, risk_level: String(n) }, invocation())));
   expect(results.map((r) => r.status)).toEqual(['UPDATED', 'UPDATED', 'UPDATED', 'UPDATED']);
   expect(tokenReads()).toBe(readsBefore + 1);
   expect(h.genesys.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(4);
@@ -209,12 +209,12 @@ test('a passing 401 costs one retry of the same token and nothing after: the nex
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const readsBefore = tokenReads();
   h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }]);
   h.genesys.requests.length = 0;
-  const blip = await flagger.flag({ ...c, a: '2' }, invocation());
+  const blip = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(blip).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
   const [first, second] = h.genesys.requests;
@@ -222,7 +222,7 @@ test('a passing 401 costs one retry of the same token and nothing after: the nex
   expect(tokenReads()).toBe(readsBefore + 1); // the secret re-read once: it still held the same token
   // Nothing is remembered against the token: the next flags are one request each.
   h.genesys.requests.length = 0;
-  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, risk_level: a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
   expect(h.genesys.requests.map((r) => r.status)).toEqual([202, 202]);
   expect(tokenReads()).toBe(readsBefore + 1);
 });
@@ -231,24 +231,24 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '400' });
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
   h.genesys.revokeTokens();
   h.genesys.requests.length = 0;
-  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
   expect(result.message).toBe('Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?');
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 401']);
 
   // Inside the memory: AUTH_FAILED without a request, and no forced read of the secret.
   const reads = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
-  const remembered = await flagger.flag({ ...c, a: '3' }, invocation());
+  const remembered = await flagger.flag({ ...c, risk_level: '3' }, invocation());
   expect(remembered).toMatchObject({ status: 'AUTH_FAILED', attempts: 0, httpStatus: 401, message: expect.stringContaining('is its rotation running? It is tried again in 1 s') });
   expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length).toBe(reads);
   expect(h.genesys.requests).toHaveLength(2);
 
   // Past it: concurrent flags send one probe between them; still refused, so the memory starts again.
   await new Promise((resolve) => setTimeout(resolve, 450));
-  const probes = await Promise.all(['4', '5', '6'].map((a) => flagger.flag({ ...c, a }, invocation())));
+  const probes = await Promise.all(['4', '5', '6'].map((a) => flagger.flag({ ...c, risk_level: a }, invocation())));
   expect(probes.map((r) => r.status)).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED']);
   expect(h.genesys.requests.slice(2).map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401']);
 
@@ -256,12 +256,12 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
   // at most once per SECRET_MIN_REFRESH_INTERVAL_MS while the old token is refused).
   await rotateOnce();
   await new Promise((resolve) => setTimeout(resolve, 450));
-  expect(await flagger.flag({ ...c, a: '7' }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  expect(await flagger.flag({ ...c, risk_level: '7' }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
 });
 
 test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'old-token', expiresAt: '2026-01-01T00:00:00Z', environment: 'mypurecloud.com' }));
-  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 0 });
   expect(result.message).toContain('is its rotation running?');
   expect(h.genesys.requests).toHaveLength(0);
@@ -269,10 +269,10 @@ test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent
 
 test('an unusable token secret is CONFIG_ERROR', async () => {
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x' }));
-  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('lacks expiresAt') });
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x', expiresAt: '2099-01-01T00:00:00Z', environment: 'evil.example' }));
-  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(unknown).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('unknown Genesys environment') });
   expect(h.genesys.requests).toHaveLength(0);
 });
@@ -284,14 +284,14 @@ test('a token-secret refresh that Secrets Manager throttles keeps the token that
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ ...stored, expiresAt: new Date(Date.now() + 60_000).toISOString() }));
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '50' });
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
-  expect((await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.secrets.script([{ error: 'ThrottlingException' }, { error: 'ThrottlingException' }]);
   const readsBefore = tokenReads();
   const statuses: string[] = [];
   for (let i = 0; i < 3; i += 1) {
     await new Promise((r) => setTimeout(r, 60)); // past the refresh interval: each flag reads again
-    statuses.push((await flagger.flag({ ...newConversation(h.genesys), a: String(i) }, invocation())).status);
+    statuses.push((await flagger.flag({ ...newConversation(h.genesys), risk_level: String(i) }, invocation())).status);
   }
   expect(statuses).toEqual(['UPDATED', 'UPDATED', 'UPDATED']);
   expect(tokenReads()).toBe(readsBefore + 3); // two throttled, then one that succeeds

@@ -237,7 +237,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     warm: async (extraEnv) => {
       ctx.started = 'warm';
       const flagger = build(extraEnv);
-      const warmUp = await flagger.flag({ ...ctx.conversation(), a: 'warm-up' }, invocation());
+      const warmUp = await flagger.flag({ ...ctx.conversation(), risk_level: 'warm-up' }, invocation());
       if (warmUp.status !== 'UPDATED') throw new Error(`warm-up: ${warmUp.status} ${warmUp.message}`);
       ctx.startCounting();
       return flagger;
