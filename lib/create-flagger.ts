@@ -16,7 +16,7 @@ import { TokenProvider, type TokenSource } from './genesys/oauth-tokens';
 import { credentialsFromSecret } from './genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/api-client';
 import { SecretTokenSource } from './genesys/token-secret';
-import { createLogger, type LogFields, type Logger } from './log';
+import { createLogger, errorFields, type LogFields, type Logger } from './log';
 import { emfFields, type MetricsOptions } from './metrics';
 
 export interface Invocation {
@@ -134,7 +134,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       } catch (error) {
         logger.error('unexpected error', {
           requestId: invocation.requestId,
-          error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
+          error: errorFields(error),
         });
         const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
         return reports.withoutRequest(outcome, invocation, now() - startedAt);

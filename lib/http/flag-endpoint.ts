@@ -24,6 +24,7 @@ import type { Env } from '../config';
 import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
+import { errorFields } from '../log';
 
 export interface WebhookRequest {
   method: string;
@@ -136,7 +137,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
       try {
         return await handle(request, invocation);
       } catch (error) {
-        logger.error('unexpected error', { requestId: invocation.requestId, error: error instanceof Error ? error.name : typeof error });
+        logger.error('unexpected error', { requestId: invocation.requestId, error: errorFields(error) });
         return plain(500, 'internal error');
       }
     },

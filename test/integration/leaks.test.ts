@@ -2,6 +2,7 @@
  * Neither the client secret, nor a token, nor an attribute value may appear in a log line or a
  * returned status, whatever happens. Runs a spread of outcomes and searches everything they produced.
  */
+import { createLogger, errorFields } from '../../lib/log';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
 
 const VALUE = 'sentinel-value-4417';
@@ -52,4 +53,33 @@ test('secrets, tokens and attribute values never reach logs or results', async (
   for (const text of everything) for (const needle of forbidden) expect(text).not.toContain(needle);
   // The log does say which attributes were set, by name.
   expect(h.logs.some((line) => line.includes('"attributeKeys":["verification_method"]'))).toBe(true);
+});
+
+test("a bug's log line names the error and where it was thrown, never its message", async () => {
+  h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
+  const lines: string[] = [];
+  // A collaborator that throws mid-flag, as a bug would, with a message that quotes a value.
+  const bug = new TypeError(`cannot read ${VALUE}\nof the body ${VALUE}`);
+  const flagger = h.flagger({}, {
+    logger: createLogger({ level: 'debug', sink: (line) => lines.push(line) }),
+    sleep: () => Promise.reject(bug),
+  });
+  const result = await flagger.flag({ conversationId, participantId, risk_level: VALUE }, invocation());
+
+  expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', message: 'unexpected internal error; see the function log for this correlationId' });
+  const logged = lines.map((l) => JSON.parse(l) as { message: string; error?: { name: string; frames: string[] } }).find((l) => l.message === 'unexpected error');
+  expect(logged?.error?.name).toBe('TypeError');
+  expect(logged?.error?.frames.length).toBeGreaterThan(0);
+  for (const frame of logged?.error?.frames ?? []) expect(frame).toMatch(/^at /);
+  expect(lines.join('\n')).not.toContain(VALUE);
+  expect(lines.join('\n')).not.toContain('cannot read');
+});
+
+test('errorFields: name and frames of an error, the type of anything else', () => {
+  const named = Object.assign(new Error(VALUE), { name: `Bad ${VALUE}` });
+  expect(errorFields(named)).toEqual({ name: 'Error', frames: expect.any(Array) });
+  expect(JSON.stringify(errorFields(named))).not.toContain(VALUE);
+  expect(errorFields(VALUE)).toEqual({ name: 'string' });
+  expect(errorFields(Object.assign(new RangeError('x'), { stack: undefined }))).toEqual({ name: 'RangeError', frames: [] });
 });
