@@ -165,14 +165,18 @@ describe.each(NODES)('on %s', (_label, node) => {
           await handler({ SecretId: 'genesys/token', ClientRequestToken: '${version}', Step });
         }
         try { await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' }); console.log('NO THROW'); }
+        catch (e) { console.log('THREW ' + e.message); }
+        try { await handler({ SecretId: 'genesys/other', ClientRequestToken: '${version}', Step: 'createSecret' }); console.log('NO THROW'); }
         catch (e) { console.log('THREW ' + e.message); }`;
       // Asynchronously: the emulators answering it live in this process.
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv() } }, (error, stdout) =>
+        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }) } }, (error, stdout) =>
           error ? reject(error) : resolve(stdout),
         );
       });
       expect(out).toContain('THREW version nope is not a version of the token secret');
+      expect(out).toContain('THREW refused: the event names another secret than the token secret this function rotates');
+      expect(out).not.toContain('NO THROW');
       const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
       expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
       expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');

@@ -17,7 +17,7 @@ const rotationLogs: string[] = [];
 beforeEach(async () => {
   h = await startHarness();
   h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
-  rotator = createRotator(h.env, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+  rotator = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
 });
 afterEach(async () => {
   await h.close();
@@ -105,7 +105,7 @@ describe('a rotation makes current only a token that will last until the next on
     expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
     const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
     // 20 hours of retries later, the 24 h token has 4 h left: less than a rotation needs.
-    const later = createRotator(h.env, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+    const later = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
     for (const retried of ['createSecret', 'testSecret', 'finishSecret'] as const) {
       if (retried !== 'createSecret') h.secrets.beginRotation(TOKEN_SECRET); // a label only this test puts back, to try each step
       const v = retried === 'createSecret' ? version : Object.entries(h.secrets.stagesOf(TOKEN_SECRET)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
@@ -135,12 +135,35 @@ describe('a rotation makes current only a token that will last until the next on
 test('bad rotation events and states are refused', async () => {
   expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'not a Secrets Manager rotation event' });
   expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' })).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
-  h.secrets.put('not-rotating', '{}');
-  const version = h.secrets.beginRotation('not-rotating');
-  expect(await rotator.rotate({ SecretId: 'not-rotating', ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  h.secrets.setRotation(TOKEN_SECRET, undefined);
+  const version = h.secrets.beginRotation(TOKEN_SECRET);
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
   h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: 'x', clientSecret: 'wrong', environment: 'mypurecloud.com' }));
   const refused = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' });
   expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('invalid_client') });
+});
+
+test('an event for another secret is refused before anything is read, written or minted', async () => {
+  // Another rotating secret of the account, which a mistaken schedule (or someone allowed to invoke
+  // the function) points at it: its value must stay as it is.
+  h.secrets.put('payments/api-key', 'do-not-touch', { rotationEnabled: true });
+  const version = h.secrets.beginRotation('payments/api-key');
+  h.secrets.requests.length = 0;
+  for (const Step of ROTATION_STEPS) {
+    const outcome = await rotator.rotate({ SecretId: 'payments/api-key', ClientRequestToken: version, Step });
+    expect(outcome).toEqual({ ok: false, reason: expect.stringMatching(/^refused: the event names another secret than the token secret this function rotates \(GENESYS_TOKEN_SECRET_ID\)/) });
+  }
+  expect(h.secrets.requests).toEqual([]);
+  expect(h.genesys.requests).toEqual([]);
+  expect(h.secrets.valueAt('payments/api-key')).toBe('do-not-touch');
+  expect(rotationLogs.at(-1)).toContain('"rotating":"payments/api-key"');
+  // Without GENESYS_TOKEN_SECRET_ID it rotates nothing at all.
+  const unnamed = createRotator(h.env, { logger: createLogger({ sink: () => undefined }) });
+  expect(await unnamed.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' })).toEqual({
+    ok: false,
+    reason: 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names',
+  });
 });
 
 test('token mode flags with the token from the secret: no client secret read, no token minted', async () => {

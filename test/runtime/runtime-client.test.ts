@@ -256,7 +256,7 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
     test('rotation: the four steps succeed, and a failing step is reported to the runtime as an error', async () => {
       h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
       const version = h.secrets.beginRotation('genesys/token');
-      const runtime = await startRuntime(node, 'rotateToken', 'RotateTokenLambdaFunction', lambdaEnv());
+      const runtime = await startRuntime(node, 'rotateToken', 'RotateTokenLambdaFunction', lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }));
       try {
         for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
           const outcome = await runtime.api.invoke({ SecretId: 'genesys/token', ClientRequestToken: version, Step });
