@@ -4,9 +4,11 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { batchRecords, flagBatch } from '../lib/queue/batch';
+import { bodyRulesFrom } from '../lib/queue/message-body';
 import { createFlagger } from '../lib/create-flagger';
 
 const flagger = createFlagger(process.env);
+const bodyRules = bodyRulesFrom(process.env);
 // In the init, so that a container started ahead of traffic has the secret and a token ready (see Flagger.prefetch).
 await flagger.prefetch();
 
@@ -16,6 +18,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     requestId: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
     concurrency: flagger.config?.batchConcurrency ?? 1,
+    bodyRules,
   });
   return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
 };

@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch } from '../../../lib/queue/batch';
+import { ANY_BODY } from '../../../lib/queue/message-body';
 import { createFlagger, type Flagger } from '../../../lib/create-flagger';
 import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
@@ -297,7 +298,7 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     });
     const started = Date.now();
     const end = started + 15_000;
-    const outcome = await flagBatch(records, flagger, { requestId: randomUUID(), remainingMs: () => end - Date.now(), concurrency: 5 });
+    const outcome = await flagBatch(records, flagger, { requestId: randomUUID(), remainingMs: () => end - Date.now(), concurrency: 5, bodyRules: ANY_BODY });
     const wallMs = Date.now() - started;
     const statuses = new Map<string, string>();
     for (const line of lines) {
