@@ -17,7 +17,7 @@ const NODES: [string, string][] = [
   [`this machine's Node ${process.version}`, process.execPath],
   ["Node 22, Lambda's major", path.join(ROOT, 'node_modules/node/bin/node')],
 ];
-const BUNDLES = ['data-action', 'events', 'webhook', 'rotate-token'];
+const BUNDLES = ['data-action', 'events', 'webhook', 'authorizer', 'rotate-token'];
 const TOKEN = 'artifact-webhook-token-5e7a90c1';
 
 let h: Harness;
@@ -155,6 +155,28 @@ describe.each(NODES)('on %s', (_label, node) => {
     });
   });
 
+  describe('authorizer.mjs', () => {
+    const authorizerEvent = (authorization?: string) => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: 'arn:aws:execute-api:us-east-1:123456789012:api/$default/POST/flag',
+      identitySource: authorization ? [authorization] : [],
+      routeKey: 'POST /flag',
+      headers: authorization ? { authorization } : {},
+    });
+
+    test('alone, it authorizes the right bearer token and refuses a wrong one; neither token is logged', async () => {
+      const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
+      const ok = await invokeBundle(node, 'authorizer', authorizerEvent(`Bearer ${TOKEN}`), env);
+      expect(ok.result).toEqual({ isAuthorized: true });
+      const wrong = await invokeBundle(node, 'authorizer', authorizerEvent('Bearer not-the-token-1234567890'), env);
+      expect(wrong.result).toEqual({ isAuthorized: false });
+      const lines = [...ok.lines, ...wrong.lines].join('\n');
+      expect(lines).not.toContain(TOKEN);
+      expect(lines).not.toContain('not-the-token');
+    });
+  });
+
   describe('rotate-token.mjs', () => {
     test('alone, it runs the four rotation steps; a failing step throws, as Secrets Manager expects', async () => {
       h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
@@ -192,6 +214,7 @@ describe('deployment package', () => {
     ['dataAction', 'data-action'],
     ['events', 'events'],
     ['webhook', 'webhook'],
+    ['authorizer', 'authorizer'],
     ['rotateToken', 'rotate-token'],
   ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
     const zip = path.join(ROOT, `.serverless/${fn}.zip`);
@@ -227,9 +250,13 @@ describe('deployment package', () => {
     expect(secretsOf('DataActionRole')).not.toContain('webhook-token');
     expect(secretsOf('EventsRole')).not.toContain('webhook-token');
     expect(secretsOf('WebhookRole')).toContain('webhook-token-??????');
-    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole']) {
+    expect(secretsOf('AuthorizerRole')).toContain('webhook-token-??????');
+    expect(secretsOf('AuthorizerRole')).not.toContain('credentials');
+    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole', 'AuthorizerRole']) {
       for (const s of statements(role)) {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+        // The VPC's network-interface actions alone take every resource (docs/deploy.md).
+        if ([s.Action].flat().every((a) => a.startsWith('ec2:'))) continue;
         expect(JSON.stringify(s.Resource)).not.toBe('"*"');
       }
     }
@@ -284,6 +311,12 @@ describe('AWS stack (rendered template)', () => {
     expect(statements.length).toBeGreaterThanOrEqual(8);
     for (const s of statements) {
       for (const action of [s.Action].flat()) expect(String(action)).not.toContain('*');
+      // In a VPC, Lambda's network-interface actions: AWS's Lambda guide requires every resource for
+      // them (docs/deploy.md lists this grant); nothing else.
+      if ([s.Action].flat().every((a) => String(a).startsWith('ec2:'))) {
+        expect([s.Action].flat().sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses']);
+        continue;
+      }
       const resource = JSON.stringify(s.Resource);
       // The one place AWS requires a wildcard: the log streams of a function's own log group (":*").
       const withoutLogStreams = resource.replace(/(:log-group:\/aws\/lambda\/genesys-participant-flagger-dev-[A-Za-z]+):\*"/g, '$1"');
@@ -310,10 +343,12 @@ describe('AWS stack (rendered template)', () => {
     expect(r.GenesysTokenSecret?.Condition).toBe('UseTokenMode');
   });
 
-  test('every log group keeps its logs for a set time', () => {
+  test('every log group keeps its logs for the logRetentionDays parameter (365 by default), and is kept when the stack goes', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(4);
-    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+    expect(groups).toHaveLength(6);
+    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(template().Parameters.LogRetentionDays?.Default).toBe(365);
   });
 
   test('alarms watch misconfiguration, the DLQ and throttles, and notify the alarm topic', () => {
