@@ -82,6 +82,11 @@ describe.each(NODES)('on %s', (_label, node) => {
     test('bad input and missing configuration are statuses, not crashes', async () => {
       const invalid = await invokeBundle(node, 'data-action', { conversationId: 'x' }, lambdaEnv());
       expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
+      // The contract of infra/contracts/attributes.json is in the bundle: any other attribute is refused by name.
+      const c = newConversation(h.genesys);
+      const outside = await invokeBundle(node, 'data-action', { ...c, compliance_checked: true, vip: 'gold' }, lambdaEnv());
+      expect(outside.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
+      expect(h.genesys.attributesOf(c.conversationId, c.participantId)).toEqual({});
 
       const env = lambdaEnv();
       delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
@@ -109,6 +114,25 @@ describe.each(NODES)('on %s', (_label, node) => {
       const { result, lines } = await invokeBundle(node, 'events', event, lambdaEnv(), 2500);
 
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'never' }, { itemIdentifier: 'malformed' }] });
+      // An attribute outside the contract is refused, and so is the envelope of a source the stack does not name.
+      const outside = newConversation(h.genesys);
+      const named = newConversation(h.genesys);
+      const refused = await invokeBundle(
+        node,
+        'events',
+        {
+          Records: [
+            record('outside', JSON.stringify({ ...outside, attributes: { compliance_checked: 'true', vip: 'gold' } })),
+            record('other-source', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'someone.else', detail: { ...outside, compliance_checked: true } })),
+            record('named', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...named, compliance_checked: true } })),
+          ],
+        },
+        lambdaEnv({ QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'idv' }),
+        2500,
+      );
+      expect(refused.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'outside' }, { itemIdentifier: 'other-source' }] });
+      expect(h.genesys.attributesOf(outside.conversationId, outside.participantId)).toEqual({});
+      expect(h.genesys.attributesOf(named.conversationId, named.participantId)).toEqual({ compliance_checked: 'true' });
       expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
@@ -151,6 +175,10 @@ describe.each(NODES)('on %s', (_label, node) => {
 
       const denied = await invokeBundle(node, 'webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
       expect(denied.result).toMatchObject({ statusCode: 401 });
+      const outsideBody = Buffer.from(JSON.stringify({ ...newConversation(h.genesys), attributes: { vip: 'gold' } })).toString('base64');
+      const outside = await invokeBundle(node, 'webhook', apiEvent(outsideBody, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+      expect(outside.result).toMatchObject({ statusCode: 200 });
+      expect(JSON.parse(String(outside.result.body))).toMatchObject({ status: 'INVALID_INPUT', message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
       expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
     });
   });
