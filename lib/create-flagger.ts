@@ -8,14 +8,15 @@ import { CachedSecret } from './aws/secret-cache';
 import { awsSecretSource, type SecretSource } from './aws/secret-source';
 import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
-import { parseFlagRequest } from './core/flag-request';
+import { parseFlagRequest, type AttributeContract } from './core/flag-request';
+import { CONTRACT } from './core/attribute-contract';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
 import { computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/oauth-tokens';
 import { credentialsFromSecret } from './genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/api-client';
 import { SecretTokenSource } from './genesys/token-secret';
-import { createLogger, type LogFields, type Logger } from './log';
+import { createLogger, errorFields, type LogFields, type Logger } from './log';
 import { emfFields, type MetricsOptions } from './metrics';
 
 export interface Invocation {
@@ -64,6 +65,8 @@ export interface FlaggerDeps {
   sleep: FlagDeps['sleep'];
   random: () => number;
   logger: Logger;
+  /** The attributes a flag may set; production's is infra/contracts/attributes.json. */
+  attributes: AttributeContract;
 }
 
 export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): Flagger {
@@ -111,7 +114,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
 
   const flagOnce = async (event: unknown, invocation: Invocation): Promise<FlagResult> => {
     const startedAt = invocation.startedAt ?? now();
-    const request = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose);
+    const request = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose, overrides.attributes ?? CONTRACT);
     if (!request.ok) return reports.withoutRequest({ kind: 'invalid-input', reason: request.reason }, invocation, now() - startedAt);
     const result = await flagParticipant(request.request, policy, { startedAt, deadline: deadline({ ...invocation, startedAt }), requestId: invocation.requestId }, deps);
     reports.report(result, invocation, {
@@ -131,7 +134,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       } catch (error) {
         logger.error('unexpected error', {
           requestId: invocation.requestId,
-          error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
+          error: errorFields(error),
         });
         const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
         return reports.withoutRequest(outcome, invocation, now() - startedAt);

@@ -50,3 +50,22 @@ export function redact(fields: LogFields): LogFields {
   }
   return out;
 }
+
+/** Stack frames kept per error: enough to find the line, few enough to keep the line short. */
+const MAX_FRAMES = 5;
+
+/**
+ * What a log line may say about a thrown error: its name and the first stack frames, never its
+ * message. A message can carry anything (a library may quote a request, a header or a value), and
+ * `stack` starts with the message, on as many lines as it has: only the lines that are frames
+ * ("    at …") are kept.
+ */
+export function errorFields(error: unknown): LogFields {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const frames = (typeof error.stack === 'string' ? error.stack.split('\n') : [])
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, MAX_FRAMES)
+    .map((line) => line.trim());
+  // A name is a class name in practice; anything else a library put there is not repeated.
+  return { name: /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(error.name) ? error.name : 'Error', frames };
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * CI check of `npm start -- --webhook`, which serves until stopped: starts it on a free port,
- * waits until it listens, checks that a POST without the token gets 401 and that the sample event
- * with the token it prints gets status UPDATED, then stops it.
+ * waits until it listens, checks that the authorizer refuses a POST without the token (401) and one
+ * with a wrong token (403), and that the sample event with the token it prints gets status UPDATED,
+ * then stops it.
  *
  *   node scripts/smoke-webhook.mjs
  *
@@ -44,6 +45,8 @@ async function main() {
   const post = (headers) => fetch(ready.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: sample, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const anonymous = await post({});
   if (anonymous.status !== 401) throw new Error(`without the token: HTTP ${anonymous.status}, expected 401`);
+  const wrong = await post({ authorization: 'Bearer not-the-token-0123456789' });
+  if (wrong.status !== 403) throw new Error(`with a wrong token: HTTP ${wrong.status}, expected 403 from the authorizer`);
   const answer = await post({ authorization: `Bearer ${ready.token}` });
   const text = await answer.text();
   let status;
@@ -53,7 +56,7 @@ async function main() {
     // not JSON: reported below with the raw answer
   }
   if (answer.status !== 200 || status !== 'UPDATED') throw new Error(`with the token: HTTP ${answer.status} ${text.slice(0, 300)}, expected 200 with status UPDATED`);
-  console.log(`smoke-webhook: 401 without the token; 200 ${text.slice(0, 160)}`);
+  console.log(`smoke-webhook: 401 without the token; 403 with a wrong one; 200 ${text.slice(0, 160)}`);
 }
 
 function freePort() {

@@ -91,7 +91,7 @@ function conversation(genesys: GenesysEmulator, resolveAfterMs?: number) {
   return { conversationId, participantId };
 }
 
-const attributes = () => ({ compliance_checked: true, risk_level: pick(['low', 'medium', 'high']), score: Math.floor(rng() * 100) });
+const attributes = () => ({ compliance_checked: true, risk_level: pick(['low', 'medium', 'high']), verification_method: pick(['knowledge-based', 'otp']) });
 
 /** The PATCH of a known participant gets `faults`, then the normal answer. */
 const patched = (name: string, weight: number, expect: FlagStatus, api: number | undefined, faults: () => Fault[], resolveAfterMs?: number): Kind => ({
@@ -161,13 +161,13 @@ const KINDS: Kind[] = [
       expect: 'INVALID_INPUT',
       api: 0,
       event: pick<unknown>([
-        { conversationId: 'not-a-uuid', participantId: randomUUID(), a: 'x' },
-        { conversationId: randomUUID(), participantId: '../../oauth/token', a: 'x' },
+        { conversationId: 'not-a-uuid', participantId: randomUUID(), risk_level: 'x' },
+        { conversationId: randomUUID(), participantId: '../../oauth/token', risk_level: 'x' },
         { conversationId: randomUUID(), participantId: randomUUID() },
-        { conversationId: randomUUID(), participantId: randomUUID(), a: { nested: true } },
-        { conversationId: randomUUID(), attributes: { a: 'x' }, typo: 1 },
+        { conversationId: randomUUID(), participantId: randomUUID(), risk_level: { nested: true } },
+        { conversationId: randomUUID(), attributes: { risk_level: 'x' }, typo: 1 },
         { conversationId: randomUUID(), 'bad key': 'x' },
-        { conversationId: randomUUID(), a: 'x'.repeat(257) },
+        { conversationId: randomUUID(), risk_level: 'x'.repeat(257) },
         [1, 2, 3],
         'a string',
         null,

@@ -137,6 +137,8 @@ async function rotateToken(local: Local): Promise<void> {
   console.log(`Token rotation (Secrets Manager runs it every 4 hours; secret "${TOKEN_SECRET}"):`);
   const started = Date.now();
   local.genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
+  // As in the stack, every function is told the token secret; the rotation rotates only that one.
+  process.env.GENESYS_TOKEN_SECRET_ID = TOKEN_SECRET;
   const rotate = await load<(event: unknown) => Promise<void>>('rotate-token');
   const version = local.secrets.beginRotation(TOKEN_SECRET);
   for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
@@ -146,7 +148,6 @@ async function rotateToken(local: Local): Promise<void> {
   local.genesys.onRequest = undefined;
   const stored = JSON.parse(local.secrets.valueAt(TOKEN_SECRET) ?? '{}') as { expiresAt?: string };
   console.log(`  the token secret's current version holds a token that expires ${stored.expiresAt ?? '(none)'}`);
-  process.env.GENESYS_TOKEN_SECRET_ID = TOKEN_SECRET;
   delete process.env.GENESYS_CREDENTIALS_SECRET_ID;
 }
 

@@ -8,6 +8,11 @@
  * - nested (queues, webhooks, programs):
  *   `{"conversationId", "participantId"?, "participantPurpose"?, "attributes": {...}}`;
  *   here an unknown top-level key is refused, so a typo cannot silently vanish.
+ *
+ * In both shapes an attribute is set only when the attribute contract names it (in production
+ * infra/contracts/attributes.json, compiled in as ./attribute-contract.ts), and only with a value
+ * of the contract's type: a producer cannot set an attribute the flows do not know, whichever door
+ * it comes through.
  */
 import type { AttributeLimits } from '../config';
 import { parseGenesysId, type GenesysId } from '../genesys/ids';
@@ -24,6 +29,14 @@ export interface FlagRequest {
 
 export type RequestParse = { ok: true; request: FlagRequest } | { ok: false; reason: string };
 
+/** The types a data action input contract gives a property; every value reaches Genesys as a string. */
+export type AttributeType = 'string' | 'integer' | 'number' | 'boolean';
+/**
+ * The attributes a flag may set, by name, each with the type it must have. Production's is
+ * infra/contracts/attributes.json, compiled in as ./attribute-contract.ts (`npm run contracts`).
+ */
+export type AttributeContract = ReadonlyMap<string, AttributeType>;
+
 /** Names Genesys itself puts into a data action's input; never attributes. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['orgId', 'integrationId', 'rawRequest']);
 const ID_KEYS: ReadonlySet<string> = new Set(['conversationId', 'participantId', 'participantPurpose']);
@@ -35,7 +48,7 @@ const ID_KEYS: ReadonlySet<string> = new Set(['conversationId', 'participantId',
  */
 const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
-export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaultPurpose: string): RequestParse {
+export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaultPurpose: string, contract: AttributeContract): RequestParse {
   if (!isPlainObject(event)) return fail(`the event must be a JSON object, got ${describe(event)}`);
 
   const conversationId = parseGenesysId(event.conversationId);
@@ -57,7 +70,7 @@ export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaul
     participantPurpose = rawPurpose;
   }
 
-  const attributes = collectAttributes(event, limits);
+  const attributes = collectAttributes(event, limits, contract);
   if (!attributes.ok) return attributes;
 
   return {
@@ -73,7 +86,7 @@ export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaul
 
 type Collected = { ok: true; value: Record<string, string> } | { ok: false; reason: string };
 
-function collectAttributes(event: Record<string, unknown>, limits: AttributeLimits): Collected {
+function collectAttributes(event: Record<string, unknown>, limits: AttributeLimits, contract: AttributeContract): Collected {
   let source: [string, unknown][];
   if ('attributes' in event) {
     const nested = event.attributes;
@@ -95,12 +108,18 @@ function collectAttributes(event: Record<string, unknown>, limits: AttributeLimi
         `attribute name ${quoteKey(key)} is invalid: it must start with a letter, hold only letters, digits, ".", "-" or "_", and have at most ${limits.maxKeyLength} characters`,
       );
     }
+    // Checked before a null is skipped: a name outside the contract is a producer's mistake (or
+    // worse) whatever its value.
+    const type = contract.get(key);
+    if (type === undefined) return fail(`attribute ${quoteKey(key)} is not in the attribute contract (infra/contracts/attributes.json)`);
     if (value === null) continue; // a flow passes null for a variable it never set: skip that key
-    let text: string;
-    if (typeof value === 'string') text = value;
-    else if (typeof value === 'boolean') text = String(value);
-    else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-    else return fail(`attribute ${quoteKey(key)} must be a string, number or boolean, got ${describe(value)}`);
+    const text = asContractType(value, type);
+    if (text === undefined) {
+      if (typeof value === 'object' || (typeof value === 'number' && !Number.isFinite(value))) {
+        return fail(`attribute ${quoteKey(key)} must be a string, number or boolean, got ${describe(value)}`);
+      }
+      return fail(`attribute ${quoteKey(key)} must be ${TYPE_WORDS[type]}, as the attribute contract types it; got ${describe(value)}`);
+    }
     if (text.length > limits.maxValueLength) {
       return fail(`attribute ${quoteKey(key)} is longer than ${limits.maxValueLength} characters`);
     }
@@ -115,6 +134,36 @@ function collectAttributes(event: Record<string, unknown>, limits: AttributeLimi
     return fail(`attributes take ${bodyBytes} bytes, more than the limit of ${limits.maxBodyBytes}`);
   }
   return { ok: true, value: attributes };
+}
+
+const TYPE_WORDS: Record<AttributeType, string> = {
+  string: 'a string',
+  boolean: 'a boolean (true or false, or the string "true" or "false")',
+  integer: 'an integer (a whole number, or a string of one)',
+  number: 'a number (or a string of one, as JSON writes numbers)',
+};
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]{0,15})$/;
+const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+/**
+ * The string sent for `value` when it has the contract's type, else undefined. A flow sends each
+ * type as JSON does; the nested form (queues, webhooks) usually sends strings, so a boolean, an
+ * integer or a number may also come as the string Genesys would store for it.
+ */
+function asContractType(value: unknown, type: AttributeType): string | undefined {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? value : undefined;
+    case 'boolean':
+      if (typeof value === 'boolean') return String(value);
+      return value === 'true' || value === 'false' ? value : undefined;
+    case 'integer':
+      if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined;
+      return typeof value === 'string' && INTEGER_TEXT.test(value) ? value : undefined;
+    case 'number':
+      if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+      return typeof value === 'string' && NUMBER_TEXT.test(value) ? value : undefined;
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

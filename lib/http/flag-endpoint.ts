@@ -19,11 +19,12 @@
  * | 500 | a bug (logged; no details in the answer) |
  */
 import { deadlineSignal } from '../deadline';
-import { BearerCheck, type BearerVerdict } from './bearer-auth';
+import { BearerCheck, TOKEN_CACHE_MAX_AGE_MS, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
 import type { Env } from '../config';
 import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
+import { errorFields } from '../log';
 
 export interface WebhookRequest {
   method: string;
@@ -65,9 +66,6 @@ export interface Webhook {
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/** A token that does not match triggers at most one re-read of its secret per minute. */
-const TOKEN_REFRESH_INTERVAL_MS = 60_000;
-const TOKEN_CACHE_MAX_AGE_MS = 300_000;
 
 export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
   const flagger = createFlagger(env, overrides);
@@ -136,7 +134,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
       try {
         return await handle(request, invocation);
       } catch (error) {
-        logger.error('unexpected error', { requestId: invocation.requestId, error: error instanceof Error ? error.name : typeof error });
+        logger.error('unexpected error', { requestId: invocation.requestId, error: errorFields(error) });
         return plain(500, 'internal error');
       }
     },

@@ -6,7 +6,7 @@
  * failure: the queue redelivers it, and after maxReceiveCount the dead-letter queue keeps it. The
  * PATCH sets the same values again, so a redelivery is harmless.
  */
-import { unwrapMessageBody } from './message-body';
+import { unwrapMessageBody, type BodyRules } from './message-body';
 import type { Flagger } from '../create-flagger';
 import type { Logger } from '../log';
 import type { Pacer } from './pacer';
@@ -50,6 +50,8 @@ export interface BatchOptions {
   /** The Lambda's remaining time, read when each record starts. */
   remainingMs?: () => number;
   concurrency: number;
+  /** Which bodies the door takes (the stack's QUEUE_ACCEPTS and EVENT_SOURCES). */
+  bodyRules: BodyRules;
   /** Waits for the record's turn to start (BATCH_START_INTERVAL_MS); none: records start at once. */
   pace?: Pacer;
 }
@@ -64,7 +66,7 @@ export async function flagBatch(records: readonly BatchRecord[], flagger: Flagge
   const failedIds: string[] = [];
 
   const statuses = await mapWithConcurrency(records, options.concurrency, async (record): Promise<FlagStatus> => {
-    const unwrapped = unwrapMessageBody(record.body);
+    const unwrapped = unwrapMessageBody(record.body, options.bodyRules);
     if (!unwrapped.ok) {
       // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
       return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } }).status;

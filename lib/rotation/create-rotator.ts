@@ -1,6 +1,10 @@
 /**
  * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
  * secret (read fresh for every new token), Secrets Manager for versions and labels, the HTTP client.
+ *
+ * It rotates one secret only, the one GENESYS_TOKEN_SECRET_ID names (the stack sets it to the token
+ * secret's ARN, the id Secrets Manager puts in the event): an event for any other secret is refused
+ * before anything is read or written, whoever managed to invoke the function with it.
  */
 import { hostOverrides, loadConfig, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
@@ -26,8 +30,12 @@ export interface RotatorDeps {
 export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): Rotator {
   const parsed = loadConfig(env);
   const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
-  if (!parsed.ok || !parsed.config.credentialsSecretId) {
-    const reason = parsed.ok ? 'GENESYS_CREDENTIALS_SECRET_ID is not set: the rotation needs the OAuth client' : parsed.reason;
+  if (!parsed.ok || !parsed.config.credentialsSecretId || !parsed.config.tokenSecretId) {
+    const reason = !parsed.ok
+      ? parsed.reason
+      : !parsed.config.credentialsSecretId
+        ? 'GENESYS_CREDENTIALS_SECRET_ID is not set: the rotation needs the OAuth client'
+        : 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names';
     return {
       rotate: async () => {
         logger.error('token rotation failed', { reason });
@@ -36,6 +44,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
     };
   }
   const { config } = parsed;
+  const tokenSecretId = parsed.config.tokenSecretId;
   const now = overrides.now ?? Date.now;
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
   const credentials = credentialsFromSecret(
@@ -60,6 +69,11 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
       }
       // Not "secretId": field names that look like credentials are redacted from logs.
       const fields = { rotating: parsedEvent.SecretId, version: parsedEvent.ClientRequestToken, step: parsedEvent.Step };
+      if (parsedEvent.SecretId !== tokenSecretId) {
+        const reason = 'refused: the event names another secret than the token secret this function rotates (GENESYS_TOKEN_SECRET_ID); nothing was read or written';
+        logger.error('token rotation step failed', { ...fields, reason });
+        return { ok: false, reason };
+      }
       try {
         const outcome = await rotate(parsedEvent, deps);
         if (outcome.ok) logger.info('token rotation step done', { ...fields, detail: outcome.message });

@@ -17,7 +17,7 @@ const NODES: [string, string][] = [
   [`this machine's Node ${process.version}`, process.execPath],
   ["Node 22, Lambda's major", path.join(ROOT, 'node_modules/node/bin/node')],
 ];
-const BUNDLES = ['data-action', 'events', 'webhook', 'rotate-token'];
+const BUNDLES = ['data-action', 'events', 'webhook', 'authorizer', 'rotate-token'];
 const TOKEN = 'artifact-webhook-token-5e7a90c1';
 
 let h: Harness;
@@ -82,6 +82,11 @@ describe.each(NODES)('on %s', (_label, node) => {
     test('bad input and missing configuration are statuses, not crashes', async () => {
       const invalid = await invokeBundle(node, 'data-action', { conversationId: 'x' }, lambdaEnv());
       expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
+      // The contract of infra/contracts/attributes.json is in the bundle: any other attribute is refused by name.
+      const c = newConversation(h.genesys);
+      const outside = await invokeBundle(node, 'data-action', { ...c, compliance_checked: true, vip: 'gold' }, lambdaEnv());
+      expect(outside.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
+      expect(h.genesys.attributesOf(c.conversationId, c.participantId)).toEqual({});
 
       const env = lambdaEnv();
       delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
@@ -109,6 +114,25 @@ describe.each(NODES)('on %s', (_label, node) => {
       const { result, lines } = await invokeBundle(node, 'events', event, lambdaEnv(), 2500);
 
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'never' }, { itemIdentifier: 'malformed' }] });
+      // An attribute outside the contract is refused, and so is the envelope of a source the stack does not name.
+      const outside = newConversation(h.genesys);
+      const named = newConversation(h.genesys);
+      const refused = await invokeBundle(
+        node,
+        'events',
+        {
+          Records: [
+            record('outside', JSON.stringify({ ...outside, attributes: { compliance_checked: 'true', vip: 'gold' } })),
+            record('other-source', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'someone.else', detail: { ...outside, compliance_checked: true } })),
+            record('named', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...named, compliance_checked: true } })),
+          ],
+        },
+        lambdaEnv({ QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'idv' }),
+        2500,
+      );
+      expect(refused.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'outside' }, { itemIdentifier: 'other-source' }] });
+      expect(h.genesys.attributesOf(outside.conversationId, outside.participantId)).toEqual({});
+      expect(h.genesys.attributesOf(named.conversationId, named.participantId)).toEqual({ compliance_checked: 'true' });
       expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
@@ -151,7 +175,33 @@ describe.each(NODES)('on %s', (_label, node) => {
 
       const denied = await invokeBundle(node, 'webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
       expect(denied.result).toMatchObject({ statusCode: 401 });
+      const outsideBody = Buffer.from(JSON.stringify({ ...newConversation(h.genesys), attributes: { vip: 'gold' } })).toString('base64');
+      const outside = await invokeBundle(node, 'webhook', apiEvent(outsideBody, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+      expect(outside.result).toMatchObject({ statusCode: 200 });
+      expect(JSON.parse(String(outside.result.body))).toMatchObject({ status: 'INVALID_INPUT', message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
       expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
+    });
+  });
+
+  describe('authorizer.mjs', () => {
+    const authorizerEvent = (authorization?: string) => ({
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: 'arn:aws:execute-api:us-east-1:123456789012:api/$default/POST/flag',
+      identitySource: authorization ? [authorization] : [],
+      routeKey: 'POST /flag',
+      headers: authorization ? { authorization } : {},
+    });
+
+    test('alone, it authorizes the right bearer token and refuses a wrong one; neither token is logged', async () => {
+      const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
+      const ok = await invokeBundle(node, 'authorizer', authorizerEvent(`Bearer ${TOKEN}`), env);
+      expect(ok.result).toEqual({ isAuthorized: true });
+      const wrong = await invokeBundle(node, 'authorizer', authorizerEvent('Bearer not-the-token-1234567890'), env);
+      expect(wrong.result).toEqual({ isAuthorized: false });
+      const lines = [...ok.lines, ...wrong.lines].join('\n');
+      expect(lines).not.toContain(TOKEN);
+      expect(lines).not.toContain('not-the-token');
     });
   });
 
@@ -165,14 +215,18 @@ describe.each(NODES)('on %s', (_label, node) => {
           await handler({ SecretId: 'genesys/token', ClientRequestToken: '${version}', Step });
         }
         try { await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' }); console.log('NO THROW'); }
+        catch (e) { console.log('THREW ' + e.message); }
+        try { await handler({ SecretId: 'genesys/other', ClientRequestToken: '${version}', Step: 'createSecret' }); console.log('NO THROW'); }
         catch (e) { console.log('THREW ' + e.message); }`;
       // Asynchronously: the emulators answering it live in this process.
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv() } }, (error, stdout) =>
+        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }) } }, (error, stdout) =>
           error ? reject(error) : resolve(stdout),
         );
       });
       expect(out).toContain('THREW version nope is not a version of the token secret');
+      expect(out).toContain('THREW refused: the event names another secret than the token secret this function rotates');
+      expect(out).not.toContain('NO THROW');
       const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
       expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
       expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');
@@ -188,6 +242,7 @@ describe('deployment package', () => {
     ['dataAction', 'data-action'],
     ['events', 'events'],
     ['webhook', 'webhook'],
+    ['authorizer', 'authorizer'],
     ['rotateToken', 'rotate-token'],
   ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
     const zip = path.join(ROOT, `.serverless/${fn}.zip`);
@@ -223,9 +278,13 @@ describe('deployment package', () => {
     expect(secretsOf('DataActionRole')).not.toContain('webhook-token');
     expect(secretsOf('EventsRole')).not.toContain('webhook-token');
     expect(secretsOf('WebhookRole')).toContain('webhook-token-??????');
-    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole']) {
+    expect(secretsOf('AuthorizerRole')).toContain('webhook-token-??????');
+    expect(secretsOf('AuthorizerRole')).not.toContain('credentials');
+    for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole', 'AuthorizerRole']) {
       for (const s of statements(role)) {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+        // The VPC's network-interface actions alone take every resource (docs/deploy.md).
+        if ([s.Action].flat().every((a) => a.startsWith('ec2:'))) continue;
         expect(JSON.stringify(s.Resource)).not.toBe('"*"');
       }
     }
@@ -280,6 +339,12 @@ describe('AWS stack (rendered template)', () => {
     expect(statements.length).toBeGreaterThanOrEqual(8);
     for (const s of statements) {
       for (const action of [s.Action].flat()) expect(String(action)).not.toContain('*');
+      // In a VPC, Lambda's network-interface actions: AWS's Lambda guide requires every resource for
+      // them (docs/deploy.md lists this grant); nothing else.
+      if ([s.Action].flat().every((a) => String(a).startsWith('ec2:'))) {
+        expect([s.Action].flat().sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses']);
+        continue;
+      }
       const resource = JSON.stringify(s.Resource);
       // The one place AWS requires a wildcard: the log streams of a function's own log group (":*").
       const withoutLogStreams = resource.replace(/(:log-group:\/aws\/lambda\/genesys-participant-flagger-dev-[A-Za-z]+):\*"/g, '$1"');
@@ -306,10 +371,12 @@ describe('AWS stack (rendered template)', () => {
     expect(r.GenesysTokenSecret?.Condition).toBe('UseTokenMode');
   });
 
-  test('every log group keeps its logs for a set time', () => {
+  test('every log group keeps its logs for the logRetentionDays parameter (365 by default), and is kept when the stack goes', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(4);
-    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
+    expect(groups).toHaveLength(6);
+    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(template().Parameters.LogRetentionDays?.Default).toBe(365);
   });
 
   test('alarms watch misconfiguration, the DLQ and throttles, and notify the alarm topic', () => {

@@ -13,7 +13,7 @@ import { loadConfig } from '../../lib/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Json = unknown;
-type Resource = { Type: string; Condition?: string; Properties: Record<string, Json> };
+type Resource = { Type: string; Condition?: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: Record<string, Json> };
 interface Parameter {
   Type: string;
   Default?: string | number;
@@ -27,6 +27,7 @@ interface Template {
   Conditions: Record<string, Json>;
   Rules?: Record<string, { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription: string }[] }>;
   Resources: Record<string, Resource>;
+  Outputs: Record<string, { Condition?: string; Value: Json }>;
 }
 type Values = Record<string, string | string[]>;
 
@@ -140,10 +141,14 @@ function changedPaths(before: Json, after: Json, at = ''): string[] {
 const ORG = { GenesysOrgId: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f' };
 const DEFAULTS = resolve(ORG);
 const SET = resolve(GUARDRAILS);
-const FUNCTIONS = ['DataActionLambdaFunction', 'EventsLambdaFunction', 'WebhookLambdaFunction', 'RotateTokenLambdaFunction'];
-const ROLES = ['DataActionRole', 'EventsRole', 'WebhookRole', 'RotateTokenRole'];
-const LOG_GROUPS = ['DataActionLogGroup', 'EventsLogGroup', 'WebhookLogGroup', 'RotateTokenLogGroup'];
-const QUEUES = ['IdentityVerifiedQueue', 'IdentityVerifiedDLQ'];
+const FUNCTIONS = ['DataActionLambdaFunction', 'EventsLambdaFunction', 'WebhookLambdaFunction', 'AuthorizerLambdaFunction', 'RotateTokenLambdaFunction'];
+const ROLES = ['DataActionRole', 'EventsRole', 'WebhookRole', 'AuthorizerRole', 'RotateTokenRole'];
+/** The roles of functions that exist whatever the token mode. */
+const ALWAYS_ROLES = ROLES.filter((r) => r !== 'RotateTokenRole');
+const LOG_GROUPS = ['DataActionLogGroup', 'EventsLogGroup', 'WebhookLogGroup', 'AuthorizerLogGroup', 'RotateTokenLogGroup', 'HttpApiLogGroup'];
+const QUEUES = ['IdentityVerifiedQueue', 'IdentityVerifiedDLQ', 'IdentityVerifiedRuleDLQ'];
+/** What exists only in token mode: the rotation function and all osls generates for it, its role, the secret and what uses it. */
+const ROTATION_RESOURCES = Object.keys(TEMPLATE.Resources).filter((id) => id.startsWith('RotateToken'));
 const props = (r: Record<string, Resource>, name: string): Record<string, Json> => r[name]?.Properties ?? {};
 type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Json };
 const statementsOf = (r: Record<string, Resource>, role: string): Statement[] =>
@@ -151,20 +156,78 @@ const statementsOf = (r: Record<string, Resource>, role: string): Statement[] =>
 const kmsStatements = (r: Record<string, Resource>, role: string) => statementsOf(r, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
 const env = (r: Record<string, Resource>, fn: string) => (props(r, fn).Environment as { Variables: Record<string, Json> }).Variables;
 const KEY = GUARDRAILS.KmsKeyArn as string;
-const VPC_POLICY = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' };
+/** The EC2 actions of AWSLambdaVPCAccessExecutionRole (v3), without its logs actions on every log group. */
+const VPC_STATEMENT = {
+  Effect: 'Allow',
+  Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+  Resource: '*',
+};
+const vpcStatements = (r: Record<string, Resource>, role: string) => statementsOf(r, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('ec2:')));
 const XRAY_POLICY = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess' };
 const via = (service: string) => ({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': `${service}.\${AWS::Region}.amazonaws.com` } } });
 const each = (names: string[], suffix: string): string[] => names.map((n) => `${n}.${suffix}`);
 const TOKEN_MODE_PATHS = [
   'GenesysTokenSecret',
+  'GenesysTokenSecretPolicy',
   'GenesysTokenRotation',
-  'RotateTokenInvokePermission',
   'TokenRotationFailedAlarm',
   // Pacing shares the one token; a token per container needs none.
   'EventsLambdaFunction.Properties.Environment.Variables.BATCH_START_INTERVAL_MS',
-  ...each(FUNCTIONS, 'Properties.Environment.Variables.GENESYS_TOKEN_SECRET_ID'),
-  ...each(ROLES, 'Properties.Policies'),
+  ...ROTATION_RESOURCES,
+  ...each(['DataActionLambdaFunction', 'EventsLambdaFunction', 'WebhookLambdaFunction', 'AuthorizerLambdaFunction'], 'Properties.Environment.Variables.GENESYS_TOKEN_SECRET_ID'),
+  ...each(['DataActionRole', 'EventsRole', 'WebhookRole'], 'Properties.Policies'),
 ];
+
+
+// ----- who may flag: the statements of the bus, queue and secret policies, as CloudFormation resolves them -----
+const BUS_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/genesys-participant-flagger-dev' };
+const RULE_ARN = { 'Fn::GetAtt': ['IdentityVerifiedRule', 'Arn'] };
+const QUEUE_ARN = { 'Fn::GetAtt': ['IdentityVerifiedQueue', 'Arn'] };
+const INSECURE = { Bool: { 'aws:SecureTransport': 'false' } };
+const tlsOnly = (resource: Json) => ({ Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: resource, Condition: INSECURE });
+type PolicyStatement = Record<string, Json>;
+const busStatements = (r: Record<string, Resource>) => (props(r, 'FlaggerEventBus').Policy as { Statement: PolicyStatement[] }).Statement;
+/** No producer named: every principal is denied PutEvents, unconditionally. */
+const BUS_DENY_ALL = { Sid: 'NobodyElsePutsEvents', Effect: 'Deny', Principal: '*', Action: 'events:PutEvents', Resource: BUS_ARN };
+const busStatementsFor = (producers: string[], sources: string[]) => [
+  {
+    Sid: 'NamedProducersPutIdentityVerifiedEvents',
+    Effect: 'Allow',
+    Principal: { AWS: producers },
+    Action: 'events:PutEvents',
+    Resource: BUS_ARN,
+    Condition: { 'ForAllValues:StringEquals': { 'events:source': sources } },
+  },
+  { ...BUS_DENY_ALL, Condition: { ArnNotEquals: { 'aws:PrincipalArn': producers } } },
+];
+const policyStatements = (r: Record<string, Resource>, policy: string) => (props(r, policy).PolicyDocument as { Statement: PolicyStatement[] }).Statement;
+const queueStatements = (r: Record<string, Resource>) => policyStatements(r, 'IdentityVerifiedQueuePolicy');
+const RULE_SENDS = {
+  Sid: 'TheRuleSendsIdentityVerifiedEvents',
+  Effect: 'Allow',
+  Principal: { Service: 'events.amazonaws.com' },
+  Action: 'sqs:SendMessage',
+  Resource: QUEUE_ARN,
+  Condition: { ArnEquals: { 'aws:SourceArn': RULE_ARN } },
+};
+/** The queue's statements: the rule may send, the named senders may, everyone else is denied; TLS only. */
+const queueStatementsFor = (senders: string[]) => [
+  RULE_SENDS,
+  ...(senders.length > 0 ? [{ Sid: 'NamedSendersSendDirectly', Effect: 'Allow', Principal: { AWS: senders }, Action: 'sqs:SendMessage', Resource: QUEUE_ARN }] : []),
+  {
+    Sid: 'NobodyElseSends',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 'sqs:SendMessage',
+    Resource: QUEUE_ARN,
+    Condition: { ArnNotEquals: { 'aws:SourceArn': RULE_ARN, ...(senders.length > 0 ? { 'aws:PrincipalArn': senders } : {}) } },
+  },
+  tlsOnly(QUEUE_ARN),
+];
+const STACK_TOKEN_READERS = ['DataActionRole', 'EventsRole', 'WebhookRole', 'RotateTokenRole'].map((role) => ({ 'Fn::GetAtt': [role, 'Arn'] }));
+const secretPolicyStatements = (r: Record<string, Resource>) => (props(r, 'GenesysTokenSecretPolicy').ResourcePolicy as { Statement: PolicyStatement[] }).Statement;
+const secretPolicyPrincipals = (r: Record<string, Resource>) =>
+  ((secretPolicyStatements(r)[0]?.Condition as { ArnNotEquals: { 'aws:PrincipalArn': Json[] } }).ArnNotEquals)['aws:PrincipalArn'];
 
 describe('parameters', () => {
   const stackParameters = (
@@ -211,11 +274,16 @@ describe('parameters', () => {
     expect(guardrails.filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
   });
 
-  /** Whether CloudFormation takes `value` for the parameter (AllowedValues, AllowedPattern, MinValue, MaxValue). */
+  /**
+   * Whether CloudFormation takes `value` for the parameter (AllowedValues, AllowedPattern, MinValue,
+   * MaxValue). A CommaDelimitedList's pattern must match each value of the list (CloudFormation's
+   * parameter reference).
+   */
   const accepts = (name: string, value: string): boolean => {
     const p = TEMPLATE.Parameters[name] as Parameter;
-    if (p.AllowedValues && !p.AllowedValues.includes(value)) return false;
-    if (p.AllowedPattern !== undefined && !new RegExp(p.AllowedPattern).test(value)) return false;
+    if (p.AllowedValues && !p.AllowedValues.map(String).includes(value)) return false;
+    const values = p.Type === 'CommaDelimitedList' ? value.split(',') : [value];
+    if (p.AllowedPattern !== undefined && !values.every((v) => new RegExp(p.AllowedPattern ?? '').test(v))) return false;
     if (p.Type === 'Number') {
       if (!/^-?\d+(\.\d+)?$/.test(value)) return false;
       if (p.MinValue !== undefined && Number(value) < p.MinValue) return false;
@@ -241,6 +309,14 @@ describe('parameters', () => {
     ['PermissionsBoundaryArn', ['', 'arn:aws:iam::123456789012:policy/org-boundary'], ['org-boundary', 'arn:aws:iam::123456789012:role/x']],
     // Only http://: the code refuses anything else (see the next test).
     ['GenesysProxyUrl', ['', 'http://proxy.internal:3128', 'http://10.0.0.1:8080', 'http://proxy', 'http://proxy:3128/'], ['https://proxy.internal:3128', 'socks5://proxy:1080', 'http://user:pw@proxy:3128', 'http://proxy:3128/path', 'http://proxy:3128?x=1', 'http://proxy:99999', 'http://10.0.0.300', 'proxy:3128']],
+    // Exact sources: a wildcard or a blank would widen what the rule matches.
+    ['EventSources', ['', 'acme.idv', 'acme.idv,acme.kyc', 'com.example/idv-2'], ['*', 'acme.*', ' acme', 'a b', '.idv', 'acme.idv,*']],
+    // Principals by exact role or user ARN, any account; no wildcard, no account root, no session.
+    ['EventProducerArns', ['', 'arn:aws:iam::123456789012:role/idv', 'arn:aws:iam::123456789012:role/path/idv,arn:aws:iam::210987654321:user/bot'], ['*', 'arn:aws:iam::123456789012:role/*', 'arn:aws:iam::123456789012:root', '123456789012', 'arn:aws:sts::123456789012:assumed-role/idv/session', 'arn:aws:iam::123456789012:role/idv,*']],
+    ['QueueSenderArns', ['', 'arn:aws:iam::123456789012:role/ops', 'arn:aws-us-gov:iam::123456789012:role/ops'], ['arn:aws:iam::*:role/ops', 'arn:aws:iam::123456789012:group/ops', 'ops']],
+    ['BreakGlassRoleArn', ['', 'arn:aws:iam::123456789012:role/break-glass'], ['arn:aws:iam::123456789012:user/break-glass', 'break-glass', 'arn:aws:iam::123456789012:role/*', 'arn:aws:iam::123456789012:role/a,arn:aws:iam::123456789012:role/b']],
+    // The values CloudWatch Logs takes, from a day to ten years.
+    ['LogRetentionDays', ['1', '365', '2557', '3653'], ['0', '10', '364', '3650', '']],
   ])('%s: its constraint takes %p and refuses %p', (name, good, bad) => {
     for (const value of good) expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: true });
     for (const value of bad) expect({ name, value, accepted: accepts(name, value) }).toEqual({ name, value, accepted: false });
@@ -278,6 +354,13 @@ describe('rules: the stack refuses half a VPC', () => {
     expect(brokenRules(GUARDRAILS)).toEqual([]);
   });
 
+  test('event producers without the sources they send are refused (their events would match nothing)', () => {
+    const producers = GUARDRAILS.EventProducerArns as string[];
+    expect(brokenRules({ ...ORG, EventProducerArns: producers })).toEqual([expect.stringContaining('EventSources must name the sources')]);
+    expect(brokenRules({ ...ORG, EventProducerArns: producers, EventSources: GUARDRAILS.EventSources as string[] })).toEqual([]);
+    expect(brokenRules({ ...ORG, EventSources: GUARDRAILS.EventSources as string[] })).toEqual([]);
+  });
+
   test('subnets without security groups, or security groups without subnets, is refused', () => {
     expect(brokenRules({ ...ORG, SubnetIds: subnets })).toEqual([expect.stringContaining('SecurityGroupIds must be set')]);
     expect(brokenRules({ ...ORG, SubnetIds: 'subnet-0a1b2c3d4e5f60718' })).toEqual([expect.stringContaining('SecurityGroupIds must be set')]);
@@ -310,14 +393,22 @@ describe('each guardrail alone changes only what it is for', () => {
   const GROUPS = GUARDRAILS.SecurityGroupIds as string[];
   const BOUNDARY = GUARDRAILS.PermissionsBoundaryArn as string;
   const PROXY = GUARDRAILS.GenesysProxyUrl as string;
+  const SOURCES = GUARDRAILS.EventSources as string[];
+  const PRODUCERS = GUARDRAILS.EventProducerArns as string[];
+  const SENDERS = GUARDRAILS.QueueSenderArns as string[];
+  const BREAK_GLASS = GUARDRAILS.BreakGlassRoleArn as string;
   const ROWS: { name: string; values: Values; changes: string[]; check: (r: Record<string, Resource>) => void }[] = [
     {
       name: 'VPC only',
       values: { SubnetIds: SUBNETS, SecurityGroupIds: GROUPS },
-      changes: [...each(FUNCTIONS, 'Properties.VpcConfig'), ...each(ROLES, 'Properties.ManagedPolicyArns')],
+      changes: [...each(FUNCTIONS, 'Properties.VpcConfig'), ...each(ROLES, 'Properties.Policies')],
       check: (r) => {
         for (const fn of FUNCTIONS) expect(props(r, fn).VpcConfig).toEqual({ SubnetIds: SUBNETS, SecurityGroupIds: GROUPS });
-        for (const role of ROLES) expect(props(r, role).ManagedPolicyArns).toEqual([VPC_POLICY]);
+        // The network-interface actions inline, and no managed policy: none with logs:* on every group.
+        for (const role of ROLES) {
+          expect(vpcStatements(r, role)).toEqual([VPC_STATEMENT]);
+          expect(props(r, role).ManagedPolicyArns).toEqual([]);
+        }
       },
     },
     {
@@ -354,8 +445,9 @@ describe('each guardrail alone changes only what it is for', () => {
       changes: [
         ...each(QUEUES, 'Properties.SqsManagedSseEnabled'),
         ...each(QUEUES, 'Properties.KmsMasterKeyId'),
-        ...each(LOG_GROUPS, 'Properties.KmsKeyId'),
+        ...each(LOG_GROUPS.filter((g) => g !== 'RotateTokenLogGroup'), 'Properties.KmsKeyId'),
         'AlarmTopic.Properties.KmsMasterKeyId',
+        ...each(['AuthorizerRole'], 'Properties.Policies'),
         ...TOKEN_MODE_PATHS,
       ],
       check: (r) => {
@@ -371,8 +463,11 @@ describe('each guardrail alone changes only what it is for', () => {
       check: (r) => {
         expect(r).not.toHaveProperty('GenesysTokenSecret');
         expect(r).not.toHaveProperty('GenesysTokenRotation');
-        for (const role of ROLES) expect(kmsStatements(r, role)).toEqual([]);
-        for (const fn of FUNCTIONS) expect(env(r, fn)).not.toHaveProperty('GENESYS_TOKEN_SECRET_ID');
+        // Nothing of the rotation is deployed when nothing rotates: function, versions, log group, role, permission.
+        expect(ROTATION_RESOURCES.length).toBeGreaterThanOrEqual(5);
+        for (const id of ROTATION_RESOURCES) expect(r).not.toHaveProperty(id);
+        for (const role of ALWAYS_ROLES) expect(kmsStatements(r, role)).toEqual([]);
+        for (const fn of FUNCTIONS.filter((f) => f in r)) expect(env(r, fn)).not.toHaveProperty('GENESYS_TOKEN_SECRET_ID');
         // Each flagging function may read the credentials secret, and nothing else.
         expect(statementsOf(r, 'DataActionRole').filter((s) => s.Action === 'secretsmanager:GetSecretValue')).toHaveLength(1);
       },
@@ -383,6 +478,46 @@ describe('each guardrail alone changes only what it is for', () => {
       changes: [...each([...ROLES, 'GenesysInvokeRole'], 'Properties.PermissionsBoundary')],
       check: (r) => {
         for (const role of [...ROLES, 'GenesysInvokeRole']) expect(props(r, role).PermissionsBoundary).toBe(BOUNDARY);
+      },
+    },
+    {
+      name: 'event sources only: the rule is enabled for them, the queue door takes their envelopes',
+      values: { EventSources: SOURCES },
+      changes: ['IdentityVerifiedRule.Properties.State', 'IdentityVerifiedRule.Properties.EventPattern.source', 'EventsLambdaFunction.Properties.Environment.Variables.EVENT_SOURCES'],
+      check: (r) => {
+        expect(props(r, 'IdentityVerifiedRule')).toMatchObject({ State: 'ENABLED', EventPattern: { source: SOURCES, 'detail-type': ['Identity Verified'] } });
+        expect(env(r, 'EventsLambdaFunction').EVENT_SOURCES).toBe(SOURCES.join(','));
+        // Still nobody may put an event on the bus.
+        expect(busStatements(r)).toEqual([BUS_DENY_ALL]);
+      },
+    },
+    {
+      name: 'event producers (with their sources): allowed on the bus, everyone else denied',
+      values: { EventSources: SOURCES, EventProducerArns: PRODUCERS },
+      changes: ['IdentityVerifiedRule.Properties.State', 'IdentityVerifiedRule.Properties.EventPattern.source', 'EventsLambdaFunction.Properties.Environment.Variables.EVENT_SOURCES', 'FlaggerEventBus.Properties.Policy.Statement'],
+      check: (r) => expect(busStatements(r)).toEqual(busStatementsFor(PRODUCERS, SOURCES)),
+    },
+    {
+      name: 'queue senders only: allowed to send, plain bodies taken',
+      values: { QueueSenderArns: SENDERS },
+      changes: ['IdentityVerifiedQueuePolicy.Properties.PolicyDocument.Statement', 'EventsLambdaFunction.Properties.Environment.Variables.QUEUE_ACCEPTS'],
+      check: (r) => {
+        expect(queueStatements(r)).toEqual(queueStatementsFor(SENDERS));
+        expect(env(r, 'EventsLambdaFunction').QUEUE_ACCEPTS).toBe('eventbridge,plain');
+      },
+    },
+    {
+      name: 'break-glass role only: it may read the token secret too',
+      values: { BreakGlassRoleArn: BREAK_GLASS },
+      changes: ['GenesysTokenSecretPolicy.Properties.ResourcePolicy.Statement'],
+      check: (r) => expect(secretPolicyPrincipals(r)).toEqual([...STACK_TOKEN_READERS, BREAK_GLASS]),
+    },
+    {
+      name: 'log retention only',
+      values: { LogRetentionDays: '2557' },
+      changes: each(LOG_GROUPS, 'Properties.RetentionInDays'),
+      check: (r) => {
+        for (const group of LOG_GROUPS) expect(props(r, group).RetentionInDays).toBe('2557');
       },
     },
     {
@@ -461,7 +596,7 @@ describe("the account's own rules, all set at once", () => {
     for (const [name, role] of roles(SET)) expect({ name, boundary: role.Properties.PermissionsBoundary }).toEqual({ name, boundary: GUARDRAILS.PermissionsBoundaryArn });
   });
 
-  test('VPC and tracing: each function in the given subnets, traced, and each role with exactly the two managed policies', () => {
+  test("VPC and tracing: each function in the given subnets, traced; each role with the network-interface actions inline and X-Ray's managed policy, nothing more", () => {
     for (const fn of FUNCTIONS) {
       expect(props(DEFAULTS, fn)).not.toHaveProperty('VpcConfig');
       expect(props(DEFAULTS, fn)).not.toHaveProperty('TracingConfig');
@@ -470,8 +605,13 @@ describe("the account's own rules, all set at once", () => {
     }
     for (const role of ROLES) {
       expect(props(DEFAULTS, role).ManagedPolicyArns).toEqual([]);
-      expect(props(SET, role).ManagedPolicyArns).toEqual([VPC_POLICY, XRAY_POLICY]);
+      expect(vpcStatements(DEFAULTS, role)).toEqual([]);
+      expect(props(SET, role).ManagedPolicyArns).toEqual([XRAY_POLICY]);
+      expect(vpcStatements(SET, role)).toEqual([VPC_STATEMENT]);
     }
+    // No AWSLambdaVPCAccessExecutionRole anywhere: its logs actions on every log group would undo
+    // the per-log-group statements.
+    expect(JSON.stringify(TEMPLATE)).not.toContain('AWSLambdaVPCAccessExecutionRole');
   });
 
   test('egress proxy: GENESYS_HTTPS_PROXY only when the deployer names one', () => {
@@ -481,10 +621,11 @@ describe("the account's own rules, all set at once", () => {
     }
   });
 
-  test('with every guardrail set, still no inline IAM statement with a wildcard action or resource', () => {
+  test("with every guardrail set, no inline IAM statement has a wildcard action, and the only '*' resources are the VPC's network interfaces and log streams", () => {
     for (const role of ROLES) {
       for (const s of statementsOf(SET, role)) {
         for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+        if (JSON.stringify(s) === JSON.stringify(VPC_STATEMENT)) continue; // the one documented exception (docs/deploy.md)
         expect(JSON.stringify(s.Resource).replace(/:log-group:[^"]*:\*"/g, '"')).not.toContain('*');
       }
     }
@@ -566,5 +707,235 @@ describe('what needs a person', () => {
   test('the dashboard links to that alarm', () => {
     const body = String(TEMPLATE.Resources.Dashboard?.Properties.DashboardBody);
     expect(body).toContain('#alarmsV2:alarm/genesys-participant-flagger-dev-webhook-5xx');
+  });
+});
+
+describe('who can flag through each door, and nobody else', () => {
+  const TOKEN_PER_CONTAINER = resolve({ ...ORG, TokenMode: 'false' });
+  const producers = GUARDRAILS.EventProducerArns as string[];
+  const sources = GUARDRAILS.EventSources as string[];
+  const senders = GUARDRAILS.QueueSenderArns as string[];
+
+  test('the event bus: with no producer named, every principal is denied PutEvents; with producers, only they, and only for the named sources', () => {
+    expect(busStatements(DEFAULTS)).toEqual([BUS_DENY_ALL]);
+    expect(busStatements(SET)).toEqual(busStatementsFor(producers, sources));
+  });
+
+  test('the rule: disabled until a source is named, then only "Identity Verified" of those sources, with a dead-letter queue', () => {
+    const target = { Id: 'identity-verified-queue', Arn: QUEUE_ARN, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IdentityVerifiedRuleDLQ', 'Arn'] } } };
+    expect(props(DEFAULTS, 'IdentityVerifiedRule')).toMatchObject({ State: 'DISABLED', EventPattern: { source: [''], 'detail-type': ['Identity Verified'] }, Targets: [target] });
+    expect(props(SET, 'IdentityVerifiedRule')).toMatchObject({ State: 'ENABLED', EventPattern: { source: sources, 'detail-type': ['Identity Verified'] }, Targets: [target] });
+    expect(Object.keys(props(SET, 'IdentityVerifiedRule').EventPattern as object).sort()).toEqual(['detail-type', 'source']);
+  });
+
+  test('the queue: only the rule may send by default; named senders besides it; every other sender denied; TLS only', () => {
+    expect(queueStatements(DEFAULTS)).toEqual(queueStatementsFor([]));
+    expect(queueStatements(SET)).toEqual(queueStatementsFor(senders));
+  });
+
+  test('the DLQ: nobody may send to it (SQS moves messages there itself), TLS only', () => {
+    const dlq = { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'Arn'] };
+    for (const r of [DEFAULTS, SET]) {
+      expect(policyStatements(r, 'IdentityVerifiedDLQPolicy')).toEqual([{ Sid: 'NobodySends', Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage', Resource: dlq }, tlsOnly(dlq)]);
+    }
+  });
+
+  test("the rule's dead-letter queue: only the rule may send to it, TLS only", () => {
+    const dlq = { 'Fn::GetAtt': ['IdentityVerifiedRuleDLQ', 'Arn'] };
+    for (const r of [DEFAULTS, SET]) {
+      expect(policyStatements(r, 'IdentityVerifiedRuleDLQPolicy')).toEqual([
+        { Sid: 'TheRuleSendsWhatItCouldNotDeliver', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: dlq, Condition: { ArnEquals: { 'aws:SourceArn': RULE_ARN } } },
+        { Sid: 'NobodyElseSends', Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage', Resource: dlq, Condition: { ArnNotEquals: { 'aws:SourceArn': RULE_ARN } } },
+        tlsOnly(dlq),
+      ]);
+    }
+  });
+
+  test('the queue door takes envelopes of the named sources, and plain bodies only where senders are named', () => {
+    expect(env(DEFAULTS, 'EventsLambdaFunction').QUEUE_ACCEPTS).toBe('eventbridge');
+    expect(env(DEFAULTS, 'EventsLambdaFunction')).not.toHaveProperty('EVENT_SOURCES');
+    expect(env(SET, 'EventsLambdaFunction')).toMatchObject({ QUEUE_ACCEPTS: 'eventbridge,plain', EVENT_SOURCES: sources.join(',') });
+  });
+
+  test('the webhook route: the bearer authorizer runs first (cached 5 minutes per Authorization header), and the throttle stays', () => {
+    for (const r of [DEFAULTS, SET]) {
+      expect(props(r, 'HttpApiRoutePostFlag')).toMatchObject({ RouteKey: 'POST /flag', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: 'HttpApiAuthorizerBearer' } });
+      expect(props(r, 'HttpApiAuthorizerBearer')).toMatchObject({
+        ApiId: { Ref: 'HttpApi' },
+        AuthorizerType: 'REQUEST',
+        IdentitySource: ['$request.header.Authorization'],
+        AuthorizerResultTtlInSeconds: 300,
+        EnableSimpleResponses: true,
+        AuthorizerPayloadFormatVersion: '2.0',
+      });
+      expect(JSON.stringify(props(r, 'HttpApiAuthorizerBearer').AuthorizerUri)).toContain('"AuthorizerLambdaFunction","Arn"');
+    }
+    expect(props(DEFAULTS, 'HttpApiStage').DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: '2', ThrottlingBurstLimit: '5' });
+    // API Gateway may invoke the authorizer of this API only.
+    expect(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi')).toMatchObject({ Principal: 'apigateway.amazonaws.com', FunctionName: { 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] } });
+    expect(JSON.stringify(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi').SourceArn)).toContain('{"Ref":"HttpApi"},"/*"');
+  });
+
+  test('the authorizer reads the webhook token secret and nothing else: no Genesys secret, no queue', () => {
+    const secrets = statementsOf(DEFAULTS, 'AuthorizerRole').filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:genesys-participant-flagger/dev/webhook-token-??????' },
+      },
+    ]);
+    expect(statementsOf(DEFAULTS, 'AuthorizerRole').map((st) => [st.Action].flat()).flat().sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
+  });
+
+  test("the webhook's access log: request id, source address, status and latency; never a header or a body", () => {
+    const settings = props(DEFAULTS, 'HttpApiStage').AccessLogSettings as { DestinationArn: Json; Format: string };
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      sourceIp: '$context.identity.sourceIp',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+    });
+    for (const variable of Object.values(format)) expect(variable).toMatch(/^\$context\.(requestId|identity\.sourceIp|requestTime|routeKey|status|responseLatency|integrationLatency|authorizer\.error|error\.message)$/);
+    expect(settings.Format).not.toMatch(/header|userAgent|authorization|body|\$input/i);
+    expect(props(SET, 'HttpApiStage').AccessLogSettings).toEqual(settings);
+  });
+
+  test('the token secret: only the stack roles that use it (and the break-glass role when named) may read or write its value', () => {
+    const deny = (principals: Json[]) => [
+      {
+        Sid: 'OnlyTheStackReadsOrWritesTheToken',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Resource: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': principals } },
+      },
+    ];
+    expect(props(DEFAULTS, 'GenesysTokenSecretPolicy')).toMatchObject({ SecretId: { Ref: 'GenesysTokenSecret' }, BlockPublicPolicy: true });
+    expect(secretPolicyStatements(DEFAULTS)).toEqual(deny(STACK_TOKEN_READERS));
+    expect(secretPolicyStatements(SET)).toEqual(deny([...STACK_TOKEN_READERS, GUARDRAILS.BreakGlassRoleArn as string]));
+    // The authorizer never reads it.
+    expect(JSON.stringify(secretPolicyStatements(SET))).not.toContain('AuthorizerRole');
+    expect(TOKEN_PER_CONTAINER).not.toHaveProperty('GenesysTokenSecretPolicy');
+  });
+
+  test('the rotation: Secrets Manager may invoke it for the token secret only, and it is told which secret that is', () => {
+    expect(props(DEFAULTS, 'RotateTokenInvokePermission')).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': ['RotateTokenLambdaFunction', 'Arn'] },
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { Ref: 'GenesysTokenSecret' },
+    });
+    expect(env(DEFAULTS, 'RotateTokenLambdaFunction').GENESYS_TOKEN_SECRET_ID).toEqual({ Ref: 'GenesysTokenSecret' });
+  });
+
+  test('nothing of the rotation is deployed when nothing rotates (tokenMode=false): function, versions, log group, role, permission, output', () => {
+    for (const id of ROTATION_RESOURCES) {
+      expect({ id, condition: TEMPLATE.Resources[id]?.Condition }).toEqual({ id, condition: 'UseTokenMode' });
+      expect(TOKEN_PER_CONTAINER).not.toHaveProperty(id);
+    }
+    expect(ROTATION_RESOURCES.filter((id) => TEMPLATE.Resources[id]?.Type === 'AWS::Lambda::Version')).toHaveLength(1);
+    expect(TEMPLATE.Outputs.RotateTokenLambdaFunctionQualifiedArn?.Condition).toBe('UseTokenMode');
+    // What stays refers to none of it.
+    const rest = JSON.stringify(TOKEN_PER_CONTAINER);
+    for (const id of ROTATION_RESOURCES) expect({ id, referred: rest.includes(`"${id}"`) }).toEqual({ id, referred: false });
+  });
+
+  test('events the rule could not deliver raise an alarm: FailedInvocations and the dead-letter counts of this rule on this bus', () => {
+    const alarm = props(DEFAULTS, 'EventDeliveryFailedAlarm');
+    const metrics = alarm.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Json } } }[];
+    const dimensions = [
+      { Name: 'EventBusName', Value: { Ref: 'FlaggerEventBus' } },
+      { Name: 'RuleName', Value: 'genesys-participant-flagger-dev-identity-verified' },
+    ];
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat?.Metric.Namespace, m.MetricStat?.Metric.MetricName, m.MetricStat?.Metric.Dimensions])).toEqual([
+      ['AWS/Events', 'FailedInvocations', dimensions],
+      ['AWS/Events', 'InvocationsSentToDlq', dimensions],
+      ['AWS/Events', 'InvocationsFailedToBeSentToDlq', dimensions],
+    ]);
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(failed, 0) + FILL(toDlq, 0) + FILL(lost, 0)');
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    expect(props(DEFAULTS, 'IdentityVerifiedRule').Name).toBe('genesys-participant-flagger-dev-identity-verified');
+  });
+});
+
+describe('what a bank keeps', () => {
+  test('every log group keeps its lines for logRetentionDays (365 by default) and outlives the stack', () => {
+    const groups = Object.entries(DEFAULTS).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup').map(([name]) => name);
+    expect(groups.sort()).toEqual([...LOG_GROUPS].sort());
+    for (const group of LOG_GROUPS) {
+      expect({ group, days: props(DEFAULTS, group).RetentionInDays }).toEqual({ group, days: '365' });
+      expect({ group, days: props(SET, group).RetentionInDays }).toEqual({ group, days: GUARDRAILS.LogRetentionDays });
+      expect({ group, deletion: DEFAULTS[group]?.DeletionPolicy, replace: DEFAULTS[group]?.UpdateReplacePolicy }).toEqual({ group, deletion: 'Retain', replace: 'Retain' });
+    }
+  });
+
+  test('the DLQ, the rule DLQ and the token secret outlive the stack and a replacement', () => {
+    for (const name of ['IdentityVerifiedDLQ', 'IdentityVerifiedRuleDLQ', 'GenesysTokenSecret']) {
+      expect({ name, deletion: DEFAULTS[name]?.DeletionPolicy, replace: DEFAULTS[name]?.UpdateReplacePolicy }).toEqual({ name, deletion: 'Retain', replace: 'Retain' });
+    }
+  });
+});
+
+/**
+ * The AWS Foundational Security Best Practices controls the review named, checked on the rendered
+ * template with the defaults and with every optional parameter set (Security Hub's control
+ * reference gives each control's rule; only what the template decides is checked here).
+ */
+describe('AWS Foundational Security Best Practices', () => {
+  const BOTH = [
+    ['defaults', DEFAULTS],
+    ['every optional parameter set', SET],
+  ] as const;
+  const ofType = (r: Record<string, Resource>, type: string) => Object.entries(r).filter(([, x]) => x.Type === type);
+
+  test.each(BOTH)('APIGateway.8: every HTTP API route has an authorization type (%s)', (_name, r) => {
+    const routes = ofType(r, 'AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThan(0);
+    for (const [name, route] of routes) expect({ name, type: route.Properties.AuthorizationType }).toEqual({ name, type: 'CUSTOM' });
+  });
+
+  test.each(BOTH)('APIGateway.9: every HTTP API stage has access logging (%s)', (_name, r) => {
+    for (const [name, stage] of ofType(r, 'AWS::ApiGatewayV2::Stage')) {
+      expect({ name, destination: (stage.Properties.AccessLogSettings as { DestinationArn?: Json } | undefined)?.DestinationArn }).toEqual({ name, destination: { 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] } });
+    }
+  });
+
+  test.each(BOTH)('CloudWatch.16: every log group is retained at least 365 days (%s)', (_name, r) => {
+    for (const [name, group] of ofType(r, 'AWS::Logs::LogGroup')) expect({ name, atLeastAYear: Number(group.Properties.RetentionInDays) >= 365 }).toEqual({ name, atLeastAYear: true });
+  });
+
+  test.each(BOTH)('EventBridge.3: the custom event bus has a resource-based policy (%s)', (_name, r) => {
+    for (const [name, bus] of ofType(r, 'AWS::Events::EventBus')) expect({ name, statements: (bus.Properties.Policy as { Statement: Json[] }).Statement.length > 0 }).toEqual({ name, statements: true });
+  });
+
+  test.each(BOTH)('SQS.1: every queue is encrypted at rest (%s)', (_name, r) => {
+    for (const [name, queue] of ofType(r, 'AWS::SQS::Queue')) {
+      expect({ name, encrypted: queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined }).toEqual({ name, encrypted: true });
+    }
+  });
+
+  test.each(BOTH)('SQS.3: no queue policy allows public access; every queue refuses plain HTTP (%s)', (_name, r) => {
+    const policies = ofType(r, 'AWS::SQS::QueuePolicy');
+    expect(policies.map(([, p]) => JSON.stringify(p.Properties.Queues)).sort()).toEqual(QUEUES.map((q) => JSON.stringify([{ Ref: q }])).sort());
+    for (const [name, policy] of policies) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
+      for (const st of statements.filter((x) => x.Effect === 'Allow')) {
+        expect({ name, principal: st.Principal === '*' || JSON.stringify(st.Principal).includes('"*"') }).toEqual({ name, principal: false });
+      }
+      expect(statements.filter((x) => x.Sid === 'TlsOnly')).toHaveLength(1);
+    }
+  });
+
+  test.each(BOTH)('SecretsManager.1: the token secret rotates, with the function that checks it is the one (%s)', (_name, r) => {
+    expect(props(r, 'GenesysTokenRotation')).toMatchObject({ SecretId: { Ref: 'GenesysTokenSecret' }, RotationLambdaARN: { 'Fn::GetAtt': ['RotateTokenLambdaFunction', 'Arn'] } });
+  });
+
+  test.each(BOTH)('Lambda.1: every Lambda permission names its source (%s)', (_name, r) => {
+    for (const [name, permission] of ofType(r, 'AWS::Lambda::Permission')) expect({ name, sourceArn: permission.Properties.SourceArn !== undefined }).toEqual({ name, sourceArn: true });
   });
 });

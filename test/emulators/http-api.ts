@@ -1,7 +1,12 @@
 /**
  * A local stand-in for an API Gateway HTTP API (payload format 2.0): real HTTP in, a
  * `APIGatewayProxyEventV2` to the handler, its structured result back out as HTTP. Used by the
- * webhook tests and by `npm start -- --webhook`. It imports nothing from lib/.
+ * webhook tests. It imports nothing from lib/.
+ *
+ * A route may have a Lambda REQUEST authorizer with simple responses, run as API Gateway documents
+ * it (ApiGatewayV2 CreateAuthorizer, IdentitySource and AuthorizerResultTtlInSeconds): a missing or
+ * empty identity source is 401 without invoking the authorizer; an answer is cached per identity
+ * source value for the TTL; `isAuthorized: false` is 403; an authorizer that fails is 500.
  */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
@@ -10,12 +15,25 @@ import { LoopbackServer } from './loopback';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
+export type AuthorizerHandler = (event: Record<string, unknown>, context: Context) => Promise<{ isAuthorized: boolean }>;
+
+export interface RouteAuthorizer {
+  handler: AuthorizerHandler;
+  /** The identity source, a request header (lower case), as `$request.header.<name>`. */
+  identityHeader: string;
+  /** AuthorizerResultTtlInSeconds; 0: no cache. */
+  resultTtlSeconds: number;
+  /** The Lambda timeout the authorizer's context reports. */
+  timeoutMs?: number;
+}
+
 export interface HttpApiRoute {
   method: string;
   path: string;
   handler: HttpApiHandler;
   /** The Lambda timeout the context reports (getRemainingTimeInMillis). */
   timeoutMs?: number;
+  authorizer?: RouteAuthorizer;
 }
 
 export interface LocalHttpApiOptions {
@@ -26,11 +44,15 @@ export interface LocalHttpApiOptions {
 /** API Gateway's own limit on a request body. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
+/** Cached authorizer answers: identity source value -> decision and when it expires. */
+type AuthorizerCache = Map<string, { isAuthorized: boolean; until: number }>;
+
 export class LocalHttpApi {
   private constructor(private readonly server: LoopbackServer) {}
 
   static async start(routes: HttpApiRoute[], options: LocalHttpApiOptions = {}, port = 0): Promise<LocalHttpApi> {
-    const server = await LoopbackServer.listen((req, res) => void serve(routes, options, req, res), port);
+    const caches = new Map<HttpApiRoute, AuthorizerCache>(routes.map((r) => [r, new Map()]));
+    const server = await LoopbackServer.listen((req, res) => void serve(routes, caches, options, req, res), port);
     return new LocalHttpApi(server);
   }
 
@@ -43,7 +65,7 @@ export class LocalHttpApi {
   }
 }
 
-async function serve(routes: HttpApiRoute[], options: LocalHttpApiOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function serve(routes: HttpApiRoute[], caches: Map<HttpApiRoute, AuthorizerCache>, options: LocalHttpApiOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = req.method ?? 'GET';
   const route = routes.find((r) => r.path === url.pathname && r.method === method);
@@ -89,6 +111,13 @@ async function serve(routes: HttpApiRoute[], options: LocalHttpApiOptions, req: 
     isBase64Encoded: Boolean(options.base64Bodies),
     ...(body.length > 0 ? { body: options.base64Bodies ? body.toString('base64') : body.toString('utf8') } : {}),
   };
+  if (route.authorizer) {
+    const denied = await authorize(route.authorizer, caches.get(route) ?? new Map(), event);
+    if (denied) {
+      res.writeHead(denied.status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: denied.message }));
+      return;
+    }
+  }
   const deadline = now + (route.timeoutMs ?? 10_000);
   const context = {
     awsRequestId: requestId,
@@ -104,4 +133,37 @@ async function serve(routes: HttpApiRoute[], options: LocalHttpApiOptions, req: 
     // What API Gateway answers when the integration itself fails.
     res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
   }
+}
+
+/** What API Gateway answers instead of running the route, or undefined when the request may go on. */
+async function authorize(authorizer: RouteAuthorizer, cache: AuthorizerCache, event: APIGatewayProxyEventV2): Promise<{ status: number; message: string } | undefined> {
+  const identity = event.headers[authorizer.identityHeader];
+  if (identity === undefined || identity === '') return { status: 401, message: 'Unauthorized' };
+  const now = Date.now();
+  const cached = cache.get(identity);
+  let isAuthorized: boolean;
+  if (cached && cached.until > now) {
+    isAuthorized = cached.isAuthorized;
+  } else {
+    const deadline = now + (authorizer.timeoutMs ?? 5_000);
+    const context = { awsRequestId: randomUUID(), functionName: 'authorizer', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+    const authorizerEvent = {
+      version: '2.0',
+      type: 'REQUEST',
+      routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+      identitySource: [identity],
+      routeKey: event.routeKey,
+      rawPath: event.rawPath,
+      rawQueryString: event.rawQueryString,
+      headers: event.headers,
+      requestContext: event.requestContext,
+    };
+    try {
+      ({ isAuthorized } = await authorizer.handler(authorizerEvent, context));
+    } catch {
+      return { status: 500, message: 'Internal Server Error' };
+    }
+    if (authorizer.resultTtlSeconds > 0) cache.set(identity, { isAuthorized: isAuthorized === true, until: now + authorizer.resultTtlSeconds * 1000 });
+  }
+  return isAuthorized === true ? undefined : { status: 403, message: 'Forbidden' };
 }

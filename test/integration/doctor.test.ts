@@ -322,7 +322,7 @@ describe('token mode', () => {
   /** The token secret with a schedule, filled by one rotation as Secrets Manager runs it. */
   async function rotatedTokenSecret(rotation: { scheduleExpression?: string; automaticallyAfterDays?: number; nextRotationAt?: number }): Promise<void> {
     h.secrets.put(TOKEN_SECRET, '{}', { rotation });
-    const rotator = createRotator(h.env, { logger: createLogger({ sink: () => undefined }) });
+    const rotator = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: () => undefined }) });
     const version = h.secrets.beginRotation(TOKEN_SECRET);
     for (const Step of ROTATION_STEPS) {
       const outcome = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch, batchRecords } from '../../lib/queue/batch';
+import { ANY_BODY } from '../../lib/queue/message-body';
 import { createFlagger, type Flagger } from '../../lib/create-flagger';
 import { parseGrant } from '../../lib/genesys/oauth-tokens';
 import { createLogger } from '../../lib/log';
@@ -466,7 +467,7 @@ async function runRow(row: Row): Promise<Observed> {
     warm: async (extraEnv) => {
       const warmed = flagger(extraEnv);
       const c = newConversation(genesys);
-      const result = await warmed.flag({ ...c, warm: 'up' }, invocation());
+      const result = await warmed.flag({ ...c, risk_level: 'warm-up' }, invocation());
       if (result.status !== 'UPDATED') throw new Error(`warm-up failed: ${result.status} ${result.message}`);
       ctx.resetCounts();
       return warmed;
@@ -649,7 +650,7 @@ describe('queue events of odd shapes', () => {
 
   test('a record whose body is not a string is refused and reported for redelivery', async () => {
     const flagger = createFlagger({ ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused' }, { logger: createLogger({ sink: () => undefined }) });
-    const outcome = await flagBatch([{ id: 'm-1', body: 5 }], flagger, { requestId: 'r-1', concurrency: 1 });
+    const outcome = await flagBatch([{ id: 'm-1', body: 5 }], flagger, { requestId: 'r-1', concurrency: 1, bodyRules: ANY_BODY });
     expect(outcome.failedIds).toEqual(['m-1']);
     expect(outcome.counts.INVALID_INPUT).toBe(1);
   });

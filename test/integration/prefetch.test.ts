@@ -23,7 +23,7 @@ test('after a prefetch, the first flag is one request: the PATCH', async () => {
   const tokensBefore = h.genesys.count('token');
   const c = newConversation(h.genesys);
   const before = h.genesys.requests.length;
-  const result = await flagger.flag({ ...c, a: '1' }, invocation());
+  const result = await flagger.flag({ ...c, risk_level: '1' }, invocation());
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
   expect(h.genesys.requests.slice(before).map((r) => r.route)).toEqual(['patch-attributes']);
   expect(h.genesys.count('token')).toBe(tokensBefore);
@@ -45,7 +45,7 @@ test('a hung secret read ends the prefetch at its bound, abandoned rather than l
   expect(hung?.abandonedAt).toBeDefined();
   expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500); // left running, it would last the 2 s attempt timeout
 
-  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
   expect(result.status).toBe('UPDATED');
   expect(reads(SECRET)).toBe(readsBefore + 2);
 });
@@ -63,7 +63,7 @@ test('a hung token request ends the prefetch at its bound, abandoned; the first 
   expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500); // left running, it would last the 2 s attempt timeout
 
   const before = h.genesys.arrivals.length;
-  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
   // A new grant at once: not a wait for the abandoned one.
   expect(h.genesys.arrivals.slice(before).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
@@ -77,7 +77,7 @@ test('a failed prefetch is not remembered: the first invocation reads the secret
   h.secrets.script([{ error: 'ThrottlingException' }]);
   await flagger.prefetch();
   expect(reads(SECRET)).toBe(readsBefore + 1);
-  const result = await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation());
+  const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
   expect(result.status).toBe('UPDATED');
   expect(reads(SECRET)).toBe(readsBefore + 2);
 });
@@ -97,7 +97,7 @@ test("the webhook's prefetch also reads its bearer token's secret", async () => 
   expect(reads('webhook/prefetch-token')).toBe(1);
   const c = newConversation(h.genesys);
   const response = await webhook.handle(
-    { method: 'POST', headers: { authorization: 'Bearer a-webhook-token-for-prefetch', 'content-type': 'application/json' }, body: JSON.stringify({ ...c, a: '1' }), isBase64Encoded: false },
+    { method: 'POST', headers: { authorization: 'Bearer a-webhook-token-for-prefetch', 'content-type': 'application/json' }, body: JSON.stringify({ ...c, risk_level: '1' }), isBase64Encoded: false },
     invocation(),
   );
   expect(JSON.parse(response.body)).toMatchObject({ status: 'UPDATED', attempts: 1 });

@@ -131,7 +131,7 @@ test(
 test('valid ids reach exactly the path they name, lower-cased, and nothing else', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
   const before = h.genesys.arrivals.length;
-  const result = await flagger.flag({ conversationId: conversationId.toUpperCase(), participantId: participantId.toUpperCase(), a: 'x' }, invocation());
+  const result = await flagger.flag({ conversationId: conversationId.toUpperCase(), participantId: participantId.toUpperCase(), risk_level: 'x' }, invocation());
   expect(result.status).toBe('UPDATED');
   const paths = h.genesys.arrivals.slice(before).filter((r) => r.route !== 'token').map((r) => r.path);
   expect(paths).toEqual([`/api/v2/conversations/${conversationId}/participants/${participantId}/attributes`]);

@@ -4,6 +4,7 @@
  * asserts the status and exactly what reached Genesys.
  */
 import { randomUUID } from 'node:crypto';
+import { CONTRACT } from '../../lib/core/attribute-contract';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
 import { loggedWaits } from '../support/logged-waits';
 
@@ -25,7 +26,9 @@ afterEach(() => {
 describe('UPDATED', () => {
   test('one PATCH with the attributes as {"attributes": {...}} of strings', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    const result = await h.flagger().flag({ conversationId, participantId, compliance_checked: true, risk_level: 'low', score: 7 }, invocation());
+    // The contract with one more attribute, an integer: numbers are sent as strings too.
+    const withScore = new Map([...CONTRACT, ['score', 'integer' as const]]);
+    const result = await h.flagger({}, { attributes: withScore }).flag({ conversationId, participantId, compliance_checked: true, risk_level: 'low', score: 7 }, invocation());
 
     expect(result).toMatchObject({ status: 'UPDATED', updated: true, attempts: 1, httpStatus: 202, participantId, message: 'attributes set' });
     const patches = h.genesys.requests.filter((r) => r.route === 'patch-attributes');
@@ -51,7 +54,7 @@ describe('UPDATED', () => {
   test('the correlation id is the Genesys one when Genesys answered', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     const inv = invocation();
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, inv);
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, inv);
     expect(result.correlationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.correlationId).not.toBe(inv.requestId);
   });
@@ -71,7 +74,7 @@ describe('when the flow only knows the conversation', () => {
     const conversationId = randomUUID();
     const participantId = randomUUID();
     h.genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer', resolveAfterMs: 300 }], { visibleAfterMs: 100 });
-    const result = await h.flagger().flag({ conversationId, participantId: null, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId: null, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'UPDATED', participantId });
     const gets = h.genesys.requests.filter((r) => r.route === 'get-conversation').map((r) => r.status);
@@ -88,14 +91,14 @@ describe('when the flow only knows the conversation', () => {
       { id: current, purpose: 'external' },
       { id: randomUUID(), purpose: 'customer' },
     ]);
-    const result = await h.flagger().flag({ conversationId, participantPurpose: 'external', a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantPurpose: 'external', risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', participantId: current });
   });
 
   test('no such participant before the deadline is PARTICIPANT_NOT_FOUND with an empty participantId', async () => {
     const conversationId = randomUUID();
     h.genesys.addConversation(conversationId, [{ id: randomUUID(), purpose: 'ivr' }]);
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, participantId: '', httpStatus: 200 });
     expect(result.message).toContain('no active "customer" participant');
     expect(h.genesys.count('patch-attributes')).toBe(0);
@@ -105,7 +108,7 @@ describe('when the flow only knows the conversation', () => {
 describe('PARTICIPANT_NOT_FOUND', () => {
   test('still 404 at the deadline: answers before the deadline, with the number of tries', async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, httpStatus: 404 });
     expect(result.attempts).toBe(h.genesys.count('patch-attributes'));
@@ -123,7 +126,7 @@ describe('REJECTED (never retried)', () => {
   ])('%i %s is final after one request', async (status, code) => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status, code }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'REJECTED', attempts: 1, httpStatus: status, updated: false });
     expect(result.message).toContain(code);
@@ -135,18 +138,18 @@ describe('AUTH_FAILED', () => {
   test('403 is final after one request', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 403, code: 'missing.permissions' }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 1, httpStatus: 403 });
   });
 
   test('a 401 gets one fresh token and one retry, which succeeds', async () => {
     const flagger = h.flagger();
     const { conversationId, participantId } = newConversation(h.genesys);
-    expect((await flagger.flag({ conversationId, participantId, a: '1' }, invocation())).status).toBe('UPDATED');
+    expect((await flagger.flag({ conversationId, participantId, risk_level: '1' }, invocation())).status).toBe('UPDATED');
     h.genesys.revokeTokens();
     h.genesys.requests.length = 0;
 
-    const result = await flagger.flag({ conversationId, participantId, a: '2' }, invocation());
+    const result = await flagger.flag({ conversationId, participantId, risk_level: '2' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
     expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'token 200', 'patch-attributes 202']);
   });
@@ -154,7 +157,7 @@ describe('AUTH_FAILED', () => {
   test('401 again after the refresh is AUTH_FAILED, with exactly one refresh', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }, { status: 401, code: 'bad.credentials' }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
     expect(h.genesys.count('token')).toBe(2);
@@ -164,7 +167,7 @@ describe('AUTH_FAILED', () => {
   test('the login host refusing the client is AUTH_FAILED, and nothing reaches the API', async () => {
     h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong', environment: 'mypurecloud.com' }));
     const { conversationId, participantId } = newConversation(h.genesys);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 0, httpStatus: 401 });
     expect(result.message).toContain('invalid_client');
@@ -180,7 +183,7 @@ describe('RATE_LIMITED', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 429, retryAfter: '1' }], conversationId);
     const inv = invocation();
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, inv);
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, inv);
 
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
     // The wait it decided on; the wall time between the two PATCHes only grows on a loaded machine.
@@ -192,7 +195,7 @@ describe('RATE_LIMITED', () => {
   test('a Retry-After longer than the remaining budget ends at once, without waiting', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 429, retryAfter: '30' }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'RATE_LIMITED', attempts: 1, httpStatus: 429 });
     expect(result.elapsedMs).toBeLessThan(500);
@@ -201,7 +204,7 @@ describe('RATE_LIMITED', () => {
   test('still 429 at the deadline (no Retry-After: backoff)', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 429 })), conversationId);
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'RATE_LIMITED', httpStatus: 429 });
     expect(result.attempts).toBeGreaterThan(1);
   });
@@ -211,21 +214,21 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test.each([500, 502, 503, 504])('%i then success is retried to UPDATED', async (status) => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   });
 
   test('a connection reset is retried', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ reset: true }], conversationId);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   });
 
   test('a hung attempt is cut by the attempt timeout and retried', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '200' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '200' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
     // The first PATCH was never answered: only the attempt timeout can have ended it.
     expect(h.genesys.requests.filter((r) => r.conversationId === conversationId).map((r) => r.status)).toEqual([0, 202]);
@@ -234,7 +237,7 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a lookup reply that trickles in slower than the attempt timeout is cut and retried', async () => {
     const { conversationId } = newConversation(h.genesys);
     h.genesys.script('get-conversation', [{ slowBodyMs: 2000 }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 3 });
     expect(result.elapsedMs).toBeLessThan(1500);
   });
@@ -242,7 +245,7 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a PATCH 202 whose body trickles in is UPDATED at its status line, sent once', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ slowBodyMs: 2000 }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
     expect(result.elapsedMs).toBeLessThan(300);
   });
@@ -250,7 +253,7 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('still 5xx at the deadline is UPSTREAM_ERROR with the last status', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', httpStatus: 503 });
     expect(result.elapsedMs).toBeLessThanOrEqual(800);
   });
@@ -258,7 +261,7 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a token endpoint 5xx is retried like any transient fault', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('token', [{ status: 503 }]);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
     expect(h.genesys.count('token')).toBe(2);
   });
@@ -266,7 +269,7 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a token reply without access_token is not trusted', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('token', Array.from({ length: 100 }, () => ({ status: 200, body: '{"token_type":"bearer","expires_in":86400}' })));
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', attempts: 0 });
     expect(result.message).toContain('access_token');
     expect(h.genesys.count('patch-attributes')).toBe(0);
@@ -278,10 +281,10 @@ describe('TIMEOUT', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     // A warm container: secret and token cached, so the whole budget goes to the hung PATCH.
     const flagger = h.flagger({ FLAG_DEADLINE_MS: '600', FLAG_ATTEMPT_TIMEOUT_MS: '5000' });
-    expect((await flagger.flag({ conversationId, participantId, a: 'warm' }, invocation())).status).toBe('UPDATED');
+    expect((await flagger.flag({ conversationId, participantId, risk_level: 'warm' }, invocation())).status).toBe('UPDATED');
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
     const started = Date.now();
-    const result = await flagger.flag({ conversationId, participantId, a: 'x' }, invocation());
+    const result = await flagger.flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'TIMEOUT', attempts: 1, httpStatus: 0, updated: false });
     expect(Date.now() - started).toBeLessThan(1500); // the deadline, not the 5 s attempt timeout
@@ -290,7 +293,7 @@ describe('TIMEOUT', () => {
   test("the Lambda's remaining time, less the safety margin, caps the budget", async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
     const result = await h.flagger({ FLAG_DEADLINE_MS: '8000', FLAG_SAFETY_MARGIN_MS: '500' }).flag(
-      { conversationId, participantId, a: 'x' },
+      { conversationId, participantId, risk_level: 'x' },
       invocation(1500),
     );
     expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
@@ -299,14 +302,14 @@ describe('TIMEOUT', () => {
 
   test('a Lambda budget inside the safety margin answers at once and sends nothing', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    const result = await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation(300));
+    const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation(300));
     expect(result).toMatchObject({ status: 'TIMEOUT', attempts: 0, httpStatus: 0 });
     expect(h.genesys.requests).toHaveLength(0);
   });
 });
 
 describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
-  const event = () => ({ ...newConversation(h.genesys), a: 'x' });
+  const event = () => ({ ...newConversation(h.genesys), risk_level: 'x' });
 
   test('secret missing', async () => {
     const result = await h.flagger({ GENESYS_CREDENTIALS_SECRET_ID: 'no/such/secret' }).flag(event(), invocation());
@@ -359,10 +362,13 @@ describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
 
 describe('INVALID_INPUT never reaches Genesys or Secrets Manager', () => {
   test.each([
-    [{ conversationId: 'nope', participantId: randomUUID(), a: 'x' }, 'conversationId must be a UUID'],
-    [{ conversationId: randomUUID(), participantId: '../../me', a: 'x' }, 'participantId must be a UUID'],
+    [{ conversationId: 'nope', participantId: randomUUID(), risk_level: 'x' }, 'conversationId must be a UUID'],
+    [{ conversationId: randomUUID(), participantId: '../../me', risk_level: 'x' }, 'participantId must be a UUID'],
     [{ conversationId: randomUUID(), participantId: randomUUID() }, 'no attribute'],
-    [{ conversationId: randomUUID(), participantId: randomUUID(), a: { b: 1 } }, 'must be a string, number or boolean'],
+    [{ conversationId: randomUUID(), participantId: randomUUID(), risk_level: { b: 1 } }, 'must be a string, number or boolean'],
+    // Outside infra/contracts/attributes.json, or not of its type: refused by name at every door.
+    [{ conversationId: randomUUID(), participantId: randomUUID(), compliance_checked: true, vip: 'gold' }, 'attribute "vip" is not in the attribute contract'],
+    [{ conversationId: randomUUID(), participantId: randomUUID(), attributes: { compliance_checked: 'yes' } }, 'attribute "compliance_checked" must be a boolean'],
     [[1, 2], 'must be a JSON object'],
     ['{"conversationId": 1}', 'must be a JSON object'],
   ])('%j', async (event, reason) => {
@@ -377,7 +383,7 @@ describe('INVALID_INPUT never reaches Genesys or Secrets Manager', () => {
 test('every result is flat: strings, integers and booleans only', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
   const results = [
-    await h.flagger().flag({ conversationId, participantId, a: 'x' }, invocation()),
+    await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation()),
     await h.flagger().flag({ nope: true }, invocation()),
     await h.flagger({ GENESYS_CREDENTIALS_SECRET_ID: '' }).flag({}, invocation()),
   ];

@@ -17,7 +17,7 @@ const rotationLogs: string[] = [];
 beforeEach(async () => {
   h = await startHarness();
   h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
-  rotator = createRotator(h.env, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+  rotator = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
 });
 afterEach(async () => {
   await h.close();
@@ -105,7 +105,7 @@ describe('a rotation makes current only a token that will last until the next on
     expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
     const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
     // 20 hours of retries later, the 24 h token has 4 h left: less than a rotation needs.
-    const later = createRotator(h.env, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+    const later = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
     for (const retried of ['createSecret', 'testSecret', 'finishSecret'] as const) {
       if (retried !== 'createSecret') h.secrets.beginRotation(TOKEN_SECRET); // a label only this test puts back, to try each step
       const v = retried === 'createSecret' ? version : Object.entries(h.secrets.stagesOf(TOKEN_SECRET)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
@@ -135,12 +135,35 @@ describe('a rotation makes current only a token that will last until the next on
 test('bad rotation events and states are refused', async () => {
   expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'not a Secrets Manager rotation event' });
   expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' })).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
-  h.secrets.put('not-rotating', '{}');
-  const version = h.secrets.beginRotation('not-rotating');
-  expect(await rotator.rotate({ SecretId: 'not-rotating', ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  h.secrets.setRotation(TOKEN_SECRET, undefined);
+  const version = h.secrets.beginRotation(TOKEN_SECRET);
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
   h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: 'x', clientSecret: 'wrong', environment: 'mypurecloud.com' }));
   const refused = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' });
   expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('invalid_client') });
+});
+
+test('an event for another secret is refused before anything is read, written or minted', async () => {
+  // Another rotating secret of the account, which a mistaken schedule (or someone allowed to invoke
+  // the function) points at it: its value must stay as it is.
+  h.secrets.put('payments/api-key', 'do-not-touch', { rotationEnabled: true });
+  const version = h.secrets.beginRotation('payments/api-key');
+  h.secrets.requests.length = 0;
+  for (const Step of ROTATION_STEPS) {
+    const outcome = await rotator.rotate({ SecretId: 'payments/api-key', ClientRequestToken: version, Step });
+    expect(outcome).toEqual({ ok: false, reason: expect.stringMatching(/^refused: the event names another secret than the token secret this function rotates \(GENESYS_TOKEN_SECRET_ID\)/) });
+  }
+  expect(h.secrets.requests).toEqual([]);
+  expect(h.genesys.requests).toEqual([]);
+  expect(h.secrets.valueAt('payments/api-key')).toBe('do-not-touch');
+  expect(rotationLogs.at(-1)).toContain('"rotating":"payments/api-key"');
+  // Without GENESYS_TOKEN_SECRET_ID it rotates nothing at all.
+  const unnamed = createRotator(h.env, { logger: createLogger({ sink: () => undefined }) });
+  expect(await unnamed.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' })).toEqual({
+    ok: false,
+    reason: 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names',
+  });
 });
 
 test('token mode flags with the token from the secret: no client secret read, no token minted', async () => {
@@ -177,12 +200,12 @@ test('a revoked token is re-read from the secret once; if rotation replaced it, 
   await rotateOnce();
   const flagger = tokenFlagger();
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.genesys.revokeTokens();
   await rotateOnce(); // a fresh token in the secret
   h.genesys.requests.length = 0;
-  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
 });
@@ -192,14 +215,14 @@ test('a revoked token is re-read at once even inside the minimum refresh interva
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.genesys.revokeTokens();
   await rotateOnce();
   const readsBefore = tokenReads(); // the rotation's own reads of the pending version included
   h.genesys.requests.length = 0;
   // Several flags meet the revoked token at once: one re-read serves them all.
-  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, a: String(n) }, invocation())));
+  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, risk_level: String(n) }, invocation())));
   expect(results.map((r) => r.status)).toEqual(['UPDATED', 'UPDATED', 'UPDATED', 'UPDATED']);
   expect(tokenReads()).toBe(readsBefore + 1);
   expect(h.genesys.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(4);
@@ -209,12 +232,12 @@ test('a passing 401 costs one retry of the same token and nothing after: the nex
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const readsBefore = tokenReads();
   h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }]);
   h.genesys.requests.length = 0;
-  const blip = await flagger.flag({ ...c, a: '2' }, invocation());
+  const blip = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(blip).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
   const [first, second] = h.genesys.requests;
@@ -222,7 +245,7 @@ test('a passing 401 costs one retry of the same token and nothing after: the nex
   expect(tokenReads()).toBe(readsBefore + 1); // the secret re-read once: it still held the same token
   // Nothing is remembered against the token: the next flags are one request each.
   h.genesys.requests.length = 0;
-  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, risk_level: a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
   expect(h.genesys.requests.map((r) => r.status)).toEqual([202, 202]);
   expect(tokenReads()).toBe(readsBefore + 1);
 });
@@ -231,24 +254,24 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '400' });
   const c = newConversation(h.genesys);
-  expect((await flagger.flag({ ...c, a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
   h.genesys.revokeTokens();
   h.genesys.requests.length = 0;
-  const result = await flagger.flag({ ...c, a: '2' }, invocation());
+  const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
   expect(result.message).toBe('Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?');
   expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 401']);
 
   // Inside the memory: AUTH_FAILED without a request, and no forced read of the secret.
   const reads = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
-  const remembered = await flagger.flag({ ...c, a: '3' }, invocation());
+  const remembered = await flagger.flag({ ...c, risk_level: '3' }, invocation());
   expect(remembered).toMatchObject({ status: 'AUTH_FAILED', attempts: 0, httpStatus: 401, message: expect.stringContaining('is its rotation running? It is tried again in 1 s') });
   expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length).toBe(reads);
   expect(h.genesys.requests).toHaveLength(2);
 
   // Past it: concurrent flags send one probe between them; still refused, so the memory starts again.
   await new Promise((resolve) => setTimeout(resolve, 450));
-  const probes = await Promise.all(['4', '5', '6'].map((a) => flagger.flag({ ...c, a }, invocation())));
+  const probes = await Promise.all(['4', '5', '6'].map((a) => flagger.flag({ ...c, risk_level: a }, invocation())));
   expect(probes.map((r) => r.status)).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED']);
   expect(h.genesys.requests.slice(2).map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401']);
 
@@ -256,12 +279,12 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
   // at most once per SECRET_MIN_REFRESH_INTERVAL_MS while the old token is refused).
   await rotateOnce();
   await new Promise((resolve) => setTimeout(resolve, 450));
-  expect(await flagger.flag({ ...c, a: '7' }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  expect(await flagger.flag({ ...c, risk_level: '7' }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
 });
 
 test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'old-token', expiresAt: '2026-01-01T00:00:00Z', environment: 'mypurecloud.com' }));
-  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 0 });
   expect(result.message).toContain('is its rotation running?');
   expect(h.genesys.requests).toHaveLength(0);
@@ -269,10 +292,10 @@ test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent
 
 test('an unusable token secret is CONFIG_ERROR', async () => {
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x' }));
-  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('lacks expiresAt') });
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x', expiresAt: '2099-01-01T00:00:00Z', environment: 'evil.example' }));
-  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), a: 'x' }, invocation());
+  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(unknown).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('unknown Genesys environment') });
   expect(h.genesys.requests).toHaveLength(0);
 });
@@ -284,14 +307,14 @@ test('a token-secret refresh that Secrets Manager throttles keeps the token that
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ ...stored, expiresAt: new Date(Date.now() + 60_000).toISOString() }));
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '50' });
   const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
-  expect((await flagger.flag({ ...newConversation(h.genesys), a: '1' }, invocation())).status).toBe('UPDATED');
+  expect((await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.secrets.script([{ error: 'ThrottlingException' }, { error: 'ThrottlingException' }]);
   const readsBefore = tokenReads();
   const statuses: string[] = [];
   for (let i = 0; i < 3; i += 1) {
     await new Promise((r) => setTimeout(r, 60)); // past the refresh interval: each flag reads again
-    statuses.push((await flagger.flag({ ...newConversation(h.genesys), a: String(i) }, invocation())).status);
+    statuses.push((await flagger.flag({ ...newConversation(h.genesys), risk_level: String(i) }, invocation())).status);
   }
   expect(statuses).toEqual(['UPDATED', 'UPDATED', 'UPDATED']);
   expect(tokenReads()).toBe(readsBefore + 3); // two throttled, then one that succeeds

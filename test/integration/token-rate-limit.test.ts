@@ -17,10 +17,10 @@ test('300 requests a minute on one token; the 301st is a 429 whose Retry-After l
   const flagger = h.flagger();
   const c = newConversation(h.genesys);
   const results = [];
-  for (let i = 0; i < PER_MINUTE; i += 1) results.push(await flagger.flag({ ...c, a: String(i) }, invocation()));
+  for (let i = 0; i < PER_MINUTE; i += 1) results.push(await flagger.flag({ ...c, verification_method: String(i) }, invocation()));
   expect(results.every((r) => r.status === 'UPDATED' && r.attempts === 1)).toBe(true);
 
-  const over = await flagger.flag({ ...c, a: 'one too many' }, invocation());
+  const over = await flagger.flag({ ...c, verification_method: 'one too many' }, invocation());
   expect(over).toMatchObject({ status: 'RATE_LIMITED', attempts: 1, httpStatus: 429 });
   const last = h.genesys.requests.at(-1);
   expect(last?.status).toBe(429);
@@ -35,9 +35,9 @@ test('in token mode every container draws on the one token: a fresh container is
   const c = newConversation(h.genesys);
   let updated = 0;
   for (let i = 0; i < PER_MINUTE / 2; i += 1) {
-    for (const flagger of [a, b]) if ((await flagger.flag({ ...c, n: String(i) }, invocation())).status === 'UPDATED') updated += 1;
+    for (const flagger of [a, b]) if ((await flagger.flag({ ...c, verification_method: String(i) }, invocation())).status === 'UPDATED') updated += 1;
   }
   expect(updated).toBe(PER_MINUTE);
-  const third = await container().flag({ ...c, n: 'over' }, invocation());
+  const third = await container().flag({ ...c, verification_method: 'over' }, invocation());
   expect(third).toMatchObject({ status: 'RATE_LIMITED', attempts: 1, httpStatus: 429 });
 });

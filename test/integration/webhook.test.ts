@@ -46,16 +46,16 @@ test('happy path: 200 with the flat status, participant flagged', async () => {
 
 test('a base64-encoded body (isBase64Encoded) is decoded', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
-  const response = await post(JSON.stringify({ conversationId, participantId, attributes: { risk: 'low' } }), {}, base64Api);
+  const response = await post(JSON.stringify({ conversationId, participantId, attributes: { risk_level: 'low' } }), {}, base64Api);
   expect(response.status).toBe(200);
   expect(await response.json()).toMatchObject({ status: 'UPDATED' });
-  expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ risk: 'low' });
+  expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ risk_level: 'low' });
 });
 
 test('every outcome of a valid request is 200: the caller branches on status', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
   h.genesys.script('patch-attributes', [{ status: 409, code: 'conflict' }], conversationId);
-  const response = await post(JSON.stringify({ conversationId, participantId, a: 'x' }));
+  const response = await post(JSON.stringify({ conversationId, participantId, risk_level: 'x' }));
   expect(response.status).toBe(200);
   expect(await response.json()).toMatchObject({ status: 'REJECTED', httpStatus: 409 });
 });
@@ -81,7 +81,7 @@ describe('every outcome is 200 with the flat status', () => {
   beforeAll(async () => {
     fast = await serve();
     // Warm: the secret and a token cached, so each outcome below spends its whole deadline on Genesys.
-    expect((await post(JSON.stringify({ ...newConversation(h.genesys), a: 'warm' }), {}, fast)).status).toBe(200);
+    expect((await post(JSON.stringify({ ...newConversation(h.genesys), risk_level: 'warm' }), {}, fast)).status).toBe(200);
   });
   afterAll(() => Promise.all(started.map((server) => server.close())));
 
@@ -94,7 +94,7 @@ describe('every outcome is 200 with the flat status', () => {
 
   test('PARTICIPANT_NOT_FOUND: still 404 at the deadline', async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
-    const result = await flagged({ conversationId, participantId, a: 'x' });
+    const result = await flagged({ conversationId, participantId, risk_level: 'x' });
     expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, httpStatus: 404 });
     expect(result.attempts).toBeGreaterThan(1);
     expect(result.elapsedMs).toBeLessThanOrEqual(DEADLINE_MS);
@@ -103,13 +103,13 @@ describe('every outcome is 200 with the flat status', () => {
   test('AUTH_FAILED: 403, the client lacks a role', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 403, code: 'missing.permissions' }], conversationId);
-    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'AUTH_FAILED', updated: false, attempts: 1, httpStatus: 403 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'AUTH_FAILED', updated: false, attempts: 1, httpStatus: 403 });
   });
 
   test('CONFIG_ERROR: the credentials secret is missing while the bearer token is fine', async () => {
     const misconfigured = await serve({ GENESYS_CREDENTIALS_SECRET_ID: 'no/such/credentials' });
     const before = h.genesys.requests.length;
-    const result = await flagged({ ...newConversation(h.genesys), a: 'x' }, misconfigured);
+    const result = await flagged({ ...newConversation(h.genesys), risk_level: 'x' }, misconfigured);
     expect(result).toMatchObject({ status: 'CONFIG_ERROR', updated: false, attempts: 0, httpStatus: 0 });
     expect(result.message).toContain('ResourceNotFoundException');
     expect(h.genesys.requests.length).toBe(before);
@@ -118,13 +118,13 @@ describe('every outcome is 200 with the flat status', () => {
   test('RATE_LIMITED: a Retry-After beyond the deadline', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 429, retryAfter: '30' }], conversationId);
-    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'RATE_LIMITED', updated: false, attempts: 1, httpStatus: 429 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'RATE_LIMITED', updated: false, attempts: 1, httpStatus: 429 });
   });
 
   test('UPSTREAM_ERROR: still 5xx at the deadline', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
-    const result = await flagged({ conversationId, participantId, a: 'x' });
+    const result = await flagged({ conversationId, participantId, risk_level: 'x' });
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', updated: false, httpStatus: 503 });
     expect(result.attempts).toBeGreaterThan(1);
   });
@@ -133,13 +133,13 @@ describe('every outcome is 200 with the flat status', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
     const before = Date.now();
-    expect(await flagged({ conversationId, participantId, a: 'x' })).toMatchObject({ status: 'TIMEOUT', updated: false, attempts: 1, httpStatus: 0 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'TIMEOUT', updated: false, attempts: 1, httpStatus: 0 });
     expect(Date.now() - before).toBeLessThan(DEADLINE_MS + 1000); // the deadline, not the 5 s attempt timeout
   });
 });
 
 describe('refusals touch nothing', () => {
-  const event = () => JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+  const event = () => JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
 
   test.each([
     ['no token', {}],
@@ -163,13 +163,13 @@ describe('refusals touch nothing', () => {
 
   test('a body over 64 KiB is 413', async () => {
     const before = h.genesys.requests.length;
-    const response = await post(JSON.stringify({ ...newConversation(h.genesys), a: 'x', pad: 'p'.repeat(70_000) }));
+    const response = await post(JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x', pad: 'p'.repeat(70_000) }));
     expect(response.status).toBe(413);
     expect(h.genesys.requests.length).toBe(before);
   });
 
   test('a base64 body over 64 KiB once decoded is 413', async () => {
-    const response = await post(JSON.stringify({ a: 'p'.repeat(66_000) }), {}, base64Api);
+    const response = await post(JSON.stringify({ risk_level: 'p'.repeat(66_000) }), {}, base64Api);
     expect(response.status).toBe(413);
   });
 
@@ -191,7 +191,7 @@ describe('refusals touch nothing', () => {
     ['a JSON array', '[1,2]'],
     ['a JSON string', '"flag me"'],
     ['null', 'null'],
-    ['an invalid event', JSON.stringify({ conversationId: 'x', a: 'y' })],
+    ['an invalid event', JSON.stringify({ conversationId: 'x', risk_level: 'y' })],
     ['an event without attributes', JSON.stringify({ conversationId: '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51' })],
   ])('%s is 200 with INVALID_INPUT and its reason, and nothing is sent', async (_name, body) => {
     const before = h.genesys.requests.length;
@@ -221,7 +221,7 @@ describe('the webhook core (createWebhook)', () => {
   test('a rotated token is accepted once the re-read interval has passed', async () => {
     let offset = 0;
     const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + offset, logger: createLogger({ sink: () => undefined }) });
-    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await webhook.handle(request(body), invocation())).statusCode).toBe(200);
 
     const rotated = 'rotated-token-8c1d2e3f4a5b6c7d';
@@ -238,7 +238,7 @@ describe('the webhook core (createWebhook)', () => {
 
   test('no token secret configured, or one that cannot be read, is 503 and never accepts', async () => {
     const quiet = { logger: createLogger({ sink: () => undefined }) };
-    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await createWebhook({ ...h.env }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
     expect((await createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'missing/secret' }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
   });
@@ -246,7 +246,7 @@ describe('the webhook core (createWebhook)', () => {
   test('a configured token that is too short is never matched', async () => {
     h.secrets.put('short/token', 'abc');
     const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'short/token' }, { logger: createLogger({ sink: () => undefined }) });
-    const body = JSON.stringify({ ...newConversation(h.genesys), a: 'x' });
+    const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await webhook.handle(request(body, 'abc'), invocation())).statusCode).toBe(503);
   });
 

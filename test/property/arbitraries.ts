@@ -4,6 +4,7 @@
  * parts (ids, purpose, reserved keys, flat or nested attributes) and spoil some of them.
  */
 import fc from 'fast-check';
+import { fittingContract, type ContractType } from './oracle';
 
 /** Marks values that must never be echoed in a status message (personal data in real life). */
 export const SENTINEL = 'SENTINEL';
@@ -191,3 +192,32 @@ export const smallLimits = fc.record({
   maxValueLength: fc.integer({ min: 0, max: 30 }),
   maxBodyBytes: fc.integer({ min: 16, max: 300 }),
 });
+
+const CONTRACT_TYPES: ContractType[] = ['string', 'integer', 'number', 'boolean'];
+
+/**
+ * Each event with an attribute contract to judge it under: mostly the one that fits its keys and
+ * values (so that the other rules decide), with now and then a key left out or typed otherwise, and
+ * names the event does not send. The contract rules are then crossed as often as the others.
+ */
+export function withContract<T>(events: fc.Arbitrary<T>): fc.Arbitrary<[T, Map<string, ContractType>]> {
+  return events.chain((event) => {
+    const fitting = [...fittingContract(event)];
+    const fate = fc.oneof(
+      { weight: 80, arbitrary: fc.constant<'keep' | 'drop' | ContractType>('keep') },
+      { weight: 1, arbitrary: fc.constant<'keep' | 'drop' | ContractType>('drop') },
+      { weight: 1, arbitrary: fc.constantFrom<'keep' | 'drop' | ContractType>(...CONTRACT_TYPES) },
+    );
+    return fc
+      .tuple(fc.array(fate, { minLength: fitting.length, maxLength: fitting.length }), fc.array(fc.tuple(validKey, fc.constantFrom(...CONTRACT_TYPES)), { maxLength: 2 }))
+      .map(([fates, extra]): [T, Map<string, ContractType>] => {
+        const contract = new Map(extra);
+        fitting.forEach(([key, type], i) => {
+          const f = fates[i] ?? 'keep';
+          if (f === 'drop') contract.delete(key);
+          else contract.set(key, f === 'keep' ? type : f);
+        });
+        return [event, contract];
+      });
+  });
+}

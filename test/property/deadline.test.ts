@@ -261,15 +261,15 @@ beforeAll(async () => {
   // abort) run once, since the first run of each in a process costs tens of milliseconds.
   const warm = newConversation(h.genesys);
   h.genesys.script('patch-attributes', [{ hang: true }, { reset: true }, { status: 503 }], warm.conversationId);
-  const result = await flagger.flag({ ...warm, a: 'warm' }, invocation());
+  const result = await flagger.flag({ ...warm, risk_level: 'warm' }, invocation());
   if (result.status !== 'UPDATED') throw new Error(`warm-up failed: ${result.status} ${result.message}`);
   h.genesys.script('patch-attributes', [{ hang: true }], warm.conversationId);
-  await flagger.flag({ ...warm, a: 'warm' }, invocation(200));
+  await flagger.flag({ ...warm, risk_level: 'warm' }, invocation(200));
   // The same for the lookup path (GET conversation): answered, failing, hung past the deadline.
   h.genesys.script('get-conversation', [{ reset: true }, { status: 503 }], warm.conversationId);
-  await flagger.flag({ conversationId: warm.conversationId, a: 'warm' }, invocation());
+  await flagger.flag({ conversationId: warm.conversationId, risk_level: 'warm' }, invocation());
   h.genesys.script('get-conversation', [{ hang: true }], warm.conversationId);
-  await flagger.flag({ conversationId: warm.conversationId, a: 'warm' }, invocation(200));
+  await flagger.flag({ conversationId: warm.conversationId, risk_level: 'warm' }, invocation(200));
 });
 afterAll(async () => {
   await h.close();
@@ -297,7 +297,7 @@ test(
         // A reference timer for the deadline's instant: how late the runtime fires timers then.
         let referenceFiredAt: number | undefined;
         const reference = setTimeout(() => (referenceFiredAt = Date.now()), budget);
-        const result = await flagger.flag({ conversationId, ...(lookup ? {} : { participantId }), a: 'x' }, invocation(remainingMs));
+        const result = await flagger.flag({ conversationId, ...(lookup ? {} : { participantId }), risk_level: 'x' }, invocation(remainingMs));
         const wall = Date.now() - started;
         // One timer tick, so that timers due during a stall (the reference, the monitor's) have run
         // and been measured: right after a stall the flag's continuation can run before them.

@@ -1,8 +1,9 @@
 /**
  * Properties of the event contract, checked against an independent oracle (./oracle.ts):
- * - any JSON value, and thousands of valid, near-valid and hostile events: `flag` resolves (never
- *   throws) with a well-formed flat status; INVALID_INPUT exactly when the README's rules are
- *   broken, and then nothing reaches Genesys or Secrets Manager;
+ * - any JSON value, and thousands of valid, near-valid and hostile events, each under an attribute
+ *   contract that mostly fits it (and now and then lacks a key or types one otherwise): `flag`
+ *   resolves (never throws) with a well-formed flat status; INVALID_INPUT exactly when the README's
+ *   rules or the contract are broken, and then nothing reaches Genesys or Secrets Manager;
  * - any attribute map that passes validation is sent byte for byte as {"attributes": {...}} with
  *   string values.
  * The bulk runs against `parseFlagRequest` (pure and fast); a few hundred events of each kind go
@@ -14,8 +15,8 @@ import type { Flagger } from '../../lib/create-flagger';
 import { createLogger } from '../../lib/log';
 import { parseFlagRequest } from '../../lib/core/flag-request';
 import { invocation, startHarness, type Harness } from '../support/harness';
-import { nearValidEvent, SENTINEL, smallLimits, validAttributes } from './arbitraries';
-import { DEFAULT_LIMITS, judge, type Limits, type Verdict } from './oracle';
+import { nearValidEvent, SENTINEL, smallLimits, validAttributes, withContract } from './arbitraries';
+import { DEFAULT_LIMITS, fittingContract, judge, type ContractType, type Limits, type Verdict } from './oracle';
 import { params, resultProblems, runs, timeout } from './support';
 
 let h: Harness;
@@ -25,20 +26,22 @@ let cold: Flagger;
 let warm: Flagger;
 
 const quiet = createLogger({ level: 'error', sink: () => undefined });
+/** The contract both flaggers enforce: refilled with each event's before it is flagged. */
+const current = new Map<string, ContractType>();
 
 beforeAll(async () => {
   h = await startHarness();
-  cold = h.flagger({}, { logger: quiet });
-  warm = h.flagger({}, { logger: quiet });
+  cold = h.flagger({}, { logger: quiet, attributes: current });
+  warm = h.flagger({}, { logger: quiet, attributes: current });
 });
 afterAll(async () => {
   await h.close();
 });
 
-/** What the oracle and the parser must agree on, for one event under some limits. */
-function agree(event: unknown, limits: Limits): void {
-  const verdict = judge(event, limits);
-  const parsed = parseFlagRequest(event, limits, 'customer');
+/** What the oracle and the parser must agree on, for one event under some limits and a contract. */
+function agree(event: unknown, limits: Limits, contract: Map<string, ContractType>): void {
+  const verdict = judge(event, limits, 'customer', contract);
+  const parsed = parseFlagRequest(event, limits, 'customer', contract);
   if (!verdict.valid) {
     if (parsed.ok) throw new Error(`accepted an event the contract refuses (${verdict.why}): ${JSON.stringify(parsed.request)}`);
     expect(parsed.reason).not.toContain(SENTINEL);
@@ -60,8 +63,10 @@ let invalidSeen = 0;
  * must end UPDATED after exactly one PATCH (plus the lookup when no participant is given), with
  * the body the oracle expects. An invalid one must be INVALID_INPUT and send nothing anywhere.
  */
-async function flagOne(flagger: Flagger, event: unknown): Promise<Verdict> {
-  const verdict = judge(event);
+async function flagOne(flagger: Flagger, event: unknown, contract = fittingContract(event)): Promise<Verdict> {
+  current.clear();
+  for (const [key, type] of contract) current.set(key, type);
+  const verdict = judge(event, DEFAULT_LIMITS, 'customer', contract);
   const genesysBefore = h.genesys.requests.length;
   const arrivalsBefore = h.genesys.arrivals.length;
   const secretsBefore = h.secrets.requests.length;
@@ -109,7 +114,7 @@ describe('the parser agrees with the contract', () => {
   test(
     'any JSON value',
     () => {
-      fc.assert(fc.property(fc.jsonValue(), (event) => agree(event, DEFAULT_LIMITS)), params(2000));
+      fc.assert(fc.property(withContract(fc.jsonValue()), ([event, contract]) => agree(event, DEFAULT_LIMITS, contract)), params(2000));
     },
     timeout(15_000, 2000),
   );
@@ -118,15 +123,20 @@ describe('the parser agrees with the contract', () => {
     'valid, near-valid and hostile events, default limits',
     () => {
       let valid = 0;
+      let outsideContract = 0;
       fc.assert(
-        fc.property(nearValidEvent, (event) => {
-          if (judge(event).valid) valid += 1;
-          agree(event, DEFAULT_LIMITS);
+        fc.property(withContract(nearValidEvent), ([event, contract]) => {
+          const verdict = judge(event, DEFAULT_LIMITS, 'customer', contract);
+          if (verdict.valid) valid += 1;
+          else if (judge(event).valid) outsideContract += 1;
+          agree(event, DEFAULT_LIMITS, contract);
         }),
         params(3000),
       );
-      // The arbitrary must exercise both sides of the contract, not just one.
+      // The arbitrary must exercise both sides of the rules, not just one, and the attribute
+      // contract must refuse events nothing else would.
       expect(valid).toBeGreaterThan(0.2 * runs(3000));
+      expect(outsideContract).toBeGreaterThan(0.03 * runs(3000));
     },
     timeout(15_000, 3000),
   );
@@ -134,7 +144,7 @@ describe('the parser agrees with the contract', () => {
   test(
     'the same with small limits, so every limit is crossed by small events',
     () => {
-      fc.assert(fc.property(nearValidEvent, smallLimits, (event, limits) => agree(event, limits)), params(2000));
+      fc.assert(fc.property(withContract(nearValidEvent), smallLimits, ([event, contract], limits) => agree(event, limits, contract)), params(2000));
     },
     timeout(15_000, 2000),
   );
@@ -142,7 +152,7 @@ describe('the parser agrees with the contract', () => {
   test(
     'events as they arrive from JSON text (what a Lambda event, an SQS body or a webhook body really is)',
     () => {
-      fc.assert(fc.property(nearValidEvent, (event) => agree(JSON.parse(JSON.stringify(event)), DEFAULT_LIMITS)), params(1000));
+      fc.assert(fc.property(withContract(nearValidEvent), ([event, contract]) => agree(JSON.parse(JSON.stringify(event)), DEFAULT_LIMITS, contract)), params(1000));
     },
     timeout(15_000, 1000),
   );
@@ -152,7 +162,7 @@ describe('the real flagger, over real sockets', () => {
   test(
     'any JSON value: a flat INVALID_INPUT, and nothing sent to Genesys or Secrets Manager',
     async () => {
-      await fc.assert(fc.asyncProperty(fc.jsonValue(), async (event) => void (await flagOne(cold, event))), params(300));
+      await fc.assert(fc.asyncProperty(withContract(fc.jsonValue()), async ([event, contract]) => void (await flagOne(cold, event, contract))), params(300));
       // Not one valid event among them, so the cold flagger never even read its secret.
       expect(h.secrets.requests.filter((r) => r.operation === 'GetSecretValue')).toHaveLength(0);
     },
@@ -164,7 +174,7 @@ describe('the real flagger, over real sockets', () => {
     async () => {
       validSeen = 0;
       invalidSeen = 0;
-      await fc.assert(fc.asyncProperty(nearValidEvent, async (event) => void (await flagOne(warm, event))), params(300));
+      await fc.assert(fc.asyncProperty(withContract(nearValidEvent), async ([event, contract]) => void (await flagOne(warm, event, contract))), params(300));
       // Both sides of the contract went through the real flagger (about a third of the events each).
       expect(validSeen).toBeGreaterThan(0.13 * runs(300));
       expect(invalidSeen).toBeGreaterThan(0.13 * runs(300));

@@ -8,8 +8,13 @@
  * - lengths are counted in UTF-16 code units, as Genesys (Java) and JavaScript count characters;
  * - `participantPurpose` is a purpose name like `DEFAULT_PARTICIPANT_PURPOSE`: an ASCII letter, then
  *   up to 63 letters, digits, `_` or `-`; absent, `null` and `""` mean the default;
- * - an attribute name is checked even when its value is `null` (the key is still in the event);
- * - `null` values are skipped and do not count towards ATTR_MAX_COUNT.
+ * - an attribute name is checked even when its value is `null` (the key is still in the event), and
+ *   so is its place in the contract;
+ * - `null` values are skipped and do not count towards ATTR_MAX_COUNT;
+ * - the contract's types, as docs/deploy.md words them: a string attribute takes strings; a boolean
+ *   one `true`, `false` or those words as strings; an integer one a safe integer, or the decimal
+ *   digits of one (an optional `-`, no leading zero, at most 16 digits); a number one a finite
+ *   number, or a number as JSON writes it. Strings are sent as they are.
  */
 
 export interface Limits {
@@ -32,6 +37,8 @@ export type Verdict =
       attributes: Record<string, string>;
     }
   | { valid: false; why: string };
+
+export type ContractType = 'string' | 'integer' | 'number' | 'boolean';
 
 const ID_FIELDS = ['conversationId', 'participantId', 'participantPurpose'];
 const RESERVED_FIELDS = ['orgId', 'integrationId', 'rawRequest'];
@@ -81,7 +88,80 @@ export function asSent(value: unknown): string | null | undefined {
   return undefined; // objects, arrays, anything else: refused
 }
 
-export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPurpose = 'customer'): Verdict {
+const allDigits = (text: string): boolean => text.length > 0 && [...text].every((c) => DIGITS.includes(c));
+/** Digits without a leading zero (a lone 0 is fine). */
+const wholeDigits = (text: string): boolean => allDigits(text) && (text === '0' || text.charAt(0) !== '0');
+
+function integerText(text: string): boolean {
+  const digits = text.startsWith('-') ? text.slice(1) : text;
+  return wholeDigits(digits) && digits.length <= 16;
+}
+
+/** JSON's number grammar: -? int (. digits)? ([eE] [+-]? digits)? */
+function numberText(text: string): boolean {
+  let rest = text.startsWith('-') ? text.slice(1) : text;
+  let exponent = '';
+  const e = Math.max(rest.indexOf('e'), rest.indexOf('E'));
+  if (e >= 0) {
+    exponent = rest.slice(e + 1);
+    rest = rest.slice(0, e);
+    if (exponent.startsWith('+') || exponent.startsWith('-')) exponent = exponent.slice(1);
+    if (!allDigits(exponent)) return false;
+  }
+  const dot = rest.indexOf('.');
+  const whole = dot >= 0 ? rest.slice(0, dot) : rest;
+  const fraction = dot >= 0 ? rest.slice(dot + 1) : '';
+  return wholeDigits(whole) && (dot < 0 || allDigits(fraction));
+}
+
+/** What is sent for a value of a contract type: a string, null (skipped), or undefined (refused). */
+export function asSentAs(value: unknown, type: ContractType): string | null | undefined {
+  if (value === null) return null;
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? value : undefined;
+    case 'boolean':
+      if (value === true || value === 'true') return 'true';
+      if (value === false || value === 'false') return 'false';
+      return undefined;
+    case 'integer':
+      if (typeof value === 'number') return Number.isSafeInteger(value) ? `${value}` : undefined;
+      return typeof value === 'string' && integerText(value) ? value : undefined;
+    case 'number':
+      if (typeof value === 'number') return Number.isFinite(value) ? `${value}` : undefined;
+      return typeof value === 'string' && numberText(value) ? value : undefined;
+  }
+}
+
+/**
+ * The contract under which `asSent` is the rule: each attribute key of the event typed after its
+ * value (strings as string, booleans as boolean, safe integers as integer, other numbers as
+ * number). What the event's keys are is read here as `judge` reads them.
+ */
+export function fittingContract(event: unknown): Map<string, ContractType> {
+  const contract = new Map<string, ContractType>();
+  for (const [key, value] of attributeEntries(event) ?? []) {
+    const type: ContractType =
+      typeof value === 'boolean' ? 'boolean' : typeof value === 'number' ? (Number.isSafeInteger(value) ? 'integer' : 'number') : 'string';
+    contract.set(key, type);
+  }
+  return contract;
+}
+
+/** The attribute entries of an event as judge reads them, or undefined when there is no list. */
+export function attributeEntries(event: unknown): [string, unknown][] | undefined {
+  if (!isObject(event)) return undefined;
+  if (Object.prototype.hasOwnProperty.call(event, 'attributes')) {
+    const nested = event.attributes;
+    return isObject(nested) ? Object.keys(nested).map((k) => [k, nested[k]]) : undefined;
+  }
+  return Object.keys(event)
+    .filter((k) => !ID_FIELDS.includes(k) && !RESERVED_FIELDS.includes(k))
+    .map((k) => [k, event[k]]);
+}
+
+/** `contract` undefined: the one that fits the event, so that only the other rules decide. */
+export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPurpose = 'customer', contract: ReadonlyMap<string, ContractType> = fittingContract(event)): Verdict {
   const no = (why: string): Verdict => ({ valid: false, why });
   if (!isObject(event)) return no('not an object');
   const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(event, key) ? event[key] : undefined);
@@ -111,8 +191,11 @@ export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPu
   let count = 0;
   for (const [key, value] of entries) {
     if (!isAttributeName(key, limits)) return no(`name ${key}`);
-    const text = asSent(value);
-    if (text === undefined) return no(`value of ${key}`);
+    const type = contract.get(key);
+    if (type === undefined) return no(`${key} not in the contract`);
+    if (asSent(value) === undefined) return no(`value of ${key}`);
+    const text = asSentAs(value, type);
+    if (text === undefined) return no(`${key} not a ${type}`);
     if (text === null) continue;
     if (text.length > limits.maxValueLength) return no(`length of ${key}`);
     Object.defineProperty(attributes, key, { value: text, enumerable: true, writable: true, configurable: true });

@@ -253,10 +253,34 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
       }
     });
 
+    test("authorizer: the bearer secret read before the first `next`; allowed and refused without another read; a secret it cannot read is an error to the runtime (API Gateway's 500)", async () => {
+      const bearerReads = () => h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue').length;
+      const bearerBefore = bearerReads();
+      const event = (authorization: string) => ({ version: '2.0', type: 'REQUEST', routeKey: 'POST /flag', identitySource: [authorization], headers: { authorization } });
+      const runtime = await startRuntime(node, 'authorizer', 'AuthorizerLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }));
+      try {
+        await until(() => runtime.api.firstNextAt !== undefined);
+        expect(bearerReads()).toBe(bearerBefore + 1);
+        expect(responseOf(await runtime.api.invoke(event(`Bearer ${TOKEN}`)))).toEqual({ isAuthorized: true });
+        expect(responseOf(await runtime.api.invoke(event('Bearer a-wrong-token-0123456789')))).toEqual({ isAuthorized: false });
+        expect(bearerReads()).toBe(bearerBefore + 1);
+        expect(runtime.output()).not.toContain(TOKEN);
+      } finally {
+        await runtime.stop();
+      }
+      const unreadable = await startRuntime(node, 'authorizer', 'AuthorizerLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }));
+      try {
+        const failed = await unreadable.api.invoke(event(`Bearer ${TOKEN}`));
+        expect(failed).toMatchObject({ kind: 'error', body: { errorType: 'Error', errorMessage: 'authentication unavailable' } });
+      } finally {
+        await unreadable.stop();
+      }
+    });
+
     test('rotation: the four steps succeed, and a failing step is reported to the runtime as an error', async () => {
       h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
       const version = h.secrets.beginRotation('genesys/token');
-      const runtime = await startRuntime(node, 'rotateToken', 'RotateTokenLambdaFunction', lambdaEnv());
+      const runtime = await startRuntime(node, 'rotateToken', 'RotateTokenLambdaFunction', lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }));
       try {
         for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
           const outcome = await runtime.api.invoke({ SecretId: 'genesys/token', ClientRequestToken: version, Step });

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { FUNCTION_ARN_PLACEHOLDER, READY_LAMBDA_ACTION, generatedFiles, importableAction, parseFunctionArn, readAttributes, runContracts } from '../../scripts/contracts';
 import { loadConfig } from '../../lib/config';
 import { parseFlagRequest, RESERVED_KEYS } from '../../lib/core/flag-request';
+import { CONTRACT } from '../../lib/core/attribute-contract';
 import { FLAG_STATUSES, toResult, type FlagOutcome } from '../../lib/core/flag-result';
 
 type Schema = { type: string | string[]; properties?: Record<string, Schema>; $schema?: string };
@@ -64,7 +65,7 @@ test('every attribute in attributes.json is an input property, and the function 
     event[a.name] = a.type === 'boolean' ? true : a.type === 'string' ? 'v' : 1;
   }
   expect(compile(input as Schema)(event)).toBe(true);
-  const parsed = parseFlagRequest(event, config.limits, 'customer');
+  const parsed = parseFlagRequest(event, config.limits, 'customer', CONTRACT);
   expect(parsed.ok && Object.keys(parsed.request.attributes)).toEqual(attributes.map((a) => a.name));
 });
 
@@ -72,12 +73,12 @@ test('the example events pass the input contract (flat) and the function (all fo
   const validate = compile(input as Schema);
   expect(validate(flat)).toBe(true);
   expect(validate(conversationOnly)).toBe(true);
-  for (const event of [flat, nested, conversationOnly]) expect(parseFlagRequest(event, config.limits, 'customer')).toMatchObject({ ok: true });
+  for (const event of [flat, nested, conversationOnly]) expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({ ok: true });
   // Optional inputs may be absent; the function also takes null (a flow's unset variable) and "" for them.
   expect(validate({ conversationId: flat.conversationId, risk_level: 'low' })).toBe(true);
   for (const empty of [null, '']) {
     const event = { conversationId: flat.conversationId, participantId: empty, participantPurpose: empty, compliance_checked: null, risk_level: 'low' };
-    expect(parseFlagRequest(event, config.limits, 'customer')).toMatchObject({ ok: true, request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' } });
+    expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({ ok: true, request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' } });
   }
 });
 
@@ -90,6 +91,7 @@ test("the input contract's description says what the function does with unset an
     { conversationId: flat.conversationId, participantId: '', participantPurpose: '', compliance_checked: null, risk_level: '', verification_method: 'kba' },
     config.limits,
     'customer',
+    CONTRACT,
   );
   expect(parsed).toEqual({ ok: true, request: { conversationId: flat.conversationId, participantPurpose: 'customer', attributes: { risk_level: '', verification_method: 'kba' } } });
 });

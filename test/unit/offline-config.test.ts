@@ -9,7 +9,9 @@ import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Fn = { handler: string; timeout: unknown; events: unknown; environment: Record<string, unknown> };
-const webhookOf = (file: string): Fn => (parse(readFileSync(path.join(ROOT, file), 'utf8')) as { functions: { webhook: Fn } }).functions.webhook;
+type Config = { functions: Record<string, Fn>; provider: { httpApi?: { authorizers?: Record<string, unknown> } } };
+const configOf = (file: string): Config => parse(readFileSync(path.join(ROOT, file), 'utf8')) as Config;
+const webhookOf = (file: string): Fn => configOf(file).functions.webhook as Fn;
 
 test('the local webhook is the deployed one: handler, route, timeout and deadline', () => {
   const deployed = webhookOf('serverless.yml');
@@ -19,6 +21,17 @@ test('the local webhook is the deployed one: handler, route, timeout and deadlin
   expect(local.timeout).toBe(deployed.timeout);
   expect(local.environment.FLAG_DEADLINE_MS).toBe(deployed.environment.FLAG_DEADLINE_MS);
   expect(Object.keys(local.environment).sort()).toEqual(Object.keys(deployed.environment).sort());
+});
+
+test('the local authorizer is the deployed one: handler, timeout, the same settings, the same route', () => {
+  const deployed = configOf('serverless.yml');
+  const local = configOf('serverless.offline.yml');
+  expect(local.provider.httpApi?.authorizers).toEqual(deployed.provider.httpApi?.authorizers);
+  const [deployedFn, localFn] = [deployed.functions.authorizer as Fn, local.functions.authorizer as Fn];
+  expect(localFn.handler).toBe(deployedFn.handler);
+  expect(localFn.timeout).toBe(deployedFn.timeout);
+  expect(Object.keys(localFn.environment)).toEqual(Object.keys(deployedFn.environment));
+  expect(webhookOf('serverless.offline.yml').events).toEqual([{ httpApi: { method: 'POST', path: '/flag', authorizer: { name: 'bearer' } } }]);
 });
 
 test('serverless-offline listens on loopback only', () => {

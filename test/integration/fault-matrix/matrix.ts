@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch } from '../../../lib/queue/batch';
+import { ANY_BODY } from '../../../lib/queue/message-body';
 import { createFlagger, type Flagger } from '../../../lib/create-flagger';
 import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
@@ -237,7 +238,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     warm: async (extraEnv) => {
       ctx.started = 'warm';
       const flagger = build(extraEnv);
-      const warmUp = await flagger.flag({ ...ctx.conversation(), a: 'warm-up' }, invocation());
+      const warmUp = await flagger.flag({ ...ctx.conversation(), risk_level: 'warm-up' }, invocation());
       if (warmUp.status !== 'UPDATED') throw new Error(`warm-up: ${warmUp.status} ${warmUp.message}`);
       ctx.startCounting();
       return flagger;
@@ -297,7 +298,7 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     });
     const started = Date.now();
     const end = started + 15_000;
-    const outcome = await flagBatch(records, flagger, { requestId: randomUUID(), remainingMs: () => end - Date.now(), concurrency: 5 });
+    const outcome = await flagBatch(records, flagger, { requestId: randomUUID(), remainingMs: () => end - Date.now(), concurrency: 5, bodyRules: ANY_BODY });
     const wallMs = Date.now() - started;
     const statuses = new Map<string, string>();
     for (const line of lines) {

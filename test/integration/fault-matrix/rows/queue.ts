@@ -31,8 +31,8 @@ const MIXED: BatchCase[] = [
   record('401-twice', 'AUTH_FAILED', 2, [{ status: 401 }, { status: 401 }]),
   { id: 'malformed-body', status: 'INVALID_INPUT', api: 0, body: () => '{"conversationId": "4f1c7c36-' },
   { id: 'invalid-event', status: 'INVALID_INPUT', api: 0, body: () => JSON.stringify({ conversationId: 'not-a-uuid', compliance_checked: true }) },
-  { id: 'traversal-id', status: 'INVALID_INPUT', api: 0, body: () => JSON.stringify({ conversationId: randomUUID(), participantId: '../../oauth/token', a: 'x' }) },
-  { id: 'nested-value', status: 'INVALID_INPUT', api: 0, body: (ctx) => JSON.stringify({ ...ctx.conversation(), a: { b: 'c' } }) },
+  { id: 'traversal-id', status: 'INVALID_INPUT', api: 0, body: () => JSON.stringify({ conversationId: randomUUID(), participantId: '../../oauth/token', risk_level: 'x' }) },
+  { id: 'nested-value', status: 'INVALID_INPUT', api: 0, body: (ctx) => JSON.stringify({ ...ctx.conversation(), risk_level: { b: 'c' } }) },
 ];
 
 export const BATCH_ROWS: BatchRow[] = [
