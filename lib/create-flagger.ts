@@ -10,7 +10,7 @@ import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS,
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
 import { parseFlagRequest } from './core/flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
-import { computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
+import { AbortedError, computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/oauth-tokens';
 import { credentialsFromSecret } from './genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from './genesys/api-client';
@@ -129,10 +129,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
       try {
         return await flagOnce(event, invocation);
       } catch (error) {
-        logger.error('unexpected error', {
-          requestId: invocation.requestId,
-          error: error instanceof Error ? { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') } : typeof error,
-        });
+        logger.error('unexpected error', { requestId: invocation.requestId, error: errorFields(error) });
         const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
         return reports.withoutRequest(outcome, invocation, now() - startedAt);
       }
@@ -165,10 +162,22 @@ export async function prefetchWithin(
     if (outcome.ok) logger.info('prefetched', { elapsedMs: now() - started });
     else logger.warn('prefetch incomplete: the first invocation fetches what is missing', { kind: outcome.error.kind, reason: outcome.error.reason, elapsedMs: now() - started });
   } catch (error) {
-    logger.warn('prefetch incomplete: the first invocation fetches what is missing', { error: error instanceof Error ? error.name : typeof error });
+    // The end of the budget is expected; anything else is a bug, logged as the flags log theirs.
+    if (error instanceof AbortedError) logger.warn('prefetch incomplete: the first invocation fetches what is missing', { kind: 'deadline', elapsedMs: now() - started });
+    else logger.error('unexpected error', { during: 'prefetch', error: errorFields(error) });
   } finally {
     deadline.dispose();
   }
+}
+
+/**
+ * What the log says of a bug: its name and where it was thrown, the top frames of its stack. Not its
+ * message (the stack's first line), which may quote the data the bug met.
+ */
+function errorFields(error: unknown): { name: string; stack?: string } | string {
+  if (!(error instanceof Error)) return typeof error;
+  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 5);
+  return { name: error.name, ...(frames && frames.length > 0 ? { stack: frames.join('\n') } : {}) };
 }
 
 /** Token mode reads a ready token from its secret; otherwise the client-credentials grant mints one. */

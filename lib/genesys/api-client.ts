@@ -75,6 +75,9 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
     } catch (error) {
       if (timedOut) return { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' };
       if (request.signal?.aborted) return { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
+      // What axios or a socket reports (an AxiosError, or an error with a code such as ECONNRESET)
+      // is a network fault; anything else is a bug, which the caller's error path logs.
+      if (!(error instanceof AxiosError) && !(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) throw error;
       return networkReply(error);
     } finally {
       clearTimeout(timer);

@@ -4,7 +4,7 @@
  * with `invalidate`. When the login host refuses the client, the secret is re-read once (it may
  * have been rotated) before the refusal is reported.
  */
-import { raceSignal } from '../deadline';
+import { AbortedError, raceSignal } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
@@ -84,8 +84,10 @@ export class TokenProvider implements TokenSource {
     }
     try {
       return await raceSignal(minting, signal);
-    } catch {
-      return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+    } catch (error) {
+      // Only the caller's own deadline is expected here; anything else is a bug, for the flag's error path to log.
+      if (error instanceof AbortedError) return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+      throw error;
     }
   }
 

@@ -82,6 +82,19 @@ test('a failed prefetch is not remembered: the first invocation reads the secret
   expect(reads(SECRET)).toBe(readsBefore + 2);
 });
 
+test('a bug met during the prefetch is logged as one (an error line), never taken for the end of its budget; the init goes on', async () => {
+  const lines: string[] = [];
+  const flagger = h.flagger({}, {
+    logger: createLogger({ sink: (line) => lines.push(line) }),
+    secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
+  });
+  await expect(flagger.prefetch()).resolves.toBeUndefined();
+  const logged = lines.map((line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } });
+  expect(logged.filter((l) => l.level === 'error')).toEqual([expect.objectContaining({ message: 'unexpected error', during: 'prefetch', error: expect.objectContaining({ name: 'TypeError' }) })]);
+  expect(lines.join('\n')).not.toContain('a bug in the secret source'); // the name and frames, not the message
+  expect(logged.some((l) => l.message.startsWith('prefetch incomplete'))).toBe(false);
+});
+
 test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
   const readsBefore = reads(SECRET);
   const tokensBefore = h.genesys.count('token');
