@@ -34,8 +34,10 @@ export interface WebhookRequest {
 }
 
 /**
- * An API Gateway HTTP API event (payload format 2.0) as a WebhookRequest, read defensively: a door
- * never throws, whatever shape arrives. Header names are lower case in that format.
+ * An API Gateway event as a WebhookRequest, read defensively: a door never throws, whatever shape
+ * arrives. The HTTP API's payload 2.0 carries the method in `requestContext.http.method`; payload
+ * 1.0 (a REST API, or an HTTP API route set to 1.0) in `httpMethod`, and its headers as sent, so
+ * names are lower-cased here. An event with neither is not a POST: it gets 405, never a flag.
  */
 export function webhookRequestOf(event: unknown): WebhookRequest {
   const e = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
@@ -44,8 +46,9 @@ export function webhookRequestOf(event: unknown): WebhookRequest {
   if (typeof e.headers === 'object' && e.headers !== null) {
     for (const [name, value] of Object.entries(e.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
+  const method = typeof http?.method === 'string' ? http.method : typeof e.httpMethod === 'string' ? e.httpMethod : '';
   return {
-    method: typeof http?.method === 'string' ? http.method : 'POST',
+    method,
     headers,
     ...(typeof e.body === 'string' ? { body: e.body } : {}),
     isBase64Encoded: e.isBase64Encoded === true,

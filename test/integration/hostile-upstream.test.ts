@@ -18,7 +18,7 @@ import { parseGrant } from '../../lib/genesys/oauth-tokens';
 import { createLogger } from '../../lib/log';
 import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';
 import { attemptBound } from '../../lib/core/backoff';
-import { createWebhook } from '../../lib/http/flag-endpoint';
+import { createWebhook, webhookRequestOf } from '../../lib/http/flag-endpoint';
 import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';
@@ -602,6 +602,36 @@ describe('the webhook token secret, in every state', () => {
       // Counted from when the request arrived: a deadline counted from after the 1.2 s bearer check
       // would have let the flag run until about 3.2 s, past the wall-time bound above.
       expect(result.elapsedMs).toBeLessThanOrEqual(2000 + 50);
+    } finally {
+      await genesys.close();
+    }
+  });
+
+  test('API Gateway events are read by their own method field: payload 2.0 requestContext.http.method, payload 1.0 (REST API) httpMethod; an event with neither is not a POST', async () => {
+    const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+    try {
+      const credentialsId = `hostile/${randomUUID()}`;
+      const tokenId = `hostile/webhook/${randomUUID()}`;
+      secretsEmulator.put(credentialsId, credentials());
+      secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
+      const webhook = createWebhook(
+        { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: credentialsId, WEBHOOK_TOKEN_SECRET_ID: tokenId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url },
+        { logger: createLogger({ sink: () => undefined }) },
+      );
+      const c = newConversation(genesys);
+      const common = { headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' }, body: JSON.stringify({ ...c, compliance_checked: true }), isBase64Encoded: false };
+      const answer = async (event: Record<string, unknown>) => {
+        const before = genesys.arrivals.filter((r) => r.route !== 'token').length;
+        const response = await webhook.handle(webhookRequestOf(event), invocation());
+        return { statusCode: response.statusCode, api: genesys.arrivals.filter((r) => r.route !== 'token').length - before };
+      };
+      const rest = (httpMethod: string) => ({ resource: '/flag', path: '/flag', httpMethod, requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' }, ...common });
+      const http = (method: string) => ({ version: '2.0', routeKey: `${method} /flag`, requestContext: { http: { method, path: '/flag' } }, ...common });
+      expect(await answer(rest('GET'))).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer(http('GET'))).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer({ ...common })).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer(rest('POST'))).toEqual({ statusCode: 200, api: 1 });
+      expect(await answer(http('POST'))).toEqual({ statusCode: 200, api: 1 });
     } finally {
       await genesys.close();
     }
