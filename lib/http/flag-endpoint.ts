@@ -20,7 +20,7 @@
  */
 import { deadlineSignal } from '../deadline';
 import { BearerCheck, type BearerVerdict } from './bearer-auth';
-import type { Env } from '../config';
+import { NUMERIC_SETTINGS, type Env } from '../config';
 import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
@@ -70,7 +70,14 @@ export interface Webhook {
 export const MAX_BODY_BYTES = 64 * 1024;
 /** A token that does not match triggers at most one re-read of its secret per minute. */
 const TOKEN_REFRESH_INTERVAL_MS = 60_000;
-const TOKEN_CACHE_MAX_AGE_MS = 300_000;
+/**
+ * How long the bearer secret is cached: SECRET_CACHE_MAX_AGE_MS, but never below the re-read
+ * interval above. Anyone can send a request to the webhook, so the cache is all that stands
+ * between unauthenticated traffic and Secrets Manager: with this floor no setting lets requests,
+ * with any token, read the secret more than once a minute per container. A rotated token costs
+ * nothing more: a token that does not match re-reads the secret (rate-limited to the same minute).
+ */
+export const TOKEN_CACHE_MIN_AGE_MS = TOKEN_REFRESH_INTERVAL_MS;
 
 export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
   const flagger = createFlagger(env, overrides);
@@ -80,7 +87,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
   const bearer = tokenSecretId
     ? new BearerCheck(
         new CachedSecret(flagger.secretSource, tokenSecretId, {
-          maxAgeMs: flagger.config?.secretMaxAgeMs ?? TOKEN_CACHE_MAX_AGE_MS,
+          maxAgeMs: Math.max(flagger.config?.secretMaxAgeMs ?? NUMERIC_SETTINGS.secretMaxAgeMs.default, TOKEN_CACHE_MIN_AGE_MS),
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
           now,
         }),

@@ -579,6 +579,20 @@ describe('the webhook token secret, in every state', () => {
     expect(reads(secretId)).toBe(1);
   });
 
+  test('SECRET_CACHE_MAX_AGE_MS=0 does not reach the bearer secret: 30 requests with a wrong token and 30 with the right one, 1 read', async () => {
+    const secretId = `hostile/webhook/${randomUUID()}`;
+    secretsEmulator.put(secretId, 'a-good-long-webhook-token-0007');
+    const webhook = createWebhook({ ...ENV, SECRET_CACHE_MAX_AGE_MS: '0', GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: secretId }, { logger: createLogger({ sink: () => undefined }) });
+    const answers: number[] = [];
+    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
+    expect(new Set(answers)).toEqual(new Set([401]));
+    expect(reads(secretId)).toBe(1);
+    // The right token is let through (the flag itself then fails on the unused credentials secret: 200 and a status).
+    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
+    expect(answers.slice(30).every((code) => code === 200)).toBe(true);
+    expect(reads(secretId)).toBe(1);
+  });
+
   test('a slow token-secret read is part of the deadline: the answer comes inside the Lambda time', async () => {
     const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
     try {
