@@ -109,6 +109,18 @@ export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'
   };
 }
 
+/**
+ * The host of each override in force, by its variable: what a door logs at init, since an override
+ * sends Genesys traffic (and, for the login host, the client secret) where the deployer pointed it.
+ * Hosts only: a parsed override has no user info, and its path says nothing an operator needs.
+ */
+export function overridesInForce(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  if (config.apiBaseUrl) hosts.GENESYS_API_BASE_URL = new URL(config.apiBaseUrl).host;
+  if (config.loginBaseUrl) hosts.GENESYS_LOGIN_BASE_URL = new URL(config.loginBaseUrl).host;
+  return hosts;
+}
+
 export type ConfigParse = { ok: true; config: Config } | { ok: false; reason: string };
 
 export function loadConfig(env: Env): ConfigParse {
@@ -190,7 +202,11 @@ export function loadConfig(env: Env): ConfigParse {
   };
 }
 
-/** An explicit host override (emulator, proxy): must be an http(s) URL with no query or fragment. */
+/**
+ * An explicit host override (emulator, proxy): an http(s) URL with no user info, query or fragment.
+ * User info is refused whether it holds a user name, a password or both (`https://:pw@host` has
+ * only a password): the client secret and tokens go in headers, never in a URL someone could log.
+ */
 function parseBaseUrl(env: Env, name: string, problems: string[]): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
@@ -201,8 +217,8 @@ function parseBaseUrl(env: Env, name: string, problems: string[]): string | unde
     problems.push(`${name} is not a URL`);
     return undefined;
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
-    problems.push(`${name} must be an http(s) URL without credentials, query or fragment`);
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+    problems.push(`${name} must be an http(s) URL without user info (a user name or password), query or fragment`);
     return undefined;
   }
   return url.toString().replace(/\/+$/, '');

@@ -6,7 +6,7 @@
  */
 import { CachedSecret } from './aws/secret-cache';
 import { awsSecretSource, type SecretSource } from './aws/secret-source';
-import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, type Config, type Env } from './config';
+import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, overridesInForce, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
 import { parseFlagRequest } from './core/flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
@@ -90,6 +90,7 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   }
 
   const { config } = parsed;
+  logOverrides(config, logger);
   const reports = reporter(logger, config.metrics, now);
   const http = overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs));
   const deps: FlagDeps = {
@@ -168,6 +169,12 @@ export async function prefetchWithin(
   } finally {
     deadline.dispose();
   }
+}
+
+/** One warning at init when a Genesys host is overridden: the hosts in force, nothing else of the URLs. */
+function logOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>, logger: Logger): void {
+  const hosts = overridesInForce(config);
+  if (Object.keys(hosts).length > 0) logger.warn('Genesys host override in force', hosts);
 }
 
 /**

@@ -2,7 +2,7 @@
  * Composition of the token rotation (functions/rotate-token.ts), once per container: the credentials
  * secret (read fresh for every new token), Secrets Manager for versions and labels, the HTTP client.
  */
-import { hostOverrides, loadConfig, type Env } from '../config';
+import { hostOverrides, loadConfig, overridesInForce, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/api-client';
 import { createLogger, type Logger } from '../log';
@@ -36,6 +36,9 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
     };
   }
   const { config } = parsed;
+  // The rotation sends the client secret to the login host: an override of it is said at init.
+  const hosts = overridesInForce(config);
+  if (Object.keys(hosts).length > 0) logger.warn('Genesys host override in force', hosts);
   const now = overrides.now ?? Date.now;
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
   const credentials = credentialsFromSecret(

@@ -60,7 +60,9 @@ test.each([
   [{ ...base, FLAG_BACKOFF_BASE_MS: '500', FLAG_BACKOFF_CAP_MS: '100' }, 'must not be below'],
   [{ ...base, GENESYS_API_BASE_URL: 'not a url' }, 'GENESYS_API_BASE_URL is not a URL'],
   [{ ...base, GENESYS_LOGIN_BASE_URL: 'ftp://x' }, 'GENESYS_LOGIN_BASE_URL must be an http(s) URL'],
-  [{ ...base, GENESYS_LOGIN_BASE_URL: 'https://user:pw@x' }, 'without credentials'],
+  [{ ...base, GENESYS_LOGIN_BASE_URL: 'https://user:pw@x' }, 'without user info (a user name or password)'],
+  [{ ...base, GENESYS_API_BASE_URL: 'https://:pw@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
+  [{ ...base, GENESYS_API_BASE_URL: 'https://user@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
   [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
   [{ ...base, DEFAULT_PARTICIPANT_PURPOSE: 'cust omer' }, 'DEFAULT_PARTICIPANT_PURPOSE'],
 ])('a bad environment is a reason, not an exception: %j', (env, reason) => {

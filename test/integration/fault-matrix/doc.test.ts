@@ -5,6 +5,7 @@ import { HUNG_SECRET, show, type Row } from './matrix';
 import { ROWS as answers } from './rows/answers';
 import { ROWS as budget } from './rows/budget';
 import { ROWS as bugs } from './rows/bugs';
+import { ROWS as configuration } from './rows/configuration';
 import { ROWS as participant } from './rows/participant';
 import { BATCH_ROWS } from './rows/queue';
 import { ROWS as rateLimits } from './rows/rate-limits';
@@ -15,7 +16,7 @@ import { ROWS as tokens } from './rows/tokens';
 
 const DOC = path.join(__dirname, '../../../docs/fault-matrix.md');
 /** Every row, in the order of the document. */
-const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, bugs].flat();
+const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, configuration, bugs].flat();
 
 function renderDoc(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
