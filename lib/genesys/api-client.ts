@@ -67,7 +67,7 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
       }
       if (request.readSuccessBody === false && response.status >= 200 && response.status < 300) {
-        discard(response.data);
+        release(response.data, (response.request as { res?: http.IncomingMessage } | undefined)?.res);
         return { kind: 'response', status: response.status, headers, body: '', truncated: false };
       }
       const { body, truncated } = await readCapped(response.data, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, attempt.signal);
@@ -87,13 +87,17 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
 }
 
 /**
- * Lets go of a body nobody reads: an empty one ends by itself and its connection goes back to the
- * keep-alive pool; one that holds anything drops its connection at the first chunk, so it is never
- * drained. A later socket error has nobody left to tell.
+ * Lets go of a body nobody reads, as soon as the status is known. A body that has already arrived
+ * whole (Genesys's small 202) is let through, so its connection goes back to the keep-alive pool;
+ * any other is dropped with its connection at once: waiting for it to end (or to start: a chunked
+ * body may never send a byte) would hold a socket for as long as the server likes. `message` is
+ * the response as Node parsed it, which knows whether the body is complete (`stream` may be a
+ * decompressing pipeline in front of it). A later socket error has nobody left to tell.
  */
-function discard(stream: Readable): void {
+function release(stream: Readable, message: http.IncomingMessage | undefined): void {
   stream.on('error', () => undefined);
-  stream.on('data', () => stream.destroy());
+  if (message?.complete === true) stream.resume();
+  else stream.destroy();
 }
 
 /**

@@ -60,6 +60,8 @@ interface Ctx {
   script(route: Route, faults: Fault[], conversationId?: string): void;
   /** Counting starts again from here. */
   resetCounts(): void;
+  /** Numbers a row's check needs from its run. */
+  notes: Record<string, number>;
 }
 
 interface Row {
@@ -85,6 +87,7 @@ interface Observed {
   logs: string[];
   wallMs: number;
   paths: string[];
+  notes: Record<string, number>;
 }
 
 const many = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => item);
@@ -273,6 +276,45 @@ const ROWS: Row[] = [
     secretReads: 0,
     run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ endlessBody: 202 }]),
     check: (o) => expect(o.wallMs).toBeLessThan(900),
+  },
+  {
+    name: 'PATCH 202 with a chunked body that never sends a byte, 10 flags: each a success, sent once, its connection closed at once',
+    status: 'UPDATED',
+    api: 10,
+    token: 0,
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      const from = ctx.genesys.arrivals.length;
+      const results: FlagResult[] = [];
+      for (let i = 0; i < 10; i += 1) results.push(...(await flagWith(ctx, flagger, [{ silentBody: 202 }])));
+      // The emulator never ends these answers: only the client can have closed their connections.
+      const silent = ctx.genesys.arrivals.slice(from).filter((r) => r.route === 'patch-attributes');
+      const end = Date.now() + 2000;
+      while (silent.some((r) => r.abandonedAt === undefined) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+      ctx.notes.answers = silent.length;
+      ctx.notes.stillOpen = silent.filter((r) => r.abandonedAt === undefined).length;
+      return results;
+    },
+    check: (o) => expect({ answers: o.notes.answers, stillOpen: o.notes.stillOpen }).toEqual({ answers: 10, stillOpen: 0 }),
+  },
+  {
+    name: 'PATCH 202 with a small body that came whole, 10 flags back to back: the kept-alive connections serve them (at most 2 new ones)',
+    status: 'UPDATED',
+    api: 10,
+    token: 0,
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      const before = ctx.genesys.connectionsOpened;
+      const results: FlagResult[] = [];
+      for (let i = 0; i < 10; i += 1) results.push(...(await flagWith(ctx, flagger, [{ status: 202, body: '{"attributes":{"compliance_checked":"true"}}' }])));
+      ctx.notes.opened = ctx.genesys.connectionsOpened - before;
+      return results;
+    },
+    // A connection goes back to the pool when its body has ended, a moment after the flag has its
+    // answer: the next flag, sent at once, may open a second one; never one per flag.
+    check: (o) => expect(o.notes.opened).toBeLessThanOrEqual(2),
   },
   {
     name: '503 with a 2 MiB error body on every PATCH',
@@ -476,6 +518,7 @@ async function runRow(row: Row): Promise<Observed> {
     resetCounts: () => {
       from = counts();
     },
+    notes: {},
   };
   const started = Date.now();
   try {
@@ -490,6 +533,7 @@ async function runRow(row: Row): Promise<Observed> {
       token: now.token - from.token,
       secretReads: now.secret - from.secret,
       paths: genesys.arrivals.slice(from.arrivals).filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.path}`),
+      notes: ctx.notes,
     };
   } finally {
     // Every token this emulator issued must be absent from the row's log lines.
