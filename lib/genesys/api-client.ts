@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
 import { isGenesysHost } from './environments';
-import { tunnelAgent, type TunnelOptions } from './proxy-tunnel';
+import { ProxyRefusedError, TUNNEL_SIGNAL, tunnelAgent, type TunnelOptions } from './proxy-tunnel';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -36,7 +36,14 @@ export interface HttpRequest {
 export type HttpReply =
   | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: string; truncated: boolean }
   /** `timeout`: this attempt's own timeout fired. `aborted`: the caller's signal (deadline) fired. */
-  | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string };
+  | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
+  /** The egress proxy answered CONNECT with `proxyStatus` (validated: 100-599, else 0): no request reached Genesys. */
+  | { kind: 'proxy-refused'; proxyStatus: number };
+
+/** What a flow and the log are told when the egress proxy refuses a tunnel: its status and nothing else of its answer. */
+export function proxyRefusal(proxyStatus: number): string {
+  return `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${proxyStatus === 0 ? 'a status that is not one' : proxyStatus}`;
+}
 
 export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
 
@@ -61,6 +68,9 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
         headers: request.headers,
         data: request.body,
         signal: attempt.signal,
+        // Node's own transport, with the attempt's signal handed on to the agent: a tunnel still
+        // being opened through the egress proxy ends with its attempt (proxy-tunnel.ts).
+        transport: { request: (options: http.RequestOptions, callback: (res: http.IncomingMessage) => void) => transportOf(options).request(withSignal(options, attempt.signal), callback) },
       });
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(response.headers)) {
@@ -78,12 +88,23 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       // What axios or a socket reports (an AxiosError, or an error with a code such as ECONNRESET)
       // is a network fault; anything else is a bug, which the caller's error path logs.
       if (!(error instanceof AxiosError) && !(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) throw error;
+      const refused = error instanceof ProxyRefusedError ? error : (error as { cause?: unknown }).cause;
+      if (refused instanceof ProxyRefusedError) return { kind: 'proxy-refused', proxyStatus: refused.proxyStatus };
       return networkReply(error);
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCallerAbort);
     }
   };
+}
+
+function transportOf(options: http.RequestOptions): { request: typeof http.request } {
+  return options.protocol === 'https:' ? https : http;
+}
+
+function withSignal(options: http.RequestOptions, signal: AbortSignal): http.RequestOptions {
+  const extended: http.RequestOptions & { [TUNNEL_SIGNAL]?: AbortSignal } = { ...options, [TUNNEL_SIGNAL]: signal };
+  return extended;
 }
 
 /**
@@ -216,6 +237,8 @@ export type ApiOutcome =
   | { kind: 'server-error'; status: number; code?: string; contextId?: string }
   | { kind: 'rejected'; status: number; code?: string; contextId?: string }
   | { kind: 'network'; status: 0; reason: 'timeout' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
+  /** The egress proxy refused the tunnel: the deployer's configuration, not a passing fault. */
+  | { kind: 'proxy-refused'; status: 0; proxyStatus: number }
   | { kind: 'deadline'; status: 0 };
 
 /**
@@ -227,6 +250,7 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
     if (reply.reason === 'aborted') return { kind: 'deadline', status: 0 };
     return { kind: 'network', status: 0, reason: reply.reason, code: reply.code };
   }
+  if (reply.kind === 'proxy-refused') return { kind: 'proxy-refused', status: 0, proxyStatus: reply.proxyStatus };
   const { status } = reply;
   const error = status >= 300 ? parseErrorBody(reply.body) : {};
   // ErrorBody.contextId, else the ININ-Correlation-Id header Genesys sets on every response.

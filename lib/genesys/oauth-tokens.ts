@@ -8,7 +8,7 @@ import { AbortedError, raceSignal } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
-import { parseRetryAfter, type HttpClient } from './api-client';
+import { parseRetryAfter, proxyRefusal, type HttpClient } from './api-client';
 
 export interface AccessToken {
   value: string;
@@ -135,6 +135,8 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
     error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
   });
   if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
+  // The deployer's proxy refuses: no retry can change that, and the login host never saw the request.
+  if (reply.kind === 'proxy-refused') return fail('config', proxyRefusal(reply.proxyStatus), 0);
   const { status } = reply;
   if (status === 429) {
     return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], options.now()));
@@ -218,6 +220,7 @@ export async function verifyToken(
     timeoutMs: options.attemptTimeoutMs,
   });
   if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
+  if (reply.kind === 'proxy-refused') return { ok: false, reason: proxyRefusal(reply.proxyStatus), status: 0 };
   if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
   return { ok: true };
 }

@@ -7,6 +7,7 @@ import { ROWS as budget } from './rows/budget';
 import { ROWS as bugs } from './rows/bugs';
 import { ROWS as configuration } from './rows/configuration';
 import { ROWS as participant } from './rows/participant';
+import { ROWS as proxy } from './rows/proxy';
 import { BATCH_ROWS } from './rows/queue';
 import { ROWS as rateLimits } from './rows/rate-limits';
 import { ROWS as secret } from './rows/secret';
@@ -16,7 +17,7 @@ import { ROWS as tokens } from './rows/tokens';
 
 const DOC = path.join(__dirname, '../../../docs/fault-matrix.md');
 /** Every row, in the order of the document. */
-const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, configuration, bugs].flat();
+const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, proxy, configuration, bugs].flat();
 
 function renderDoc(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
