@@ -147,6 +147,12 @@ export function loadConfig(env: Env): ConfigParse {
   if (numbers.pollCapMs < numbers.pollBaseMs) {
     problems.push('FLAG_POLL_CAP_MS must not be below FLAG_POLL_BASE_MS');
   }
+  // The attempt timeout also bounds the requests the flags of a container share (the secret read's
+  // SDK request, the token request): one longer than the deadline would outlast every flag that
+  // could be waiting on it.
+  if (numbers.attemptTimeoutMs > numbers.deadlineMs) {
+    problems.push(`FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`);
+  }
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
   const tokenSecretId = env.GENESYS_TOKEN_SECRET_ID?.trim() ?? '';

@@ -22,7 +22,7 @@ import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
 import { SecretsManagerEmulator } from '../../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
+import { CLIENT_ID, CLIENT_SECRET, fastEnv, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
 import { loggedWaits } from '../../support/logged-waits';
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +214,6 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     GENESYS_API_BASE_URL: genesys.url,
     GENESYS_LOGIN_BASE_URL: genesys.url,
     LOG_LEVEL: 'debug',
-    ...FAST_ENV,
   };
   let secretBaseline = 0;
   /** Error lines (a bug caught by the flagger's last line of defence would show here). */
@@ -224,7 +223,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
   const reads = (): number => secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
   const build = (extraEnv: Record<string, string> = {}, deps: Partial<FlaggerDeps> = {}): Flagger =>
     createFlagger(
-      { ...env, ...extraEnv },
+      { ...env, ...fastEnv(extraEnv) },
       {
         logger: createLogger({ level: 'debug', sink: (line) => ((JSON.parse(line) as { level: string }).level === 'error' ? errors.push(line) : lines.push(line)) }),
         random: () => 0.5,
@@ -291,7 +290,7 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     row.prepare?.(ctx);
     const lines: string[] = [];
     const flagger = createFlagger(
-      { GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId, GENESYS_API_BASE_URL: ctx.genesys.url, GENESYS_LOGIN_BASE_URL: ctx.genesys.url, ...FAST_ENV, ...row.env },
+      { GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId, GENESYS_API_BASE_URL: ctx.genesys.url, GENESYS_LOGIN_BASE_URL: ctx.genesys.url, ...fastEnv(row.env) },
       { logger: createLogger({ level: 'info', sink: (line) => lines.push(line) }), random: () => 0.5 },
     );
     const conversationOf = new Map<string, string>();

@@ -6,6 +6,19 @@ const INVALID = 'configuration invalid';
 export const ROWS: Row[] = [
   {
     group: 'Configuration',
+    case: 'an attempt timeout longer than the deadline',
+    start: 'cold',
+    fault: '`FLAG_DEADLINE_MS=1000`, `FLAG_ATTEMPT_TIMEOUT_MS=20000`',
+    status: 'CONFIG_ERROR',
+    token: 0,
+    api: 0,
+    secretReads: 0,
+    errorLog: INVALID,
+    run: async (ctx) => flagParticipant(ctx, ctx.cold({ FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '20000', FLAG_INIT_PREFETCH_MS: '0' })),
+    check: (o) => expect(o.result.message).toContain('FLAG_ATTEMPT_TIMEOUT_MS (20000) must not be above FLAG_DEADLINE_MS (1000)'),
+  },
+  {
+    group: 'Configuration',
     case: 'a base URL override with a password',
     start: 'cold',
     fault: '`GENESYS_API_BASE_URL=http://:<password>@<emulator>`',
