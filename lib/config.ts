@@ -94,6 +94,8 @@ export const NUMERIC_SETTINGS = {
   // A container initialised ahead of traffic (provisioned concurrency, proactive initialisation)
   // reads the secret and gets a token during init, so its first flag is one request. Lambda gives
   // init 10 s; a prefetch that takes longer than this is left to the first invocation. 0: none.
+  // After an on-demand init its time counts against the first caller's deadline, so it must also
+  // leave that deadline one attempt timeout (checked below).
   initPrefetchMs: { env: 'FLAG_INIT_PREFETCH_MS', default: 3000, min: 0, max: 9000 },
 } satisfies Record<string, NumericSetting>;
 
@@ -152,6 +154,13 @@ export function loadConfig(env: Env): ConfigParse {
   // could be waiting on it.
   if (numbers.attemptTimeoutMs > numbers.deadlineMs) {
     problems.push(`FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`);
+  }
+  // After an on-demand init, the init's time counts against the first caller's deadline (see
+  // create-flagger.ts): a prefetch that used its whole budget must leave that caller one attempt.
+  else if (numbers.initPrefetchMs > 0 && numbers.initPrefetchMs + numbers.attemptTimeoutMs > numbers.deadlineMs) {
+    problems.push(
+      `FLAG_INIT_PREFETCH_MS (${numbers.initPrefetchMs}) plus FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must fit in FLAG_DEADLINE_MS (${numbers.deadlineMs}): after an on-demand init, the init's time counts against the first caller's deadline, which must keep room for one attempt`,
+    );
   }
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';

@@ -21,7 +21,7 @@
 import { deadlineSignal } from '../deadline';
 import { BearerCheck, type BearerVerdict } from './bearer-auth';
 import { NUMERIC_SETTINGS, type Env } from '../config';
-import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
+import { createFlagger, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
 
@@ -134,14 +134,9 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     return json(200, await flagger.flag(event.value, timed));
   };
 
-  const budgetMs = flagger.config?.initPrefetchMs ?? 0;
   return {
-    prefetch: async () => {
-      await Promise.all([
-        flagger.prefetch(),
-        bearer ? prefetchWithin(budgetMs, now, logger, (signal) => bearer.prefetch(signal)) : undefined,
-      ]);
-    },
+    // The bearer secret alongside the flagger's own reads, so the init ends when both have.
+    prefetch: () => flagger.prefetch(bearer ? [(signal) => bearer.prefetch(signal)] : []),
     handle: async (request, invocation) => {
       try {
         return await handle(request, invocation);
