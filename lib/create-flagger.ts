@@ -4,13 +4,13 @@
  * module load and calls `flag` per event. The Flagger also hands a door what its own rules need:
  * the configuration, the logger, the Secrets Manager source, the deadline and `refuse`.
  */
+import { performance } from 'node:perf_hooks';
 import { CachedSecret } from './aws/secret-cache';
 import { awsSecretSource, type SecretSource } from './aws/secret-source';
 import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, overridesInForce, type Config, type Env } from './config';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
 import { parseFlagRequest } from './core/flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './core/flag-result';
-import { performance } from 'node:perf_hooks';
 import { AbortedError, computeDeadline, deadlineSignal, sleep as realSleep } from './deadline';
 import { TokenProvider, type TokenSource } from './genesys/oauth-tokens';
 import { credentialsFromSecret } from './genesys/credentials';
@@ -199,7 +199,7 @@ function initBudget(env: Env, startedAt: number, now: () => number, logger: Logg
       if (!onDemand) return deadlineMs;
       if (!first) {
         // Without a prefetch, the init ended when the composition was built.
-        first = { requestId, initMs: Math.max(0, (endedAt ?? createdAt) - startedAt) };
+        first = { requestId, initMs: Math.max(0, Math.round((endedAt ?? createdAt) - startedAt)) };
         logger.info('on-demand init counted against the first invocation', { requestId, initMs: first.initMs, budgetMs: Math.max(0, deadlineMs - first.initMs) });
       }
       return requestId === first.requestId ? Math.max(0, deadlineMs - first.initMs) : deadlineMs;

@@ -1,6 +1,7 @@
 /**
  * Deadlines: when an invocation must have answered, and that moment as an AbortSignal, the one
- * mechanism that axios, the AWS SDK and our own sleeps all understand.
+ * mechanism that axios, the AWS SDK and our own sleeps all understand; and work that callers with
+ * different deadlines share, which lasts no longer than they wait for it.
  */
 
 export class AbortedError extends Error {
@@ -10,28 +11,11 @@ export class AbortedError extends Error {
   }
 }
 
-/**
- * Settles with `promise`, or rejects with AbortedError as soon as `signal` aborts. The promise
- * itself keeps running: this is for waiting on shared work (a token request several invocations
- * wait on) without letting one caller's deadline cancel it for the others.
- */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+interface Work<T> {
+  promise: Promise<T>;
+  controller: AbortController;
+  /** Callers waiting for it (infinite once one without a signal joined). */
+  waiting: number;
 }
 
 /**
@@ -43,13 +27,6 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
  * comes later never joins work nobody waits for any more. A caller without a signal pins the work:
  * it runs until it ends by itself.
  */
-interface Work<T> {
-  promise: Promise<T>;
-  controller: AbortController;
-  /** Callers waiting for it (infinite once one without a signal joined). */
-  waiting: number;
-}
-
 export class SharedWork<T> {
   private current: Work<T> | undefined;
 
