@@ -99,6 +99,8 @@ export const NUMERIC_SETTINGS = {
   // A container initialised ahead of traffic (provisioned concurrency, proactive initialisation)
   // reads the secret and gets a token during init, so its first flag is one request. Lambda gives
   // init 10 s; a prefetch that takes longer than this is left to the first invocation. 0: none.
+  // After an on-demand init its time counts against the first caller's deadline, so it must also
+  // leave that deadline one attempt timeout (checked below).
   initPrefetchMs: { env: 'FLAG_INIT_PREFETCH_MS', default: 3000, min: 0, max: 9000 },
 } satisfies Record<string, NumericSetting>;
 
@@ -112,6 +114,18 @@ export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'
     ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
     ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
   };
+}
+
+/**
+ * The host of each override in force, by its variable: what a door logs at init, since an override
+ * sends Genesys traffic (and, for the login host, the client secret) where the deployer pointed it.
+ * Hosts only: a parsed override has no user info, and its path says nothing an operator needs.
+ */
+export function overridesInForce(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  if (config.apiBaseUrl) hosts.GENESYS_API_BASE_URL = new URL(config.apiBaseUrl).host;
+  if (config.loginBaseUrl) hosts.GENESYS_LOGIN_BASE_URL = new URL(config.loginBaseUrl).host;
+  return hosts;
 }
 
 export type ConfigParse = { ok: true; config: Config } | { ok: false; reason: string };
@@ -139,6 +153,19 @@ export function loadConfig(env: Env): ConfigParse {
   }
   if (numbers.pollCapMs < numbers.pollBaseMs) {
     problems.push('FLAG_POLL_CAP_MS must not be below FLAG_POLL_BASE_MS');
+  }
+  // The attempt timeout also bounds the requests the flags of a container share (the secret read's
+  // SDK request, the token request): one longer than the deadline would outlast every flag that
+  // could be waiting on it.
+  if (numbers.attemptTimeoutMs > numbers.deadlineMs) {
+    problems.push(`FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`);
+  }
+  // After an on-demand init, the init's time counts against the first caller's deadline (see
+  // create-flagger.ts): a prefetch that used its whole budget must leave that caller one attempt.
+  else if (numbers.initPrefetchMs > 0 && numbers.initPrefetchMs + numbers.attemptTimeoutMs > numbers.deadlineMs) {
+    problems.push(
+      `FLAG_INIT_PREFETCH_MS (${numbers.initPrefetchMs}) plus FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must fit in FLAG_DEADLINE_MS (${numbers.deadlineMs}): after an on-demand init, the init's time counts against the first caller's deadline, which must keep room for one attempt`,
+    );
   }
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
@@ -196,7 +223,11 @@ export function loadConfig(env: Env): ConfigParse {
   };
 }
 
-/** An explicit host override (emulator, proxy): must be an http(s) URL with no query or fragment. */
+/**
+ * An explicit host override (emulator, proxy): an http(s) URL with no user info, query or fragment.
+ * User info is refused whether it holds a user name, a password or both (`https://:pw@host` has
+ * only a password): the client secret and tokens go in headers, never in a URL someone could log.
+ */
 function parseBaseUrl(env: Env, name: string, problems: string[]): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
@@ -207,8 +238,8 @@ function parseBaseUrl(env: Env, name: string, problems: string[]): string | unde
     problems.push(`${name} is not a URL`);
     return undefined;
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
-    problems.push(`${name} must be an http(s) URL without credentials, query or fragment`);
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+    problems.push(`${name} must be an http(s) URL without user info (a user name or password), query or fragment`);
     return undefined;
   }
   return url.toString().replace(/\/+$/, '');

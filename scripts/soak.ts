@@ -18,7 +18,7 @@ import { createLogger } from '../lib/log';
 import type { FlagResult, FlagStatus } from '../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../test/emulators/genesys';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, useSecretsEmulator } from '../test/support/harness';
+import { CLIENT_ID, CLIENT_SECRET, fastEnv, useSecretsEmulator } from '../test/support/harness';
 
 function option(name: string, fallback: number): number {
   const args = process.argv.slice(2);
@@ -210,10 +210,11 @@ async function main(): Promise<void> {
       GENESYS_CREDENTIALS_SECRET_ID: secretId,
       GENESYS_API_BASE_URL: genesys.url,
       GENESYS_LOGIN_BASE_URL: genesys.url,
-      ...FAST_ENV,
-      FLAG_DEADLINE_MS: String(DEADLINE_MS),
-      FLAG_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
-      FLAG_SAFETY_MARGIN_MS: String(SAFETY_MARGIN_MS),
+      ...fastEnv({
+        FLAG_DEADLINE_MS: String(DEADLINE_MS),
+        FLAG_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
+        FLAG_SAFETY_MARGIN_MS: String(SAFETY_MARGIN_MS),
+      }),
       LOG_LEVEL: 'info',
     },
     { logger: createLogger({ level: 'info', sink: () => void (logLines += 1) }), random: prng(SEED + 1) },

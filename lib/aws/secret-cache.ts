@@ -2,9 +2,9 @@
  * A per-container cache in front of a secret: a maximum age, a rate-limited forced refresh (after
  * an auth failure, for rotation), failures remembered as long as that rate limit (the last good
  * value served meanwhile when Secrets Manager is only unavailable), and one read in flight shared
- * by concurrent invocations.
+ * by concurrent invocations, abandoned once none of them waits for it any more.
  */
-import { raceSignal } from '../deadline';
+import { SharedWork } from '../deadline';
 import type { SecretError, SecretFetch, SecretSource } from './secret-source';
 
 export interface CachedSecretOptions {
@@ -39,10 +39,9 @@ export interface SecretRead {
    */
   replacing?: string;
   /**
-   * A read ahead of traffic (during a Lambda init), bounded by the caller's signal: the read itself
-   * is abandoned when the signal aborts, so nothing is left running when the init ends, and a
-   * failure is not remembered, so the first invocation reads the secret itself, as it would have
-   * without the prefetch.
+   * A read ahead of traffic (during a Lambda init): a failure is not remembered, so the first
+   * invocation reads the secret itself, as it would have without the prefetch. (Like every read,
+   * it is abandoned when the callers waiting for it, here the prefetch alone, have stopped.)
    */
   prefetch?: boolean;
 }
@@ -50,7 +49,7 @@ export interface SecretRead {
 export class CachedSecret {
   private cached: CachedValue | undefined;
   private failure: Failure | undefined;
-  private inFlight: Promise<SecretFetch> | undefined;
+  private readonly reads = new SharedWork<SecretFetch>();
   /** The last value a `replacing` read was forced for. */
   private replaced: string | undefined;
 
@@ -65,12 +64,14 @@ export class CachedSecret {
    * concurrent caller. A failed fetch is remembered for `minRefreshIntervalMs`, with `retryAfterMs`
    * saying how long is left; while Secrets Manager is only unavailable (throttling, 5xx, network),
    * a value read earlier is served instead, unless the caller is `replacing` that very value. Each
-   * caller stops waiting when its own signal aborts, without cancelling the fetch for the others.
+   * caller stops waiting when its own signal aborts (AbortedError), without cancelling the fetch
+   * for the others; once the last has stopped, the fetch is abandoned (see SharedWork).
    */
   async get(signal?: AbortSignal, read: SecretRead = {}): Promise<SecretFetch> {
     const wantsNewer = read.refresh === true || read.replacing !== undefined;
+    const fetch = (work: AbortSignal): Promise<SecretFetch> => this.fetch(read, work);
     // A read already under way is newer than anything cached.
-    if (this.inFlight && wantsNewer) return raceSignal(this.inFlight, signal);
+    if (this.reads.running && wantsNewer) return this.reads.join(fetch, signal);
     const now = this.options.now();
     if (this.failure && now - this.failure.at < this.options.minRefreshIntervalMs) return this.afterFailure(this.failure, read, now);
     const { cached } = this;
@@ -80,30 +81,22 @@ export class CachedSecret {
       if (read.replacing !== undefined && this.replaced !== read.replacing) this.replaced = read.replacing;
       else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) return { ok: true, value: cached.value };
     }
-    if (read.prefetch === true && !this.inFlight) return raceSignal(this.fetch(read, signal), signal);
-    this.inFlight ??= this.fetch(read);
-    return raceSignal(this.inFlight, signal);
+    return this.reads.join(fetch, signal);
   }
 
-  /**
-   * `signal` only for a prefetch: there nobody else waits for the read, so it may be abandoned; a
-   * read shared by concurrent invocations is never cancelled by one of them.
-   */
-  private async fetch(read: SecretRead, signal?: AbortSignal): Promise<SecretFetch> {
-    try {
-      const result = await this.source.fetch(this.secretId, signal);
-      const now = this.options.now();
-      if (result.ok) {
-        this.cached = { value: result.value, fetchedAt: now };
-        this.failure = undefined;
-        return result;
-      }
-      if (read.prefetch === true) return result;
-      this.failure = { error: result.error, at: now };
-      return this.afterFailure(this.failure, read, now);
-    } finally {
-      if (!signal) this.inFlight = undefined;
+  /** One GetSecretValue, abandoned when `signal` aborts: nobody waits for it any more. */
+  private async fetch(read: SecretRead, signal: AbortSignal): Promise<SecretFetch> {
+    const result = await this.source.fetch(this.secretId, signal);
+    const now = this.options.now();
+    if (result.ok) {
+      this.cached = { value: result.value, fetchedAt: now };
+      this.failure = undefined;
+      return result;
     }
+    // A read ahead of traffic, or one abandoned by its callers, teaches nothing worth remembering.
+    if (read.prefetch === true || signal.aborted) return result;
+    this.failure = { error: result.error, at: now };
+    return this.afterFailure(this.failure, read, now);
   }
 
   private afterFailure(failure: Failure, read: SecretRead, now: number): SecretFetch {

@@ -7,7 +7,7 @@
  */
 import { deadlineSignal } from '../deadline';
 import type { AccessToken, TokenError, TokenSource } from '../genesys/oauth-tokens';
-import type { ApiOutcome, HttpClient } from '../genesys/api-client';
+import { proxyRefusal, type ApiOutcome, type HttpClient } from '../genesys/api-client';
 import type { GenesysId } from '../genesys/ids';
 import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant, REQUIRED_PERMISSIONS } from '../genesys/participants';
 import type { Logger } from '../log';
@@ -216,6 +216,9 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
           reason: outcome.reason === 'timeout' ? 'Genesys did not answer within the attempt timeout' : `network fault talking to Genesys (${outcome.code})`,
         },
       };
+    case 'proxy-refused':
+      // The deployer's proxy refuses the tunnel: configuration, named once and not retried.
+      return { next: 'done', outcome: { kind: 'config', reason: proxyRefusal(outcome.proxyStatus) } };
     case 'deadline':
       return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while a request to Genesys was in flight' } };
   }

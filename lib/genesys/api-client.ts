@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
 import { isGenesysHost } from './environments';
-import { tunnelAgent, type TunnelOptions } from './proxy-tunnel';
+import { ProxyRefusedError, TUNNEL_SIGNAL, tunnelAgent, type TunnelOptions } from './proxy-tunnel';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -36,7 +36,14 @@ export interface HttpRequest {
 export type HttpReply =
   | { kind: 'response'; status: number; headers: Record<string, string | undefined>; body: string; truncated: boolean }
   /** `timeout`: this attempt's own timeout fired. `aborted`: the caller's signal (deadline) fired. */
-  | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string };
+  | { kind: 'network'; reason: 'timeout' | 'aborted' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
+  /** The egress proxy answered CONNECT with `proxyStatus` (validated: 100-599, else 0): no request reached Genesys. */
+  | { kind: 'proxy-refused'; proxyStatus: number };
+
+/** What a flow and the log are told when the egress proxy refuses a tunnel: its status and nothing else of its answer. */
+export function proxyRefusal(proxyStatus: number): string {
+  return `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${proxyStatus === 0 ? 'a status that is not one' : proxyStatus}`;
+}
 
 export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
 
@@ -61,13 +68,16 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
         headers: request.headers,
         data: request.body,
         signal: attempt.signal,
+        // Node's own transport, with the attempt's signal handed on to the agent: a tunnel still
+        // being opened through the egress proxy ends with its attempt (proxy-tunnel.ts).
+        transport: { request: (options: http.RequestOptions, callback: (res: http.IncomingMessage) => void) => transportOf(options).request(withSignal(options, attempt.signal), callback) },
       });
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(response.headers)) {
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
       }
       if (request.readSuccessBody === false && response.status >= 200 && response.status < 300) {
-        discard(response.data);
+        release(response.data, (response.request as { res?: http.IncomingMessage } | undefined)?.res);
         return { kind: 'response', status: response.status, headers, body: '', truncated: false };
       }
       const { body, truncated } = await readCapped(response.data, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, attempt.signal);
@@ -75,6 +85,11 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
     } catch (error) {
       if (timedOut) return { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' };
       if (request.signal?.aborted) return { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
+      // What axios or a socket reports (an AxiosError, or an error with a code such as ECONNRESET)
+      // is a network fault; anything else is a bug, which the caller's error path logs.
+      if (!(error instanceof AxiosError) && !(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) throw error;
+      const refused = error instanceof ProxyRefusedError ? error : (error as { cause?: unknown }).cause;
+      if (refused instanceof ProxyRefusedError) return { kind: 'proxy-refused', proxyStatus: refused.proxyStatus };
       return networkReply(error);
     } finally {
       clearTimeout(timer);
@@ -83,14 +98,27 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
   };
 }
 
+function transportOf(options: http.RequestOptions): { request: typeof http.request } {
+  return options.protocol === 'https:' ? https : http;
+}
+
+function withSignal(options: http.RequestOptions, signal: AbortSignal): http.RequestOptions {
+  const extended: http.RequestOptions & { [TUNNEL_SIGNAL]?: AbortSignal } = { ...options, [TUNNEL_SIGNAL]: signal };
+  return extended;
+}
+
 /**
- * Lets go of a body nobody reads: an empty one ends by itself and its connection goes back to the
- * keep-alive pool; one that holds anything drops its connection at the first chunk, so it is never
- * drained. A later socket error has nobody left to tell.
+ * Lets go of a body nobody reads, as soon as the status is known. A body that has already arrived
+ * whole (Genesys's small 202) is let through, so its connection goes back to the keep-alive pool;
+ * any other is dropped with its connection at once: waiting for it to end (or to start: a chunked
+ * body may never send a byte) would hold a socket for as long as the server likes. `message` is
+ * the response as Node parsed it, which knows whether the body is complete (`stream` may be a
+ * decompressing pipeline in front of it). A later socket error has nobody left to tell.
  */
-function discard(stream: Readable): void {
+function release(stream: Readable, message: http.IncomingMessage | undefined): void {
   stream.on('error', () => undefined);
-  stream.on('data', () => stream.destroy());
+  if (message?.complete === true) stream.resume();
+  else stream.destroy();
 }
 
 /**
@@ -209,6 +237,8 @@ export type ApiOutcome =
   | { kind: 'server-error'; status: number; code?: string; contextId?: string }
   | { kind: 'rejected'; status: number; code?: string; contextId?: string }
   | { kind: 'network'; status: 0; reason: 'timeout' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
+  /** The egress proxy refused the tunnel: the deployer's configuration, not a passing fault. */
+  | { kind: 'proxy-refused'; status: 0; proxyStatus: number }
   | { kind: 'deadline'; status: 0 };
 
 /**
@@ -220,6 +250,7 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
     if (reply.reason === 'aborted') return { kind: 'deadline', status: 0 };
     return { kind: 'network', status: 0, reason: reply.reason, code: reply.code };
   }
+  if (reply.kind === 'proxy-refused') return { kind: 'proxy-refused', status: 0, proxyStatus: reply.proxyStatus };
   const { status } = reply;
   const error = status >= 300 ? parseErrorBody(reply.body) : {};
   // ErrorBody.contextId, else the ININ-Correlation-Id header Genesys sets on every response.

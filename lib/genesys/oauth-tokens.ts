@@ -1,14 +1,14 @@
 /**
  * OAuth client-credentials tokens, cached per container until shortly before they expire.
- * Concurrent invocations share one in-flight token request; a token the API refused is dropped
- * with `invalidate`. When the login host refuses the client, the secret is re-read once (it may
- * have been rotated) before the refusal is reported.
+ * Concurrent invocations share one in-flight token request, abandoned once none of them waits for
+ * it any more; a token the API refused is dropped with `invalidate`. When the login host refuses
+ * the client, the secret is re-read once (it may have been rotated) before the refusal is reported.
  */
-import { raceSignal } from '../deadline';
+import { AbortedError, SharedWork } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
-import { parseRetryAfter, type HttpClient } from './api-client';
+import { parseRetryAfter, proxyRefusal, type HttpClient } from './api-client';
 
 export interface AccessToken {
   value: string;
@@ -56,7 +56,7 @@ export interface GrantOptions {
   now: () => number;
   attemptTimeoutMs: number;
   refreshMarginMs: number;
-  /** Abandons the grant's request when it aborts (a prefetch's bound). */
+  /** Abandons the grant's request when it aborts (nobody waits for the token any more). */
   signal?: AbortSignal;
 }
 
@@ -66,26 +66,22 @@ export interface TokenProviderOptions extends GrantOptions {
 
 export class TokenProvider implements TokenSource {
   private cached: AccessToken | undefined;
-  private inFlight: Promise<TokenFetch> | undefined;
+  private readonly minting = new SharedWork<TokenFetch>();
   readonly refusedAgain = 'Genesys refused a fresh token too (401)';
 
   constructor(private readonly options: TokenProviderOptions) {}
 
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
     if (this.cached && this.options.now() < this.cached.renewAt) return { ok: true, token: this.cached };
-    // A prefetch (Lambda init) has nobody else waiting: its secret read and grant are bound to its
-    // signal, so nothing is left running, to be frozen mid-request, when the init ends.
-    let minting: Promise<TokenFetch>;
-    if (options.prefetch === true && !this.inFlight) minting = this.mint(signal);
-    else {
-      minting = this.inFlight ??= this.mint().finally(() => {
-        this.inFlight = undefined;
-      });
-    }
+    // One mint for every concurrent caller; it ends when the last of them stops waiting (their
+    // deadlines, or the end of a prefetch, which Lambda would otherwise freeze mid-request).
+    const prefetch = options.prefetch === true;
     try {
-      return await raceSignal(minting, signal);
-    } catch {
-      return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+      return await this.minting.join((work) => this.mint(work, prefetch), signal);
+    } catch (error) {
+      // Only the caller's own deadline is expected here; anything else is a bug, for the flag's error path to log.
+      if (error instanceof AbortedError) return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+      throw error;
     }
   }
 
@@ -97,15 +93,15 @@ export class TokenProvider implements TokenSource {
   /** A minted token is fresh by construction: nothing to learn from its acceptance. */
   accepted(): void {}
 
-  /** `prefetch`: the signal of a prefetch, which every request of this mint is bound to. */
-  private async mint(prefetch?: AbortSignal): Promise<TokenFetch> {
-    const first = await this.options.credentials(prefetch, prefetch ? { prefetch: true } : {});
+  /** `signal`: aborts once nobody waits for this mint; every request of it is bound to it. */
+  private async mint(signal: AbortSignal, prefetch: boolean): Promise<TokenFetch> {
+    const first = await this.options.credentials(signal, prefetch ? { prefetch: true } : {});
     if (!first.ok) return { ok: false, error: fromSecretError(first.error) };
-    const grant = { ...this.options, ...(prefetch ? { signal: prefetch } : {}) };
+    const grant = { ...this.options, signal };
     let result = await requestClientCredentialsToken(first.credentials, grant);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
-      const again = await this.options.credentials(prefetch, prefetch ? { refresh: true, prefetch: true } : { refresh: true });
+      const again = await this.options.credentials(signal, prefetch ? { refresh: true, prefetch: true } : { refresh: true });
       if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, grant);
     }
     if (result.ok) this.cached = result.token;
@@ -133,6 +129,8 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
     error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
   });
   if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
+  // The deployer's proxy refuses: no retry can change that, and the login host never saw the request.
+  if (reply.kind === 'proxy-refused') return fail('config', proxyRefusal(reply.proxyStatus), 0);
   const { status } = reply;
   if (status === 429) {
     return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], options.now()));
@@ -216,6 +214,7 @@ export async function verifyToken(
     timeoutMs: options.attemptTimeoutMs,
   });
   if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
+  if (reply.kind === 'proxy-refused') return { ok: false, reason: proxyRefusal(reply.proxyStatus), status: 0 };
   if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
   return { ok: true };
 }

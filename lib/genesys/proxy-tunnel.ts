@@ -5,11 +5,18 @@
  * token or a client secret. Only hosts that `allowed` accepts are tunnelled; anything else is
  * refused before the proxy is contacted.
  *
- * Opening a tunnel (the proxy's answer to CONNECT, then the TLS handshake inside it) has a bounded
- * wait of its own. The request's attempt timeout cannot reach it: Node hands the request a socket
- * only once the tunnel is open, so aborting the request leaves a pending CONNECT alone. Without
- * this bound a proxy that accepts the connection and never answers would keep that socket, and the
- * container, waiting for good.
+ * Opening a tunnel (the proxy's answer to CONNECT, then the TLS handshake inside it) ends with the
+ * request it is opened for. Node hands a request its socket only once the tunnel is open, so
+ * aborting the request alone would leave a pending CONNECT behind: the request's signal is passed
+ * to the agent as the `TUNNEL_SIGNAL` option (api-client.ts does), and its abort (the attempt's
+ * timeout, the caller's deadline, the end of a prefetch) destroys whatever the tunnel has opened.
+ * A bounded wait of its own backs that up for a request without a signal: a proxy that accepts the
+ * connection and never answers cannot keep that socket, and the container, waiting for good.
+ *
+ * A proxy that answers CONNECT with anything but 200 refuses the tunnel (407: it wants credentials,
+ * 403: its rules forbid the host, a redirect ...): that is the deployer's configuration, not a
+ * passing fault, so it is a `ProxyRefusedError` that carries the status and nothing else of the
+ * answer (its reason phrase, headers and body are the proxy's, untrusted, and never shown).
  *
  * (A CONNECT tunnel is a few lines on Node's own Agent; the usual libraries bring their own logging
  * dependency and no way to refuse a host.)
@@ -33,6 +40,26 @@ export interface TunnelOptions {
 /** FLAG_ATTEMPT_TIMEOUT_MS's default; the function passes its configured attempt timeout. */
 export const DEFAULT_TUNNEL_TIMEOUT_MS = 3000;
 
+/**
+ * The request option (a symbol: Node passes it through to the agent, as it does every option but
+ * `signal`) holding the AbortSignal that ends the tunnel being opened for that request.
+ */
+export const TUNNEL_SIGNAL = Symbol('tunnelSignal');
+
+/** The proxy answered CONNECT with `proxyStatus` (not 200): it refuses the tunnel. */
+export class ProxyRefusedError extends Error {
+  readonly code = 'EPROXYREFUSED';
+  /** The status, when it is one (a whole number from 100 to 599); 0 otherwise. */
+  readonly proxyStatus: number;
+
+  constructor(status: unknown) {
+    const proxyStatus = typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : 0;
+    super(`the proxy refused the tunnel (${proxyStatus})`);
+    this.name = 'ProxyRefusedError';
+    this.proxyStatus = proxyStatus;
+  }
+}
+
 type ConnectionCallback = (error: Error | null, socket?: Duplex) => void;
 
 /** A keep-alive agent whose every connection is a CONNECT tunnel through the proxy. */
@@ -49,11 +76,18 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
       // What a failed or late tunnel must destroy: the socket to the proxy, and TLS over it.
       const opened: Duplex[] = [];
       let settled = false;
+      const signal = (target as Record<symbol, unknown>)[TUNNEL_SIGNAL];
+      const abandoned = signal instanceof AbortSignal ? signal : undefined;
+      if (abandoned?.aborted) {
+        callback(Object.assign(new Error('the request was abandoned before its tunnel was opened'), { code: 'ECONNABORTED' }));
+        return undefined;
+      }
       // Exactly one answer to the agent; whatever was opened for a failed tunnel is destroyed.
       const settle = (error: Error | null, socket?: Duplex): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        abandoned?.removeEventListener('abort', onAbandoned);
         if (error) {
           connect.destroy();
           for (const socket of opened) socket.destroy();
@@ -66,6 +100,8 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
       const timer = setTimeout(() => {
         settle(Object.assign(new Error(`the proxy did not open the tunnel within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       }, timeoutMs);
+      // The request gave up (attempt timeout, deadline, end of a prefetch): so does its tunnel.
+      const onAbandoned = (): void => settle(Object.assign(new Error('the request was abandoned while its tunnel was opening'), { code: 'ECONNABORTED' }));
       const connect = http.request({
         host: options.proxy.hostname,
         port: Number(options.proxy.port || 80),
@@ -81,7 +117,7 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
           return;
         }
         if (response.statusCode !== 200) {
-          settle(new Error(`the proxy refused the tunnel (${response.statusCode ?? 0})`));
+          settle(new ProxyRefusedError(response.statusCode));
           return;
         }
         if (!options.secure) {
@@ -101,6 +137,7 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
       // `on`, not `once`: destroying a pending CONNECT may emit an error after the first.
       connect.on('error', (error) => settle(error));
       connect.end();
+      abandoned?.addEventListener('abort', onAbandoned, { once: true });
       return undefined;
     }
   }

@@ -19,9 +19,9 @@
  * | 500 | a bug (logged; no details in the answer) |
  */
 import { deadlineSignal } from '../deadline';
-import { BearerCheck, TOKEN_CACHE_MAX_AGE_MS, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
-import type { Env } from '../config';
-import { createFlagger, prefetchWithin, type FlaggerDeps } from '../create-flagger';
+import { BearerCheck, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
+import { NUMERIC_SETTINGS, type Env } from '../config';
+import { createFlagger, type FlaggerDeps } from '../create-flagger';
 import { parseJson } from '../json';
 import { CachedSecret } from '../aws/secret-cache';
 import { errorFields } from '../log';
@@ -35,8 +35,10 @@ export interface WebhookRequest {
 }
 
 /**
- * An API Gateway HTTP API event (payload format 2.0) as a WebhookRequest, read defensively: a door
- * never throws, whatever shape arrives. Header names are lower case in that format.
+ * An API Gateway event as a WebhookRequest, read defensively: a door never throws, whatever shape
+ * arrives. The HTTP API's payload 2.0 carries the method in `requestContext.http.method`; payload
+ * 1.0 (a REST API, or an HTTP API route set to 1.0) in `httpMethod`, and its headers as sent, so
+ * names are lower-cased here. An event with neither is not a POST: it gets 405, never a flag.
  */
 export function webhookRequestOf(event: unknown): WebhookRequest {
   const e = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
@@ -45,8 +47,9 @@ export function webhookRequestOf(event: unknown): WebhookRequest {
   if (typeof e.headers === 'object' && e.headers !== null) {
     for (const [name, value] of Object.entries(e.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
+  const method = typeof http?.method === 'string' ? http.method : typeof e.httpMethod === 'string' ? e.httpMethod : '';
   return {
-    method: typeof http?.method === 'string' ? http.method : 'POST',
+    method,
     headers,
     ...(typeof e.body === 'string' ? { body: e.body } : {}),
     isBase64Encoded: e.isBase64Encoded === true,
@@ -66,6 +69,14 @@ export interface Webhook {
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * How long the bearer secret is cached: SECRET_CACHE_MAX_AGE_MS, but never below the re-read
+ * interval above. Anyone can send a request to the webhook, so the cache is all that stands
+ * between unauthenticated traffic and Secrets Manager: with this floor no setting lets requests,
+ * with any token, read the secret more than once a minute per container. A rotated token costs
+ * nothing more: a token that does not match re-reads the secret (rate-limited to the same minute).
+ */
+export const TOKEN_CACHE_MIN_AGE_MS = TOKEN_REFRESH_INTERVAL_MS;
 
 export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
   const flagger = createFlagger(env, overrides);
@@ -75,7 +86,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
   const bearer = tokenSecretId
     ? new BearerCheck(
         new CachedSecret(flagger.secretSource, tokenSecretId, {
-          maxAgeMs: flagger.config?.secretMaxAgeMs ?? TOKEN_CACHE_MAX_AGE_MS,
+          maxAgeMs: Math.max(flagger.config?.secretMaxAgeMs ?? NUMERIC_SETTINGS.secretMaxAgeMs.default, TOKEN_CACHE_MIN_AGE_MS),
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
           now,
         }),
@@ -122,14 +133,9 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     return json(200, await flagger.flag(event.value, timed));
   };
 
-  const budgetMs = flagger.config?.initPrefetchMs ?? 0;
   return {
-    prefetch: async () => {
-      await Promise.all([
-        flagger.prefetch(),
-        bearer ? prefetchWithin(budgetMs, now, logger, (signal) => bearer.prefetch(signal)) : undefined,
-      ]);
-    },
+    // The bearer secret alongside the flagger's own reads, so the init ends when both have.
+    prefetch: () => flagger.prefetch(bearer ? [(signal) => bearer.prefetch(signal)] : []),
     handle: async (request, invocation) => {
       try {
         return await handle(request, invocation);

@@ -6,7 +6,7 @@
  * secret's ARN, the id Secrets Manager puts in the event): an event for any other secret is refused
  * before anything is read or written, whoever managed to invoke the function with it.
  */
-import { hostOverrides, loadConfig, type Env } from '../config';
+import { hostOverrides, loadConfig, overridesInForce, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/api-client';
 import { createLogger, type Logger } from '../log';
@@ -45,6 +45,9 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
   }
   const { config } = parsed;
   const tokenSecretId = parsed.config.tokenSecretId;
+  // The rotation sends the client secret to the login host: an override of it is said at init.
+  const hosts = overridesInForce(config);
+  if (Object.keys(hosts).length > 0) logger.warn('Genesys host override in force', hosts);
   const now = overrides.now ?? Date.now;
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
   const credentials = credentialsFromSecret(

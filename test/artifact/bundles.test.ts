@@ -67,15 +67,16 @@ const lambdaEnv = (extra: Record<string, string> = {}): Record<string, string> =
 
 describe.each(NODES)('on %s', (_label, node) => {
   describe('data-action.mjs', () => {
-    test('alone, it flags a late participant and logs a line for the prefetch and one for the flag', async () => {
+    test('alone, it flags a late participant and logs the overrides and the prefetch at load, and a line for the flag', async () => {
       const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
       const { result, lines } = await invokeBundle(node, 'data-action', { conversationId, participantId, compliance_checked: true }, lambdaEnv());
 
       expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
       expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
-      // One line for the prefetch at load, one for the flag.
-      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['prefetched', 'flagged']);
-      expect(JSON.parse(lines[1] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
+      // At load, the warning that the hosts are overridden (the emulator) and one line for the
+      // prefetch; then one for the flag.
+      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['Genesys host override in force', 'prefetched', 'flagged']);
+      expect(JSON.parse(lines[2] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
       expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
     });
 

@@ -51,6 +51,8 @@ export type Fault =
   | { grant: Record<string, unknown> }
   /** Answer with this status and a body that never ends: 64 KiB chunks until the client hangs up. */
   | { endlessBody: number }
+  /** Answer with this status and a chunked body that never sends a byte: the connection stays open until the client closes it. */
+  | { silentBody: number }
   /** Destroy the socket without an answer. */
   | { reset: true }
   /** Never answer; the client has to give up. */
@@ -89,7 +91,7 @@ export interface RecordedRequest {
   body?: unknown;
   rawBody?: string;
   contentType?: string;
-  /** For a hung request: when the client gave up on it and closed the connection. */
+  /** For a hung request or a body that never comes: when the client gave up on it and closed the connection. */
   abandonedAt?: number;
 }
 
@@ -181,6 +183,16 @@ export class GenesysEmulator {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+
+  /** Connections clients have open to it now (kept alive, or waiting on an answer). */
+  get openConnections(): number {
+    return this.server.openConnections;
+  }
+
+  /** Connections clients have opened to it since it started. */
+  get connectionsOpened(): number {
+    return this.server.connectionsOpened;
   }
 
   setClient(clientId: string, clientSecret: string): void {
@@ -309,6 +321,14 @@ export class GenesysEmulator {
           const reply = JSON.parse(answer.body) as Record<string, unknown>;
           this.send(res, record, { ...answer, body: JSON.stringify({ ...reply, ...fault.grant }) });
           return;
+        }
+        if ('silentBody' in fault) {
+          record.status = fault.silentBody;
+          this.finish(record);
+          res.on('close', () => (record.abandonedAt = this.now()));
+          res.writeHead(fault.silentBody, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+          res.flushHeaders();
+          return; // nothing more is ever written: the socket is closed by the client, or by close()
         }
         if ('endlessBody' in fault) {
           record.status = fault.endlessBody;

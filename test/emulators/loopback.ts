@@ -8,12 +8,15 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export class LoopbackServer {
   private readonly sockets = new Set<Socket>();
+  /** Connections clients have opened to it since it started. */
+  connectionsOpened = 0;
 
   private constructor(
     private readonly server: http.Server,
     private readonly secure = false,
   ) {
     server.on('connection', (socket) => {
+      this.connectionsOpened += 1;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -24,6 +27,11 @@ export class LoopbackServer {
     const loopback = new LoopbackServer(tls ? https.createServer(tls, handler) : http.createServer(handler), tls !== undefined);
     await new Promise<void>((resolve) => loopback.server.listen(port, '127.0.0.1', resolve));
     return loopback;
+  }
+
+  /** Connections clients have open to it now (kept alive, or waiting on an answer). */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   get url(): string {

@@ -8,18 +8,19 @@
  * request line. Generic proxy variables are never followed, and a host that is not an allowed
  * Genesys host is refused before the proxy is contacted, by the function's own allow-list
  * (isGenesysHost). A proxy that never answers CONNECT costs one bounded wait, never a socket left
- * open.
+ * open: its CONNECT ends with the attempt (or prefetch) it was opened for. A proxy that refuses the
+ * tunnel is the deployer's configuration: CONFIG_ERROR after one CONNECT, named by its status only.
+ * The proxy is test/emulators/connect-proxy.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { axiosHttpClient, createGenesysAxios } from '../../lib/genesys/api-client';
 import { tunnelAgent } from '../../lib/genesys/proxy-tunnel';
+import { ConnectProxy } from '../emulators/connect-proxy';
 import { GenesysEmulator } from '../emulators/genesys';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET } from '../support/harness';
@@ -29,107 +30,23 @@ const ROOT = path.resolve(__dirname, '../..');
 const CERT = path.join(ROOT, 'test/fixtures/tls/localhost.crt');
 const TLS = { key: readFileSync(path.join(ROOT, 'test/fixtures/tls/localhost.key'), 'utf8'), cert: readFileSync(CERT, 'utf8') };
 
-/** A CONNECT proxy that records each tunnel's target and every byte it relays. */
-class RecordingProxy {
-  readonly tunnels: string[] = [];
-  relayed = Buffer.alloc(0);
-  refuse = false;
-  private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: http.Server) {}
-
-  static async start(): Promise<RecordingProxy> {
-    const proxy = new RecordingProxy(http.createServer((_req, res) => res.writeHead(405).end()));
-    proxy.server.on('connect', (req: http.IncomingMessage, client: Socket) => proxy.tunnel(req, client));
-    proxy.server.on('connection', (socket: Socket) => {
-      proxy.sockets.add(socket);
-      socket.on('close', () => proxy.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  private tunnel(req: http.IncomingMessage, client: Socket): void {
-    const target = req.url ?? '';
-    this.tunnels.push(target);
-    if (this.refuse) {
-      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
-    }
-    const [host, port] = target.split(':');
-    const upstream = net.connect(Number(port), host === 'localhost' ? '127.0.0.1' : (host ?? ''), () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      const record = (chunk: Buffer) => (this.relayed = Buffer.concat([this.relayed, chunk]));
-      client.on('data', record);
-      upstream.on('data', record);
-      client.pipe(upstream).pipe(client);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    this.sockets.add(upstream);
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** A proxy that accepts TCP connections, reads the CONNECT request, and never answers it. */
-class SilentProxy {
-  readonly received: string[] = [];
-  private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: net.Server) {}
-
-  static async start(): Promise<SilentProxy> {
-    const proxy: SilentProxy = new SilentProxy(
-      net.createServer((socket) => {
-        proxy.sockets.add(socket);
-        socket.on('data', (chunk: Buffer) => proxy.received.push(chunk.toString('latin1').split('\r\n')[0] ?? ''));
-        socket.on('error', () => undefined);
-        socket.on('close', () => proxy.sockets.delete(socket));
-      }),
-    );
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Connections the client has not closed. */
-  get open(): number {
-    return this.sockets.size;
-  }
-
-  /** Resolves once every connection to it has been closed by the client, or after `withinMs` with those still open. */
-  async drained(withinMs: number): Promise<number> {
-    const end = Date.now() + withinMs;
-    while (this.open > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return this.open;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 let genesys: GenesysEmulator;
 let secrets: SecretsManagerEmulator;
-let proxy: RecordingProxy;
-let silent: SilentProxy;
+/** Tunnels (or refuses, where a test says so), recording each CONNECT and every byte relayed. */
+let proxy: ConnectProxy;
+/** Accepts connections, reads each CONNECT and never answers it. */
+let silent: ConnectProxy;
+
+/** The CONNECT request lines a proxy has received. */
+const received = (p: ConnectProxy): string[] => p.connects.map((c) => c.line);
+const targets = (p: ConnectProxy): string[] => p.connects.map((c) => c.target);
 
 beforeAll(async () => {
   genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, tls: TLS });
   secrets = await SecretsManagerEmulator.start();
   secrets.put('proxy/credentials', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
-  proxy = await RecordingProxy.start();
-  silent = await SilentProxy.start();
+  proxy = await ConnectProxy.start('tunnel');
+  silent = await ConnectProxy.start('silent');
 });
 afterAll(async () => {
   await Promise.all([genesys.close(), secrets.close(), proxy.close(), silent.close()]);
@@ -140,8 +57,8 @@ function flagInBundle(env: Record<string, string>): Promise<Record<string, unkno
   return flagInBundleTimed(env).then(({ result }) => result);
 }
 
-/** The same, with how long the process took to exit after it printed the result. */
-function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Record<string, unknown>; exitAfterResultMs: number }> {
+/** The same, with how long the process took to exit after it printed the result, and the function's log lines. */
+function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Record<string, unknown>; exitAfterResultMs: number; logs: string[] }> {
   const conversationId = randomUUID();
   const participantId = randomUUID();
   genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer' }]);
@@ -176,13 +93,14 @@ function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Recor
     child.on('close', () => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) return reject(new Error(`no result: ${out}`));
-      resolve({ result: JSON.parse(line.slice(7)) as Record<string, unknown>, exitAfterResultMs: Date.now() - resultAt });
+      const logs = out.split('\n').filter((l) => l.startsWith('{'));
+      resolve({ result: JSON.parse(line.slice(7)) as Record<string, unknown>, exitAfterResultMs: Date.now() - resultAt, logs });
     });
   });
 }
 
 test('with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, which sees host names and ciphertext only', async () => {
-  proxy.tunnels.length = 0;
+  proxy.connects.length = 0;
   proxy.relayed = Buffer.alloc(0);
   const before = genesys.requests.length;
   const result = await flagInBundle({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0' });
@@ -190,8 +108,8 @@ test('with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, which
   expect(genesys.requests.slice(before).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
 
   const port = new URL(genesys.url).port;
-  expect(proxy.tunnels.length).toBeGreaterThan(0);
-  expect(new Set(proxy.tunnels)).toEqual(new Set([`localhost:${port}`]));
+  expect(targets(proxy).length).toBeGreaterThan(0);
+  expect(new Set(targets(proxy))).toEqual(new Set([`localhost:${port}`]));
   const seen = proxy.relayed.toString('latin1');
   expect(seen.length).toBeGreaterThan(1000); // TLS handshakes and records did pass through
   for (const secret of [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), ...genesys.issuedTokens(), 'Bearer', 'PATCH', 'oauth/token', 'compliance_checked']) {
@@ -200,28 +118,35 @@ test('with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, which
 });
 
 test('generic proxy variables are never followed: without GENESYS_HTTPS_PROXY the proxy sees nothing', async () => {
-  proxy.tunnels.length = 0;
+  proxy.connects.length = 0;
   const result = await flagInBundle({ HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url, https_proxy: proxy.url, ALL_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0' });
   expect(result).toMatchObject({ status: 'UPDATED' });
-  expect(proxy.tunnels).toEqual([]);
+  expect(targets(proxy)).toEqual([]);
 });
 
-test('a proxy that refuses the tunnel is a network fault, retried and reported, never a bypass', async () => {
-  proxy.tunnels.length = 0;
-  proxy.refuse = true;
+test.each([
+  [407, { status: 407, reason: 'Proxy Authentication Required', headers: { 'proxy-authenticate': 'Basic realm="sentinel-realm"' }, body: 'sentinel-body' }],
+  [403, { status: 403, reason: 'Forbidden' }],
+  [302, { status: 302, reason: 'Found', headers: { location: 'https://evil.example/' } }],
+] as const)('a proxy that refuses the tunnel (%i) is CONFIG_ERROR after one CONNECT, named in the result and the log by its status only, never a bypass', async (status, answer) => {
+  proxy.connects.length = 0;
+  proxy.answer = answer;
   const before = genesys.requests.length;
   try {
-    const result = await flagInBundle({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000' });
-    expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', attempts: 0 });
-    expect(proxy.tunnels.length).toBeGreaterThan(0);
+    const { result, logs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000' });
+    const message = `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`;
+    expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message });
+    expect(proxy.connects).toHaveLength(1);
     expect(genesys.requests.length).toBe(before);
+    expect(logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'not flagged')).toEqual([expect.objectContaining({ status: 'CONFIG_ERROR', reason: message })]);
+    expect(logs.join('\n')).not.toMatch(/sentinel|realm|evil|Forbidden|Found|Authentication Required/);
   } finally {
-    proxy.refuse = false;
+    proxy.answer = 'tunnel';
   }
 });
 
 test('the tunnel itself: TLS to the target inside CONNECT, the certificate checked for the target host', async () => {
-  proxy.tunnels.length = 0;
+  proxy.connects.length = 0;
   const agent = tunnelAgent({ proxy: new URL(proxy.url), allowed: (host) => host === 'localhost', secure: true });
   const get = (options: https.RequestOptions) =>
     new Promise<number | string>((resolve) => {
@@ -231,7 +156,7 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
       }).on('error', (error) => resolve(error.message));
     });
   expect(await get({ ca: TLS.cert })).toBe(401); // an answer from Genesys, through the tunnel
-  expect(proxy.tunnels).toEqual([`localhost:${new URL(genesys.url).port}`]);
+  expect(targets(proxy)).toEqual([`localhost:${new URL(genesys.url).port}`]);
   // Without trusting the emulator's certificate the TLS handshake fails: TLS is end to end.
   const fresh = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: true });
   expect(await get({ agent: fresh })).toMatch(/self-signed|certificate/i);
@@ -241,12 +166,12 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
   const plain = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: false });
   const status = await new Promise<number>((resolve) => http.get(`${secrets.url}/`, { agent: plain }, (res) => (res.resume(), resolve(res.statusCode ?? 0))));
   expect(status).toBeGreaterThan(0);
-  expect(proxy.tunnels.at(-1)).toBe(`127.0.0.1:${new URL(secrets.url).port}`);
+  expect(targets(proxy).at(-1)).toBe(`127.0.0.1:${new URL(secrets.url).port}`);
   plain.destroy();
 });
 
 test('a host that is not an allowed Genesys host is refused before the proxy is asked', async () => {
-  proxy.tunnels.length = 0;
+  proxy.connects.length = 0;
   const agent = tunnelAgent({ proxy: new URL(proxy.url), allowed: (host) => host === 'api.mypurecloud.com', secure: true });
   const outcome = await new Promise<string>((resolve) => {
     https
@@ -254,7 +179,7 @@ test('a host that is not an allowed Genesys host is refused before the proxy is 
       .on('error', (error) => resolve(error.message));
   });
   expect(outcome).toBe('the host is not an allowed Genesys host: not tunnelled');
-  expect(proxy.tunnels).toEqual([]);
+  expect(targets(proxy)).toEqual([]);
   agent.destroy();
 });
 
@@ -268,7 +193,7 @@ test('GENESYS_HTTPS_PROXY must be http://host:port: credentials, paths and other
 
 describe('a proxy that accepts the connection and never answers CONNECT', () => {
   test('the tunnel gives up after its bounded wait and closes the socket to the proxy', async () => {
-    silent.received.length = 0;
+    silent.connects.length = 0;
     const agent = tunnelAgent({ proxy: new URL(silent.url), allowed: () => true, secure: true, timeoutMs: 300 });
     const started = Date.now();
     const outcome = await new Promise<{ message: string; code?: string }>((resolve) => {
@@ -278,31 +203,41 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     // The tunnel's own timer ended it (its message), not a socket fault.
     expect(outcome).toEqual({ message: 'the proxy did not open the tunnel within 300 ms', code: 'ETIMEDOUT' });
     expect(waited).toBeLessThan(2000);
-    expect(silent.received).toEqual(['CONNECT api.mypurecloud.ie:443 HTTP/1.1']);
+    expect(received(silent)).toEqual(['CONNECT api.mypurecloud.ie:443 HTTP/1.1']);
     expect(await silent.drained(1000)).toBe(0);
     agent.destroy();
   });
 
-  test("through the function's own client: the attempt times out, and the pending CONNECT is closed within the tunnel's bound, the attempt timeout", async () => {
-    silent.received.length = 0;
-    const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 600));
+  test("through the function's own client: the attempt times out, and the pending CONNECT is closed with it, not at the tunnel's own bound", async () => {
+    silent.connects.length = 0;
+    const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 5000));
     const started = Date.now();
     const reply = await client({ method: 'GET', url: 'https://api.mypurecloud.com/api/v2/tokens/me', headers: {}, timeoutMs: 200 });
     expect(reply).toEqual({ kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(silent.received).toEqual(['CONNECT api.mypurecloud.com:443 HTTP/1.1']);
-    // The attempt is over; the socket it left behind is closed once the tunnel's own wait runs out.
-    expect(silent.open).toBe(1);
-    expect(await silent.drained(1500)).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(received(silent)).toEqual(['CONNECT api.mypurecloud.com:443 HTTP/1.1']);
+    // The tunnel was asked to wait up to 5 s; the attempt's end closed it.
+    expect(await silent.drained(1000)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 10_000);
+
+  test('a signal that aborts while the tunnel is opening closes the CONNECT (the prefetch ends so)', async () => {
+    silent.connects.length = 0;
+    const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 5000));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+    const reply = await client({ method: 'POST', url: 'https://login.mypurecloud.com/oauth/token', headers: {}, timeoutMs: 5000, signal: controller.signal });
+    expect(reply).toEqual({ kind: 'network', reason: 'aborted', code: 'DEADLINE' });
+    expect(await silent.drained(1000)).toBe(0);
+    expect(received(silent)).toEqual(['CONNECT login.mypurecloud.com:443 HTTP/1.1']);
   }, 10_000);
 
   test('the built bundle answers within its deadline and its process exits: no socket is left pending', async () => {
-    silent.received.length = 0;
+    silent.connects.length = 0;
     const { result, exitAfterResultMs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: silent.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '800' });
     expect(result).toMatchObject({ status: expect.stringMatching(/^(TIMEOUT|UPSTREAM_ERROR)$/), attempts: 0 });
-    expect(silent.received.length).toBeGreaterThan(0);
-    for (const line of silent.received) expect(line).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1$/);
+    expect(received(silent).length).toBeGreaterThan(0);
+    for (const line of received(silent)) expect(line).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1$/);
     expect(exitAfterResultMs).toBeLessThan(800 + 1500);
     expect(await silent.drained(1000)).toBe(0);
   }, 15_000);
@@ -315,14 +250,14 @@ describe("the allow-list through the proxy: the function's own predicate (isGene
   test.each(['https://api.mypurecloud.ie/api/v2/tokens/me', 'https://login.mypurecloud.ie/oauth/token', 'https://API.MyPureCloud.com.au/api/v2/tokens/me', 'https://login.usw2.pure.cloud/oauth/token'])(
     '%s is tunnelled: the proxy is asked for CONNECT <host>:443 (and refuses it here)',
     async (url) => {
-      proxy.tunnels.length = 0;
-      proxy.refuse = true;
+      proxy.connects.length = 0;
+      proxy.answer = { status: 403, reason: 'Forbidden' };
       try {
         const reply = await getThroughProxy(url);
-        expect(reply).toMatchObject({ kind: 'network' });
-        expect(proxy.tunnels).toEqual([`${new URL(url).hostname}:443`]);
+        expect(reply).toEqual({ kind: 'proxy-refused', proxyStatus: 403 });
+        expect(targets(proxy)).toEqual([`${new URL(url).hostname}:443`]);
       } finally {
-        proxy.refuse = false;
+        proxy.answer = 'tunnel';
       }
     },
   );
@@ -338,22 +273,22 @@ describe("the allow-list through the proxy: the function's own predicate (isGene
     'https://169.254.169.254/latest/meta-data/',
     'https://localhost/oauth/token',
   ])('%s never reaches the proxy', async (url) => {
-    proxy.tunnels.length = 0;
+    proxy.connects.length = 0;
     const reply = await getThroughProxy(url);
     expect(reply).toMatchObject({ kind: 'network' });
-    expect(proxy.tunnels).toEqual([]);
+    expect(targets(proxy)).toEqual([]);
   });
 
   test('an explicit override is tunnelled to its own host only', async () => {
-    proxy.tunnels.length = 0;
-    proxy.refuse = true;
+    proxy.connects.length = 0;
+    proxy.answer = { status: 403, reason: 'Forbidden' };
     try {
       const client = axiosHttpClient(createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }));
       await client({ method: 'GET', url: 'https://login.partner.example:8443/oauth/token', headers: {}, timeoutMs: 2000 });
       await client({ method: 'GET', url: 'https://api.partner.example/api/v2/tokens/me', headers: {}, timeoutMs: 2000 });
-      expect(proxy.tunnels).toEqual(['login.partner.example:8443']);
+      expect(targets(proxy)).toEqual(['login.partner.example:8443']);
     } finally {
-      proxy.refuse = false;
+      proxy.answer = 'tunnel';
     }
   });
 });

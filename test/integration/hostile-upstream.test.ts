@@ -19,7 +19,7 @@ import { parseGrant } from '../../lib/genesys/oauth-tokens';
 import { createLogger } from '../../lib/log';
 import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';
 import { attemptBound } from '../../lib/core/backoff';
-import { createWebhook } from '../../lib/http/flag-endpoint';
+import { createWebhook, webhookRequestOf } from '../../lib/http/flag-endpoint';
 import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';
@@ -43,6 +43,8 @@ const MAX_MESSAGE = 300;
 const ENV = {
   FLAG_DEADLINE_MS: String(DEADLINE_MS),
   FLAG_ATTEMPT_TIMEOUT_MS: '1000',
+  // No row here prefetches; the default (3 s) would not leave this deadline an attempt.
+  FLAG_INIT_PREFETCH_MS: '0',
   // A failed secret read is remembered this long: rows that send several flags read it once.
   SECRET_MIN_REFRESH_INTERVAL_MS: '60000',
   LOG_LEVEL: 'debug',
@@ -61,6 +63,8 @@ interface Ctx {
   script(route: Route, faults: Fault[], conversationId?: string): void;
   /** Counting starts again from here. */
   resetCounts(): void;
+  /** Numbers a row's check needs from its run. */
+  notes: Record<string, number>;
 }
 
 interface Row {
@@ -86,6 +90,7 @@ interface Observed {
   logs: string[];
   wallMs: number;
   paths: string[];
+  notes: Record<string, number>;
 }
 
 const many = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => item);
@@ -274,6 +279,45 @@ const ROWS: Row[] = [
     secretReads: 0,
     run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ endlessBody: 202 }]),
     check: (o) => expect(o.wallMs).toBeLessThan(900),
+  },
+  {
+    name: 'PATCH 202 with a chunked body that never sends a byte, 10 flags: each a success, sent once, its connection closed at once',
+    status: 'UPDATED',
+    api: 10,
+    token: 0,
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      const from = ctx.genesys.arrivals.length;
+      const results: FlagResult[] = [];
+      for (let i = 0; i < 10; i += 1) results.push(...(await flagWith(ctx, flagger, [{ silentBody: 202 }])));
+      // The emulator never ends these answers: only the client can have closed their connections.
+      const silent = ctx.genesys.arrivals.slice(from).filter((r) => r.route === 'patch-attributes');
+      const end = Date.now() + 2000;
+      while (silent.some((r) => r.abandonedAt === undefined) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+      ctx.notes.answers = silent.length;
+      ctx.notes.stillOpen = silent.filter((r) => r.abandonedAt === undefined).length;
+      return results;
+    },
+    check: (o) => expect({ answers: o.notes.answers, stillOpen: o.notes.stillOpen }).toEqual({ answers: 10, stillOpen: 0 }),
+  },
+  {
+    name: 'PATCH 202 with a small body that came whole, 10 flags back to back: the kept-alive connections serve them (at most 2 new ones)',
+    status: 'UPDATED',
+    api: 10,
+    token: 0,
+    secretReads: 0,
+    run: async (ctx) => {
+      const flagger = await ctx.warm();
+      const before = ctx.genesys.connectionsOpened;
+      const results: FlagResult[] = [];
+      for (let i = 0; i < 10; i += 1) results.push(...(await flagWith(ctx, flagger, [{ status: 202, body: '{"attributes":{"compliance_checked":"true"}}' }])));
+      ctx.notes.opened = ctx.genesys.connectionsOpened - before;
+      return results;
+    },
+    // A connection goes back to the pool when its body has ended, a moment after the flag has its
+    // answer: the next flag, sent at once, may open a second one; never one per flag.
+    check: (o) => expect(o.notes.opened).toBeLessThanOrEqual(2),
   },
   {
     name: '503 with a 2 MiB error body on every PATCH',
@@ -477,6 +521,7 @@ async function runRow(row: Row): Promise<Observed> {
     resetCounts: () => {
       from = counts();
     },
+    notes: {},
   };
   const started = Date.now();
   try {
@@ -491,6 +536,7 @@ async function runRow(row: Row): Promise<Observed> {
       token: now.token - from.token,
       secretReads: now.secret - from.secret,
       paths: genesys.arrivals.slice(from.arrivals).filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.path}`),
+      notes: ctx.notes,
     };
   } finally {
     // Every token this emulator issued must be absent from the row's log lines.
@@ -580,6 +626,20 @@ describe('the webhook token secret, in every state', () => {
     expect(reads(secretId)).toBe(1);
   });
 
+  test('SECRET_CACHE_MAX_AGE_MS=0 does not reach the bearer secret: 30 requests with a wrong token and 30 with the right one, 1 read', async () => {
+    const secretId = `hostile/webhook/${randomUUID()}`;
+    secretsEmulator.put(secretId, 'a-good-long-webhook-token-0007');
+    const webhook = createWebhook({ ...ENV, SECRET_CACHE_MAX_AGE_MS: '0', GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: secretId }, { logger: createLogger({ sink: () => undefined }) });
+    const answers: number[] = [];
+    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
+    expect(new Set(answers)).toEqual(new Set([401]));
+    expect(reads(secretId)).toBe(1);
+    // The right token is let through (the flag itself then fails on the unused credentials secret: 200 and a status).
+    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
+    expect(answers.slice(30).every((code) => code === 200)).toBe(true);
+    expect(reads(secretId)).toBe(1);
+  });
+
   test('a slow token-secret read is part of the deadline: the answer comes inside the Lambda time', async () => {
     const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
     try {
@@ -603,6 +663,36 @@ describe('the webhook token secret, in every state', () => {
       // Counted from when the request arrived: a deadline counted from after the 1.2 s bearer check
       // would have let the flag run until about 3.2 s, past the wall-time bound above.
       expect(result.elapsedMs).toBeLessThanOrEqual(2000 + 50);
+    } finally {
+      await genesys.close();
+    }
+  });
+
+  test('API Gateway events are read by their own method field: payload 2.0 requestContext.http.method, payload 1.0 (REST API) httpMethod; an event with neither is not a POST', async () => {
+    const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+    try {
+      const credentialsId = `hostile/${randomUUID()}`;
+      const tokenId = `hostile/webhook/${randomUUID()}`;
+      secretsEmulator.put(credentialsId, credentials());
+      secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
+      const webhook = createWebhook(
+        { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: credentialsId, WEBHOOK_TOKEN_SECRET_ID: tokenId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url },
+        { logger: createLogger({ sink: () => undefined }) },
+      );
+      const c = newConversation(genesys);
+      const common = { headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' }, body: JSON.stringify({ ...c, compliance_checked: true }), isBase64Encoded: false };
+      const answer = async (event: Record<string, unknown>) => {
+        const before = genesys.arrivals.filter((r) => r.route !== 'token').length;
+        const response = await webhook.handle(webhookRequestOf(event), invocation());
+        return { statusCode: response.statusCode, api: genesys.arrivals.filter((r) => r.route !== 'token').length - before };
+      };
+      const rest = (httpMethod: string) => ({ resource: '/flag', path: '/flag', httpMethod, requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' }, ...common });
+      const http = (method: string) => ({ version: '2.0', routeKey: `${method} /flag`, requestContext: { http: { method, path: '/flag' } }, ...common });
+      expect(await answer(rest('GET'))).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer(http('GET'))).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer({ ...common })).toEqual({ statusCode: 405, api: 0 });
+      expect(await answer(rest('POST'))).toEqual({ statusCode: 200, api: 1 });
+      expect(await answer(http('POST'))).toEqual({ statusCode: 200, api: 1 });
     } finally {
       await genesys.close();
     }

@@ -82,6 +82,19 @@ test('a failed prefetch is not remembered: the first invocation reads the secret
   expect(reads(SECRET)).toBe(readsBefore + 2);
 });
 
+test('a bug met during the prefetch is logged as one (an error line), never taken for the end of its budget; the init goes on', async () => {
+  const lines: string[] = [];
+  const flagger = h.flagger({}, {
+    logger: createLogger({ sink: (line) => lines.push(line) }),
+    secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
+  });
+  await expect(flagger.prefetch()).resolves.toBeUndefined();
+  const logged = lines.map((line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } });
+  expect(logged.filter((l) => l.level === 'error')).toEqual([expect.objectContaining({ message: 'unexpected error', during: 'prefetch', error: expect.objectContaining({ name: 'TypeError' }) })]);
+  expect(lines.join('\n')).not.toContain('a bug in the secret source'); // the name and frames, not the message
+  expect(logged.some((l) => l.message.startsWith('prefetch incomplete'))).toBe(false);
+});
+
 test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
   const readsBefore = reads(SECRET);
   const tokensBefore = h.genesys.count('token');
@@ -102,4 +115,33 @@ test("the webhook's prefetch also reads its bearer token's secret", async () => 
   );
   expect(JSON.parse(response.body)).toMatchObject({ status: 'UPDATED', attempts: 1 });
   expect(reads('webhook/prefetch-token')).toBe(1);
+});
+
+describe("the init's time and the first invocation's deadline", () => {
+  const T = 1_000_000;
+  /** A flagger whose init began 1 s before it was built (the runtime's start, the module's load), on a still clock. */
+  const built = (initType?: string) =>
+    h.flagger(initType ? { AWS_LAMBDA_INITIALIZATION_TYPE: initType } : {}, { now: () => T, initStartedAt: T - 1000, logger: createLogger({ sink: () => undefined }) });
+
+  test('after an on-demand init, the first invocation (and only it) has the init taken from its budget', () => {
+    const flagger = built('on-demand');
+    expect(flagger.deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000 - 1000);
+    expect(flagger.deadline({ requestId: 'first', startedAt: T + 5 })).toBe(T + 5 + 3000 - 1000); // the webhook asks twice
+    expect(flagger.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
+  });
+
+  test('an init longer than the deadline leaves the first invocation no time at all (TIMEOUT at once), never less', () => {
+    const flagger = h.flagger({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, { now: () => T, initStartedAt: T - 5000, logger: createLogger({ sink: () => undefined }) });
+    expect(flagger.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
+  });
+
+  test('after a provisioned-concurrency or SnapStart init, or outside Lambda, nothing is taken', () => {
+    for (const type of ['provisioned-concurrency', 'snap-start', undefined]) expect(built(type).deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000);
+  });
+
+  test('the first invocation pays for the init whatever it is: one refused as INVALID_INPUT leaves the next its whole budget', async () => {
+    const flagger = built('on-demand');
+    expect((await flagger.flag({ not: 'an event' }, { requestId: 'first' })).status).toBe('INVALID_INPUT');
+    expect(flagger.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
+  });
 });

@@ -68,7 +68,7 @@ describe('every outcome is 200 with the flat status', () => {
   const started: LocalHttpApi[] = [];
   const serve = async (extraEnv: Record<string, string> = {}) => {
     const webhook = createWebhook(
-      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, FLAG_DEADLINE_MS: String(DEADLINE_MS), FLAG_ATTEMPT_TIMEOUT_MS: '5000', ...extraEnv },
+      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, FLAG_DEADLINE_MS: String(DEADLINE_MS), FLAG_ATTEMPT_TIMEOUT_MS: String(DEADLINE_MS), FLAG_INIT_PREFETCH_MS: '0', ...extraEnv },
       { logger: createLogger({ sink: () => undefined }) },
     );
     const handler = (event: APIGatewayProxyEventV2, context: Context) =>

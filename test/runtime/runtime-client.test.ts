@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LambdaRuntimeApi, type InvocationOutcome } from '../emulators/lambda-runtime-api';
-import { bundleEnv, CLIENT_SECRET, type Harness, newConversation, startHarness } from '../support/harness';
+import { bundleEnv, CLIENT_SECRET, FAST_ENV, type Harness, newConversation, startHarness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RIC = path.join(ROOT, 'node_modules/aws-lambda-ric/bin/index.mjs');
@@ -42,6 +42,8 @@ function unpack(fn: string, logical: string): { taskRoot: string; handler: strin
 
 interface Runtime {
   api: LambdaRuntimeApi;
+  /** Epoch ms just before the runtime's process was started: the start of its init. */
+  spawnedAt: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -54,6 +56,7 @@ async function startRuntime(node: string, fn: string, logical: string, env: Reco
   const api = await LambdaRuntimeApi.start();
   const { taskRoot, handler } = unpack(fn, logical);
   unpacked.push(taskRoot);
+  const spawnedAt = Date.now();
   const child: ChildProcess = spawn(node, [RIC, handlerName ?? handler], {
     cwd: taskRoot,
     env: {
@@ -74,6 +77,7 @@ async function startRuntime(node: string, fn: string, logical: string, env: Reco
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   return {
     api,
+    spawnedAt,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) {
@@ -167,6 +171,35 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
         await runtime.stop();
       }
     });
+
+    test("data action after an on-demand init, its token endpoint hanging: from the process's start to the answer within the function's deadline, at least 1 s inside the data action's timeout", async () => {
+      // The data action as deployed: serverless.yml's deadline from timeouts.json, every other setting at its default.
+      const timeouts = JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts/timeouts.json'), 'utf8')) as { functionDeadlineMs: number; actionTimeoutSeconds: number };
+      const defaults = Object.fromEntries(Object.keys(FAST_ENV).map((name) => [name, '']));
+      const env = lambdaEnv({ ...defaults, FLAG_DEADLINE_MS: String(timeouts.functionDeadlineMs), AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
+      h.genesys.script('token', Array.from({ length: 50 }, () => ({ hang: true })));
+      const before = h.genesys.arrivals.length;
+      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', env);
+      try {
+        // On demand, a caller is waiting from the start: Lambda hands over its event as soon as the init ends.
+        await until(() => runtime.api.firstNextAt !== undefined);
+        const { conversationId, participantId } = newConversation(h.genesys);
+        const outcome = await runtime.api.invoke({ conversationId, participantId, compliance_checked: true });
+        const result = responseOf(outcome);
+        expect(result).toMatchObject({ status: expect.stringMatching(/^(UPSTREAM_ERROR|TIMEOUT)$/), attempts: 0 });
+        expect(h.genesys.arrivals.slice(before).every((r) => r.route === 'token')).toBe(true);
+        const initToAnswerMs = outcome.at - runtime.spawnedAt;
+        // The init's prefetch (3 s, its token request hanging) counted against the first caller:
+        // init and answer together within the 8 s deadline (plus a loaded machine's process start
+        // and lag), not 3 s + 8 s; and so at least 1 s inside the data action's 12 s.
+        expect(initToAnswerMs).toBeLessThanOrEqual(timeouts.functionDeadlineMs + 1000);
+        expect(initToAnswerMs).toBeLessThanOrEqual(timeouts.actionTimeoutSeconds * 1000 - 1000);
+        expect(runtime.output()).toContain('on-demand init');
+      } finally {
+        h.genesys.clearFaults();
+        await runtime.stop();
+      }
+    }, 20_000);
 
     test('data action: an invalid configuration does not fail the init; every caller gets CONFIG_ERROR', async () => {
       const env = lambdaEnv({ FLAG_DEADLINE_MS: 'soon' });

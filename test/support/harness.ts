@@ -23,8 +23,28 @@ export const FAST_ENV = {
   FLAG_POLL_CAP_MS: '40',
   FLAG_DEADLINE_MS: '3000',
   FLAG_ATTEMPT_TIMEOUT_MS: '1000',
+  FLAG_INIT_PREFETCH_MS: '1000',
   SECRET_MIN_REFRESH_INTERVAL_MS: '0',
 };
+
+/**
+ * FAST_ENV with a test's own settings over it. The configuration refuses an attempt timeout above
+ * the deadline, and a prefetch that leaves the first caller less than one attempt of it: when a
+ * test shortens the deadline without setting those two, FAST_ENV's are cut to fit (the attempt
+ * timeout to the deadline, the prefetch to what the deadline leaves after one attempt).
+ */
+export function fastEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...FAST_ENV };
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
+  const deadline = Number(env.FLAG_DEADLINE_MS);
+  if (!Number.isSafeInteger(deadline)) return env;
+  if (extra.FLAG_ATTEMPT_TIMEOUT_MS === undefined) env.FLAG_ATTEMPT_TIMEOUT_MS = String(Math.min(Number(FAST_ENV.FLAG_ATTEMPT_TIMEOUT_MS), deadline));
+  const attempt = Number(env.FLAG_ATTEMPT_TIMEOUT_MS);
+  if (extra.FLAG_INIT_PREFETCH_MS === undefined && Number.isSafeInteger(attempt)) {
+    env.FLAG_INIT_PREFETCH_MS = String(Math.max(0, Math.min(Number(FAST_ENV.FLAG_INIT_PREFETCH_MS), deadline - attempt)));
+  }
+  return env;
+}
 
 export interface Harness {
   genesys: GenesysEmulator;
@@ -42,7 +62,7 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
   const secrets = await SecretsManagerEmulator.start();
   secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
   useSecretsEmulator(secrets.url);
-  const env = {
+  const env: Record<string, string> = {
     GENESYS_CREDENTIALS_SECRET_ID: SECRET_NAME,
     GENESYS_API_BASE_URL: genesys.url,
     GENESYS_LOGIN_BASE_URL: genesys.url,
@@ -65,7 +85,7 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
       // The leak check only demands log lines from a run that built a flagger logging through
       // `record`; suites that pass their own logger (the property suites) leave none to scan.
       if (all.logger === recording && process.env.FLAGGER_LEAK_DIR) appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.flaggers`), '1\n');
-      return createFlagger({ ...env, ...extraEnv }, all);
+      return createFlagger({ ...env, ...fastEnv(extraEnv) }, all);
     },
     close: async () => {
       // For the suite-wide leak check (test/support/leak-check.js): every token this emulator issued.

@@ -1,4 +1,5 @@
-import { classify, parseErrorBody, upstreamToken } from '../../lib/genesys/api-client';
+import { axiosHttpClient, classify, createAxios, parseErrorBody, proxyRefusal, upstreamToken } from '../../lib/genesys/api-client';
+import { ProxyRefusedError } from '../../lib/genesys/proxy-tunnel';
 
 const NOW = Date.parse('2026-12-06T10:00:00Z');
 const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -64,4 +65,25 @@ describe('classify', () => {
 test('upstreamToken accepts short tokens of letters, digits, . _ - only', () => {
   expect(upstreamToken('not.found')).toBe('not.found');
   for (const bad of ['', 'a b', 'x'.repeat(65), 42, null, '<x>']) expect(upstreamToken(bad)).toBeUndefined();
+});
+
+describe('axiosHttpClient: what it takes for a network fault', () => {
+  test('a bug on the way (here a request interceptor that throws a TypeError) is rethrown, not reported as a network fault', async () => {
+    const instance = createAxios();
+    instance.interceptors.request.use(() => {
+      throw new TypeError('a bug before the request was sent');
+    });
+    await expect(axiosHttpClient(instance)({ method: 'GET', url: 'http://127.0.0.1:9/', headers: {}, timeoutMs: 1000 })).rejects.toThrow(TypeError);
+  });
+
+  test('a refused connection is a network fault', async () => {
+    expect(await axiosHttpClient(createAxios())({ method: 'GET', url: 'http://127.0.0.1:9/', headers: {}, timeoutMs: 1000 })).toEqual({ kind: 'network', reason: 'refused', code: 'ECONNREFUSED' });
+  });
+});
+
+test("a proxy's refusal keeps its status only when it is one, and the message shows nothing else", () => {
+  expect([407, 302, 599, 999, 99, 40.7, undefined].map((status) => new ProxyRefusedError(status).proxyStatus)).toEqual([407, 302, 599, 0, 0, 0, 0]);
+  expect(proxyRefusal(407)).toBe('the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with 407');
+  expect(proxyRefusal(0)).toBe('the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with a status that is not one');
+  expect(classify({ kind: 'proxy-refused', proxyStatus: 407 }, NOW)).toEqual({ kind: 'proxy-refused', status: 0, proxyStatus: 407 });
 });

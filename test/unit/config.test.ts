@@ -31,6 +31,7 @@ test('every tunable can be set from the environment', () => {
     FLAG_BACKOFF_BASE_MS: '50',
     FLAG_BACKOFF_CAP_MS: '800',
     FLAG_ATTEMPT_TIMEOUT_MS: '1500',
+    FLAG_INIT_PREFETCH_MS: '2000',
     SECRET_CACHE_MAX_AGE_MS: '60000',
     ATTR_MAX_COUNT: '10',
     ATTR_MAX_VALUE_LENGTH: '64',
@@ -44,6 +45,7 @@ test('every tunable can be set from the environment', () => {
     backoffBaseMs: 50,
     backoffCapMs: 800,
     attemptTimeoutMs: 1500,
+    initPrefetchMs: 2000,
     secretMaxAgeMs: 60_000,
     apiBaseUrl: 'http://127.0.0.1:8080',
     loginBaseUrl: 'https://login.proxy.example',
@@ -60,13 +62,30 @@ test.each([
   [{ ...base, FLAG_BACKOFF_BASE_MS: '500', FLAG_BACKOFF_CAP_MS: '100' }, 'must not be below'],
   [{ ...base, GENESYS_API_BASE_URL: 'not a url' }, 'GENESYS_API_BASE_URL is not a URL'],
   [{ ...base, GENESYS_LOGIN_BASE_URL: 'ftp://x' }, 'GENESYS_LOGIN_BASE_URL must be an http(s) URL'],
-  [{ ...base, GENESYS_LOGIN_BASE_URL: 'https://user:pw@x' }, 'without credentials'],
+  [{ ...base, GENESYS_LOGIN_BASE_URL: 'https://user:pw@x' }, 'without user info (a user name or password)'],
+  [{ ...base, GENESYS_API_BASE_URL: 'https://:pw@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
+  [{ ...base, GENESYS_API_BASE_URL: 'https://user@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
   [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+  [{ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '20000' }, 'FLAG_ATTEMPT_TIMEOUT_MS (20000) must not be above FLAG_DEADLINE_MS (1000)'],
+  [{ ...base, FLAG_INIT_PREFETCH_MS: '9000' }, 'FLAG_INIT_PREFETCH_MS (9000) plus FLAG_ATTEMPT_TIMEOUT_MS (3000) must fit in FLAG_DEADLINE_MS (8000)'],
+  [{ ...base, FLAG_INIT_PREFETCH_MS: '5001' }, 'FLAG_INIT_PREFETCH_MS (5001) plus FLAG_ATTEMPT_TIMEOUT_MS (3000)'],
   [{ ...base, DEFAULT_PARTICIPANT_PURPOSE: 'cust omer' }, 'DEFAULT_PARTICIPANT_PURPOSE'],
 ])('a bad environment is a reason, not an exception: %j', (env, reason) => {
   const parsed = loadConfig(env);
   expect(parsed.ok).toBe(false);
   if (!parsed.ok) expect(parsed.reason).toContain(reason);
+});
+
+test('settings that fit the chain are accepted: the defaults, a prefetch that leaves exactly one attempt, no prefetch under a short deadline', () => {
+  expect(loadConfig(base).ok).toBe(true);
+  expect(loadConfig({ ...base, FLAG_INIT_PREFETCH_MS: '5000' }).ok).toBe(true);
+  expect(loadConfig({ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000', FLAG_INIT_PREFETCH_MS: '0' }).ok).toBe(true);
+});
+
+test("docs/configuration.md's table mirrors NUMERIC_SETTINGS: its rows with a number for default are exactly those settings, in their order", () => {
+  const doc = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');
+  const numericRows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+  expect(numericRows).toEqual(Object.values(NUMERIC_SETTINGS).map((setting) => `${setting.env} ${setting.default}`));
 });
 
 test('docs/configuration.md lists every setting with its default', () => {

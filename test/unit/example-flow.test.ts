@@ -369,6 +369,9 @@ describe("the timeouts nest: flow > data action > Lambda > the function's deadli
     expect(NUMERIC_SETTINGS.deadlineMs.default).toBe(timeouts.functionDeadlineMs);
     // The deadline leaves Lambda's time for the safety margin and the answer.
     expect(timeouts.lambdaTimeoutSeconds * 1000).toBeGreaterThanOrEqual(timeouts.functionDeadlineMs + NUMERIC_SETTINGS.safetyMarginMs.default);
+    // After a cold start, init and answer together take at most the deadline (the init's time
+    // counts against the first invocation): that stays at least 1 s inside the data action's timeout.
+    expect(timeouts.actionTimeoutSeconds * 1000 - 1000).toBeGreaterThanOrEqual(timeouts.functionDeadlineMs);
   });
 
   test('the Terraform: every timeout is read from timeouts.json, and none can be overridden', () => {

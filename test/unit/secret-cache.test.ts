@@ -94,12 +94,45 @@ test('concurrent callers share one read', async () => {
   expect(source.reads).toBe(1);
 });
 
-test('a prefetch hands its signal to the read and does not remember a failure', async () => {
+test('a prefetch does not remember a failure', async () => {
   const source = scriptedSource([throttled, value('v1')]);
   const { cache } = cacheOver(source);
-  const signal = new AbortController().signal;
-  expect(await cache.get(signal, { prefetch: true })).toMatchObject({ ok: false });
-  expect(source.signals[0]).toBe(signal);
+  expect(await cache.get(new AbortController().signal, { prefetch: true })).toMatchObject({ ok: false });
   expect(await cache.get()).toEqual(value('v1')); // read at once: the prefetch's failure was not kept
-  expect(source.signals[1]).toBeUndefined(); // a shared read is never bound to one caller's signal
+  expect(source.reads).toBe(2);
+});
+
+/** A source whose reads never answer until their signal aborts, when they answer as the SDK would. */
+function hangingSource(): SecretSource & { signals: AbortSignal[] } {
+  const source = {
+    signals: [] as AbortSignal[],
+    fetch: (_secretId: string, signal?: AbortSignal): Promise<SecretFetch> => {
+      if (signal) source.signals.push(signal);
+      return new Promise((resolve) =>
+        signal?.addEventListener('abort', () => resolve({ ok: false, error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: AbortError' } })),
+      );
+    },
+  };
+  return source;
+}
+
+test('the shared read is abandoned once every caller waiting on it has stopped, not before; the next caller reads afresh', async () => {
+  const source = hangingSource();
+  const { cache } = cacheOver(source);
+  const first = new AbortController();
+  const second = new AbortController();
+  const waits = [cache.get(first.signal), cache.get(second.signal)];
+  expect(source.signals).toHaveLength(1); // one read for both
+  first.abort();
+  await expect(waits[0]).rejects.toThrow('aborted');
+  expect(source.signals[0]?.aborted).toBe(false); // the second still waits on it
+  second.abort();
+  await expect(waits[1]).rejects.toThrow('aborted');
+  expect(source.signals[0]?.aborted).toBe(true);
+  // Nobody waited for its answer: its failure is not remembered, and a new caller reads again.
+  const third = new AbortController();
+  const next = cache.get(third.signal);
+  expect(source.signals).toHaveLength(2);
+  third.abort();
+  await expect(next).rejects.toThrow('aborted');
 });

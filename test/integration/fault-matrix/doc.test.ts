@@ -4,7 +4,10 @@ import path from 'node:path';
 import { HUNG_SECRET, show, type Row } from './matrix';
 import { ROWS as answers } from './rows/answers';
 import { ROWS as budget } from './rows/budget';
+import { ROWS as bugs } from './rows/bugs';
+import { ROWS as configuration } from './rows/configuration';
 import { ROWS as participant } from './rows/participant';
+import { ROWS as proxy } from './rows/proxy';
 import { BATCH_ROWS } from './rows/queue';
 import { ROWS as rateLimits } from './rows/rate-limits';
 import { ROWS as secret } from './rows/secret';
@@ -14,7 +17,7 @@ import { ROWS as tokens } from './rows/tokens';
 
 const DOC = path.join(__dirname, '../../../docs/fault-matrix.md');
 /** Every row, in the order of the document. */
-const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget].flat();
+const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, proxy, configuration, bugs].flat();
 
 function renderDoc(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -32,7 +35,9 @@ function renderDoc(): string {
     'timeout 1 s, backoff and poll windows of 10, 20, 40, 40 … ms) with the jitter pinned to the middle of',
     'the window: waits of 7, 15, 30, 30 … ms after 429, 5xx and network faults (half of each window fixed) and',
     '9, 18, 36, 36 … ms while polling for a participant (80 % fixed); `FLAG_MIN_ATTEMPT_MS` 50,',
-    '`FLAG_SAFETY_MARGIN_MS` 500, 10 s of Lambda time left. A "warm" flagger starts with the secret and a',
+    '`FLAG_SAFETY_MARGIN_MS` 500, 10 s of Lambda time left. A row that shortens the deadline below 1 s has',
+    'the attempt timeout cut to it (the configuration refuses an attempt timeout above the deadline) unless',
+    'it sets one. A "warm" flagger starts with the secret and a',
     'token cached (counts start after a warm-up flag); a cold one reads the secret and requests a token first.',
     'In the token mode rows the flagger reads a token the emulator issued from its token secret and never mints',
     'one, with `SECRET_MIN_REFRESH_INTERVAL_MS` 300 ms (how long a confirmed refusal is remembered); where a row',

@@ -18,12 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { flagBatch } from '../../../lib/queue/batch';
 import { ANY_BODY } from '../../../lib/queue/message-body';
-import { createFlagger, type Flagger } from '../../../lib/create-flagger';
+import { createFlagger, type Flagger, type FlaggerDeps } from '../../../lib/create-flagger';
 import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
 import { SecretsManagerEmulator } from '../../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, FAST_ENV, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
+import { CLIENT_ID, CLIENT_SECRET, fastEnv, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
 import { loggedWaits } from '../../support/logged-waits';
 
 // ---------------------------------------------------------------------------------------------
@@ -67,10 +67,10 @@ export interface Ctx {
   /** The Secrets Manager emulator all rows share: only `serial` rows script its faults. */
   secrets: SecretsManagerEmulator;
   secretId: string;
-  /** A flagger that has read no secret and holds no token yet. */
-  cold(extraEnv?: Record<string, string>): Flagger;
+  /** A flagger that has read no secret and holds no token yet; `deps` replace production ones (a row injecting a bug). */
+  cold(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Flagger;
   /** A flagger with its secret and token cached; counting starts after its warm-up flag. */
-  warm(extraEnv?: Record<string, string>): Promise<Flagger>;
+  warm(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Promise<Flagger>;
   /** Counting (requests, secret reads, waits) starts again from here: what a row did before is its setup. */
   startCounting(): void;
   putSecret(value: string): void;
@@ -91,8 +91,10 @@ export interface Observed {
   sent: RecordedRequest[];
   wallMs: number;
   notes: Record<string, number>;
-  /** Error-level log lines of the row's flaggers: must stay empty. */
+  /** Error-level log lines of the row's flaggers: must stay empty, unless the row expects a bug to be logged. */
   errors: string[];
+  /** The other log lines since counting started. */
+  logs: string[];
   /** The waits the retry loop decided on after the warm-up, in order (its debug `attempt` lines). */
   waits: number[];
 }
@@ -111,6 +113,8 @@ export interface Row {
   serial?: boolean;
   /** Puts its own secret (or none); the others get good credentials. */
   ownSecret?: boolean;
+  /** The row injects a bug: its flag must log exactly one error line with this message (none otherwise). */
+  errorLog?: string;
   run(ctx: Ctx): Promise<FlagResult>;
   check?(observed: Observed): void;
 }
@@ -201,7 +205,7 @@ interface BatchObserved {
   wallMs: number;
 }
 
-type Counts = { token: number; api: number; secretReads: number; sent: RecordedRequest[]; errors: string[]; waits: number[] };
+type Counts = { token: number; api: number; secretReads: number; sent: RecordedRequest[]; errors: string[]; logs: string[]; waits: number[] };
 
 export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Promise<T>): Promise<T> {
   const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
@@ -211,7 +215,6 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     GENESYS_API_BASE_URL: genesys.url,
     GENESYS_LOGIN_BASE_URL: genesys.url,
     LOG_LEVEL: 'debug',
-    ...FAST_ENV,
   };
   let secretBaseline = 0;
   /** Error lines (a bug caught by the flagger's last line of defence would show here). */
@@ -219,25 +222,26 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
   /** Debug lines since the warm-up, for the waits the retry loop decided on. */
   let lines: string[] = [];
   const reads = (): number => secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
-  const build = (extraEnv: Record<string, string> = {}): Flagger =>
+  const build = (extraEnv: Record<string, string> = {}, deps: Partial<FlaggerDeps> = {}): Flagger =>
     createFlagger(
-      { ...env, ...extraEnv },
+      { ...env, ...fastEnv(extraEnv) },
       {
         logger: createLogger({ level: 'debug', sink: (line) => ((JSON.parse(line) as { level: string }).level === 'error' ? errors.push(line) : lines.push(line)) }),
         random: () => 0.5,
+        ...deps,
       },
     );
   const ctx: Ctx = {
     genesys,
     secrets,
     secretId,
-    cold: (extraEnv) => {
+    cold: (extraEnv, deps) => {
       ctx.started = 'cold';
-      return build(extraEnv);
+      return build(extraEnv, deps);
     },
-    warm: async (extraEnv) => {
+    warm: async (extraEnv, deps) => {
       ctx.started = 'warm';
-      const flagger = build(extraEnv);
+      const flagger = build(extraEnv, deps);
       const warmUp = await flagger.flag({ ...ctx.conversation(), risk_level: 'warm-up' }, invocation());
       if (warmUp.status !== 'UPDATED') throw new Error(`warm-up: ${warmUp.status} ${warmUp.message}`);
       ctx.startCounting();
@@ -260,6 +264,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
     secretReads: reads() - secretBaseline,
     sent: [...genesys.arrivals],
     errors: [...errors],
+    logs: [...lines],
     waits: loggedWaits(lines),
   });
   try {
@@ -286,7 +291,7 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     row.prepare?.(ctx);
     const lines: string[] = [];
     const flagger = createFlagger(
-      { GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId, GENESYS_API_BASE_URL: ctx.genesys.url, GENESYS_LOGIN_BASE_URL: ctx.genesys.url, ...FAST_ENV, ...row.env },
+      { GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId, GENESYS_API_BASE_URL: ctx.genesys.url, GENESYS_LOGIN_BASE_URL: ctx.genesys.url, ...fastEnv(row.env) },
       { logger: createLogger({ level: 'info', sink: (line) => lines.push(line) }), random: () => 0.5 },
     );
     const conversationOf = new Map<string, string>();
@@ -390,9 +395,9 @@ export function runMatrix(rows: Row[], batchRows: BatchRow[] = []): void {
         secretReads: within(row.secretReads, o.secretReads) ? row.secretReads : o.secretReads,
         message: o.result.message,
       }).toEqual({ status: row.status, token: row.token, api: row.api, secretReads: row.secretReads, message: o.result.message });
-      // What the function reported is what Genesys saw, and no bug was caught on the way.
+      // What the function reported is what Genesys saw, and no bug was caught on the way (but the one a row injects).
       expect(o.result.attempts).toBe(o.api);
-      expect(o.errors).toEqual([]);
+      expect(o.errors.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(row.errorLog ? [row.errorLog] : []);
       expect(o.result.updated).toBe(row.status === 'UPDATED');
       row.check?.(o);
     });

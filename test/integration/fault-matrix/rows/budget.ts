@@ -1,7 +1,29 @@
 /** Fault matrix rows: The Lambda's own budget. */
-import { LAG_MS, NEVER, flagParticipant, type Row } from '../matrix';
+import { LAG_MS, NEVER, flagParticipant, many, type Row } from '../matrix';
 
 export const ROWS: Row[] = [
+  {
+    group: 'Lambda budget',
+    case: 'after an on-demand init, the first flag counts the time the init spent',
+    start: 'cold',
+    fault: '`AWS_LAMBDA_INITIALIZATION_TYPE=on-demand`; POST /oauth/token never answered; prefetch 1 s, then the first flag',
+    status: 'UPSTREAM_ERROR',
+    // The prefetch's request, then the flag's: at 0 and after the first one's 1 s timeout.
+    token: { min: 2, max: 3 },
+    api: 0,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', many(20, { hang: true }));
+      const initStartedAt = Date.now();
+      const flagger = ctx.cold({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, { initStartedAt });
+      await flagger.prefetch();
+      const result = await flagParticipant(ctx, flagger);
+      ctx.notes.initToAnswerMs = Date.now() - initStartedAt;
+      return result;
+    },
+    // From the start of the init to the answer: the 3 s deadline, not the 1 s prefetch plus 3 s.
+    check: (o) => expect(o.notes.initToAnswerMs).toBeLessThanOrEqual(3000 + LAG_MS),
+  },
   // ----- the Lambda's own budget (warm flaggers, default 500 ms safety margin)
   {
     group: 'Lambda budget',

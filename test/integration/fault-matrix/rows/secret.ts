@@ -133,6 +133,27 @@ export const ROWS: Row[] = [
   },
   {
     group: 'The secret',
+    case: 'a hung read ends with the last flag waiting on it',
+    start: 'cold',
+    fault: 'GetSecretValue never answered, then the secret; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
+    status: 'UPDATED',
+    token: 1,
+    api: 1,
+    secretReads: 2,
+    serial: true,
+    run: async (ctx) => {
+      const flagger = ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+      ctx.secrets.script([{ hang: true }]);
+      const first = await flagParticipant(ctx, flagger, [], {}, 1000);
+      ctx.notes.firstTimedOut = first.status === 'TIMEOUT' ? 1 : 0;
+      // The read the first flag started was the container's shared read: left running, the second
+      // flag would wait on it (until the SDK's 2 s request timeout) instead of reading again.
+      return flagParticipant(ctx, flagger, [], {}, 1000);
+    },
+    check: (o) => expect(o.notes.firstTimedOut).toBe(1),
+  },
+  {
+    group: 'The secret',
     case: 'Secrets Manager hangs',
     start: 'cold',
     fault: 'GetSecretValue never answered; deadline 600 ms',

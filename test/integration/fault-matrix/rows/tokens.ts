@@ -50,16 +50,41 @@ export const ROWS: Row[] = [
     group: 'Token endpoint',
     case: 'token endpoint hangs past the deadline',
     start: 'cold',
-    fault: 'POST /oauth/token never answered; attempt timeout 5 s, deadline 700 ms',
+    fault: 'POST /oauth/token never answered; deadline 700 ms, attempt timeout as long',
     status: 'TIMEOUT',
     token: 1,
     api: 0,
     secretReads: 1,
     run: async (ctx) => {
       ctx.script('token', [{ hang: true }]);
-      return flagParticipant(ctx, ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '5000', FLAG_DEADLINE_MS: '700' }));
+      return flagParticipant(ctx, ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '700', FLAG_DEADLINE_MS: '700' }));
     },
     check: (o) => expect(o.wallMs).toBeLessThan(1100),
+  },
+  {
+    group: 'Token endpoint',
+    case: 'a hung token request ends with the last flag waiting on it',
+    start: 'cold',
+    fault: 'POST /oauth/token never answered, then OK; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
+    status: 'UPDATED',
+    token: 2,
+    api: 1,
+    secretReads: 1,
+    run: async (ctx) => {
+      ctx.script('token', [{ hang: true }]);
+      const flagger = ctx.cold({ FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+      const first = await flagParticipant(ctx, flagger, [], {}, 1000);
+      ctx.notes.firstTimedOut = first.status === 'TIMEOUT' ? 1 : 0;
+      // The token request the first flag started was the container's single flight: left running,
+      // the second flag would wait on it (for the 2 s attempt timeout) instead of asking again.
+      return flagParticipant(ctx, flagger, [], {}, 1000);
+    },
+    check: (o) => {
+      expect(o.notes.firstTimedOut).toBe(1);
+      // The hung request was abandoned when its last waiter left, before the second was sent.
+      const [hung, second] = o.sent.filter((r) => r.route === 'token');
+      expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(second?.at ?? 0);
+    },
   },
   {
     group: 'Token endpoint',

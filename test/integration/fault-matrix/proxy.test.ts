@@ -1,0 +1,4 @@
+import { runMatrix } from './matrix';
+import { ROWS } from './rows/proxy';
+
+runMatrix(ROWS);
