@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<void> {
     const b = await buildBundles(tmp);
     lab = await startLab(o.latencyMs, tmp);
     const [sections, timings]: [Section[], string[]] = [[], []];
-    for (const [name, measure] of Object.entries(PARTS).filter(([p]) => only.includes(p)).map(([, part]) => part)) {
+    for (const [name, measure] of Object.entries(PARTS)
+      .filter(([p]) => only.includes(p))
+      .map(([, part]) => part)) {
       const t = Date.now();
       console.error(`${name} ...`);
       sections.push(await measure(b, lab, o, tmp));
@@ -51,8 +53,7 @@ async function main(argv: string[]): Promise<void> {
 
     const totalS = (Date.now() - startedAt.getTime()) / 1000;
     const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-    const targets = sections.flatMap((s) =>
-      s.targets.map((t) => [/^\d+/.exec(s.title)?.[0] ?? '', ...t] as const));
+    const targets = sections.flatMap((s) => s.targets.map((t) => [/^\d+/.exec(s.title)?.[0] ?? '', ...t] as const));
     const lines = [
       "# Benchmark: the flagger against the official SDK and the forum's fixed delay",
       '',
@@ -68,8 +69,10 @@ async function main(argv: string[]): Promise<void> {
       '',
       `## Targets: ${targets.filter((t) => t[4]).length} of ${targets.length} met`,
       '',
-      ...table(['part', 'target', 'goal', 'measured', ''],
-        targets.map(([part, name, goal, measured, met]) => [part, name, goal, measured, met ? 'met' : '**not met**'])),
+      ...table(
+        ['part', 'target', 'goal', 'measured', ''],
+        targets.map(([part, name, goal, measured, met]) => [part, name, goal, measured, met ? 'met' : '**not met**']),
+      ),
       '',
       ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.lines, '']),
       'Method, options and how to re-run: bench/README.md.',
@@ -78,10 +81,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(lines.join('\n'));
     const out = a.quick ? mkdtempSync(path.join(os.tmpdir(), 'genesys-flagger-bench-quick-')) : `${ROOT}/bench`;
     writeFileSync(path.join(out, 'results.md'), lines.join('\n'));
-    const svg = sections.find((s) => s.svg)?.svg?.([
-      `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine}`,
-      `${o.runs} runs per point · delays ±${JITTER * 100} % · injected latency ${o.latencyMs} ms · ${command}`,
-    ]);
+    const svg = sections
+      .find((s) => s.svg)
+      ?.svg?.([
+        `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machine}`,
+        `${o.runs} runs per point · delays ±${JITTER * 100} % · injected latency ${o.latencyMs} ms · ${command}`,
+      ]);
     if (svg) writeFileSync(path.join(out, 'lag.svg'), svg);
     console.error(`\nwrote ${path.join(out, 'results.md')}${svg ? ' and lag.svg' : ''} (${totalS.toFixed(0)} s)`);
   } finally {
@@ -103,5 +108,8 @@ function commit(): string {
 
 main(process.argv.slice(2)).then(
   () => process.exit(0),
-  (error: unknown) => (console.error(error), process.exit(1)),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
 );

@@ -11,7 +11,10 @@ const authorizer = createAuthorizer(process.env);
 await authorizer.prefetch();
 
 export const handler = async (event: unknown, context: Context): Promise<{ isAuthorized: boolean }> => {
-  const verdict = await authorizer.authorize(event, { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+  const verdict = await authorizer.authorize(event, {
+    requestId: context.awsRequestId,
+    remainingMs: context.getRemainingTimeInMillis(),
+  });
   if (verdict === 'unavailable') throw new Error('authentication unavailable');
   return { isAuthorized: verdict === 'ok' };
 };

@@ -109,7 +109,10 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
 
 /** The host overrides, for resolveHosts (absent keys: derive the host from the environment). */
-export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): { apiBaseUrl?: string; loginBaseUrl?: string } {
+export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): {
+  apiBaseUrl?: string;
+  loginBaseUrl?: string;
+} {
   return {
     ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
     ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
@@ -158,7 +161,9 @@ export function loadConfig(env: Env): ConfigParse {
   // SDK request, the token request): one longer than the deadline would outlast every flag that
   // could be waiting on it.
   if (numbers.attemptTimeoutMs > numbers.deadlineMs) {
-    problems.push(`FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`);
+    problems.push(
+      `FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`,
+    );
   }
   // After an on-demand init, the init's time counts against the first caller's deadline (see
   // create-flagger.ts): a prefetch that used its whole budget must leave that caller one attempt.
@@ -170,18 +175,22 @@ export function loadConfig(env: Env): ConfigParse {
 
   const credentialsSecretId = env.GENESYS_CREDENTIALS_SECRET_ID?.trim() ?? '';
   const tokenSecretId = env.GENESYS_TOKEN_SECRET_ID?.trim() ?? '';
-  if (credentialsSecretId === '' && tokenSecretId === '') problems.push('GENESYS_CREDENTIALS_SECRET_ID is not set (nor GENESYS_TOKEN_SECRET_ID)');
+  if (credentialsSecretId === '' && tokenSecretId === '')
+    problems.push('GENESYS_CREDENTIALS_SECRET_ID is not set (nor GENESYS_TOKEN_SECRET_ID)');
 
   const apiBaseUrl = parseBaseUrl(env, 'GENESYS_API_BASE_URL', problems);
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
   const genesysProxyUrl = parseProxyUrl(env, problems);
 
   const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
-  if (!PARTICIPANT_PURPOSE.test(purpose)) problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
+  if (!PARTICIPANT_PURPOSE.test(purpose))
+    problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
 
   const namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
   if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
-    problems.push('METRICS_NAMESPACE must be a CloudWatch namespace (letters, digits, . _ / # : -), not starting with AWS/');
+    problems.push(
+      'METRICS_NAMESPACE must be a CloudWatch namespace (letters, digits, . _ / # : -), not starting with AWS/',
+    );
   }
 
   const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
@@ -238,7 +247,13 @@ function parseBaseUrl(env: Env, name: string, problems: string[]): string | unde
     problems.push(`${name} is not a URL`);
     return undefined;
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
     problems.push(`${name} must be an http(s) URL without user info (a user name or password), query or fragment`);
     return undefined;
   }
@@ -259,7 +274,14 @@ function parseProxyUrl(env: Env, problems: string[]): string | undefined {
     problems.push('GENESYS_HTTPS_PROXY is not a URL');
     return undefined;
   }
-  if (url.protocol !== 'http:' || url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+  if (
+    url.protocol !== 'http:' ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
     problems.push('GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query');
     return undefined;
   }

@@ -7,7 +7,15 @@
 import { performance } from 'node:perf_hooks';
 import { CachedSecret } from './aws/secret-cache';
 import { awsSecretSource, type SecretSource } from './aws/secret-source';
-import { DEFAULT_METRICS_NAMESPACE, hostOverrides, loadConfig, NUMERIC_SETTINGS, overridesInForce, type Config, type Env } from './config';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  hostOverrides,
+  loadConfig,
+  NUMERIC_SETTINGS,
+  overridesInForce,
+  type Config,
+  type Env,
+} from './config';
 import { flagParticipant, type FlagDeps, type FlagPolicy } from './core/flag-participant';
 import { parseFlagRequest, type AttributeContract } from './core/flag-request';
 import { CONTRACT } from './core/attribute-contract';
@@ -61,7 +69,9 @@ export interface Flagger {
 }
 
 /** One read a prefetch makes, bound to the prefetch's signal. */
-export type PrefetchRead = (signal: AbortSignal) => Promise<{ ok: true } | { ok: false; error: { kind: string; reason: string } }>;
+export type PrefetchRead = (
+  signal: AbortSignal,
+) => Promise<{ ok: true } | { ok: false; error: { kind: string; reason: string } }>;
 
 /** Everything that can be swapped for tests or other hosts; production defaults otherwise. */
 export interface FlaggerDeps {
@@ -86,18 +96,29 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
   const secretSource =
     overrides.secretSource ??
-    awsSecretSource({ requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default });
+    awsSecretSource({
+      requestTimeoutMs: parsed.ok ? parsed.config.attemptTimeoutMs : NUMERIC_SETTINGS.attemptTimeoutMs.default,
+    });
 
   if (!parsed.ok) {
     logger.error('configuration invalid', { reason: parsed.reason });
-    const reports = reporter(logger, { namespace: DEFAULT_METRICS_NAMESPACE, functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' }, now);
+    const reports = reporter(
+      logger,
+      { namespace: DEFAULT_METRICS_NAMESPACE, functionName: env.AWS_LAMBDA_FUNCTION_NAME || 'local' },
+      now,
+    );
     return {
       flag: async (_event, invocation) => reports.withoutRequest({ kind: 'config', reason: parsed.reason }, invocation),
       config: undefined,
       logger,
       secretSource,
       deadline: (invocation) =>
-        computeDeadline(invocation.startedAt ?? now(), NUMERIC_SETTINGS.deadlineMs.default, invocation.remainingMs, NUMERIC_SETTINGS.safetyMarginMs.default),
+        computeDeadline(
+          invocation.startedAt ?? now(),
+          NUMERIC_SETTINGS.deadlineMs.default,
+          invocation.remainingMs,
+          NUMERIC_SETTINGS.safetyMarginMs.default,
+        ),
       refuse: refusal(reports),
       prefetch: async () => undefined,
     };
@@ -106,7 +127,9 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   const { config } = parsed;
   logOverrides(config, logger);
   const reports = reporter(logger, config.metrics, now);
-  const http = overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs));
+  const http =
+    overrides.http ??
+    axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs));
   const deps: FlagDeps = {
     tokens: tokenSource(config, secretSource, http, now),
     http,
@@ -123,13 +146,29 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
   };
   const init = initBudget(env, overrides.initStartedAt ?? performance.timeOrigin, now, logger);
   const deadline = (invocation: Invocation): number =>
-    computeDeadline(invocation.startedAt ?? now(), init.budgetFor(invocation.requestId, config.deadlineMs), invocation.remainingMs, config.safetyMarginMs);
+    computeDeadline(
+      invocation.startedAt ?? now(),
+      init.budgetFor(invocation.requestId, config.deadlineMs),
+      invocation.remainingMs,
+      config.safetyMarginMs,
+    );
 
   const flagOnce = async (event: unknown, invocation: Invocation): Promise<FlagResult> => {
     const startedAt = invocation.startedAt ?? now();
-    const request = parseFlagRequest(event, config.limits, config.defaultParticipantPurpose, overrides.attributes ?? CONTRACT);
-    if (!request.ok) return reports.withoutRequest({ kind: 'invalid-input', reason: request.reason }, invocation, now() - startedAt);
-    const result = await flagParticipant(request.request, policy, { startedAt, deadline: deadline({ ...invocation, startedAt }), requestId: invocation.requestId }, deps);
+    const request = parseFlagRequest(
+      event,
+      config.limits,
+      config.defaultParticipantPurpose,
+      overrides.attributes ?? CONTRACT,
+    );
+    if (!request.ok)
+      return reports.withoutRequest({ kind: 'invalid-input', reason: request.reason }, invocation, now() - startedAt);
+    const result = await flagParticipant(
+      request.request,
+      policy,
+      { startedAt, deadline: deadline({ ...invocation, startedAt }), requestId: invocation.requestId },
+      deps,
+    );
     reports.report(result, invocation, {
       conversationId: request.request.conversationId,
       // Keys only: attribute values can be personal data and never reach the log.
@@ -148,7 +187,10 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
         return await flagOnce(event, invocation);
       } catch (error) {
         logger.error('unexpected error', { requestId: invocation.requestId, error: errorFields(error) });
-        const outcome: FlagOutcome = { kind: 'internal', reason: 'unexpected internal error; see the function log for this correlationId' };
+        const outcome: FlagOutcome = {
+          kind: 'internal',
+          reason: 'unexpected internal error; see the function log for this correlationId',
+        };
         return reports.withoutRequest(outcome, invocation, now() - startedAt);
       }
     },
@@ -183,7 +225,12 @@ export function createFlagger(env: Env, overrides: Partial<FlaggerDeps> = {}): F
  * FLAG_INIT_PREFETCH_MS more when it did not, which the configuration keeps below the deadline by
  * one attempt timeout.
  */
-function initBudget(env: Env, startedAt: number, now: () => number, logger: Logger): {
+function initBudget(
+  env: Env,
+  startedAt: number,
+  now: () => number,
+  logger: Logger,
+): {
   /** The init has ended (the prefetch is done). */
   ended(): void;
   /** The budget of invocation `requestId`; the first invocation asking is the one that pays for the init. */
@@ -203,7 +250,11 @@ function initBudget(env: Env, startedAt: number, now: () => number, logger: Logg
       if (!first) {
         // Without a prefetch, the init ended when the composition was built.
         first = { requestId, initMs: Math.max(0, Math.round((endedAt ?? createdAt) - startedAt)) };
-        logger.info('on-demand init counted against the first invocation', { requestId, initMs: first.initMs, budgetMs: Math.max(0, deadlineMs - first.initMs) });
+        logger.info('on-demand init counted against the first invocation', {
+          requestId,
+          initMs: first.initMs,
+          budgetMs: Math.max(0, deadlineMs - first.initMs),
+        });
       }
       return requestId === first.requestId ? Math.max(0, deadlineMs - first.initMs) : deadlineMs;
     },
@@ -215,17 +266,31 @@ function initBudget(env: Env, startedAt: number, now: () => number, logger: Logg
  * aborts at the end of the budget, and binds the requests it starts to it, so none is left running
  * (to be frozen mid-request by Lambda) when the init ends.
  */
-export async function prefetchWithin(budgetMs: number, now: () => number, logger: Logger, read: PrefetchRead): Promise<void> {
+export async function prefetchWithin(
+  budgetMs: number,
+  now: () => number,
+  logger: Logger,
+  read: PrefetchRead,
+): Promise<void> {
   if (budgetMs <= 0) return;
   const started = now();
   const deadline = deadlineSignal(started + budgetMs, now);
   try {
     const outcome = await read(deadline.signal);
     if (outcome.ok) logger.info('prefetched', { elapsedMs: now() - started });
-    else logger.warn('prefetch incomplete: the first invocation fetches what is missing', { kind: outcome.error.kind, reason: outcome.error.reason, elapsedMs: now() - started });
+    else
+      logger.warn('prefetch incomplete: the first invocation fetches what is missing', {
+        kind: outcome.error.kind,
+        reason: outcome.error.reason,
+        elapsedMs: now() - started,
+      });
   } catch (error) {
     // The end of the budget is expected; anything else is a bug, logged as the flags log theirs.
-    if (error instanceof AbortedError) logger.warn('prefetch incomplete: the first invocation fetches what is missing', { kind: 'deadline', elapsedMs: now() - started });
+    if (error instanceof AbortedError)
+      logger.warn('prefetch incomplete: the first invocation fetches what is missing', {
+        kind: 'deadline',
+        elapsedMs: now() - started,
+      });
     else logger.error('unexpected error', { during: 'prefetch', error: errorFields(error) });
   } finally {
     deadline.dispose();
@@ -241,7 +306,11 @@ function logOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>, logge
 /** Token mode reads a ready token from its secret; otherwise the client-credentials grant mints one. */
 function tokenSource(config: Config, secretSource: SecretSource, http: HttpClient, now: () => number): TokenSource {
   const cache = (secretId: string): CachedSecret =>
-    new CachedSecret(secretSource, secretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: config.secretMinRefreshIntervalMs, now });
+    new CachedSecret(secretSource, secretId, {
+      maxAgeMs: config.secretMaxAgeMs,
+      minRefreshIntervalMs: config.secretMinRefreshIntervalMs,
+      now,
+    });
   const overrides = hostOverrides(config);
   if (config.tokenSecretId) {
     return new SecretTokenSource(cache(config.tokenSecretId), {
@@ -298,4 +367,3 @@ function reporter(logger: Logger, metrics: MetricsOptions, now: () => number): R
     },
   };
 }
-

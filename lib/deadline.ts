@@ -120,7 +120,6 @@ export function computeDeadline(
   lambdaRemainingMs: number | undefined,
   safetyMarginMs: number,
 ): number {
-  const lambdaBudget =
-    lambdaRemainingMs === undefined ? Number.POSITIVE_INFINITY : lambdaRemainingMs - safetyMarginMs;
+  const lambdaBudget = lambdaRemainingMs === undefined ? Number.POSITIVE_INFINITY : lambdaRemainingMs - safetyMarginMs;
   return nowMs + Math.max(0, Math.min(budgetMs, lambdaBudget));
 }

@@ -45,7 +45,8 @@ export function redact(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     if (SENSITIVE_NAME.test(key)) out[key] = '[redacted]';
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) out[key] = redact(value as LogFields);
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      out[key] = redact(value as LogFields);
     else out[key] = value;
   }
   return out;

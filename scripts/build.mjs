@@ -25,11 +25,14 @@ export const leanAxios = {
   setup(b) {
     b.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace: 'lean-stub' }));
     b.onResolve({ filter: /^\.\/fetch\.js$/ }, (args) =>
-      /axios[\\/]lib[\\/]adapters[\\/]adapters\.js$/.test(args.importer) ? { path: 'axios-fetch-adapter', namespace: 'lean-stub' } : undefined,
+      /axios[\\/]lib[\\/]adapters[\\/]adapters\.js$/.test(args.importer)
+        ? { path: 'axios-fetch-adapter', namespace: 'lean-stub' }
+        : undefined,
     );
     b.onLoad({ filter: /axios[\\/]lib[\\/]utils\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(AXIOS_FORMDATA_PROBE)) throw new Error(`axios changed: "${AXIOS_FORMDATA_PROBE}" not found in ${args.path}`);
+      if (!source.includes(AXIOS_FORMDATA_PROBE))
+        throw new Error(`axios changed: "${AXIOS_FORMDATA_PROBE}" not found in ${args.path}`);
       return { loader: 'js', contents: source.replace(AXIOS_FORMDATA_PROBE, 'const FormDataCtor = undefined;') };
     });
     b.onLoad({ filter: /.*/, namespace: 'lean-stub' }, (args) => ({
@@ -58,7 +61,10 @@ export const lazyBuiltins = {
       if (args.namespace === 'lazy-builtin' || !builtins.has(name)) return undefined;
       return { path: name, namespace: 'lazy-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});` }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+    }));
   },
 };
 
@@ -72,7 +78,9 @@ export const buildOptions = {
   format: 'esm',
   outExtension: { '.js': '.mjs' },
   // An ES module has no `require`, and bundled CommonJS dependencies call it for Node's built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   // ESM builds of the AWS SDK and axios tree-shake far better than their CJS builds.
   mainFields: ['module', 'main'],
   // Smaller to read and parse on every cold start. Stack traces map back to the sources with the
@@ -87,7 +95,9 @@ export const buildOptions = {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const entries = readdirSync('functions').filter((f) => f.endsWith('.ts')).map((f) => path.join('functions', f));
+  const entries = readdirSync('functions')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join('functions', f));
   rmSync('dist', { recursive: true, force: true });
   const result = await build({ ...buildOptions, entryPoints: entries, outdir: 'dist/functions' });
   writeFileSync('dist/meta.json', JSON.stringify(result.metafile));

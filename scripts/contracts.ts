@@ -34,15 +34,19 @@ const TYPES = new Set(['string', 'integer', 'number', 'boolean']);
 
 export function readAttributes(file = ATTRIBUTES_FILE): AttributeField[] {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { attributes?: unknown };
-  if (!Array.isArray(parsed.attributes) || parsed.attributes.length === 0) throw new Error(`${file}: "attributes" must be a non-empty list`);
+  if (!Array.isArray(parsed.attributes) || parsed.attributes.length === 0)
+    throw new Error(`${file}: "attributes" must be a non-empty list`);
   const seen = new Set<string>();
   return parsed.attributes.map((entry: unknown, i) => {
     const field = entry as Partial<AttributeField>;
     const where = `${file}: attributes[${i}]`;
-    if (typeof field.name !== 'string' || !GENESYS_NAME.test(field.name)) throw new Error(`${where}: name must start with a letter and hold only letters, digits, - and _`);
-    if (ID_FIELDS.has(field.name) || RESERVED_KEYS.has(field.name)) throw new Error(`${where}: "${field.name}" is reserved`);
+    if (typeof field.name !== 'string' || !GENESYS_NAME.test(field.name))
+      throw new Error(`${where}: name must start with a letter and hold only letters, digits, - and _`);
+    if (ID_FIELDS.has(field.name) || RESERVED_KEYS.has(field.name))
+      throw new Error(`${where}: "${field.name}" is reserved`);
     if (seen.has(field.name)) throw new Error(`${where}: "${field.name}" is listed twice`);
-    if (!field.type || !TYPES.has(field.type)) throw new Error(`${where}: type must be string, integer, number or boolean`);
+    if (!field.type || !TYPES.has(field.type))
+      throw new Error(`${where}: type must be string, integer, number or boolean`);
     seen.add(field.name);
     return { name: field.name, type: field.type, ...(field.description ? { description: field.description } : {}) };
   });
@@ -51,8 +55,14 @@ export function readAttributes(file = ATTRIBUTES_FILE): AttributeField[] {
 export function inputContract(attributes: AttributeField[]): Schema {
   const properties: Record<string, Schema> = {
     conversationId: { type: 'string', description: 'Call.ConversationId' },
-    participantId: { type: 'string', description: "The caller's participant id; leave empty to look it up by participantPurpose" },
-    participantPurpose: { type: 'string', description: 'Purpose of the participant to flag when participantId is empty (default customer)' },
+    participantId: {
+      type: 'string',
+      description: "The caller's participant id; leave empty to look it up by participantPurpose",
+    },
+    participantPurpose: {
+      type: 'string',
+      description: 'Purpose of the participant to flag when participantId is empty (default customer)',
+    },
   };
   for (const field of attributes) {
     // One type per property, as in every contract Genesys publishes; optional means "not in
@@ -109,11 +119,24 @@ export interface Timeouts {
 export function readTimeouts(file = TIMEOUTS_FILE): Timeouts {
   const t = JSON.parse(readFileSync(file, 'utf8')) as Partial<Timeouts>;
   const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
-  if (!whole(t.functionDeadlineMs) || !whole(t.lambdaTimeoutSeconds) || !whole(t.actionTimeoutSeconds) || !whole(t.flowTimeoutSeconds)) {
+  if (
+    !whole(t.functionDeadlineMs) ||
+    !whole(t.lambdaTimeoutSeconds) ||
+    !whole(t.actionTimeoutSeconds) ||
+    !whole(t.flowTimeoutSeconds)
+  ) {
     throw new Error(`${file}: every timeout must be a positive whole number`);
   }
-  if (!(t.functionDeadlineMs < t.lambdaTimeoutSeconds * 1000 && t.lambdaTimeoutSeconds < t.actionTimeoutSeconds && t.actionTimeoutSeconds < t.flowTimeoutSeconds)) {
-    throw new Error(`${file}: the timeouts must nest: functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds < flowTimeoutSeconds`);
+  if (
+    !(
+      t.functionDeadlineMs < t.lambdaTimeoutSeconds * 1000 &&
+      t.lambdaTimeoutSeconds < t.actionTimeoutSeconds &&
+      t.actionTimeoutSeconds < t.flowTimeoutSeconds
+    )
+  ) {
+    throw new Error(
+      `${file}: the timeouts must nest: functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds < flowTimeoutSeconds`,
+    );
   }
   if (t.actionTimeoutSeconds > 60) throw new Error(`${file}: a data action times out after at most 60 s`);
   return t as Timeouts;
@@ -134,7 +157,8 @@ export const LAMBDA_INTEGRATION_NAME = 'Participant flagger - Lambda';
  * the template by mistake invokes nothing and shows, where the ARN belongs, how to write the real
  * file. An ARN-shaped placeholder (arn:aws:lambda:REGION:...) would read as nearly done.
  */
-export const FUNCTION_ARN_PLACEHOLDER = 'NOT AN ARN: run npm run contracts -- --function-arn <DataActionFunctionArn> and import the file it writes';
+export const FUNCTION_ARN_PLACEHOLDER =
+  'NOT AN ARN: run npm run contracts -- --function-arn <DataActionFunctionArn> and import the file it writes';
 
 /**
  * An unqualified Lambda function ARN, as the stack output DataActionFunctionArn gives it: the
@@ -157,7 +181,12 @@ export function parseFunctionArn(text: string): string {
  * What Admin > Integrations > Actions > Import accepts (the shape Genesys exports). Without a
  * function ARN the Lambda action is the committed template, with FUNCTION_ARN_PLACEHOLDER.
  */
-export function importableAction(kind: 'lambda' | 'webhook', attributes: AttributeField[], timeouts = readTimeouts(), functionArn?: string): Schema {
+export function importableAction(
+  kind: 'lambda' | 'webhook',
+  attributes: AttributeField[],
+  timeouts = readTimeouts(),
+  functionArn?: string,
+): Schema {
   const lambda = kind === 'lambda';
   return {
     name: ACTION_NAMES[kind],
@@ -165,7 +194,11 @@ export function importableAction(kind: 'lambda' | 'webhook', attributes: Attribu
     actionType: 'custom',
     config: {
       request: {
-        requestUrlTemplate: lambda ? (functionArn === undefined ? FUNCTION_ARN_PLACEHOLDER : parseFunctionArn(functionArn)) : 'https://API_ID.execute-api.REGION.amazonaws.com/flag',
+        requestUrlTemplate: lambda
+          ? functionArn === undefined
+            ? FUNCTION_ARN_PLACEHOLDER
+            : parseFunctionArn(functionArn)
+          : 'https://API_ID.execute-api.REGION.amazonaws.com/flag',
         requestType: 'POST',
         // Web Services: a "User Defined" credential on the integration with a field named token.
         headers: lambda ? {} : { Authorization: 'Bearer ${credentials.token}', 'Content-Type': 'application/json' },
@@ -241,7 +274,8 @@ export function contractModule(attributes: AttributeField[]): string {
     "import type { AttributeContract, AttributeType } from './flag-request';",
     '',
     'export const CONTRACT: AttributeContract = new Map<string, AttributeType>([',
-    ...attributes.map((a) => `  [${JSON.stringify(a.name)}, ${JSON.stringify(a.type)}],`),
+    // Single quotes, as the formatter writes them (names and types are checked to need no escaping).
+    ...attributes.map((a) => `  ['${a.name}', '${a.type}'],`),
     ']);',
     '',
   ].join('\n');
@@ -282,7 +316,11 @@ function parseArgs(argv: string[]): Options {
     if (flag === '--check' && inline === undefined) {
       check = true;
     } else if (flag === '--function-arn' || flag === '--out') {
-      const value = inline ?? argv[(i += 1)];
+      let value = inline;
+      if (value === undefined) {
+        i += 1;
+        value = argv[i];
+      }
       if (value === undefined || value === '') throw new Error(`${flag} needs a value`);
       values.set(flag, value);
     } else {
@@ -296,10 +334,14 @@ function parseArgs(argv: string[]): Options {
   }
   if (check) throw new Error('--check and --function-arn do not go together');
   // npm runs scripts in the package root; a relative --out is taken from where npm was run.
-  const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), values.get('--out') ?? path.join(ROOT, READY_LAMBDA_ACTION));
+  const out = path.resolve(
+    process.env.INIT_CWD ?? process.cwd(),
+    values.get('--out') ?? path.join(ROOT, READY_LAMBDA_ACTION),
+  );
   // infra/ holds the committed, generated files that CI compares with what this script writes.
   const relative = path.relative(path.join(ROOT, 'infra'), out);
-  if (!relative.startsWith('..') && !path.isAbsolute(relative)) throw new Error(`--out: ${out} is inside infra/, whose files are committed as generated; write it elsewhere`);
+  if (!relative.startsWith('..') && !path.isAbsolute(relative))
+    throw new Error(`--out: ${out} is inside infra/, whose files are committed as generated; write it elsewhere`);
   return { mode: 'ready', functionArn: parseFunctionArn(functionArn), out };
 }
 
@@ -315,7 +357,9 @@ export function runContracts(argv: string[], io: Io = console): number {
   if (options.mode === 'ready') {
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, json(importableAction('lambda', readAttributes(), readTimeouts(), options.functionArn)));
-    io.log(`wrote ${options.out}: import it in Admin > Integrations > Actions onto your AWS Lambda data actions integration`);
+    io.log(
+      `wrote ${options.out}: import it in Admin > Integrations > Actions onto your AWS Lambda data actions integration`,
+    );
     return 0;
   }
   let stale = 0;

@@ -33,7 +33,12 @@ export interface CliOutput {
 }
 
 /** Runs the CLI; returns the exit code. `deps` replaces the production building blocks in tests. */
-export async function runCli(args: readonly string[], env: Env, io: CliOutput, deps: Partial<DoctorDeps> = {}): Promise<number> {
+export async function runCli(
+  args: readonly string[],
+  env: Env,
+  io: CliOutput,
+  deps: Partial<DoctorDeps> = {},
+): Promise<number> {
   const known = new Set(['--json', '--emulators', '--help']);
   const unknown = args.filter((a) => !known.has(a));
   if (args.includes('--help') || unknown.length > 0) {
@@ -79,7 +84,10 @@ function report(checks: CheckResult[], json: boolean, io: CliOutput): number {
 if (require.main === module) {
   // The SDK's notice that future versions need Node 22 is not about this setup (as in npm start).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  runCli(process.argv.slice(2), process.env, { out: (line) => console.log(line), err: (line) => console.error(line) }).then(
+  runCli(process.argv.slice(2), process.env, {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+  }).then(
     (code) => process.exit(code),
     (error: unknown) => {
       // A bug here, not an upstream answer (those are results): its name only, never its message.

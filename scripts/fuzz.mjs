@@ -34,7 +34,11 @@ const env = (name) => (quick ? undefined : process.env[name]);
 const seed = option('seed') ?? env('FUZZ_SEED') ?? (quick ? '1' : String(randomInt(1, 2 ** 31 - 1)));
 const runs = option('runs') ?? env('FUZZ_RUNS');
 const scale = option('scale') ?? env('FUZZ_SCALE') ?? (quick ? '1' : '10');
-for (const [name, value] of [['seed', seed], ['runs', runs], ['scale', scale]]) {
+for (const [name, value] of [
+  ['seed', seed],
+  ['runs', runs],
+  ['scale', scale],
+]) {
   if (value !== undefined && !/^\d+$/.test(value)) {
     console.error(`fuzz: --${name} must be a whole number, got ${JSON.stringify(value)}`);
     process.exit(2);
@@ -50,17 +54,21 @@ const started = Date.now();
 const jest = require.resolve('jest/bin/jest');
 // In band: the timing properties measure deadlines on real sockets, and a CPU-bound neighbour
 // worker on a 2-core machine would starve them (npm test keeps their run counts small instead).
-const result = spawnSync(process.execPath, [jest, 'test/property', 'test/integration/security.test.ts', '--runInBand', '--testTimeout=3600000'], {
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    // Only the runs chosen above: an inherited FUZZ_RUNS would override the scale (--quick).
-    FUZZ_RUNS: undefined,
-    FUZZ_SEED: seed,
-    FUZZ_SCALE: scale,
-    ...(runs ? { FUZZ_RUNS: runs } : {}),
+const result = spawnSync(
+  process.execPath,
+  [jest, 'test/property', 'test/integration/security.test.ts', '--runInBand', '--testTimeout=3600000'],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      // Only the runs chosen above: an inherited FUZZ_RUNS would override the scale (--quick).
+      FUZZ_RUNS: undefined,
+      FUZZ_SEED: seed,
+      FUZZ_SCALE: scale,
+      ...(runs ? { FUZZ_RUNS: runs } : {}),
+    },
   },
-});
+);
 
 const seconds = Math.round((Date.now() - started) / 1000);
 const ok = result.status === 0;

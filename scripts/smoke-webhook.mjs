@@ -27,7 +27,11 @@ let server;
 async function main() {
   const port = await freePort();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  server = spawn(npm, ['start', '--', '--webhook'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: String(port) } });
+  server = spawn(npm, ['start', '--', '--webhook'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port) },
+  });
   server.stdout.on('data', (chunk) => (output += chunk));
   server.stderr.on('data', (chunk) => (output += chunk));
   console.log(`smoke-webhook: npm start -- --webhook on port ${port} (pid ${server.pid})`);
@@ -42,11 +46,18 @@ async function main() {
   if (!ready) throw new Error(`not listening after ${READY_TIMEOUT_MS / 1000} s`);
   if (ready.exited) throw new Error(`npm start ended (${server.exitCode ?? server.signalCode}) before listening`);
 
-  const post = (headers) => fetch(ready.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: sample, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const post = (headers) =>
+    fetch(ready.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: sample,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
   const anonymous = await post({});
   if (anonymous.status !== 401) throw new Error(`without the token: HTTP ${anonymous.status}, expected 401`);
   const wrong = await post({ authorization: 'Bearer not-the-token-0123456789' });
-  if (wrong.status !== 403) throw new Error(`with a wrong token: HTTP ${wrong.status}, expected 403 from the authorizer`);
+  if (wrong.status !== 403)
+    throw new Error(`with a wrong token: HTTP ${wrong.status}, expected 403 from the authorizer`);
   const answer = await post({ authorization: `Bearer ${ready.token}` });
   const text = await answer.text();
   let status;
@@ -55,7 +66,8 @@ async function main() {
   } catch {
     // not JSON: reported below with the raw answer
   }
-  if (answer.status !== 200 || status !== 'UPDATED') throw new Error(`with the token: HTTP ${answer.status} ${text.slice(0, 300)}, expected 200 with status UPDATED`);
+  if (answer.status !== 200 || status !== 'UPDATED')
+    throw new Error(`with the token: HTTP ${answer.status} ${text.slice(0, 300)}, expected 200 with status UPDATED`);
   console.log(`smoke-webhook: 401 without the token; 403 with a wrong one; 200 ${text.slice(0, 160)}`);
 }
 

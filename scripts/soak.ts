@@ -91,16 +91,33 @@ function conversation(genesys: GenesysEmulator, resolveAfterMs?: number) {
   return { conversationId, participantId };
 }
 
-const attributes = () => ({ compliance_checked: true, risk_level: pick(['low', 'medium', 'high']), verification_method: pick(['knowledge-based', 'otp']) });
+const attributes = () => ({
+  compliance_checked: true,
+  risk_level: pick(['low', 'medium', 'high']),
+  verification_method: pick(['knowledge-based', 'otp']),
+});
 
 /** The PATCH of a known participant gets `faults`, then the normal answer. */
-const patched = (name: string, weight: number, expect: FlagStatus, api: number | undefined, faults: () => Fault[], resolveAfterMs?: number): Kind => ({
+const patched = (
+  name: string,
+  weight: number,
+  expect: FlagStatus,
+  api: number | undefined,
+  faults: () => Fault[],
+  resolveAfterMs?: number,
+): Kind => ({
   name,
   weight,
   plan: (genesys) => {
     const c = conversation(genesys, resolveAfterMs);
     const f = faults();
-    return { expect, api, event: { ...c, ...attributes() }, conversationId: c.conversationId, ...(f.length > 0 ? { faults: { route: 'patch-attributes' as const, faults: f } } : {}) };
+    return {
+      expect,
+      api,
+      event: { ...c, ...attributes() },
+      conversationId: c.conversationId,
+      ...(f.length > 0 ? { faults: { route: 'patch-attributes' as const, faults: f } } : {}),
+    };
   },
 });
 
@@ -111,7 +128,12 @@ const KINDS: Kind[] = [
     weight: 8,
     plan: (genesys) => {
       const c = conversation(genesys);
-      return { expect: 'UPDATED', api: 2, event: { conversationId: c.conversationId, participantId: '', ...attributes() }, conversationId: c.conversationId };
+      return {
+        expect: 'UPDATED',
+        api: 2,
+        event: { conversationId: c.conversationId, participantId: '', ...attributes() },
+        conversationId: c.conversationId,
+      };
     },
   },
   {
@@ -119,7 +141,12 @@ const KINDS: Kind[] = [
     weight: 5,
     plan: (genesys) => {
       const c = conversation(genesys);
-      return { expect: 'UPDATED', api: 1, event: { ...c, attributes: { compliance_checked: 'true' } }, conversationId: c.conversationId };
+      return {
+        expect: 'UPDATED',
+        api: 1,
+        event: { ...c, attributes: { compliance_checked: 'true' } },
+        conversationId: c.conversationId,
+      };
     },
   },
   ...[1, 2, 3].map((n) => patched(`404x${n}-then-ok`, 3, 'UPDATED', n + 1, () => many(n, { status: 404 }))),
@@ -131,7 +158,13 @@ const KINDS: Kind[] = [
   patched('reset-then-ok', 4, 'UPDATED', 2, () => [{ reset: true }]),
   patched('hang-then-ok', 3, 'UPDATED', 2, () => [{ hang: true }]),
   patched('slow-body-then-ok', 2, 'UPDATED', 1, () => [{ slowBodyMs: 20 }]),
-  patched('2xx-odd-body', 3, 'UPDATED', 1, () => [pick<Fault>([{ status: 200, body: 'not json{' }, { status: 204, body: '' }, { status: 201, body: '[]' }])]),
+  patched('2xx-odd-body', 3, 'UPDATED', 1, () => [
+    pick<Fault>([
+      { status: 200, body: 'not json{' },
+      { status: 204, body: '' },
+      { status: 201, body: '[]' },
+    ]),
+  ]),
   patched('rejected', 3, 'REJECTED', 1, () => [{ status: pick([400, 409, 415, 501]) }]),
   patched('forbidden', 2, 'AUTH_FAILED', 1, () => [{ status: 403 }]),
   patched('401-then-ok', 2, 'UPDATED', 2, () => [{ status: 401 }]),
@@ -143,7 +176,13 @@ const KINDS: Kind[] = [
     weight: 2,
     plan: (genesys) => {
       const c = conversation(genesys);
-      return { expect: 'TIMEOUT', event: { ...c, ...attributes() }, conversationId: c.conversationId, faults: { route: 'patch-attributes', faults: [{ hang: true }] }, remainingMs: SAFETY_MARGIN_MS + 100 };
+      return {
+        expect: 'TIMEOUT',
+        event: { ...c, ...attributes() },
+        conversationId: c.conversationId,
+        faults: { route: 'patch-attributes', faults: [{ hang: true }] },
+        remainingMs: SAFETY_MARGIN_MS + 100,
+      };
     },
   },
   {
@@ -151,7 +190,13 @@ const KINDS: Kind[] = [
     weight: 1,
     plan: (genesys) => {
       const c = conversation(genesys);
-      return { expect: 'TIMEOUT', api: 0, event: { ...c, ...attributes() }, conversationId: c.conversationId, remainingMs: SAFETY_MARGIN_MS - 200 };
+      return {
+        expect: 'TIMEOUT',
+        api: 0,
+        event: { ...c, ...attributes() },
+        conversationId: c.conversationId,
+        remainingMs: SAFETY_MARGIN_MS - 200,
+      };
     },
   },
   {
@@ -202,7 +247,10 @@ async function main(): Promise<void> {
   const secrets = await SecretsManagerEmulator.start();
   useSecretsEmulator(secrets.url);
   const secretId = 'soak/credentials';
-  secrets.put(secretId, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  secrets.put(
+    secretId,
+    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
+  );
 
   let logLines = 0;
   const flagger = createFlagger(
@@ -217,7 +265,15 @@ async function main(): Promise<void> {
       }),
       LOG_LEVEL: 'info',
     },
-    { logger: createLogger({ level: 'info', sink: () => void (logLines += 1) }), random: prng(SEED + 1) },
+    {
+      logger: createLogger({
+        level: 'info',
+        sink: () => {
+          logLines += 1;
+        },
+      }),
+      random: prng(SEED + 1),
+    },
   );
 
   // What Genesys received, per conversation: drained from the emulator as flags finish, so that
@@ -248,16 +304,22 @@ async function main(): Promise<void> {
 
   const check = (plan: Plan, result: FlagResult): void => {
     const problems: string[] = [];
-    if (result.status !== plan.expect) problems.push(`status ${result.status} (${result.message}), expected ${plan.expect}`);
+    if (result.status !== plan.expect)
+      problems.push(`status ${result.status} (${result.message}), expected ${plan.expect}`);
     const received = plan.conversationId ? (apiByConversation.get(plan.conversationId) ?? 0) : 0;
     const budget = Math.max(0, Math.min(DEADLINE_MS, plan.remainingMs - SAFETY_MARGIN_MS));
     // `attempts` counts requests started: the deadline may cut the last one before it reached
     // Genesys, and then the flag ended at its deadline.
     const cutAtDeadline = result.attempts === received + 1 && result.elapsedMs >= budget - 1;
-    if (result.attempts !== received && !cutAtDeadline) problems.push(`attempts ${result.attempts} but Genesys received ${received} API requests`);
+    if (result.attempts !== received && !cutAtDeadline)
+      problems.push(`attempts ${result.attempts} but Genesys received ${received} API requests`);
     if (plan.api !== undefined && received !== plan.api) {
-      const seen = (seenByConversation.get(plan.conversationId ?? '') ?? []).map((r) => `${r.method} ${r.status} @${r.at - started}`);
-      problems.push(`${received} API requests, expected ${plan.api} (${seen.join(', ')}; ${result.elapsedMs} ms, ${result.message})`);
+      const seen = (seenByConversation.get(plan.conversationId ?? '') ?? []).map(
+        (r) => `${r.method} ${r.status} @${r.at - started}`,
+      );
+      problems.push(
+        `${received} API requests, expected ${plan.api} (${seen.join(', ')}; ${result.elapsedMs} ms, ${result.message})`,
+      );
     }
     maxOverrunMs = Math.max(maxOverrunMs, result.elapsedMs - budget);
     if (result.elapsedMs > budget + LAG_MS) problems.push(`answered after ${result.elapsedMs} ms, budget ${budget} ms`);
@@ -297,12 +359,20 @@ async function main(): Promise<void> {
     }
   };
 
-  console.log(`soak: ${FLAGS} flags${QUICK ? ' (quick)' : ''}, seed ${SEED}, concurrency ${CONCURRENCY}, deadline ${DEADLINE_MS} ms, attempt timeout ${ATTEMPT_TIMEOUT_MS} ms`);
+  console.log(
+    `soak: ${FLAGS} flags${QUICK ? ' (quick)' : ''}, seed ${SEED}, concurrency ${CONCURRENCY}, deadline ${DEADLINE_MS} ms, attempt timeout ${ATTEMPT_TIMEOUT_MS} ms`,
+  );
   // In phases: the heap is measured between them, with nothing in flight, so that the forced GC
   // pauses no flag. The first phase warms the container (JIT, sockets, caches).
   const initialHeap = heapMb();
   const warmFlags = Math.min(1000, FLAGS);
-  const phases = [warmFlags, ...Array.from({ length: 4 }, (_, i) => Math.floor(((FLAGS - warmFlags) * (i + 1)) / 4) - Math.floor(((FLAGS - warmFlags) * i) / 4))];
+  const phases = [
+    warmFlags,
+    ...Array.from(
+      { length: 4 },
+      (_, i) => Math.floor(((FLAGS - warmFlags) * (i + 1)) / 4) - Math.floor(((FLAGS - warmFlags) * i) / 4),
+    ),
+  ];
   for (const [index, size] of phases.entries()) {
     if (size === 0) continue;
     limit += size;
@@ -311,7 +381,9 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: index === 0 ? Math.min(4, CONCURRENCY) : CONCURRENCY }, worker));
     genesys.clearFaults(); // faults a flag never reached (it ended first)
     heapSamples.push({ after: done, mb: heapMb() });
-    console.log(`  ${done} flags, ${Math.round((Date.now() - started) / 1000)} s, heap ${(heapSamples.at(-1)?.mb ?? 0).toFixed(1)} MB`);
+    console.log(
+      `  ${done} flags, ${Math.round((Date.now() - started) / 1000)} s, heap ${(heapSamples.at(-1)?.mb ?? 0).toFixed(1)} MB`,
+    );
   }
   const seconds = (Date.now() - started) / 1000;
   const warmHeap = heapSamples[0]?.mb ?? initialHeap;
@@ -322,17 +394,23 @@ async function main(): Promise<void> {
   // ----- summary
   const failed = failures.length;
   console.log(`\nsoak: ${done} flags in ${seconds.toFixed(1)} s (${Math.round(done / seconds)} flags/s), seed ${SEED}`);
-  console.log(`  Genesys: ${apiRequests} API requests, ${tokenRequests} token requests; Secrets Manager: ${secrets.count()} reads; ${logLines} log lines`);
+  console.log(
+    `  Genesys: ${apiRequests} API requests, ${tokenRequests} token requests; Secrets Manager: ${secrets.count()} reads; ${logLines} log lines`,
+  );
   console.log('  kind                   flags  as scripted  statuses');
   for (const [kind, s] of [...byKind].sort((a, b) => b[1].n - a[1].n)) {
     const statuses = [...s.statuses].map(([status, n]) => `${status} ${n}`).join(', ');
     console.log(`  ${kind.padEnd(22)} ${String(s.n).padStart(5)}  ${String(s.ok).padStart(11)}  ${statuses}`);
   }
-  console.log(`  latest answer relative to its budget: ${maxOverrunMs > 0 ? '+' : ''}${maxOverrunMs} ms (tolerance +${LAG_MS} ms)`);
+  console.log(
+    `  latest answer relative to its budget: ${maxOverrunMs > 0 ? '+' : ''}${maxOverrunMs} ms (tolerance +${LAG_MS} ms)`,
+  );
   console.log(`  unhandled rejections: ${unhandled.length}`);
   if (gc) {
     const growth = finalHeap - warmHeap;
-    console.log(`  heap after GC: ${initialHeap.toFixed(1)} MB at start, ${warmHeap.toFixed(1)} MB after ${warmFlags} flags (warm), ${finalHeap.toFixed(1)} MB after ${done} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB since warm)`);
+    console.log(
+      `  heap after GC: ${initialHeap.toFixed(1)} MB at start, ${warmHeap.toFixed(1)} MB after ${warmFlags} flags (warm), ${finalHeap.toFixed(1)} MB after ${done} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB since warm)`,
+    );
   } else {
     console.log(`  heap: ${finalHeap.toFixed(1)} MB (not after GC: run node with --expose-gc for comparable numbers)`);
   }

@@ -42,7 +42,9 @@ async function main(): Promise<number> {
 
   if (real) {
     if (!file || flag('--events') || flag('--webhook')) {
-      console.error('Real mode (GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json');
+      console.error(
+        'Real mode (GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json',
+      );
       console.error('To use the local emulators instead, add --emulators. Check the setup first with npm run doctor.');
       return 2;
     }
@@ -52,7 +54,9 @@ async function main(): Promise<number> {
 
   const local = await startEmulators();
   if (flag('--token-per-container')) {
-    console.log('\nMode: a token per container (tokenMode=false): the function mints its own token with the client credentials.');
+    console.log(
+      '\nMode: a token per container (tokenMode=false): the function mints its own token with the client credentials.',
+    );
   } else {
     await rotateToken(local);
   }
@@ -77,7 +81,10 @@ interface Local {
 async function startEmulators(): Promise<Local> {
   const genesys = await GenesysEmulator.start({ clients: { 'demo-client': 'demo-secret' } });
   const secrets = await SecretsManagerEmulator.start();
-  secrets.put('genesys/demo', JSON.stringify({ clientId: 'demo-client', clientSecret: 'demo-secret', environment: 'mypurecloud.com' }));
+  secrets.put(
+    'genesys/demo',
+    JSON.stringify({ clientId: 'demo-client', clientSecret: 'demo-secret', environment: 'mypurecloud.com' }),
+  );
   Object.assign(process.env, {
     GENESYS_CREDENTIALS_SECRET_ID: 'genesys/demo',
     GENESYS_API_BASE_URL: genesys.url,
@@ -110,7 +117,9 @@ async function startEmulators(): Promise<Local> {
           { id: randomUUID(), purpose: 'ivr' },
           { id: participantId, purpose: ids.purpose ?? 'customer', resolveAfterMs: RESOLVE_AFTER_MS },
         ]);
-        console.log(`  conversation ${short(conversationId)}: participant ${short(participantId)} resolves after ${RESOLVE_AFTER_MS} ms`);
+        console.log(
+          `  conversation ${short(conversationId)}: participant ${short(participantId)} resolves after ${RESOLVE_AFTER_MS} ms`,
+        );
       }
       return { conversationId, participantId };
     },
@@ -133,7 +142,7 @@ const TOKEN_SECRET = 'genesys/demo-token';
  */
 async function rotateToken(local: Local): Promise<void> {
   local.secrets.put(TOKEN_SECRET, '{}', { rotation: { scheduleExpression: 'rate(4 hours)' } });
-  console.log('\nMode: one token for the fleet (token mode, the stack\'s default).');
+  console.log("\nMode: one token for the fleet (token mode, the stack's default).");
   console.log(`Token rotation (Secrets Manager runs it every 4 hours; secret "${TOKEN_SECRET}"):`);
   const started = Date.now();
   local.genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
@@ -157,7 +166,10 @@ async function runDataAction(local: Local, event: unknown): Promise<number> {
   local.watch();
   const result = await invoke<Record<string, unknown>>('data-action', event);
   local.genesys.onRequest = undefined;
-  if (ids) console.log(`\nParticipant attributes now in the emulator: ${JSON.stringify(local.genesys.attributesOf(ids.conversationId, ids.participantId) ?? {})}`);
+  if (ids)
+    console.log(
+      `\nParticipant attributes now in the emulator: ${JSON.stringify(local.genesys.attributesOf(ids.conversationId, ids.participantId) ?? {})}`,
+    );
   return report(result);
 }
 
@@ -175,7 +187,11 @@ async function runEvents(local: Local, batch: unknown): Promise<number> {
   const result = await invoke<{ batchItemFailures: unknown[] }>('events', batch);
   local.genesys.onRequest = undefined;
   console.log(`\nReturned to SQS: ${JSON.stringify(result)}`);
-  console.log(result.batchItemFailures.length === 0 ? 'Every record was flagged: nothing to redeliver.' : 'The records above will be redelivered, then land in the DLQ.');
+  console.log(
+    result.batchItemFailures.length === 0
+      ? 'Every record was flagged: nothing to redeliver.'
+      : 'The records above will be redelivered, then land in the DLQ.',
+  );
   return result.batchItemFailures.length === 0 ? 0 : 1;
 }
 
@@ -189,11 +205,20 @@ async function runWebhook(local: Local): Promise<number> {
   local.secrets.put('webhook/demo-token', token);
   const port = Number(process.env.PORT ?? 3000);
   const url = `http://127.0.0.1:${port}`;
-  const offline = spawn(process.execPath, [require.resolve('osls/bin/serverless.js'), 'offline', 'start', '--config', 'serverless.offline.yml'], {
-    cwd: ROOT,
-    env: { ...process.env, WEBHOOK_TOKEN_SECRET_ID: 'webhook/demo-token', PORT: String(port), LAMBDA_PORT: String(port + 2) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const offline = spawn(
+    process.execPath,
+    [require.resolve('osls/bin/serverless.js'), 'offline', 'start', '--config', 'serverless.offline.yml'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WEBHOOK_TOKEN_SECRET_ID: 'webhook/demo-token',
+        PORT: String(port),
+        LAMBDA_PORT: String(port + 2),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // Its own lines (one per request, and the function's log lines) pass through; the framework
   // writes its status lines, "Server ready" among them, to stderr.
   const listening = new Promise<boolean>((resolve) => {
@@ -211,10 +236,16 @@ async function runWebhook(local: Local): Promise<number> {
   }
   const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/identity-verified.nested.json'), 'utf8')) as unknown;
   local.register(sample);
-  console.log(`\nWebhook (serverless-offline, API Gateway HTTP API): POST ${url}/flag   (token in secret "webhook/demo-token")`);
+  console.log(
+    `\nWebhook (serverless-offline, API Gateway HTTP API): POST ${url}/flag   (token in secret "webhook/demo-token")`,
+  );
   console.log('\nTry it:\n');
-  console.log(`curl -sS -X POST ${url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`);
-  console.log('Without the header you get 401; any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.');
+  console.log(
+    `curl -sS -X POST ${url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`,
+  );
+  console.log(
+    'Without the header you get 401; any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.',
+  );
   local.watch();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -236,7 +267,11 @@ async function load<H>(name: string): Promise<H> {
 async function invoke<R>(name: string, event: unknown): Promise<R> {
   const handler = await load<Handler<unknown, R>>(name);
   const deadline = Date.now() + LAMBDA_TIMEOUT_MS;
-  const context = { awsRequestId: randomUUID(), functionName: `local-${name}`, getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+  const context = {
+    awsRequestId: randomUUID(),
+    functionName: `local-${name}`,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  } as unknown as Context;
   return handler(event, context);
 }
 
@@ -262,7 +297,8 @@ function short(text: string): string {
 }
 
 function describe(r: RecordedRequest): string {
-  const meaning = r.status === 202 ? 'attributes set' : r.status === 404 ? 'not resolved yet' : r.status === 200 ? 'ok' : '';
+  const meaning =
+    r.status === 202 ? 'attributes set' : r.status === 404 ? 'not resolved yet' : r.status === 200 ? 'ok' : '';
   return `${r.method.padEnd(5)} ${short(r.path)}  ->  ${r.status}${meaning ? ` (${meaning})` : ''}`;
 }
 

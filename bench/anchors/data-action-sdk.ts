@@ -9,9 +9,15 @@ import type { FlagResult, FlagStatus as Status } from '../../lib/core/flag-resul
 
 type AnchorResult = Pick<FlagResult, 'status' | 'updated' | 'attempts' | 'httpStatus' | 'elapsedMs' | 'message'>;
 
-const RESERVED = new Set(
-  ['conversationId', 'participantId', 'participantPurpose', 'orgId', 'integrationId', 'rawRequest', 'attributes'],
-);
+const RESERVED = new Set([
+  'conversationId',
+  'participantId',
+  'participantPurpose',
+  'orgId',
+  'integrationId',
+  'rawRequest',
+  'attributes',
+]);
 
 const apiClient = platformClient.ApiClient.instance;
 apiClient.setPersistSettings(false);
@@ -45,8 +51,14 @@ async function ensureLogin(): Promise<void> {
 
 export const handler = async (event: Record<string, unknown>): Promise<AnchorResult> => {
   const started = Date.now();
-  const result = (status: Status, httpStatus: number, message: string, attempts = 1): AnchorResult =>
-    ({ status, updated: status === 'UPDATED', attempts, httpStatus, elapsedMs: Date.now() - started, message });
+  const result = (status: Status, httpStatus: number, message: string, attempts = 1): AnchorResult => ({
+    status,
+    updated: status === 'UPDATED',
+    attempts,
+    httpStatus,
+    elapsedMs: Date.now() - started,
+    message,
+  });
 
   const conversationId = typeof event?.conversationId === 'string' ? event.conversationId : '';
   const participantId = typeof event?.participantId === 'string' ? event.participantId : '';

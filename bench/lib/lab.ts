@@ -16,9 +16,17 @@ export type Env = Record<string, string>;
 
 /** [full, quick]; `prewarm`: a quick run's few warm flags would mostly time the JIT warming up. */
 const COUNTS = {
-  initRuns: [25, 6], firstFlagRuns: [10, 2], profileRuns: [5, 1], warmFlags: [2000, 300], prewarm: [0, 200],
-  profileFlags: [1000, 100], runs: [30, 5], batches: [5, 2], fleetFlags: [200, 15],
-  sharedFlags: [40, 4], connectRounds: [8, 2],
+  initRuns: [25, 6],
+  firstFlagRuns: [10, 2],
+  profileRuns: [5, 1],
+  warmFlags: [2000, 300],
+  prewarm: [0, 200],
+  profileFlags: [1000, 100],
+  runs: [30, 5],
+  batches: [5, 2],
+  fleetFlags: [200, 15],
+  sharedFlags: [40, 4],
+  connectRounds: [8, 2],
 };
 export type Options = Record<keyof typeof COUNTS, number> & { latencyMs: number };
 export const counts = (quick: boolean) =>
@@ -46,9 +54,12 @@ export async function buildBundles(tmp: string) {
     return bundleOf((await build({ ...o, absWorkingDir: ROOT, metafile: true })).metafile, entry);
   };
   return {
-    ours: bundleOf(dist, 'functions/data-action.ts'), events: bundleOf(dist, 'functions/events.ts').file,
-    anchor: await anchor('anchor', false), anchorPlugins: await anchor('anchor-plugins', true),
-    options, plugins: plugins.map((p) => p.name),
+    ours: bundleOf(dist, 'functions/data-action.ts'),
+    events: bundleOf(dist, 'functions/events.ts').file,
+    anchor: await anchor('anchor', false),
+    anchorPlugins: await anchor('anchor-plugins', true),
+    options,
+    plugins: plugins.map((p) => p.name),
   };
 }
 
@@ -65,14 +76,22 @@ export async function startLab(latencyMs: number, tmp: string) {
   const home = path.join(tmp, 'home');
   mkdirSync(home);
   return {
-    genesys, secrets,
+    genesys,
+    secrets,
     env: (extra: Env = {}, genesysUrl = genesys.url): Env => ({
-      PATH: process.env.PATH ?? '', HOME: home, GENESYS_CREDENTIALS_SECRET_ID: secretName,
-      GENESYS_API_BASE_URL: genesysUrl, GENESYS_LOGIN_BASE_URL: genesysUrl, AWS_REGION: 'us-east-1',
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      GENESYS_CREDENTIALS_SECRET_ID: secretName,
+      GENESYS_API_BASE_URL: genesysUrl,
+      GENESYS_LOGIN_BASE_URL: genesysUrl,
+      AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy?.url ?? secrets.url,
-      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action',
-      LOG_LEVEL: 'info', FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
+      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
+      AWS_SECRET_ACCESS_KEY: 'emulator-only',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action',
+      LOG_LEVEL: 'info',
+      FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
       ...extra,
     }),
     /** A participant unknown (404) for `resolveAfterMs`; `event`: the data action's flat event. */
@@ -139,7 +158,11 @@ export async function startProxy(target: string, o: ProxyOptions) {
   });
   const reset = () =>
     void Object.assign(stats, { forwarded: 0, throttled: 0, traced: 0, forwardedAt: [] }).tokens.clear();
-  return { url: server.url, stats, reset, close: () => (agent.destroy(), server.close()) };
+  const close = () => {
+    agent.destroy();
+    return server.close();
+  };
+  return { url: server.url, stats, reset, close };
 }
 
 /** How a container flags with its handler (worker.cjs): one invocation, sleep-then-PATCH, or a 1 s loop. */
@@ -149,7 +172,8 @@ type Reply = { ready?: boolean; initMs: number; id: number; reply?: never; error
 /** A "Lambda container": worker.cjs in a node process, driven over IPC, ready once its import has settled. */
 export async function startContainer(bundle: string, env: Env, timeoutMs = 10_000) {
   const child = fork(path.join(__dirname, 'worker.cjs'), [], {
-    execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...env, BENCH_BUNDLE: bundle, BENCH_TIMEOUT_MS: String(timeoutMs) },
   });
   const pending = new Map<number, { resolve: (reply: never) => void; reject: (error: Error) => void }>();
@@ -179,7 +203,8 @@ export async function startContainer(bundle: string, env: Env, timeoutMs = 10_00
   const sequence = (events: unknown[], mode: Mode = 'plain', profile?: string) =>
     call<{ cpuUs: number[]; wallMs: number[]; statuses: string[] }>({ op: 'sequence', events, mode, profile });
   return {
-    initMs, sequence,
+    initMs,
+    sequence,
     flag: (event: unknown, mode: Mode = 'plain') =>
       sequence([event], mode).then(({ statuses, wallMs }) => ({ status: statuses[0], wallMs: wallMs[0] as number })),
     batch: (event: unknown) => call<{ failures: number; wallMs: number; lines: string[] }>({ op: 'batch', event }),

@@ -30,19 +30,27 @@ export const prose = (...texts: string[]) => texts.flatMap((t) => ['', t.trim().
 
 /** `rounds` rounds of `items`, each in random order, so that drift of the machine hits all alike. */
 export const interleave = <T>(rounds: number, items: readonly T[]) =>
-  Array.from({ length: rounds }, () => items.map((item) => ({ item, key: Math.random() })))
-    .flatMap((round) => round.sort((a, b) => a.key - b.key).map(({ item }) => item));
+  Array.from({ length: rounds }, () => items.map((item) => ({ item, key: Math.random() }))).flatMap((round) =>
+    round.sort((a, b) => a.key - b.key).map(({ item }) => item),
+  );
 
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-export const table = (header: string[], rows: (string | number)[][]) =>
-  [row(header), `|${header.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map(row)];
+export const table = (header: string[], rows: (string | number)[][]) => [
+  row(header),
+  `|${header.map((_, i) => (i ? '---:' : '---')).join('|')}|`,
+  ...rows.map(row),
+];
 
 type Sums = Map<string, number>;
 export const add = (m: Sums, key: string, value: number) => m.set(key, (m.get(key) ?? 0) + value);
 
 /** Ours and the anchor, the `n` largest keys of each, largest first; `total` names a row of sums. */
 export function topTable(ours: Sums, anchor: Sums, n: number, cell: (v?: number) => string, total = ''): string[] {
-  const top = (m: Sums) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k]) => k);
+  const top = (m: Sums) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k]) => k);
   const both = (k: string) => (ours.get(k) ?? 0) + (anchor.get(k) ?? 0);
   const keys = [...new Set([...top(ours), ...top(anchor)])].sort((a, b) => both(b) - both(a));
   const rows = keys.map((k) => [k, cell(ours.get(k)), cell(anchor.get(k))]);

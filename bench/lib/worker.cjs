@@ -13,7 +13,10 @@ const [tracing, seed] = [Boolean(process.env.BENCH_XRAY_TRACE_HEADER), randomByt
 
 let [handler, captured, invocations] = [undefined, null, 0];
 const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = (chunk, ...rest) => (captured?.push(String(chunk)), write(chunk, ...rest));
+process.stdout.write = (chunk, ...rest) => {
+  captured?.push(String(chunk));
+  return write(chunk, ...rest);
+};
 
 const context = () => {
   const [end, n] = [Date.now() + Number(process.env.BENCH_TIMEOUT_MS), ++invocations];
@@ -29,7 +32,7 @@ async function flag(event, mode) {
   if (mode === 'fixed-delay') await sleep(FIXED_DELAY_MS);
   if (mode !== 'naive-retry') return handler(event, context());
   const started = Date.now();
-  for (;; await sleep(NAIVE_INTERVAL_MS)) {
+  for (; ; await sleep(NAIVE_INTERVAL_MS)) {
     const result = await handler(event, context());
     if (!RETRYABLE.has(result.status) || Date.now() - started + NAIVE_INTERVAL_MS >= NAIVE_DEADLINE_MS) return result;
   }

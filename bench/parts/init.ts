@@ -68,8 +68,15 @@ export async function measureInit(bundles: Bundles, lab: Lab, o: Options, tmp: s
   const loads = [bundles.ours, bundles.anchor, bundles.anchorPlugins].map((b, i) => lambdaFolder(root, i, b, loadEnv));
   const [ours, anchor, other] = loads as [Load, Load, Load];
   const bareMs = timeLoads(loads, root, loadEnv, o.initRuns);
-  const [first = [], firstAnchor = []] = await coldFlags(lab, o.firstFlagRuns, [[ours, env], [anchor, env]]);
-  const idleKinds: [Load, Env][] = [[ours, env], [anchor, env], [ours, loadEnv]];
+  const [first = [], firstAnchor = []] = await coldFlags(lab, o.firstFlagRuns, [
+    [ours, env],
+    [anchor, env],
+  ]);
+  const idleKinds: [Load, Env][] = [
+    [ours, env],
+    [anchor, env],
+    [ours, loadEnv],
+  ];
   const [idle = [], idleAnchor = [], idleNoPrefetch = []] = await coldFlags(lab, o.firstFlagRuns, idleKinds, IDLE_MS);
   const profile = (l: Load) => profileInit(l.b, loadEnv, o.profileRuns, tmp);
   const [oursProfile, anchorProfile] = [profile(ours), profile(anchor)];
@@ -89,8 +96,14 @@ export async function measureInit(bundles: Bundles, lab: Lab, o: Options, tmp: s
     const vs = (x: number) => (digits ? ratio(a, x, digits) : '');
     return [name, show(a), show(b), vs(b), show(c), vs(c)];
   };
-  const timed = (name: string, a: Cold[], b: Cold[], f: (c: Cold) => number) =>
-    [name, ms(med(a, f)), ms(med(b, f)), ratio(med(a, f), med(b, f)), '', ''];
+  const timed = (name: string, a: Cold[], b: Cold[], f: (c: Cold) => number) => [
+    name,
+    ms(med(a, f)),
+    ms(med(b, f)),
+    ratio(med(a, f), med(b, f)),
+    '',
+    '',
+  ];
   const target = (name: string, vs: Load, init: boolean): Target => {
     const [a, b, goal] = init ? [overhead(ours), overhead(vs), 0.5] : [ours.b.bytes, vs.b.bytes, 0.2];
     const versus = init ? `${fmt(a, 1)} vs ${fmt(b, 1)} ms` : `${kib(a)} vs ${kib(b)}`;
@@ -98,37 +111,63 @@ export async function measureInit(bundles: Bundles, lab: Lab, o: Options, tmp: s
     return [`${init ? 'init overhead' : 'bundle size'} vs ${name}`, `≤ ${goal}x`, measured, a / b <= goal];
   };
   const sent = (c: Cold[]) => fmt(med(c, (x) => x.initRequests + total(x)));
-  const idleRequests = onlyPatch === idle.length
-    ? `1 (the PATCH) in each of ${onlyPatch} runs`
-    : `up to ${max(idle, total)}; only the PATCH in ${onlyPatch} of ${idle.length} runs`;
+  const idleRequests =
+    onlyPatch === idle.length
+      ? `1 (the PATCH) in each of ${onlyPatch} runs`
+      : `up to ${max(idle, total)}; only the PATCH in ${onlyPatch} of ${idle.length} runs`;
   const others = `anchor ${fmt(med(idleAnchor, total))}, ${NO_PREFETCH} ${fmt(med(idleNoPrefetch, total))} (medians)`;
   const header = ['', `ours (${path.relative(ROOT, ours.b.file)})`, 'anchor (official SDK)', 'ours / anchor'];
   const [runs, blank] = [`median of ${o.firstFlagRuns}`, ['', '', '']];
   return {
     title: '1. Cold start',
     lines: [
-      ...table([...header, 'anchor + our plugins', 'ours / it'], [
-        all('bundle', (l) => l.b.bytes, kib, 3),
-        all('zip (deflate 9)', zip, kib),
-        all(`process wall, median of ${o.initRuns} (bare \`node --input-type=module -e 0\`: ${ms(bareMs)}; ` +
-          `${NO_PREFETCH})`, (l) => median(l.wall), ms, 0),
-        all('**init overhead** (wall minus bare; loading the code, no prefetch)', overhead, ms),
-        all(`import() inside the process, median (${NO_PREFETCH})`, (l) => median(l.importMs), ms),
-        timed(`first flag in a fresh process (import + secret + token + PATCH; ours fetches secret and token in its ` +
-          `init), ${runs}`, first, firstAnchor, (c) => c.ms),
-        ['requests sent by that first flag (ours: its init included)', sent(first), sent(firstAnchor), ...blank],
-        timed(`**first flag after an idle init** (init, ${IDLE_MS} ms idle, then the flag alone: handler call to ` +
-          `result), ${runs}`, idle, idleAnchor, (c) => c.wallMs),
-        ['requests sent by that flag, Genesys / Secrets Manager (most in any run)', most(idle), most(idleAnchor),
-          ...blank],
+      ...table(
+        [...header, 'anchor + our plugins', 'ours / it'],
         [
-          `the same flag, ${NO_PREFETCH} (its flag fetches secret and token); requests as above`,
-          `${ms(med(idleNoPrefetch, (c) => c.wallMs))}; ${most(idleNoPrefetch)}`,
-          ...timed('', idleNoPrefetch, idleAnchor, (c) => c.wallMs).slice(2),
+          all('bundle', (l) => l.b.bytes, kib, 3),
+          all('zip (deflate 9)', zip, kib),
+          all(
+            `process wall, median of ${o.initRuns} (bare \`node --input-type=module -e 0\`: ${ms(bareMs)}; ` +
+              `${NO_PREFETCH})`,
+            (l) => median(l.wall),
+            ms,
+            0,
+          ),
+          all('**init overhead** (wall minus bare; loading the code, no prefetch)', overhead, ms),
+          all(`import() inside the process, median (${NO_PREFETCH})`, (l) => median(l.importMs), ms),
+          timed(
+            `first flag in a fresh process (import + secret + token + PATCH; ours fetches secret and token in its ` +
+              `init), ${runs}`,
+            first,
+            firstAnchor,
+            (c) => c.ms,
+          ),
+          ['requests sent by that first flag (ours: its init included)', sent(first), sent(firstAnchor), ...blank],
+          timed(
+            `**first flag after an idle init** (init, ${IDLE_MS} ms idle, then the flag alone: handler call to ` +
+              `result), ${runs}`,
+            idle,
+            idleAnchor,
+            (c) => c.wallMs,
+          ),
+          [
+            'requests sent by that flag, Genesys / Secrets Manager (most in any run)',
+            most(idle),
+            most(idleAnchor),
+            ...blank,
+          ],
+          [
+            `the same flag, ${NO_PREFETCH} (its flag fetches secret and token); requests as above`,
+            `${ms(med(idleNoPrefetch, (c) => c.wallMs))}; ${most(idleNoPrefetch)}`,
+            ...timed('', idleNoPrefetch, idleAnchor, (c) => c.wallMs).slice(2),
+          ],
+          [
+            'Node built-in modules loaded by import()',
+            ...[oursProfile, anchorProfile].map((p) => p.builtins.length),
+            ...blank,
+          ],
         ],
-        ['Node built-in modules loaded by import()', ...[oursProfile, anchorProfile].map((p) => p.builtins.length),
-          ...blank],
-      ]),
+      ),
       ...prose(
         `Targets are judged against the anchor column. "anchor + our plugins": the same anchor bundled with the
         project's esbuild plugins; if that is taken as "bundled the same way", compare the last column with the
@@ -146,14 +185,24 @@ export async function measureInit(bundles: Bundles, lab: Lab, o: Options, tmp: s
       ...topTable(oursProfile.parts, anchorProfile.parts, 8, (v = 0) => fmt(v, 1), '**sampled total**'),
       ...prose('Largest contributors to bundle size (esbuild metafile, bytes in the output):'),
       ...topTable(bytes(ours.b), bytes(anchor.b), 8, (v) => (v ? kib(v) : '–')),
-      ...prose('Node built-ins our import() loads that a bare process does not: ' +
-        `${oursProfile.builtins.filter((m) => !m.startsWith('internal/')).join(', ') || 'none'}.`),
+      ...prose(
+        'Node built-ins our import() loads that a bare process does not: ' +
+          `${oursProfile.builtins.filter((m) => !m.startsWith('internal/')).join(', ') || 'none'}.`,
+      ),
     ],
     targets: [
-      ...([['anchor', anchor], ['anchor + our plugins', other]] as const).flatMap(([name, vs]) =>
-        [target(name, vs, true), target(name, vs, false)]),
-      ['first flag after an idle init: requests', 'exactly 1', `${idleRequests}; ${others}`,
-        onlyPatch > 0 && onlyPatch === idle.length],
+      ...(
+        [
+          ['anchor', anchor],
+          ['anchor + our plugins', other],
+        ] as const
+      ).flatMap(([name, vs]) => [target(name, vs, true), target(name, vs, false)]),
+      [
+        'first flag after an idle init: requests',
+        'exactly 1',
+        `${idleRequests}; ${others}`,
+        onlyPatch > 0 && onlyPatch === idle.length,
+      ],
     ],
   };
 }
@@ -166,12 +215,16 @@ function profileInit(b: Bundle, env: Env, runs: number, tmp: string) {
     mkdirSync(out, { recursive: true });
     const args = ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', out];
     for (let i = 0; i < runs; i += 1) node(dir, env, script, args);
-    return attribute(readdirSync(out).map((f) => path.join(out, f)), bundle).parts;
+    return attribute(
+      readdirSync(out).map((f) => path.join(out, f)),
+      bundle,
+    ).parts;
   };
   const [imported, bare] = [sample(`await import(${url})`, 'bundle', b), sample('0', 'bare')];
   const net = [...imported].map(([k, v]): [string, number] => [k, v - (bare.get(k) ?? 0)]);
   const loaded = "process.moduleLoadList.filter(m=>!before.has(m)&&m.startsWith('NativeModule ')).map(m=>m.slice(13))";
-  const script = `const before=new Set(process.moduleLoadList);await import(${url});` +
+  const script =
+    `const before=new Set(process.moduleLoadList);await import(${url});` +
     `process.stdout.write('\\n'+JSON.stringify(${loaded}))`;
   const builtins = JSON.parse(node(dir, env, script).stdout.trim().split('\n').pop() || '[]') as string[];
   return { parts: new Map(net.filter(([, v]) => v > 0.05)), builtins };

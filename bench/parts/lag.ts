@@ -33,8 +33,7 @@ export async function measureLag(b: Bundles, lab: Lab, o: Options): Promise<Sect
   const [worst, attempts] = [Math.max(...p95), ours.flatMap((p) => p.attempts)];
   const most = Math.max(...attempts);
   // Share flagged at the delays the fixed delay cannot wait out.
-  const beyond = (points: Point[]) =>
-    flagged(points.filter((p) => p.delay > FIXED_DELAY_MS).flatMap((p) => p.lags));
+  const beyond = (points: Point[]) => flagged(points.filter((p) => p.delay > FIXED_DELAY_MS).flatMap((p) => p.lags));
   const header = ['resolve delay', 'ours lag p50 / p95 (ms)', 'ours attempts mean / max', 'ours flagged'];
   header.push('fixed delay lag p50 / p95', 'fixed attempts', 'fixed flagged');
   header.push('SDK + loop lag p50 / p95', 'SDK + loop attempts', 'SDK + loop flagged');
@@ -50,11 +49,19 @@ export async function measureLag(b: Bundles, lab: Lab, o: Options): Promise<Sect
       ...prose('![lag after the participant resolves, by resolve delay](lag.svg)'),
     ],
     targets: [
-      ['p95 lag at every delay', '≤ 600 ms', `worst ${fmt(worst)} ms (at ${DELAYS[p95.indexOf(worst)]} ms)`,
-        worst <= 600],
+      [
+        'p95 lag at every delay',
+        '≤ 600 ms',
+        `worst ${fmt(worst)} ms (at ${DELAYS[p95.indexOf(worst)]} ms)`,
+        worst <= 600,
+      ],
       ['attempts per flag', '≤ 12', `max ${fmt(most)}; ${over} flags over 12 (${longest})`, most <= 12],
-      [`flagged where the fixed delay fails (delay > ${FIXED_DELAY_MS} ms)`, '100 %',
-        `${fmt(beyond(ours), 1)} % (fixed delay: ${fmt(beyond(fixed), 1)} %)`, beyond(ours) === 100],
+      [
+        `flagged where the fixed delay fails (delay > ${FIXED_DELAY_MS} ms)`,
+        '100 %',
+        `${fmt(beyond(ours), 1)} % (fixed delay: ${fmt(beyond(fixed), 1)} %)`,
+        beyond(ours) === 100,
+      ],
     ],
     svg: (subtitle) => lagChart(series, subtitle),
   };
@@ -70,7 +77,10 @@ async function run(file: string, mode: Mode, lab: Lab, runs: number): Promise<Po
     const applied = route === 'patch-attributes' && status >= 200 && status < 300;
     if (applied && !flaggedAt.has(id)) flaggedAt.set(id, Date.now());
   };
-  const plan = interleave(1, DELAYS.flatMap((d) => Array<number>(runs).fill(d)));
+  const plan = interleave(
+    1,
+    DELAYS.flatMap((d) => Array<number>(runs).fill(d)),
+  );
   const done = await Promise.all(
     plan.map(async (d, order) => {
       await sleep(order * 20);
@@ -128,7 +138,10 @@ function lagChart(series: LagSeries[], subtitle: string[]): string {
   );
   let [crosses, lx] = [0, x0];
   for (const { label, color, points } of series) {
-    for (const [q, dash] of [[50, ''], [95, DASHED]] as const) {
+    for (const [q, dash] of [
+      [50, ''],
+      [95, DASHED],
+    ] as const) {
       const at = (p: Point) => percentile(p.lags, q);
       const drawn = points.filter((p) => Number.isFinite(at(p))).map((p) => [x(p.delay), y(at(p))] as const);
       const curve = `<path d="M${drawn.join(' L')}" fill="none" stroke="${color}" stroke-width="2" ${dash}/>`;

@@ -7,8 +7,13 @@ import { fmt, median, prose, sum, table, type Section } from '../lib/stats';
 /** "About the slowest record": a batch's wall time within this factor of its slowest record. */
 const ABOUT = 1.25;
 const SQS = {
-  receiptHandle: 'bench', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bench', awsRegion: 'us-east-1',
+  receiptHandle: 'bench',
+  attributes: {},
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bench',
+  awsRegion: 'us-east-1',
 };
 
 /** SQS batches of 10 records in a warm events container; each record's elapsedMs from its log line. */
@@ -16,11 +21,13 @@ export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Prom
   const env = lab.env({ FLAG_DEADLINE_MS: '20000', BATCH_CONCURRENCY: '10', AWS_LAMBDA_FUNCTION_NAME: 'bench-events' });
   const container = await startContainer(bundles.events, env, 60_000);
   const batch = (n: number, delay: () => number) =>
-    container.batch({ Records: Array.from({ length: n }, () => {
-      const { conversationId, participantId } = lab.conversation(delay());
-      const body = JSON.stringify({ conversationId, participantId, attributes: { compliance_checked: 'true' } });
-      return { messageId: randomUUID(), body, ...SQS };
-    }) });
+    container.batch({
+      Records: Array.from({ length: n }, () => {
+        const { conversationId, participantId } = lab.conversation(delay());
+        const body = JSON.stringify({ conversationId, participantId, attributes: { compliance_checked: 'true' } });
+        return { messageId: randomUUID(), body, ...SQS };
+      }),
+    });
   await batch(1, () => 0);
   const batches = [];
   for (let b = 0; b < o.batches; b += 1) {
@@ -32,8 +39,15 @@ export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Prom
   }
   await container.close();
   const [ratio, failed] = [median(batches.map((b) => b.wallMs / b.slowest)), sum(batches.map((b) => b.failures))];
-  const rows = batches.map(({ failures, wallMs, slowest, all }, i) => [i + 1, `${10 - failures}/10`, fmt(wallMs),
-    fmt(slowest), fmt(all), fmt(wallMs / slowest, 2), fmt(wallMs / all, 2)]);
+  const rows = batches.map(({ failures, wallMs, slowest, all }, i) => [
+    i + 1,
+    `${10 - failures}/10`,
+    fmt(wallMs),
+    fmt(slowest),
+    fmt(all),
+    fmt(wallMs / slowest, 2),
+    fmt(wallMs / all, 2),
+  ]);
   const header = ['batch', 'flagged', 'batch wall (ms)', 'slowest record (ms)', 'sum of records (ms)'];
   return {
     title: '4 (i). An SQS batch of 10 records',
@@ -44,12 +58,14 @@ export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Prom
         at one every 5 s: the batch then takes about 45 s by design). "About the slowest" is judged as a median
         wall / slowest of at most ${ABOUT}.`),
     ],
-    targets: [[
-      'a batch of 10 costs about the slowest record',
-      `wall ≤ ${ABOUT}x slowest, all flagged`,
-      `median ${ratio.toFixed(2)}x slowest; ${failed} records not flagged`,
-      ratio <= ABOUT && failed === 0,
-    ]],
+    targets: [
+      [
+        'a batch of 10 costs about the slowest record',
+        `wall ≤ ${ABOUT}x slowest, all flagged`,
+        `median ${ratio.toFixed(2)}x slowest; ${failed} records not flagged`,
+        ratio <= ABOUT && failed === 0,
+      ],
+    ],
   };
 }
 
@@ -68,16 +84,21 @@ export async function measureFleet(bundles: Bundles, lab: Lab, o: Options): Prom
   return {
     title: '4 (ii). A fleet of 8 containers under a per-token rate limit',
     lines: [
-      ...table(['', 'ours', 'SDK + 1 s retry loop'], [
-        row('flagged', (r) => `${r.flagged}/${r.total}`),
-        row('requests per flag (incl. 429s and token requests)', (r) => fmt(perFlag(r), 3)),
-        row('429 answers', (r) => `${r.throttled}`),
-        row('token requests / secret reads / bearer tokens seen', (r) =>
-          `${r.tokens} / ${r.secretReads} / ${r.bearers}`),
-        row('wall time', (r) => seconds(r.wallMs)),
-        row('ideal (flags / allowed rate)', (r) => seconds(r.idealMs)),
-        row('wall / ideal', (r) => `${wallRatio(r).toFixed(2)}x`),
-      ]),
+      ...table(
+        ['', 'ours', 'SDK + 1 s retry loop'],
+        [
+          row('flagged', (r) => `${r.flagged}/${r.total}`),
+          row('requests per flag (incl. 429s and token requests)', (r) => fmt(perFlag(r), 3)),
+          row('429 answers', (r) => `${r.throttled}`),
+          row(
+            'token requests / secret reads / bearer tokens seen',
+            (r) => `${r.tokens} / ${r.secretReads} / ${r.bearers}`,
+          ),
+          row('wall time', (r) => seconds(r.wallMs)),
+          row('ideal (flags / allowed rate)', (r) => seconds(r.idealMs)),
+          row('wall / ideal', (r) => `${wallRatio(r).toFixed(2)}x`),
+        ],
+      ),
       ...prose(`Rate limit: a sliding window of ${LIMIT.windowMs} ms allowing ${LIMIT.perWindow} requests per bearer
         token (${(LIMIT.perWindow * 60_000) / LIMIT.windowMs} a minute); over it, 429 with Retry-After in whole seconds.
         Token requests are not limited. Token requests and secret reads count the whole life of the fleet, warm-up
@@ -85,14 +106,30 @@ export async function measureFleet(bundles: Bundles, lab: Lab, o: Options): Prom
         request, 429s included.`),
     ],
     targets: [
-      ['fleet: all flagged', `${ours.total}/${ours.total}`, `${ours.flagged}/${ours.total}`,
-        ours.total === ours.flagged],
-      ['fleet: requests per flag', '≤ 1.2', `${fmt(perFlag(ours), 3)} (${ours.throttled} 429s; SDK loop ` +
-        `${fmt(perFlag(naive), 3)})`, perFlag(ours) <= 1.2],
-      ['fleet: wall vs ideal', '≤ 1.3x', `${wallRatio(ours).toFixed(2)}x (${seconds(ours.wallMs, 1)} vs ` +
-        `${seconds(ours.idealMs, 1)})`, wallRatio(ours) <= 1.3],
-      ['fleet: one token and one secret per worker', `${WORKERS} / ${WORKERS}`, `${ours.tokens} tokens, ` +
-        `${ours.secretReads} secret reads`, ours.tokens === WORKERS && ours.secretReads === WORKERS],
+      [
+        'fleet: all flagged',
+        `${ours.total}/${ours.total}`,
+        `${ours.flagged}/${ours.total}`,
+        ours.total === ours.flagged,
+      ],
+      [
+        'fleet: requests per flag',
+        '≤ 1.2',
+        `${fmt(perFlag(ours), 3)} (${ours.throttled} 429s; SDK loop ` + `${fmt(perFlag(naive), 3)})`,
+        perFlag(ours) <= 1.2,
+      ],
+      [
+        'fleet: wall vs ideal',
+        '≤ 1.3x',
+        `${wallRatio(ours).toFixed(2)}x (${seconds(ours.wallMs, 1)} vs ` + `${seconds(ours.idealMs, 1)})`,
+        wallRatio(ours) <= 1.3,
+      ],
+      [
+        'fleet: one token and one secret per worker',
+        `${WORKERS} / ${WORKERS}`,
+        `${ours.tokens} tokens, ` + `${ours.secretReads} secret reads`,
+        ours.tokens === WORKERS && ours.secretReads === WORKERS,
+      ],
     ],
   };
 }
@@ -112,10 +149,15 @@ async function fleet(file: string, mode: Mode, lab: Lab, o: Options) {
   await Promise.all(warm.map(({ container }) => container.close()));
   await proxy.close();
   return {
-    flagged: replies.flatMap((r) => r.statuses).filter((s) => s === 'UPDATED').length, total, wallMs, throttled,
+    flagged: replies.flatMap((r) => r.statuses).filter((s) => s === 'UPDATED').length,
+    total,
+    wallMs,
+    throttled,
     requests: forwarded + throttled,
-    idealMs: (total / (WORKERS * LIMIT.perWindow)) * LIMIT.windowMs, bearers: proxy.stats.tokens.size,
-    tokens: lab.genesys.received('token') - tokens, secretReads: lab.secrets.count('GetSecretValue') - secrets,
+    idealMs: (total / (WORKERS * LIMIT.perWindow)) * LIMIT.windowMs,
+    bearers: proxy.stats.tokens.size,
+    tokens: lab.genesys.received('token') - tokens,
+    secretReads: lab.secrets.count('GetSecretValue') - secrets,
   };
 }
 
@@ -147,8 +189,16 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
     const wallMs = Date.now() - begin;
     const { forwarded, throttled, forwardedAt } = proxy.stats;
     const flagged = statuses.filter((s) => s === 'UPDATED').length;
-    return { total: statuses.length, flagged, wallMs, forwarded, throttled, perMinute: (flagged / wallMs) * 60_000,
-      busiest: busiestWindow(forwardedAt, 60_000), bearers: proxy.stats.tokens.size };
+    return {
+      total: statuses.length,
+      flagged,
+      wallMs,
+      forwarded,
+      throttled,
+      perMinute: (flagged / wallMs) * 60_000,
+      busiest: busiestWindow(forwardedAt, 60_000),
+      bearers: proxy.stats.tokens.size,
+    };
   };
   const ivr = await run(async () => {
     const work = warm.map(() => Array.from({ length: o.sharedFlags }, () => lab.conversation().event));
@@ -172,15 +222,18 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
   return {
     title: '4 (iii). One token for the fleet (token mode, the default)',
     lines: [
-      ...table(['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'], [
-        row('flagged', (r) => `${r.flagged}/${r.total}`),
-        row('flags per minute on the one token', (r) => fmt(r.perMinute, 0)),
-        row('requests per flag (accepted + 429)', (r) => fmt((r.forwarded + r.throttled) / r.total, 2)),
-        row('429 answers (honoured)', (r) => `${r.throttled}`),
-        row('most accepted requests in any minute', (r) => `${r.busiest}${longEnough(r)}`),
-        row('bearer tokens seen', (r) => `${r.bearers}`),
-        row('wall time', (r) => `${fmt(r.wallMs / 1000, 1)} s`),
-      ]),
+      ...table(
+        ['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'],
+        [
+          row('flagged', (r) => `${r.flagged}/${r.total}`),
+          row('flags per minute on the one token', (r) => fmt(r.perMinute, 0)),
+          row('requests per flag (accepted + 429)', (r) => fmt((r.forwarded + r.throttled) / r.total, 2)),
+          row('429 answers (honoured)', (r) => `${r.throttled}`),
+          row('most accepted requests in any minute', (r) => `${r.busiest}${longEnough(r)}`),
+          row('bearer tokens seen', (r) => `${r.bearers}`),
+          row('wall time', (r) => `${fmt(r.wallMs / 1000, 1)} s`),
+        ],
+      ),
       ...prose(`${WORKERS} containers read one token from the token secret (GENESYS_TOKEN_SECRET_ID; no client
         credentials) and flag through a proxy that lets ${LIMIT.perWindow} requests per bearer token through in any
         ${LIMIT.windowMs} ms (Genesys's 300 a minute per client-credentials token, without its bursts); over it, 429
@@ -190,11 +243,18 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
         whole part (the containers' inits included): ${minted}.`),
     ],
     targets: [
-      ['one token: every flag lands', `${ivr.total + connect.total}/${ivr.total + connect.total}`,
+      [
+        'one token: every flag lands',
+        `${ivr.total + connect.total}/${ivr.total + connect.total}`,
         `${ivr.flagged + connect.flagged}/${ivr.total + connect.total}`,
-        ivr.flagged === ivr.total && connect.flagged === connect.total],
-      ['one token: no token minted, one bearer token', '0 / 1', `${minted} / ${ivr.bearers}`,
-        minted === 0 && ivr.bearers === 1 && connect.bearers === 1],
+        ivr.flagged === ivr.total && connect.flagged === connect.total,
+      ],
+      [
+        'one token: no token minted, one bearer token',
+        '0 / 1',
+        `${minted} / ${ivr.bearers}`,
+        minted === 0 && ivr.bearers === 1 && connect.bearers === 1,
+      ],
       ['one token: IVR flags a minute', '≥ 240 (80 % of 300)', fmt(ivr.perMinute, 0), ivr.perMinute >= 240],
     ],
   };

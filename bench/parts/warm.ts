@@ -33,26 +33,34 @@ export async function measureWarm(bundles: Bundles, lab: Lab, o: Options, tmp: s
   const row = (name: string, f: (s: Warm) => number) =>
     both(name, (s) => `${fmt(f(s), 3)} ms`, ratio(f(ours), f(anchor)));
   const us = (sampledMs = 0) => fmt((sampledMs * 1000) / o.profileFlags);
-  const busiest = [...ours.profile.functions].sort((a, b) => b[1] - a[1]).slice(0, 10)
+  const busiest = [...ours.profile.functions]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
     .map(([f, v]) => `${f} ${us(v)}`);
   return {
     title: '2. Warm path',
     lines: [
-      ...table(['', 'ours', 'anchor', 'ours / anchor'], [
-        both('flagged', (s) => `${s.flagged}/${o.warmFlags}`),
-        row('CPU per flag p50', (s) => cpuMs(s, 50)),
-        row('CPU per flag p99', (s) => cpuMs(s, 99)),
-        row('CPU per flag mean', (s) => mean(s.cpuUs) / 1000),
-        row('wall per flag p50', (s) => percentile(s.wallMs, 50)),
-        row('wall per flag p99', (s) => percentile(s.wallMs, 99)),
-        both('requests per warm flag (Genesys + Secrets Manager)', (s) => fmt(perFlag(s), 3)),
-        both('of which secret reads / token requests', (s) => `${s.secretReads} / ${s.tokenRequests}`),
-        both('requests of the first (cold) flag, not counted above (+ those of the init before it)', (s) =>
-          `${s.firstRequests} (+${s.initRequests})`),
-      ]),
+      ...table(
+        ['', 'ours', 'anchor', 'ours / anchor'],
+        [
+          both('flagged', (s) => `${s.flagged}/${o.warmFlags}`),
+          row('CPU per flag p50', (s) => cpuMs(s, 50)),
+          row('CPU per flag p99', (s) => cpuMs(s, 99)),
+          row('CPU per flag mean', (s) => mean(s.cpuUs) / 1000),
+          row('wall per flag p50', (s) => percentile(s.wallMs, 50)),
+          row('wall per flag p99', (s) => percentile(s.wallMs, 99)),
+          both('requests per warm flag (Genesys + Secrets Manager)', (s) => fmt(perFlag(s), 3)),
+          both('of which secret reads / token requests', (s) => `${s.secretReads} / ${s.tokenRequests}`),
+          both(
+            'requests of the first (cold) flag, not counted above (+ those of the init before it)',
+            (s) => `${s.firstRequests} (+${s.initRequests})`,
+          ),
+        ],
+      ),
       ...prose(
         "CPU is the container process's own (the emulators run in the bench process). Injected latency: none for " +
-          'this part. ' + (o.prewarm
+          'this part. ' +
+          (o.prewarm
             ? `${o.prewarm} unmeasured flags ran first (JIT warm-up), after the first flag.`
             : 'Measured from the second flag on: the JIT warm-up of the first few hundred flags is included.'),
         `Where a warm flag's CPU goes (V8 sampling profiler around ${o.profileFlags} more warm flags, busy samples,
@@ -63,10 +71,18 @@ export async function measureWarm(bundles: Bundles, lab: Lab, o: Options, tmp: s
       `Busiest functions, ours (µs per flag): ${busiest.join('; ')}.`,
     ],
     targets: [
-      ['CPU per warm flag, p50', '< 1 ms', `${fmt(cpuMs(ours, 50), 3)} ms (anchor ${fmt(cpuMs(anchor, 50), 3)} ms)`,
-        cpuMs(ours, 50) < 1],
-      ['requests per warm flag', 'exactly 1.00', `${fmt(perFlag(ours), 3)} (anchor ${fmt(perFlag(anchor), 3)})`,
-        ours.requests === o.warmFlags && ours.flagged === o.warmFlags],
+      [
+        'CPU per warm flag, p50',
+        '< 1 ms',
+        `${fmt(cpuMs(ours, 50), 3)} ms (anchor ${fmt(cpuMs(anchor, 50), 3)} ms)`,
+        cpuMs(ours, 50) < 1,
+      ],
+      [
+        'requests per warm flag',
+        'exactly 1.00',
+        `${fmt(perFlag(ours), 3)} (anchor ${fmt(perFlag(anchor), 3)})`,
+        ours.requests === o.warmFlags && ours.flagged === o.warmFlags,
+      ],
     ],
   };
 }

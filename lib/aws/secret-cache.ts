@@ -73,13 +73,15 @@ export class CachedSecret {
     // A read already under way is newer than anything cached.
     if (this.reads.running && wantsNewer) return this.reads.join(fetch, signal);
     const now = this.options.now();
-    if (this.failure && now - this.failure.at < this.options.minRefreshIntervalMs) return this.afterFailure(this.failure, read, now);
+    if (this.failure && now - this.failure.at < this.options.minRefreshIntervalMs)
+      return this.afterFailure(this.failure, read, now);
     const { cached } = this;
     if (cached) {
       const age = now - cached.fetchedAt;
       if (read.replacing !== undefined && cached.value !== read.replacing) return { ok: true, value: cached.value };
       if (read.replacing !== undefined && this.replaced !== read.replacing) this.replaced = read.replacing;
-      else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) return { ok: true, value: cached.value };
+      else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs))
+        return { ok: true, value: cached.value };
     }
     return this.reads.join(fetch, signal);
   }
@@ -101,7 +103,11 @@ export class CachedSecret {
 
   private afterFailure(failure: Failure, read: SecretRead, now: number): SecretFetch {
     const stale = this.cached;
-    if (stale && failure.error.kind === 'unavailable' && stale.value !== read.replacing) return { ok: true, value: stale.value };
-    return { ok: false, error: { ...failure.error, retryAfterMs: this.options.minRefreshIntervalMs - (now - failure.at) } };
+    if (stale && failure.error.kind === 'unavailable' && stale.value !== read.replacing)
+      return { ok: true, value: stale.value };
+    return {
+      ok: false,
+      error: { ...failure.error, retryAfterMs: this.options.minRefreshIntervalMs - (now - failure.at) },
+    };
   }
 }

@@ -49,15 +49,22 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
       try {
         const reply = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });
         if (typeof reply.SecretString !== 'string') {
-          return { ok: false, error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' } };
+          return {
+            ok: false,
+            error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' },
+          };
         }
         return { ok: true, value: reply.SecretString };
       } catch (error) {
         // The SDK names the error after the service's `__type`: an upstream string, kept only if
         // it looks like an AWS error name. Never the message: it may quote the request.
-        const name = error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
+        const name =
+          error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
         const kind = CONFIG_ERRORS.has(name) ? 'config' : 'unavailable';
-        return { ok: false, error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name } };
+        return {
+          ok: false,
+          error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name },
+        };
       }
     },
   };

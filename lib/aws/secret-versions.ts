@@ -38,7 +38,8 @@ export interface SecretVersions {
 export function awsSecretVersions(options: { requestTimeoutMs: number }): SecretVersions {
   let client: SecretsManagerClient | undefined;
   // No caller is waiting on a rotation step: the SDK's own retries are welcome here.
-  const sm = (): SecretsManagerClient => (client ??= createSecretsManagerClient({ requestTimeoutMs: options.requestTimeoutMs }));
+  const sm = (): SecretsManagerClient =>
+    (client ??= createSecretsManagerClient({ requestTimeoutMs: options.requestTimeoutMs }));
   return {
     async describe(secretId) {
       const reply = await sm().send(new DescribeSecretCommand({ SecretId: secretId }));
@@ -53,7 +54,9 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
         ...(rules
           ? {
               rotationRules: {
-                ...(rules.AutomaticallyAfterDays === undefined ? {} : { automaticallyAfterDays: rules.AutomaticallyAfterDays }),
+                ...(rules.AutomaticallyAfterDays === undefined
+                  ? {}
+                  : { automaticallyAfterDays: rules.AutomaticallyAfterDays }),
                 ...(rules.ScheduleExpression === undefined ? {} : { scheduleExpression: rules.ScheduleExpression }),
                 ...(rules.Duration === undefined ? {} : { duration: rules.Duration }),
               },
@@ -63,7 +66,9 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
     },
     async getValue(secretId, select) {
       try {
-        const reply = await sm().send(new GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }));
+        const reply = await sm().send(
+          new GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }),
+        );
         return reply.SecretString;
       } catch (error) {
         if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
@@ -71,15 +76,33 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
       }
     },
     async putPending(secretId, versionId, value) {
-      await sm().send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: versionId, SecretString: value, VersionStages: ['AWSPENDING'] }));
+      await sm().send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          ClientRequestToken: versionId,
+          SecretString: value,
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
     },
     async makeCurrent(secretId, toVersionId, fromVersionId) {
       await sm().send(
-        new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: toVersionId, RemoveFromVersionId: fromVersionId }),
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: toVersionId,
+          RemoveFromVersionId: fromVersionId,
+        }),
       );
     },
     async clearPending(secretId, versionId) {
-      await sm().send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
+      await sm().send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: versionId,
+        }),
+      );
     },
   };
 }

@@ -7,7 +7,7 @@
 import type { AttributeContract, AttributeType } from './flag-request';
 
 export const CONTRACT: AttributeContract = new Map<string, AttributeType>([
-  ["compliance_checked", "boolean"],
-  ["verification_method", "string"],
-  ["risk_level", "string"],
+  ['compliance_checked', 'boolean'],
+  ['verification_method', 'string'],
+  ['risk_level', 'string'],
 ]);

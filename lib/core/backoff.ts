@@ -57,7 +57,10 @@ function jittered(window: number, fixedShare: number, draw: number): number {
  * loop takes is at least this long, whatever upstream answered: the ground of `attemptBound`.
  */
 export function shortestDelay(retry: number, policies: { backoff: BackoffPolicy; poll: BackoffPolicy }): number {
-  return Math.min(jittered(windowMs(retry, policies.backoff), BACKOFF_FIXED_SHARE, 0), jittered(windowMs(retry, policies.poll), POLL_FIXED_SHARE, 0));
+  return Math.min(
+    jittered(windowMs(retry, policies.backoff), BACKOFF_FIXED_SHARE, 0),
+    jittered(windowMs(retry, policies.poll), POLL_FIXED_SHARE, 0),
+  );
 }
 
 /**
@@ -72,7 +75,9 @@ export function nextDelay(
   policies: { backoff: BackoffPolicy; poll: BackoffPolicy },
   random: () => number,
 ): number {
-  const scheduled = reason.notResolved ? pollDelay(retry, policies.poll, random) : backoffDelay(retry, policies.backoff, random);
+  const scheduled = reason.notResolved
+    ? pollDelay(retry, policies.poll, random)
+    : backoffDelay(retry, policies.backoff, random);
   return Math.max(scheduled, reason.retryAfterMs ?? 0);
 }
 
@@ -87,7 +92,10 @@ export function nextDelay(
  * and the secret has changed since) and one API request, plus one more in the single pass where a
  * lookup finds the participant (GET, then PATCH): API requests <= passes + 1.
  */
-export function attemptBound(policies: { backoff: BackoffPolicy; poll: BackoffPolicy; minAttemptMs: number }, budgetMs: number): number {
+export function attemptBound(
+  policies: { backoff: BackoffPolicy; poll: BackoffPolicy; minAttemptMs: number },
+  budgetMs: number,
+): number {
   let retries = 0;
   let waited = 0;
   for (;;) {

@@ -9,7 +9,13 @@ import { deadlineSignal } from '../deadline';
 import type { AccessToken, TokenError, TokenSource } from '../genesys/oauth-tokens';
 import { proxyRefusal, type ApiOutcome, type HttpClient } from '../genesys/api-client';
 import type { GenesysId } from '../genesys/ids';
-import { getConversation, MAX_CONVERSATION_BYTES, patchAttributes, pickParticipant, REQUIRED_PERMISSIONS } from '../genesys/participants';
+import {
+  getConversation,
+  MAX_CONVERSATION_BYTES,
+  patchAttributes,
+  pickParticipant,
+  REQUIRED_PERMISSIONS,
+} from '../genesys/participants';
 import type { Logger } from '../log';
 import type { FlagRequest } from './flag-request';
 import { toResult, type FlagOutcome, type FlagResult } from './flag-result';
@@ -65,8 +71,13 @@ export async function flagParticipant(
   context: FlagContext,
   deps: FlagDeps,
 ): Promise<FlagResult> {
-  const progress: Progress = { attempts: 0, httpStatus: 0, ...(request.participantId ? { participantId: request.participantId } : {}) };
-  const finish = (outcome: FlagOutcome): FlagResult => toResult(outcome, { ...progress, elapsedMs: deps.now() - context.startedAt, requestId: context.requestId });
+  const progress: Progress = {
+    attempts: 0,
+    httpStatus: 0,
+    ...(request.participantId ? { participantId: request.participantId } : {}),
+  };
+  const finish = (outcome: FlagOutcome): FlagResult =>
+    toResult(outcome, { ...progress, elapsedMs: deps.now() - context.startedAt, requestId: context.requestId });
   /** The last answer worth retrying: what the flow is told when the deadline cuts the retries short. */
   let lastAnswer: FlagOutcome | undefined;
   let reauthenticated = false;
@@ -75,7 +86,8 @@ export async function flagParticipant(
   const deadline = deadlineSignal(context.deadline, deps.now);
   try {
     for (;;) {
-      if (deps.now() >= context.deadline) return finish(lastAnswer ?? { kind: 'timeout', reason: 'no time left for an attempt before the deadline' });
+      if (deps.now() >= context.deadline)
+        return finish(lastAnswer ?? { kind: 'timeout', reason: 'no time left for an attempt before the deadline' });
       let step = await attempt(request, progress, policy, context, deps, deadline.signal);
       if (step.next === 're-authenticate') {
         deps.tokens.invalidate(step.token);
@@ -95,7 +107,15 @@ export async function flagParticipant(
       }
       lastAnswer = step.outcome;
       retries += 1;
-      const waitMs = nextDelay(retries, { notResolved: step.outcome.kind === 'not-resolved', ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }) }, policy, deps.random);
+      const waitMs = nextDelay(
+        retries,
+        {
+          notResolved: step.outcome.kind === 'not-resolved',
+          ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }),
+        },
+        policy,
+        deps.random,
+      );
       logAttempt(deps, context, progress, step, waitMs);
       // Waiting past the deadline is pointless (this also covers a Retry-After longer than the
       // budget), and so is starting an attempt that has no time left to be answered.
@@ -108,7 +128,14 @@ export async function flagParticipant(
 }
 
 /** One attempt: a token, the participant (looked up when the event did not name it), the PATCH. */
-async function attempt(request: FlagRequest, progress: Progress, policy: FlagPolicy, context: FlagContext, deps: FlagDeps, signal: AbortSignal): Promise<Step> {
+async function attempt(
+  request: FlagRequest,
+  progress: Progress,
+  policy: FlagPolicy,
+  context: FlagContext,
+  deps: FlagDeps,
+  signal: AbortSignal,
+): Promise<Step> {
   const token = await deps.tokens.get(signal);
   if (!token.ok) {
     if (token.error.status !== 0) progress.httpStatus = token.error.status;
@@ -119,10 +146,20 @@ async function attempt(request: FlagRequest, progress: Progress, policy: FlagPol
     // passing refusal from a revoked token. Without the time for it, the next flag tries.
     const waitMs = policy.backoff.baseMs;
     if (deps.now() + waitMs + policy.minAttemptMs >= context.deadline) {
-      return { next: 'done', outcome: { kind: 'auth', reason: 'Genesys refused the token from the token secret (401), and no time was left to try it once more' } };
+      return {
+        next: 'done',
+        outcome: {
+          kind: 'auth',
+          reason: 'Genesys refused the token from the token secret (401), and no time was left to try it once more',
+        },
+      };
     }
     await deps.sleep(waitMs, signal);
-    if (signal.aborted) return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while waiting to try the token once more' } };
+    if (signal.aborted)
+      return {
+        next: 'done',
+        outcome: { kind: 'timeout', reason: 'the deadline came while waiting to try the token once more' },
+      };
   }
   const options = { http: deps.http, token: token.token, signal, now: deps.now };
   /** Sends one API request with its attempt timeout, and notes what the result must report. */
@@ -138,12 +175,22 @@ async function attempt(request: FlagRequest, progress: Progress, policy: FlagPol
   };
 
   if (progress.participantId === undefined) {
-    const lookup = fromLookup(await send((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs })), request.participantPurpose, token.token);
+    const lookup = fromLookup(
+      await send((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs })),
+      request.participantPurpose,
+      token.token,
+    );
     if ('next' in lookup) return lookup;
     progress.participantId = lookup.participantId;
   }
   const participantId = progress.participantId;
-  return fromApi(await send((timeoutMs) => patchAttributes(request.conversationId, participantId, request.attributes, { ...options, timeoutMs })), 'participant', token.token);
+  return fromApi(
+    await send((timeoutMs) =>
+      patchAttributes(request.conversationId, participantId, request.attributes, { ...options, timeoutMs }),
+    ),
+    'participant',
+    token.token,
+  );
 }
 
 /** Each attempt gets the configured timeout, clipped to the time left before the deadline. */
@@ -156,7 +203,9 @@ function attemptTimeout(policy: FlagPolicy, leftMs: number): { ms: number; clipp
  * deadline's fire together and either may win the race. Either way the deadline came first.
  */
 function deadlineWhenClipped(outcome: ApiOutcome, clipped: boolean): ApiOutcome {
-  return clipped && outcome.kind === 'network' && outcome.reason === 'timeout' ? { kind: 'deadline', status: 0 } : outcome;
+  return clipped && outcome.kind === 'network' && outcome.reason === 'timeout'
+    ? { kind: 'deadline', status: 0 }
+    : outcome;
 }
 
 function logAttempt(deps: FlagDeps, context: FlagContext, progress: Progress, step: Step, waitMs?: number): void {
@@ -165,7 +214,9 @@ function logAttempt(deps: FlagDeps, context: FlagContext, progress: Progress, st
     attempt: progress.attempts,
     httpStatus: progress.httpStatus,
     step: step.next,
-    ...(step.next === 're-authenticate' ? {} : { outcome: step.outcome.kind, ...('reason' in step.outcome ? { reason: step.outcome.reason } : {}) }),
+    ...(step.next === 're-authenticate'
+      ? {}
+      : { outcome: step.outcome.kind, ...('reason' in step.outcome ? { reason: step.outcome.reason } : {}) }),
     ...(waitMs === undefined ? {} : { delayMs: waitMs }),
   });
 }
@@ -180,7 +231,10 @@ function fromLookup(found: ApiOutcome, purpose: string, token: AccessToken): { p
     case 'found':
       return { participantId: pick.participantId };
     case 'absent':
-      return { next: 'retry', outcome: { kind: 'not-resolved', reason: `the conversation has no active "${purpose}" participant yet` } };
+      return {
+        next: 'retry',
+        outcome: { kind: 'not-resolved', reason: `the conversation has no active "${purpose}" participant yet` },
+      };
     case 'malformed':
       // An upstream fault: retried like a 5xx, and the id itself is never sent nor echoed.
       return { next: 'retry', outcome: { kind: 'upstream', reason: pick.reason } };
@@ -207,20 +261,29 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
     case 'server-error':
       return { next: 'retry', outcome: { kind: 'upstream', reason: `Genesys answered ${outcome.status}${code}` } };
     case 'rejected':
-      return { next: 'done', outcome: { kind: 'rejected', reason: `Genesys rejected the request (${outcome.status}${code})` } };
+      return {
+        next: 'done',
+        outcome: { kind: 'rejected', reason: `Genesys rejected the request (${outcome.status}${code})` },
+      };
     case 'network':
       return {
         next: 'retry',
         outcome: {
           kind: 'upstream',
-          reason: outcome.reason === 'timeout' ? 'Genesys did not answer within the attempt timeout' : `network fault talking to Genesys (${outcome.code})`,
+          reason:
+            outcome.reason === 'timeout'
+              ? 'Genesys did not answer within the attempt timeout'
+              : `network fault talking to Genesys (${outcome.code})`,
         },
       };
     case 'proxy-refused':
       // The deployer's proxy refuses the tunnel: configuration, named once and not retried.
       return { next: 'done', outcome: { kind: 'config', reason: proxyRefusal(outcome.proxyStatus) } };
     case 'deadline':
-      return { next: 'done', outcome: { kind: 'timeout', reason: 'the deadline came while a request to Genesys was in flight' } };
+      return {
+        next: 'done',
+        outcome: { kind: 'timeout', reason: 'the deadline came while a request to Genesys was in flight' },
+      };
   }
 }
 

@@ -48,7 +48,12 @@ const ID_KEYS: ReadonlySet<string> = new Set(['conversationId', 'participantId',
  */
 const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
-export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaultPurpose: string, contract: AttributeContract): RequestParse {
+export function parseFlagRequest(
+  event: unknown,
+  limits: AttributeLimits,
+  defaultPurpose: string,
+  contract: AttributeContract,
+): RequestParse {
   if (!isPlainObject(event)) return fail(`the event must be a JSON object, got ${describe(event)}`);
 
   const conversationId = parseGenesysId(event.conversationId);
@@ -86,14 +91,20 @@ export function parseFlagRequest(event: unknown, limits: AttributeLimits, defaul
 
 type Collected = { ok: true; value: Record<string, string> } | { ok: false; reason: string };
 
-function collectAttributes(event: Record<string, unknown>, limits: AttributeLimits, contract: AttributeContract): Collected {
+function collectAttributes(
+  event: Record<string, unknown>,
+  limits: AttributeLimits,
+  contract: AttributeContract,
+): Collected {
   let source: [string, unknown][];
   if ('attributes' in event) {
     const nested = event.attributes;
     if (!isPlainObject(nested)) return fail(`attributes must be an object of flat values, got ${describe(nested)}`);
     const unknown = Object.keys(event).filter((k) => k !== 'attributes' && !ID_KEYS.has(k) && !RESERVED_KEYS.has(k));
     if (unknown.length > 0) {
-      return fail(`unknown top-level field ${quoteKey(unknown[0] ?? '')} next to "attributes" (put attributes inside "attributes")`);
+      return fail(
+        `unknown top-level field ${quoteKey(unknown[0] ?? '')} next to "attributes" (put attributes inside "attributes")`,
+      );
     }
     source = Object.entries(nested);
   } else {
@@ -111,14 +122,17 @@ function collectAttributes(event: Record<string, unknown>, limits: AttributeLimi
     // Checked before a null is skipped: a name outside the contract is a producer's mistake (or
     // worse) whatever its value.
     const type = contract.get(key);
-    if (type === undefined) return fail(`attribute ${quoteKey(key)} is not in the attribute contract (infra/contracts/attributes.json)`);
+    if (type === undefined)
+      return fail(`attribute ${quoteKey(key)} is not in the attribute contract (infra/contracts/attributes.json)`);
     if (value === null) continue; // a flow passes null for a variable it never set: skip that key
     const text = asContractType(value, type);
     if (text === undefined) {
       if (typeof value === 'object' || (typeof value === 'number' && !Number.isFinite(value))) {
         return fail(`attribute ${quoteKey(key)} must be a string, number or boolean, got ${describe(value)}`);
       }
-      return fail(`attribute ${quoteKey(key)} must be ${TYPE_WORDS[type]}, as the attribute contract types it; got ${describe(value)}`);
+      return fail(
+        `attribute ${quoteKey(key)} must be ${TYPE_WORDS[type]}, as the attribute contract types it; got ${describe(value)}`,
+      );
     }
     if (text.length > limits.maxValueLength) {
       return fail(`attribute ${quoteKey(key)} is longer than ${limits.maxValueLength} characters`);

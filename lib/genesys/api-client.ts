@@ -70,24 +70,39 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
         signal: attempt.signal,
         // Node's own transport, with the attempt's signal handed on to the agent: a tunnel still
         // being opened through the egress proxy ends with its attempt (proxy-tunnel.ts).
-        transport: { request: (options: http.RequestOptions, callback: (res: http.IncomingMessage) => void) => transportOf(options).request(withSignal(options, attempt.signal), callback) },
+        transport: {
+          request: (options: http.RequestOptions, callback: (res: http.IncomingMessage) => void) =>
+            transportOf(options).request(withSignal(options, attempt.signal), callback),
+        },
       });
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(response.headers)) {
-        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
+        headers[name.toLowerCase()] = Array.isArray(value)
+          ? value.join(', ')
+          : value == null
+            ? undefined
+            : String(value);
       }
       if (request.readSuccessBody === false && response.status >= 200 && response.status < 300) {
         release(response.data, (response.request as { res?: http.IncomingMessage } | undefined)?.res);
         return { kind: 'response', status: response.status, headers, body: '', truncated: false };
       }
-      const { body, truncated } = await readCapped(response.data, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, attempt.signal);
+      const { body, truncated } = await readCapped(
+        response.data,
+        request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        attempt.signal,
+      );
       return { kind: 'response', status: response.status, headers, body, truncated };
     } catch (error) {
       if (timedOut) return { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' };
       if (request.signal?.aborted) return { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
       // What axios or a socket reports (an AxiosError, or an error with a code such as ECONNRESET)
       // is a network fault; anything else is a bug, which the caller's error path logs.
-      if (!(error instanceof AxiosError) && !(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) throw error;
+      if (
+        !(error instanceof AxiosError) &&
+        !(error instanceof Error && typeof (error as { code?: unknown }).code === 'string')
+      )
+        throw error;
       const refused = error instanceof ProxyRefusedError ? error : (error as { cause?: unknown }).cause;
       if (refused instanceof ProxyRefusedError) return { kind: 'proxy-refused', proxyStatus: refused.proxyStatus };
       return networkReply(error);
@@ -126,7 +141,11 @@ function release(stream: Readable, message: http.IncomingMessage | undefined): v
  * dropped rather than drained: draining would read what we refuse to read). Aborting `signal`
  * (attempt timeout, deadline) ends the read with an error, so a slow body cannot outlive its attempt.
  */
-function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal): Promise<{ body: string; truncated: boolean }> {
+function readCapped(
+  stream: Readable,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<{ body: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -188,7 +207,12 @@ export function createAxios(options: AxiosOptions = {}): AxiosInstance {
 }
 
 function tunnel(proxy: NonNullable<AxiosOptions['proxy']>, secure: boolean): TunnelOptions {
-  return { proxy: new URL(proxy.url), allowed: proxy.allowed, secure, ...(proxy.tunnelTimeoutMs === undefined ? {} : { timeoutMs: proxy.tunnelTimeoutMs }) };
+  return {
+    proxy: new URL(proxy.url),
+    allowed: proxy.allowed,
+    secure,
+    ...(proxy.tunnelTimeoutMs === undefined ? {} : { timeoutMs: proxy.tunnelTimeoutMs }),
+  };
 }
 
 /**
@@ -201,7 +225,13 @@ export function createGenesysAxios(
   attemptTimeoutMs?: number,
 ): AxiosInstance {
   if (!proxyUrl) return createAxios();
-  return createAxios({ proxy: { url: proxyUrl, allowed: (host) => isGenesysHost(host, overrides), ...(attemptTimeoutMs === undefined ? {} : { tunnelTimeoutMs: attemptTimeoutMs }) } });
+  return createAxios({
+    proxy: {
+      url: proxyUrl,
+      allowed: (host) => isGenesysHost(host, overrides),
+      ...(attemptTimeoutMs === undefined ? {} : { tunnelTimeoutMs: attemptTimeoutMs }),
+    },
+  });
 }
 
 function networkReply(error: unknown): HttpReply {
@@ -257,10 +287,12 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
   const contextId = error.contextId ?? upstreamToken(reply.headers['inin-correlation-id']);
   const facts = { status, ...(error.code ? { code: error.code } : {}), ...(contextId ? { contextId } : {}) };
   // Any 2xx is success, whatever its body: the attributes are set.
-  if (status >= 200 && status < 300) return { kind: 'ok', status, body: reply.body, truncated: reply.truncated, ...(contextId ? { contextId } : {}) };
+  if (status >= 200 && status < 300)
+    return { kind: 'ok', status, body: reply.body, truncated: reply.truncated, ...(contextId ? { contextId } : {}) };
   if (status === 404) return { kind: 'not-found', ...facts };
   if (status === 401) return { kind: 'unauthorized', ...facts };
-  if (status === 403) return { kind: 'forbidden', ...facts, ...(error.permissions ? { permissions: error.permissions } : {}) };
+  if (status === 403)
+    return { kind: 'forbidden', ...facts, ...(error.permissions ? { permissions: error.permissions } : {}) };
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(reply.headers['retry-after'], nowMs);
     return { kind: 'throttled', ...facts, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };

@@ -19,7 +19,10 @@ export interface GenesysCredentials {
 export type CredentialsFetch = { ok: true; credentials: GenesysCredentials } | { ok: false; error: SecretError };
 
 /** Reads the credentials, from the cache unless `read.refresh` asks for a (rate-limited) re-read. */
-export type CredentialsSource = (signal: AbortSignal | undefined, read: Pick<SecretRead, 'refresh' | 'prefetch'>) => Promise<CredentialsFetch>;
+export type CredentialsSource = (
+  signal: AbortSignal | undefined,
+  read: Pick<SecretRead, 'refresh' | 'prefetch'>,
+) => Promise<CredentialsFetch>;
 
 export function credentialsFromSecret(
   secret: CachedSecret,
@@ -46,9 +49,16 @@ export type CredentialFieldsParse = { ok: true; fields: CredentialFields } | { o
  * Whether the secret is a JSON object holding the fields it must hold; the environment's value is
  * resolveHosts's business. Messages name the missing field, never the secret's content.
  */
-export function readCredentialFields(secretString: string, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): CredentialFieldsParse {
+export function readCredentialFields(
+  secretString: string,
+  overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
+): CredentialFieldsParse {
   const record = parseJsonObject(secretString);
-  if (!record) return { ok: false, reason: 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}' };
+  if (!record)
+    return {
+      ok: false,
+      reason: 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}',
+    };
   const missing = ['clientId', 'clientSecret', 'environment'].filter(
     (key) => typeof record[key] !== 'string' || (record[key] as string).trim() === '',
   );

@@ -51,7 +51,8 @@ export function resolveHosts(
   if (domain === undefined) {
     return {
       ok: false,
-      reason: 'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
+      reason:
+        'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
     };
   }
   return {
@@ -70,14 +71,16 @@ export function resolveHosts(
  */
 export function genesysRegion(environment: string | undefined): string | undefined {
   const domain = knownDomain(environment);
-  return domain === undefined ? undefined : Object.keys(GENESYS_ENVIRONMENTS).find((region) => GENESYS_ENVIRONMENTS[region] === domain);
+  return domain === undefined
+    ? undefined
+    : Object.keys(GENESYS_ENVIRONMENTS).find((region) => GENESYS_ENVIRONMENTS[region] === domain);
 }
 
 function knownDomain(environment: string | undefined): string | undefined {
   if (!environment) return undefined;
   const name = environment.trim().toLowerCase();
   if (KNOWN_DOMAINS.has(name)) return name;
-  return Object.prototype.hasOwnProperty.call(GENESYS_ENVIRONMENTS, name) ? GENESYS_ENVIRONMENTS[name] : undefined;
+  return Object.hasOwn(GENESYS_ENVIRONMENTS, name) ? GENESYS_ENVIRONMENTS[name] : undefined;
 }
 
 /**
@@ -86,7 +89,9 @@ function knownDomain(environment: string | undefined): string | undefined {
  */
 export function isGenesysHost(host: string, overrides: { apiBaseUrl?: string; loginBaseUrl?: string }): boolean {
   const name = host.toLowerCase();
-  const overridden = [overrides.apiBaseUrl, overrides.loginBaseUrl].some((url) => url !== undefined && new URL(url).hostname.toLowerCase() === name);
+  const overridden = [overrides.apiBaseUrl, overrides.loginBaseUrl].some(
+    (url) => url !== undefined && new URL(url).hostname.toLowerCase() === name,
+  );
   if (overridden) return true;
   const match = /^(api|login)\.(.+)$/.exec(name);
   return match?.[2] !== undefined && KNOWN_DOMAINS.has(match[2]);

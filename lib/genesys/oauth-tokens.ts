@@ -80,7 +80,11 @@ export class TokenProvider implements TokenSource {
       return await this.minting.join((work) => this.mint(work, prefetch), signal);
     } catch (error) {
       // Only the caller's own deadline is expected here; anything else is a bug, for the flag's error path to log.
-      if (error instanceof AbortedError) return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+      if (error instanceof AbortedError)
+        return {
+          ok: false,
+          error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 },
+        };
       throw error;
     }
   }
@@ -101,8 +105,12 @@ export class TokenProvider implements TokenSource {
     let result = await requestClientCredentialsToken(first.credentials, grant);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
-      const again = await this.options.credentials(signal, prefetch ? { refresh: true, prefetch: true } : { refresh: true });
-      if (again.ok && differs(again.credentials, first.credentials)) result = await requestClientCredentialsToken(again.credentials, grant);
+      const again = await this.options.credentials(
+        signal,
+        prefetch ? { refresh: true, prefetch: true } : { refresh: true },
+      );
+      if (again.ok && differs(again.credentials, first.credentials))
+        result = await requestClientCredentialsToken(again.credentials, grant);
     }
     if (result.ok) this.cached = result.token;
     return result;
@@ -110,7 +118,10 @@ export class TokenProvider implements TokenSource {
 }
 
 /** One client-credentials grant at the login host (no cache): `POST /oauth/token` with Basic auth. */
-export async function requestClientCredentialsToken(credentials: GenesysCredentials, options: GrantOptions): Promise<TokenFetch> {
+export async function requestClientCredentialsToken(
+  credentials: GenesysCredentials,
+  options: GrantOptions,
+): Promise<TokenFetch> {
   const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
   const reply = await options.http({
     method: 'POST',
@@ -133,12 +144,25 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
   if (reply.kind === 'proxy-refused') return fail('config', proxyRefusal(reply.proxyStatus), 0);
   const { status } = reply;
   if (status === 429) {
-    return fail('throttled', 'token request rate-limited', status, parseRetryAfter(reply.headers['retry-after'], options.now()));
+    return fail(
+      'throttled',
+      'token request rate-limited',
+      status,
+      parseRetryAfter(reply.headers['retry-after'], options.now()),
+    );
   }
   if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
   if (status >= 400) {
     const code = oauthError(reply.body);
-    return { ok: false, error: { kind: 'auth', reason: `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`, status, ...(code ? { oauthError: code } : {}) } };
+    return {
+      ok: false,
+      error: {
+        kind: 'auth',
+        reason: `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`,
+        status,
+        ...(code ? { oauthError: code } : {}),
+      },
+    };
   }
   if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
 
@@ -150,7 +174,12 @@ export async function requestClientCredentialsToken(credentials: GenesysCredenti
   const now = options.now();
   return {
     ok: true,
-    token: { value: grant.accessToken, apiBaseUrl: credentials.hosts.apiBaseUrl, renewAt: now + lifetimeMs - margin, expiresAt: now + lifetimeMs },
+    token: {
+      value: grant.accessToken,
+      apiBaseUrl: credentials.hosts.apiBaseUrl,
+      renewAt: now + lifetimeMs - margin,
+      expiresAt: now + lifetimeMs,
+    },
   };
 }
 
@@ -192,10 +221,13 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
   const record = parseJsonObject(body);
   if (!record) return undefined;
   const accessToken = record.access_token;
-  if (typeof accessToken !== 'string' || accessToken.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(accessToken)) return undefined;
+  if (typeof accessToken !== 'string' || accessToken.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(accessToken))
+    return undefined;
   const raw = record.expires_in;
-  const expiresIn = typeof raw === 'number' || (typeof raw === 'string' && /^\d{1,12}$/.test(raw)) ? Number(raw) : Number.NaN;
-  const expiresInSeconds = Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(expiresIn, MAX_LIFETIME_SECONDS) : FALLBACK_LIFETIME_SECONDS;
+  const expiresIn =
+    typeof raw === 'number' || (typeof raw === 'string' && /^\d{1,12}$/.test(raw)) ? Number(raw) : Number.NaN;
+  const expiresInSeconds =
+    Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(expiresIn, MAX_LIFETIME_SECONDS) : FALLBACK_LIFETIME_SECONDS;
   return { accessToken, expiresInSeconds };
 }
 
@@ -206,15 +238,17 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
 export async function verifyToken(
   token: { value: string; apiBaseUrl: string },
   options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>,
-): Promise<{ ok: true } | { ok: false; reason: string; /** 0: no answer (network) */ status: number }> {
+): Promise<{ ok: true } | { ok: false; reason: string /** 0: no answer (network) */; status: number }> {
   const reply = await options.http({
     method: 'GET',
     url: `${token.apiBaseUrl}/api/v2/tokens/me`,
     headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
     timeoutMs: options.attemptTimeoutMs,
   });
-  if (reply.kind === 'network') return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
+  if (reply.kind === 'network')
+    return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
   if (reply.kind === 'proxy-refused') return { ok: false, reason: proxyRefusal(reply.proxyStatus), status: 0 };
-  if (reply.status < 200 || reply.status >= 300) return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
+  if (reply.status < 200 || reply.status >= 300)
+    return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
   return { ok: true };
 }

@@ -93,7 +93,8 @@ export type ParticipantPick =
  */
 export function pickParticipant(conversationBody: string, purpose: string): ParticipantPick {
   const participants = parseJsonObject(conversationBody)?.participants;
-  if (!Array.isArray(participants)) return { kind: 'malformed', reason: 'the conversation reply has no participants list' };
+  if (!Array.isArray(participants))
+    return { kind: 'malformed', reason: 'the conversation reply has no participants list' };
 
   const wanted = purpose.toLowerCase();
   let best: { id: unknown; start: number; index: number } | undefined;
@@ -109,5 +110,7 @@ export function pickParticipant(conversationBody: string, purpose: string): Part
   });
   if (!best) return { kind: 'absent' };
   const participantId = parseGenesysId(best.id);
-  return participantId ? { kind: 'found', participantId } : { kind: 'malformed', reason: 'Genesys listed the participant with an id that is not a UUID' };
+  return participantId
+    ? { kind: 'found', participantId }
+    : { kind: 'malformed', reason: 'Genesys listed the participant with an id that is not a UUID' };
 }

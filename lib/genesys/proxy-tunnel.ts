@@ -53,7 +53,8 @@ export class ProxyRefusedError extends Error {
   readonly proxyStatus: number;
 
   constructor(status: unknown) {
-    const proxyStatus = typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : 0;
+    const proxyStatus =
+      typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : 0;
     super(`the proxy refused the tunnel (${proxyStatus})`);
     this.name = 'ProxyRefusedError';
     this.proxyStatus = proxyStatus;
@@ -79,7 +80,9 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
       const signal = (target as Record<symbol, unknown>)[TUNNEL_SIGNAL];
       const abandoned = signal instanceof AbortSignal ? signal : undefined;
       if (abandoned?.aborted) {
-        callback(Object.assign(new Error('the request was abandoned before its tunnel was opened'), { code: 'ECONNABORTED' }));
+        callback(
+          Object.assign(new Error('the request was abandoned before its tunnel was opened'), { code: 'ECONNABORTED' }),
+        );
         return undefined;
       }
       // Exactly one answer to the agent; whatever was opened for a failed tunnel is destroyed.
@@ -98,10 +101,15 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
       };
       const timeoutMs = options.timeoutMs ?? DEFAULT_TUNNEL_TIMEOUT_MS;
       const timer = setTimeout(() => {
-        settle(Object.assign(new Error(`the proxy did not open the tunnel within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        settle(
+          Object.assign(new Error(`the proxy did not open the tunnel within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        );
       }, timeoutMs);
       // The request gave up (attempt timeout, deadline, end of a prefetch): so does its tunnel.
-      const onAbandoned = (): void => settle(Object.assign(new Error('the request was abandoned while its tunnel was opening'), { code: 'ECONNABORTED' }));
+      const onAbandoned = (): void =>
+        settle(
+          Object.assign(new Error('the request was abandoned while its tunnel was opening'), { code: 'ECONNABORTED' }),
+        );
       const connect = http.request({
         host: options.proxy.hostname,
         port: Number(options.proxy.port || 80),

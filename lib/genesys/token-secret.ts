@@ -9,6 +9,7 @@
 import { AbortedError } from '../deadline';
 import { parseJsonObject } from '../json';
 import type { CachedSecret } from '../aws/secret-cache';
+import type { SecretFetch } from '../aws/secret-source';
 import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './oauth-tokens';
 import { resolveHosts } from './environments';
 
@@ -23,18 +24,29 @@ export type StoredTokenParse = { ok: true; token: StoredToken } | { ok: false; r
 
 export function parseStoredToken(secretString: string): StoredTokenParse {
   const record = parseJsonObject(secretString);
-  if (!record) return { ok: false, reason: 'the token secret is not a JSON object: expected {"accessToken", "expiresAt", "environment"}' };
-  const missing = ['accessToken', 'expiresAt'].filter((k) => typeof record[k] !== 'string' || (record[k] as string) === '');
+  if (!record)
+    return {
+      ok: false,
+      reason: 'the token secret is not a JSON object: expected {"accessToken", "expiresAt", "environment"}',
+    };
+  const missing = ['accessToken', 'expiresAt'].filter(
+    (k) => typeof record[k] !== 'string' || (record[k] as string) === '',
+  );
   if (missing.length > 0) return { ok: false, reason: `the token secret lacks ${missing.join(', ')}` };
   const expiresAt = Date.parse(record.expiresAt as string);
-  if (Number.isNaN(expiresAt)) return { ok: false, reason: 'the token secret has an expiresAt that is not an ISO-8601 date' };
+  if (Number.isNaN(expiresAt))
+    return { ok: false, reason: 'the token secret has an expiresAt that is not an ISO-8601 date' };
   // "" only makes sense with both hosts overridden; resolveHosts refuses it otherwise.
   const environment = typeof record.environment === 'string' ? record.environment : '';
   return { ok: true, token: { accessToken: record.accessToken as string, expiresAt, environment } };
 }
 
 export function formatStoredToken(token: StoredToken): string {
-  return JSON.stringify({ accessToken: token.accessToken, expiresAt: new Date(token.expiresAt).toISOString(), environment: token.environment });
+  return JSON.stringify({
+    accessToken: token.accessToken,
+    expiresAt: new Date(token.expiresAt).toISOString(),
+    environment: token.environment,
+  });
 }
 
 export interface SecretTokenSourceOptions {
@@ -72,7 +84,8 @@ export class SecretTokenSource implements TokenSource {
   private refusal: Refusal | undefined;
   /** Tokens handed out as a second try after a first 401: a 401 on one of these confirms the refusal. */
   private readonly secondTries = new WeakSet<AccessToken>();
-  readonly refusedAgain = 'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?';
+  readonly refusedAgain =
+    'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?';
 
   constructor(
     private readonly secret: CachedSecret,
@@ -82,12 +95,19 @@ export class SecretTokenSource implements TokenSource {
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
     if (this.cached && this.options.now() < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
 
-    let fetched;
+    let fetched: SecretFetch;
     try {
-      const read = this.refusal === undefined ? { refresh: true, prefetch: options.prefetch === true } : { replacing: this.refusal.secretString };
+      const read =
+        this.refusal === undefined
+          ? { refresh: true, prefetch: options.prefetch === true }
+          : { replacing: this.refusal.secretString };
       fetched = await this.secret.get(signal, read);
     } catch (error) {
-      if (error instanceof AbortedError) return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 } };
+      if (error instanceof AbortedError)
+        return {
+          ok: false,
+          error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 },
+        };
       throw error;
     }
     if (!fetched.ok) return { ok: false, error: fromSecretError(fetched.error) };
@@ -112,11 +132,19 @@ export class SecretTokenSource implements TokenSource {
     if (stored.expiresAt <= now) {
       return {
         ok: false,
-        error: { kind: 'auth', reason: `the token in the token secret expired at ${new Date(stored.expiresAt).toISOString()}: is its rotation running?`, status: 0 },
+        error: {
+          kind: 'auth',
+          reason: `the token in the token secret expired at ${new Date(stored.expiresAt).toISOString()}: is its rotation running?`,
+          status: 0,
+        },
       };
     }
     const hosts = resolveHosts(stored.environment, this.options.overrides);
-    if (!hosts.ok) return { ok: false, error: { kind: 'config', reason: hosts.reason.replace('credentials secret', 'token secret'), status: 0 } };
+    if (!hosts.ok)
+      return {
+        ok: false,
+        error: { kind: 'config', reason: hosts.reason.replace('credentials secret', 'token secret'), status: 0 },
+      };
     const token: AccessToken = {
       value: stored.accessToken,
       apiBaseUrl: hosts.hosts.apiBaseUrl,

@@ -62,7 +62,13 @@ export function createAuthorizer(env: Env, overrides: Partial<AuthorizerDeps> = 
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: SECRET_READ_TIMEOUT_MS });
   const secretId = env.WEBHOOK_TOKEN_SECRET_ID?.trim();
   const bearer = secretId
-    ? new BearerCheck(new CachedSecret(secretSource, secretId, { maxAgeMs: TOKEN_CACHE_MAX_AGE_MS, minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS, now }))
+    ? new BearerCheck(
+        new CachedSecret(secretSource, secretId, {
+          maxAgeMs: TOKEN_CACHE_MAX_AGE_MS,
+          minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
+          now,
+        }),
+      )
     : undefined;
   if (!bearer) logger.error('configuration invalid', { reason: 'WEBHOOK_TOKEN_SECRET_ID is not set' });
 
@@ -88,7 +94,11 @@ export function createAuthorizer(env: Env, overrides: Partial<AuthorizerDeps> = 
       }
       // Never the token, nor anything of it: the reason says only whether one came.
       if (verdict === 'ok') logger.info('webhook request authorized', { requestId: invocation.requestId });
-      else if (verdict === 'denied') logger.warn('webhook request denied', { requestId: invocation.requestId, reason: authorization ? 'wrong token' : 'no bearer token' });
+      else if (verdict === 'denied')
+        logger.warn('webhook request denied', {
+          requestId: invocation.requestId,
+          reason: authorization ? 'wrong token' : 'no bearer token',
+        });
       else logger.error('webhook authentication unavailable', { requestId: invocation.requestId });
       return verdict;
     },

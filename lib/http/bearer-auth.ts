@@ -45,7 +45,9 @@ export class BearerCheck {
     // Maybe the token was rotated since it was cached (the re-read is rate-limited by the cache).
     const reread = await this.secret.get(signal, { refresh: true });
     if (!reread.ok || reread.value === current.value) return 'denied';
-    return reread.value.trim().length >= MIN_TOKEN_LENGTH && sameSecret(presented, reread.value.trim()) ? 'ok' : 'denied';
+    return reread.value.trim().length >= MIN_TOKEN_LENGTH && sameSecret(presented, reread.value.trim())
+      ? 'ok'
+      : 'denied';
   }
 }
 

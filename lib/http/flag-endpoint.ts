@@ -45,7 +45,8 @@ export function webhookRequestOf(event: unknown): WebhookRequest {
   const http = (e.requestContext as { http?: { method?: unknown } } | undefined)?.http;
   const headers: Record<string, string | undefined> = {};
   if (typeof e.headers === 'object' && e.headers !== null) {
-    for (const [name, value] of Object.entries(e.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    for (const [name, value] of Object.entries(e.headers))
+      if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
   const method = typeof http?.method === 'string' ? http.method : typeof e.httpMethod === 'string' ? e.httpMethod : '';
   return {
@@ -86,7 +87,10 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
   const bearer = tokenSecretId
     ? new BearerCheck(
         new CachedSecret(flagger.secretSource, tokenSecretId, {
-          maxAgeMs: Math.max(flagger.config?.secretMaxAgeMs ?? NUMERIC_SETTINGS.secretMaxAgeMs.default, TOKEN_CACHE_MIN_AGE_MS),
+          maxAgeMs: Math.max(
+            flagger.config?.secretMaxAgeMs ?? NUMERIC_SETTINGS.secretMaxAgeMs.default,
+            TOKEN_CACHE_MIN_AGE_MS,
+          ),
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
           now,
         }),
@@ -94,7 +98,10 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
     : undefined;
   if (!bearer) logger.error('configuration invalid', { reason: 'WEBHOOK_TOKEN_SECRET_ID is not set' });
 
-  const handle = async (request: WebhookRequest, invocation: { requestId: string; remainingMs?: number }): Promise<WebhookResponse> => {
+  const handle = async (
+    request: WebhookRequest,
+    invocation: { requestId: string; remainingMs?: number },
+  ): Promise<WebhookResponse> => {
     const header = (name: string): string | undefined => request.headers[name];
     if (request.method.toUpperCase() !== 'POST') return plain(405, 'use POST', { allow: 'POST' });
 
@@ -112,13 +119,19 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
       return plain(503, 'authentication unavailable');
     }
     if (verdict === 'denied') {
-      logger.warn('webhook request denied', { requestId: invocation.requestId, reason: header('authorization') ? 'wrong token' : 'no bearer token' });
+      logger.warn('webhook request denied', {
+        requestId: invocation.requestId,
+        reason: header('authorization') ? 'wrong token' : 'no bearer token',
+      });
       return plain(401, 'a valid bearer token is required', { 'www-authenticate': 'Bearer' });
     }
 
     const raw = request.body ?? '';
     // Cheap check before decoding: base64 is 4/3 the size of what it encodes.
-    if ((request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')) > MAX_BODY_BYTES + 2) {
+    if (
+      (request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')) >
+      MAX_BODY_BYTES + 2
+    ) {
       return plain(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
     }
     const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');

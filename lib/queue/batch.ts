@@ -35,9 +35,14 @@ export function batchRecords(event: unknown, logger: Logger, requestId: string):
   }
   const usable: BatchRecord[] = [];
   records.forEach((record: unknown, index) => {
-    const id = typeof record === 'object' && record !== null ? (record as { messageId?: unknown }).messageId : undefined;
+    const id =
+      typeof record === 'object' && record !== null ? (record as { messageId?: unknown }).messageId : undefined;
     if (typeof id !== 'string' || id === '' || id.length > MAX_MESSAGE_ID_LENGTH) {
-      logger.error('queue record dropped', { requestId, index, reason: 'the record has no usable messageId, so it cannot be reported for redelivery' });
+      logger.error('queue record dropped', {
+        requestId,
+        index,
+        reason: 'the record has no usable messageId, so it cannot be reported for redelivery',
+      });
       return;
     }
     usable.push({ id, body: (record as { body?: unknown }).body });
@@ -61,7 +66,11 @@ export interface BatchOutcome {
   counts: Record<FlagStatus, number>;
 }
 
-export async function flagBatch(records: readonly BatchRecord[], flagger: Flagger, options: BatchOptions): Promise<BatchOutcome> {
+export async function flagBatch(
+  records: readonly BatchRecord[],
+  flagger: Flagger,
+  options: BatchOptions,
+): Promise<BatchOutcome> {
   const counts = Object.fromEntries(FLAG_STATUSES.map((s) => [s, 0])) as Record<FlagStatus, number>;
   const failedIds: string[] = [];
 
@@ -69,7 +78,8 @@ export async function flagBatch(records: readonly BatchRecord[], flagger: Flagge
     const unwrapped = unwrapMessageBody(record.body, options.bodyRules);
     if (!unwrapped.ok) {
       // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
-      return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } }).status;
+      return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } })
+        .status;
     }
     await options.pace?.();
     const remainingMs = options.remainingMs?.();
@@ -86,12 +96,21 @@ export async function flagBatch(records: readonly BatchRecord[], flagger: Flagge
     const record = records[index];
     if (status !== 'UPDATED' && record) failedIds.push(record.id);
   });
-  flagger.logger.info('batch done', { requestId: options.requestId, records: records.length, failed: failedIds.length, counts });
+  flagger.logger.info('batch done', {
+    requestId: options.requestId,
+    records: records.length,
+    failed: failedIds.length,
+    counts,
+  });
   return { failedIds, counts };
 }
 
 /** Like Promise.all over `items`, with at most `limit` calls of `fn` in flight; results keep their order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

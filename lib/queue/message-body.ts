@@ -40,7 +40,12 @@ export function bodyRulesFrom(env: Env): BodyRules {
   if (accepts === undefined || accepts === '') return ANY_BODY;
   const words = accepts.split(',').map((w) => w.trim());
   if (words.some((w) => w !== 'eventbridge' && w !== 'plain')) return { plain: false, sources: new Set() };
-  const sources = words.includes('eventbridge') ? (env.EVENT_SOURCES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  const sources = words.includes('eventbridge')
+    ? (env.EVENT_SOURCES ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : [];
   return { plain: words.includes('plain'), sources: new Set(sources) };
 }
 
@@ -51,12 +56,24 @@ export function unwrapMessageBody(body: unknown, rules: BodyRules): Unwrapped {
   if (typeof message['detail-type'] === 'string' && 'detail' in message) {
     if (rules.sources !== 'any') {
       // The source is the sender's to choose: checked, never echoed.
-      if (message['detail-type'] !== IDENTITY_VERIFIED || typeof message.source !== 'string' || !rules.sources.has(message.source)) {
-        return { ok: false, reason: `the message is an EventBridge event whose detail-type is not "${IDENTITY_VERIFIED}" or whose source this stack does not name (EVENT_SOURCES)` };
+      if (
+        message['detail-type'] !== IDENTITY_VERIFIED ||
+        typeof message.source !== 'string' ||
+        !rules.sources.has(message.source)
+      ) {
+        return {
+          ok: false,
+          reason: `the message is an EventBridge event whose detail-type is not "${IDENTITY_VERIFIED}" or whose source this stack does not name (EVENT_SOURCES)`,
+        };
       }
     }
     return { ok: true, event: message.detail, envelope: 'eventbridge' };
   }
-  if (!rules.plain) return { ok: false, reason: 'the message is not an EventBridge event, and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)' };
+  if (!rules.plain)
+    return {
+      ok: false,
+      reason:
+        'the message is not an EventBridge event, and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)',
+    };
   return { ok: true, event: message, envelope: 'plain' };
 }

@@ -52,13 +52,19 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
   const credentials = credentialsFromSecret(
     // Every new token is minted with the credentials as they are now (refresh interval 0).
-    new CachedSecret(secretSource, config.credentialsSecretId, { maxAgeMs: config.secretMaxAgeMs, minRefreshIntervalMs: 0, now }),
+    new CachedSecret(secretSource, config.credentialsSecretId, {
+      maxAgeMs: config.secretMaxAgeMs,
+      minRefreshIntervalMs: 0,
+      now,
+    }),
     hostOverrides(config),
   );
   const deps = {
     versions: overrides.versions ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
-    http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
+    http:
+      overrides.http ??
+      axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
     now,
     attemptTimeoutMs: config.attemptTimeoutMs,
     refreshMarginMs: config.tokenRefreshMarginMs,
@@ -71,9 +77,14 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
         return { ok: false, reason: 'not a Secrets Manager rotation event' };
       }
       // Not "secretId": field names that look like credentials are redacted from logs.
-      const fields = { rotating: parsedEvent.SecretId, version: parsedEvent.ClientRequestToken, step: parsedEvent.Step };
+      const fields = {
+        rotating: parsedEvent.SecretId,
+        version: parsedEvent.ClientRequestToken,
+        step: parsedEvent.Step,
+      };
       if (parsedEvent.SecretId !== tokenSecretId) {
-        const reason = 'refused: the event names another secret than the token secret this function rotates (GENESYS_TOKEN_SECRET_ID); nothing was read or written';
+        const reason =
+          'refused: the event names another secret than the token secret this function rotates (GENESYS_TOKEN_SECRET_ID); nothing was read or written';
         logger.error('token rotation step failed', { ...fields, reason });
         return { ok: false, reason };
       }

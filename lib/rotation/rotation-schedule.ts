@@ -39,7 +39,11 @@ export function rotationSchedule(rules: RotationRules | undefined): RotationSche
     const unit = rate[2]?.startsWith('hour') ? HOUR_MS : DAY_MS;
     intervalMs = Number(rate[1]) * unit;
     defaultWindowMs = unit === HOUR_MS ? HOUR_MS : DAY_MS;
-  } else if (rules.scheduleExpression === undefined && typeof rules.automaticallyAfterDays === 'number' && rules.automaticallyAfterDays > 0) {
+  } else if (
+    rules.scheduleExpression === undefined &&
+    typeof rules.automaticallyAfterDays === 'number' &&
+    rules.automaticallyAfterDays > 0
+  ) {
     intervalMs = rules.automaticallyAfterDays * DAY_MS;
     defaultWindowMs = DAY_MS;
   } else {
@@ -61,6 +65,10 @@ export function formatDuration(ms: number): string {
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;
-  const parts = [days > 0 ? `${days} d` : '', hours > 0 ? `${hours} h` : '', rest > 0 || minutes === 0 ? `${rest} min` : ''];
+  const parts = [
+    days > 0 ? `${days} d` : '',
+    hours > 0 ? `${hours} h` : '',
+    rest > 0 || minutes === 0 ? `${rest} min` : '',
+  ];
   return parts.filter(Boolean).join(' ');
 }

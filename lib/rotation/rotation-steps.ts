@@ -24,7 +24,13 @@ import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '.
 import type { CredentialsSource } from '../genesys/credentials';
 import { formatStoredToken, parseStoredToken, type StoredToken } from '../genesys/token-secret';
 import type { SecretVersions } from '../aws/secret-versions';
-import { formatDuration, requiredLifetimeMs, ROTATION_SPARE_MS, rotationSchedule, type RotationSchedule } from './rotation-schedule';
+import {
+  formatDuration,
+  requiredLifetimeMs,
+  ROTATION_SPARE_MS,
+  rotationSchedule,
+  type RotationSchedule,
+} from './rotation-schedule';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -69,7 +75,11 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   const stages = described.versions[version];
   if (!stages) return { ok: false, reason: `version ${version} is not a version of the token secret` };
   if (stages.includes('AWSCURRENT')) return { ok: true, message: `${step}: version is already AWSCURRENT` };
-  if (!stages.includes('AWSPENDING')) return { ok: false, reason: `${step}: version ${version} is not AWSPENDING (a stale pending version loses the label; the next rotation starts a new one)` };
+  if (!stages.includes('AWSPENDING'))
+    return {
+      ok: false,
+      reason: `${step}: version ${version} is not AWSPENDING (a stale pending version loses the label; the next rotation starts a new one)`,
+    };
   const schedule = rotationSchedule(described.rotationRules);
   // Without a schedule this function can read (none, or a cron expression), only the spare time is required.
   const lifetime: Lifetime = { requiredMs: schedule ? requiredLifetimeMs(schedule) : ROTATION_SPARE_MS, schedule };
@@ -94,7 +104,12 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   }
 }
 
-async function createSecret(secretId: string, version: string, lifetime: Lifetime, deps: RotationDeps): Promise<RotationOutcome> {
+async function createSecret(
+  secretId: string,
+  version: string,
+  lifetime: Lifetime,
+  deps: RotationDeps,
+): Promise<RotationOutcome> {
   const existing = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
   if (existing !== undefined) {
     const kept = await freshToken(existing, lifetime, deps, 'createSecret', secretId, version);
@@ -107,19 +122,40 @@ async function createSecret(secretId: string, version: string, lifetime: Lifetim
   const livesMs = minted.token.expiresAt - deps.now();
   if (livesMs < lifetime.requiredMs) return { ok: false, reason: `createSecret: ${tooShort(livesMs, lifetime)}` };
   const { environment } = credentials.credentials;
-  await deps.versions.putPending(secretId, version, formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }));
+  await deps.versions.putPending(
+    secretId,
+    version,
+    formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }),
+  );
   return { ok: true, message: `createSecret: new token, expires ${new Date(minted.token.expiresAt).toISOString()}` };
 }
 
 /** The pending token parses, will last, and Genesys accepts it (`GET /api/v2/tokens/me`). */
-async function testPending(secretId: string, version: string, lifetime: Lifetime, deps: RotationDeps, step: RotationStep): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function testPending(
+  secretId: string,
+  version: string,
+  lifetime: Lifetime,
+  deps: RotationDeps,
+  step: RotationStep,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const pending = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
-  if (pending === undefined) return { ok: false, reason: `${step}: the pending version holds no token (createSecret has not stored one)` };
-  const fresh = await freshToken(pending, { ...lifetime, requiredMs: lifetime.requiredMs - STEP_SLACK_MS }, deps, step, secretId, version);
+  if (pending === undefined)
+    return { ok: false, reason: `${step}: the pending version holds no token (createSecret has not stored one)` };
+  const fresh = await freshToken(
+    pending,
+    { ...lifetime, requiredMs: lifetime.requiredMs - STEP_SLACK_MS },
+    deps,
+    step,
+    secretId,
+    version,
+  );
   if (!fresh.ok) return fresh;
   const credentials = await deps.credentials(undefined, {});
   if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
-  const verified = await verifyToken({ value: fresh.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl }, deps);
+  const verified = await verifyToken(
+    { value: fresh.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl },
+    deps,
+  );
   return verified.ok ? { ok: true } : { ok: false, reason: `${step}: ${verified.reason}` };
 }
 
@@ -142,10 +178,16 @@ async function freshToken(
   else {
     const livesMs = parsed.token.expiresAt - deps.now();
     if (livesMs >= lifetime.requiredMs) return parsed;
-    why = livesMs <= 0 ? `its token expired at ${new Date(parsed.token.expiresAt).toISOString()}` : tooShort(livesMs, lifetime, 'has');
+    why =
+      livesMs <= 0
+        ? `its token expired at ${new Date(parsed.token.expiresAt).toISOString()}`
+        : tooShort(livesMs, lifetime, 'has');
   }
   await deps.versions.clearPending(secretId, version);
-  return { ok: false, reason: `${step}: the pending version is stale (${why}); its AWSPENDING label is removed, so the next rotation stores a fresh token` };
+  return {
+    ok: false,
+    reason: `${step}: the pending version is stale (${why}); its AWSPENDING label is removed, so the next rotation stores a fresh token`,
+  };
 }
 
 /** Why a token that lives `livesMs` cannot be made current, naming the setting that fixes it. */
@@ -154,7 +196,10 @@ function tooShort(livesMs: number, lifetime: Lifetime, verb: 'lives' | 'has' = '
   const plan = schedule
     ? `the rotation runs every ${formatDuration(schedule.intervalMs)} in a ${formatDuration(schedule.windowMs)} window, plus ${formatDuration(ROTATION_SPARE_MS)} to spare`
     : `${formatDuration(ROTATION_SPARE_MS)} to spare (the rotation schedule could not be read)`;
-  const life = verb === 'lives' ? `Genesys issued a token that lives ${formatDuration(livesMs)}` : `its token has ${formatDuration(livesMs)} left`;
+  const life =
+    verb === 'lives'
+      ? `Genesys issued a token that lives ${formatDuration(livesMs)}`
+      : `its token has ${formatDuration(livesMs)} left`;
   return (
     `${life}, less than the ${formatDuration(lifetime.requiredMs)} it must last (${plan}): it would expire before the next rotation replaces it. ` +
     `Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) to at least ${formatDuration(lifetime.requiredMs)}, or rotate more often`

@@ -23,11 +23,22 @@ import { awsSecretSource, type SecretError, type SecretSource } from '../../lib/
 import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
 import { hostOverrides, loadConfig, type Config, type Env } from '../../lib/config';
-import { axiosHttpClient, classify, createGenesysAxios, type ApiOutcome, type HttpClient } from '../../lib/genesys/api-client';
+import {
+  axiosHttpClient,
+  classify,
+  createGenesysAxios,
+  type ApiOutcome,
+  type HttpClient,
+} from '../../lib/genesys/api-client';
 import { parseCredentials, readCredentialFields } from '../../lib/genesys/credentials';
 import { GENESYS_ENVIRONMENTS, genesysRegion, resolveHosts, type GenesysHosts } from '../../lib/genesys/environments';
 import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
-import { requestClientCredentialsToken, verifyToken, type AccessToken, type TokenError } from '../../lib/genesys/oauth-tokens';
+import {
+  requestClientCredentialsToken,
+  verifyToken,
+  type AccessToken,
+  type TokenError,
+} from '../../lib/genesys/oauth-tokens';
 import { getConversation, patchAttributes, REQUIRED_PERMISSIONS } from '../../lib/genesys/participants';
 import { parseStoredToken } from '../../lib/genesys/token-secret';
 import { parseJsonObject } from '../../lib/json';
@@ -79,8 +90,25 @@ const NAMES: Record<CheckId, string> = {
 };
 
 const REQUIRED: Record<'credentials' | 'token', CheckId[]> = {
-  credentials: ['config', 'secret-readable', 'secret-well-formed', 'environment', 'token-granted', 'lookup-permitted', 'patch-permitted'],
-  token: ['config', 'secret-readable', 'secret-well-formed', 'environment', 'token-live', 'token-rotation', 'lookup-permitted', 'patch-permitted'],
+  credentials: [
+    'config',
+    'secret-readable',
+    'secret-well-formed',
+    'environment',
+    'token-granted',
+    'lookup-permitted',
+    'patch-permitted',
+  ],
+  token: [
+    'config',
+    'secret-readable',
+    'secret-well-formed',
+    'environment',
+    'token-live',
+    'token-rotation',
+    'lookup-permitted',
+    'patch-permitted',
+  ],
 };
 const OPTIONAL: CheckId[] = ['region-pairing', 'data-action'];
 
@@ -109,14 +137,18 @@ export function awsSide(requestTimeoutMs: number): AwsSide {
         const { versions: _labels, ...facts } = await versions.describe(secretId);
         return { ok: true, facts };
       } catch (error) {
-        return { ok: false, errorName: error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError' };
+        return {
+          ok: false,
+          errorName: error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError',
+        };
       }
     },
   };
 }
 
 function readContracts(): DoctorDeps['contracts'] {
-  const read = (name: string): unknown => JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
+  const read = (name: string): unknown =>
+    JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
   return { input: read('flag-participant.input.json'), output: read('flag-participant.output.json') };
 }
 
@@ -130,19 +162,34 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
   const results = new Map<CheckId, CheckResult>();
   const sensitive: string[] = [];
   const set = (id: CheckId, outcome: Outcome, message: string, fix?: string): void => {
-    results.set(id, { id, name: NAMES[id], required: !OPTIONAL.includes(id), outcome, message, ...(fix === undefined ? {} : { fix }) });
+    results.set(id, {
+      id,
+      name: NAMES[id],
+      required: !OPTIONAL.includes(id),
+      outcome,
+      message,
+      ...(fix === undefined ? {} : { fix }),
+    });
   };
 
   const parsed = loadConfig(env);
   if (parsed.ok) {
     await runChecks(parsed.config, mode, set, sensitive, overrides);
   } else {
-    set('config', 'fail', parsed.reason, 'set or correct the variables it names (docs/configuration.md lists each, with its bounds)');
+    set(
+      'config',
+      'fail',
+      parsed.reason,
+      'set or correct the variables it names (docs/configuration.md lists each, with its bounds)',
+    );
   }
 
   // Whatever did not run waits on the first required check that did not pass.
-  const blocker = REQUIRED[mode].map((id) => results.get(id)).find((r) => r !== undefined && (r.outcome === 'fail' || r.outcome === 'skipped'));
-  const scrub = (text: string): string => sensitive.reduce((t, s) => (s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
+  const blocker = REQUIRED[mode]
+    .map((id) => results.get(id))
+    .find((r) => r !== undefined && (r.outcome === 'fail' || r.outcome === 'skipped'));
+  const scrub = (text: string): string =>
+    sensitive.reduce((t, s) => (s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
   return [...REQUIRED[mode], ...OPTIONAL].map((id) => {
     const result = results.get(id) ?? {
       id,
@@ -151,15 +198,27 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
       outcome: 'skipped' as const,
       message: `skipped: needs the "${blocker?.name ?? 'previous'}" check to pass first`,
     };
-    return { ...result, message: scrub(result.message), ...(result.fix === undefined ? {} : { fix: scrub(result.fix) }) };
+    return {
+      ...result,
+      message: scrub(result.message),
+      ...(result.fix === undefined ? {} : { fix: scrub(result.fix) }),
+    };
   });
 }
 
 type SetResult = (id: CheckId, outcome: Outcome, message: string, fix?: string) => void;
 
-async function runChecks(config: Config, mode: 'credentials' | 'token', set: SetResult, sensitive: string[], overrides: Partial<DoctorDeps>): Promise<void> {
+async function runChecks(
+  config: Config,
+  mode: 'credentials' | 'token',
+  set: SetResult,
+  sensitive: string[],
+  overrides: Partial<DoctorDeps>,
+): Promise<void> {
   const deps: DoctorDeps = {
-    http: overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
+    http:
+      overrides.http ??
+      axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
     secretSource: overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs }),
     aws: overrides.aws ?? awsSide(config.attemptTimeoutMs),
     now: overrides.now ?? Date.now,
@@ -178,7 +237,11 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
     'pass',
     [
       `${mode === 'token' ? 'token mode' : 'client-credentials mode'}, ${secretLabel} "${shown(secretId)}"`,
-      ...(mode === 'token' && config.credentialsSecretId ? ['GENESYS_CREDENTIALS_SECRET_ID is set too: the flagging functions do not read it in token mode (set it alone to check the OAuth client the rotation uses)'] : []),
+      ...(mode === 'token' && config.credentialsSecretId
+        ? [
+            'GENESYS_CREDENTIALS_SECRET_ID is set too: the flagging functions do not read it in token mode (set it alone to check the OAuth client the rotation uses)',
+          ]
+        : []),
       ...hostNote,
     ].join('; '),
   );
@@ -186,14 +249,24 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
   // 2. The secret, read as the function reads it.
   const awsRegion = await deps.aws.region();
   if (awsRegion === undefined) {
-    set('secret-readable', 'fail', 'no AWS region is set, so Secrets Manager cannot be asked', 'set AWS_REGION (or a region in your AWS profile) to the region the secret and the stack are in');
+    set(
+      'secret-readable',
+      'fail',
+      'no AWS region is set, so Secrets Manager cannot be asked',
+      'set AWS_REGION (or a region in your AWS profile) to the region the secret and the stack are in',
+    );
     set('region-pairing', 'skipped', 'skipped: needs an AWS region');
     return;
   }
   const fetched = await deps.secretSource.fetch(secretId);
   if (!fetched.ok) {
     const why = secretFailure(fetched.error, secretId, awsRegion);
-    set('secret-readable', 'fail', `the ${secretLabel} "${shown(secretId)}" could not be read in ${awsRegion}: ${why.found}`, why.fix);
+    set(
+      'secret-readable',
+      'fail',
+      `the ${secretLabel} "${shown(secretId)}" could not be read in ${awsRegion}: ${why.found}`,
+      why.fix,
+    );
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
   }
@@ -204,11 +277,19 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
     // 3. Well formed: the fields, named when missing, never shown.
     const fields = readCredentialFields(fetched.value, overridesOfHosts);
     if (!fields.ok) {
-      set('secret-well-formed', 'fail', fields.reason, 'store {"clientId": "…", "clientSecret": "…", "environment": "mypurecloud.ie"} in the secret (docs/deploy.md, step 3)');
+      set(
+        'secret-well-formed',
+        'fail',
+        fields.reason,
+        'store {"clientId": "…", "clientSecret": "…", "environment": "mypurecloud.ie"} in the secret (docs/deploy.md, step 3)',
+      );
       set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
       return;
     }
-    sensitive.push(fields.fields.clientSecret, Buffer.from(`${fields.fields.clientId}:${fields.fields.clientSecret}`, 'utf8').toString('base64'));
+    sensitive.push(
+      fields.fields.clientSecret,
+      Buffer.from(`${fields.fields.clientId}:${fields.fields.clientSecret}`, 'utf8').toString('base64'),
+    );
     set('secret-well-formed', 'pass', 'clientId, clientSecret and environment are present (none of them is shown)');
 
     // 4. The environment, and the AWS region that pairs with it.
@@ -230,7 +311,11 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
       return;
     }
     sensitive.push(minted.token.value);
-    set('token-granted', 'pass', `the login host granted a token (it lives ${formatDuration(minted.token.expiresAt - deps.now())})`);
+    set(
+      'token-granted',
+      'pass',
+      `the login host granted a token (it lives ${formatDuration(minted.token.expiresAt - deps.now())})`,
+    );
     await apiChecks(minted.token, 'the token the login host just granted', config, deps, set);
     return;
   }
@@ -238,7 +323,12 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
   // Token mode. 3. Well formed.
   const stored = parseStoredToken(fetched.value);
   if (!stored.ok) {
-    set('secret-well-formed', 'fail', stored.reason, 'the rotation function writes this secret: run a rotation (aws secretsmanager rotate-secret --secret-id …) and read its log');
+    set(
+      'secret-well-formed',
+      'fail',
+      stored.reason,
+      'the rotation function writes this secret: run a rotation (aws secretsmanager rotate-secret --secret-id …) and read its log',
+    );
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
   }
@@ -266,12 +356,17 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
     set('data-action', 'skipped', 'skipped: needs a live token');
     return;
   }
-  const token: AccessToken = { value: stored.token.accessToken, apiBaseUrl: hosts.hosts.apiBaseUrl, renewAt: expiresAt, expiresAt };
+  const token: AccessToken = {
+    value: stored.token.accessToken,
+    apiBaseUrl: hosts.hosts.apiBaseUrl,
+    renewAt: expiresAt,
+    expiresAt,
+  };
   const verified = await verifyToken(token, { http: deps.http, attemptTimeoutMs: config.attemptTimeoutMs });
   if (!verified.ok) {
     const fix =
       verified.status === 401
-        ? 'Genesys no longer accepts this token (revoked, or its OAuth client deleted): run a rotation, and read the rotation function\'s log if it fails'
+        ? "Genesys no longer accepts this token (revoked, or its OAuth client deleted): run a rotation, and read the rotation function's log if it fails"
         : verified.status === 0
           ? 'check the network, GENESYS_API_BASE_URL and GENESYS_HTTPS_PROXY, then try again'
           : 'Genesys could not answer now: try again in a minute';
@@ -279,7 +374,11 @@ async function runChecks(config: Config, mode: 'credentials' | 'token', set: Set
     set('data-action', 'skipped', 'skipped: needs a live token');
     return;
   }
-  set('token-live', 'pass', `Genesys accepts it (GET /api/v2/tokens/me); it expires at ${iso(expiresAt)}, in ${formatDuration(expiresAt - now)}`);
+  set(
+    'token-live',
+    'pass',
+    `Genesys accepts it (GET /api/v2/tokens/me); it expires at ${iso(expiresAt)}, in ${formatDuration(expiresAt - now)}`,
+  );
   await apiChecks(token, 'the stored token', config, deps, set);
 }
 
@@ -302,14 +401,24 @@ function environmentCheck(
   const hosts = `requests go to ${hostsOf(resolved.hosts)}`;
   if (region === undefined) {
     // Only both host overrides get here: the function works, through them alone.
-    set('environment', 'warn', `the ${secretLabel} names no known Genesys environment; only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL make this setup reach Genesys (${hosts})`, fix);
+    set(
+      'environment',
+      'warn',
+      `the ${secretLabel} names no known Genesys environment; only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL make this setup reach Genesys (${hosts})`,
+      fix,
+    );
     set('region-pairing', 'skipped', 'skipped: needs a known Genesys environment');
     return true;
   }
-  set('environment', 'pass', `${GENESYS_ENVIRONMENTS[region] ?? ''}: Genesys region ${region}, which pairs with AWS region ${region}; ${hosts}`);
+  set(
+    'environment',
+    'pass',
+    `${GENESYS_ENVIRONMENTS[region] ?? ''}: Genesys region ${region}, which pairs with AWS region ${region}; ${hosts}`,
+  );
   // Optional: Genesys's help pages for the AWS Lambda data actions integration ask for the paired
   // region; another one works, with a cross-region round trip on every invocation.
-  if (awsRegion === region) set('region-pairing', 'pass', `the AWS region in use, ${awsRegion}, pairs with Genesys region ${region}`);
+  if (awsRegion === region)
+    set('region-pairing', 'pass', `the AWS region in use, ${awsRegion}, pairs with Genesys region ${region}`);
   else {
     set(
       'region-pairing',
@@ -330,11 +439,17 @@ function secretFailure(error: SecretError, secretId: string, region: string): { 
   const name = error.errorName;
   if (name === undefined) {
     // Read, but unusable (a binary secret): the reason is the function's own text.
-    return { found: error.reason, fix: 'store the JSON as the secret string (--secret-string), not as a binary secret' };
+    return {
+      found: error.reason,
+      fix: 'store the JSON as the secret string (--secret-string), not as a binary secret',
+    };
   }
   switch (name) {
     case 'ResourceNotFoundException':
-      return { found: name, fix: `no secret with this id in ${region}: check the id (its name or full ARN) and AWS_REGION; the secret belongs in the region the stack deploys to` };
+      return {
+        found: name,
+        fix: `no secret with this id in ${region}: check the id (its name or full ARN) and AWS_REGION; the secret belongs in the region the stack deploys to`,
+      };
     case 'AccessDeniedException':
     case 'AccessDeniedError':
       return {
@@ -342,20 +457,35 @@ function secretFailure(error: SecretError, secretId: string, region: string): { 
         fix: 'your AWS identity may not read it: allow secretsmanager:GetSecretValue on the secret, and kms:Decrypt on its key if it is encrypted with a customer-managed key',
       };
     case 'DecryptionFailure':
-      return { found: name, fix: "Secrets Manager could not decrypt it: allow kms:Decrypt on the secret's KMS key for your AWS identity, and check that the key is enabled" };
+      return {
+        found: name,
+        fix: "Secrets Manager could not decrypt it: allow kms:Decrypt on the secret's KMS key for your AWS identity, and check that the key is enabled",
+      };
     case 'InvalidRequestException':
-      return { found: name, fix: 'the secret is scheduled for deletion or cannot be read now: restore it (aws secretsmanager restore-secret) or point the variable at a live secret' };
+      return {
+        found: name,
+        fix: 'the secret is scheduled for deletion or cannot be read now: restore it (aws secretsmanager restore-secret) or point the variable at a live secret',
+      };
     case 'InvalidParameterException':
       return { found: name, fix: `"${shown(secretId)}" is not a usable secret id: give the secret's name or full ARN` };
     case 'CredentialsProviderError':
-      return { found: `${name}: no AWS credentials were found`, fix: 'sign in to AWS: set AWS_PROFILE (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' };
+      return {
+        found: `${name}: no AWS credentials were found`,
+        fix: 'sign in to AWS: set AWS_PROFILE (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      };
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
     case 'ExpiredTokenException':
     case 'InvalidClientTokenId':
-      return { found: name, fix: 'the AWS credentials are invalid or expired: sign in again (aws sso login, or fresh keys)' };
+      return {
+        found: name,
+        fix: 'the AWS credentials are invalid or expired: sign in again (aws sso login, or fresh keys)',
+      };
     default:
-      return { found: name, fix: 'Secrets Manager did not answer: check the network (and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it), then try again' };
+      return {
+        found: name,
+        fix: 'Secrets Manager did not answer: check the network (and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it), then try again',
+      };
   }
 }
 
@@ -383,10 +513,16 @@ function grantFailure(error: TokenError): { found: string; fix: string } {
         fix: "copy the client id and secret of a Client Credentials OAuth client (Admin > Integrations > OAuth) into the secret, and check that environment names your org's region",
       };
     }
-    return { found: answered, fix: 'unexpected for a client-credentials grant: check that GENESYS_LOGIN_BASE_URL, if set, is https://login.<your domain>' };
+    return {
+      found: answered,
+      fix: 'unexpected for a client-credentials grant: check that GENESYS_LOGIN_BASE_URL, if set, is https://login.<your domain>',
+    };
   }
   if (error.kind === 'throttled' || (error.kind === 'upstream' && (status >= 500 || status === 408))) {
-    return { found: `login host unavailable (${status}), try again`, fix: 'try again in a minute; the function retries these within its deadline' };
+    return {
+      found: `login host unavailable (${status}), try again`,
+      fix: 'try again in a minute; the function retries these within its deadline',
+    };
   }
   if (error.kind === 'upstream' && status === 0) {
     return {
@@ -410,7 +546,9 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
       'token-rotation',
       'fail',
       `DescribeSecret on the token secret failed: ${described.errorName}`,
-      denied ? 'allow your AWS identity secretsmanager:DescribeSecret on the token secret (only this check needs it)' : 'try again; check the network and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it',
+      denied
+        ? 'allow your AWS identity secretsmanager:DescribeSecret on the token secret (only this check needs it)'
+        : 'try again; check the network and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it',
     );
     return;
   }
@@ -462,14 +600,24 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
 }
 
 /** 6, 7 and the optional data action check, with a token that works. */
-async function apiChecks(token: AccessToken, which: string, config: Config, deps: DoctorDeps, set: SetResult): Promise<void> {
+async function apiChecks(
+  token: AccessToken,
+  which: string,
+  config: Config,
+  deps: DoctorDeps,
+  set: SetResult,
+): Promise<void> {
   const call = { http: deps.http, token, timeoutMs: config.attemptTimeoutMs, now: deps.now };
 
   // 6. The lookup: a random conversation id. 404 means the role may read conversations: Genesys
   // answers a missing permission with 403 whether or not the conversation exists.
   const lookup = await getConversation(deps.newId(), call);
   if (lookup.kind === 'not-found' || lookup.kind === 'ok') {
-    set('lookup-permitted', 'pass', `GET /api/v2/conversations/{a random id} answered ${lookup.status}: the role may read conversations (${REQUIRED_PERMISSIONS.lookup.join(', ')})`);
+    set(
+      'lookup-permitted',
+      'pass',
+      `GET /api/v2/conversations/{a random id} answered ${lookup.status}: the role may read conversations (${REQUIRED_PERMISSIONS.lookup.join(', ')})`,
+    );
   } else if (lookup.kind === 'forbidden') {
     set(
       'lookup-permitted',
@@ -487,7 +635,11 @@ async function apiChecks(token: AccessToken, which: string, config: Config, deps
   const patch = await patchAttributes(deps.newId(), deps.newId(), {}, call);
   const patchPath = 'PATCH /api/v2/conversations/{id}/participants/{id}/attributes';
   if (patch.kind === 'not-found' || patch.kind === 'ok') {
-    set('patch-permitted', 'pass', `${patchPath} on a random conversation answered ${patch.status}: the client may set attributes (nothing was set)`);
+    set(
+      'patch-permitted',
+      'pass',
+      `${patchPath} on a random conversation answered ${patch.status}: the client may set attributes (nothing was set)`,
+    );
   } else if (patch.kind === 'rejected' && patch.status === 400) {
     // A 400 does not count as allowed. It proves the token was accepted (a 401 comes before any
     // look at the body), but Genesys does not document whether it checks permissions before or
@@ -501,8 +653,12 @@ async function apiChecks(token: AccessToken, which: string, config: Config, deps
     );
   } else if (patch.kind === 'forbidden') {
     const published: readonly string[] = REQUIRED_PERMISSIONS.patch;
-    const needs = published.length > 0 ? `it needs ${published.join(' or ')}` : 'Genesys lists no required permission for it';
-    const named = patch.permissions && patch.permissions.length > 0 ? `grant ${patch.permissions.join(' or ')}, which Genesys names, or ` : '';
+    const needs =
+      published.length > 0 ? `it needs ${published.join(' or ')}` : 'Genesys lists no required permission for it';
+    const named =
+      patch.permissions && patch.permissions.length > 0
+        ? `grant ${patch.permissions.join(' or ')}, which Genesys names, or `
+        : '';
     set(
       'patch-permitted',
       'fail',
@@ -521,7 +677,9 @@ function codeOf(outcome: ApiOutcome): string {
   return 'code' in outcome && outcome.code ? ` ${outcome.code}` : '';
 }
 function namedBy(outcome: ApiOutcome): string {
-  return outcome.kind === 'forbidden' && outcome.permissions && outcome.permissions.length > 0 ? `; Genesys names ${outcome.permissions.join(', ')}` : '';
+  return outcome.kind === 'forbidden' && outcome.permissions && outcome.permissions.length > 0
+    ? `; Genesys names ${outcome.permissions.join(', ')}`
+    : '';
 }
 function contextOf(outcome: ApiOutcome): string {
   return 'contextId' in outcome && outcome.contextId ? ` (Genesys contextId ${outcome.contextId})` : '';
@@ -533,12 +691,18 @@ function apiFailure(outcome: ApiOutcome, which: string): { found: string; fix: s
     case 'unauthorized':
       return {
         found: `Genesys refused ${which} (401${codeOf(outcome)})`,
-        fix: 'the API host must be the login host\'s environment: check GENESYS_API_BASE_URL if you set it; in token mode, run a rotation',
+        fix: "the API host must be the login host's environment: check GENESYS_API_BASE_URL if you set it; in token mode, run a rotation",
       };
     case 'throttled':
-      return { found: `rate-limited (429${codeOf(outcome)})`, fix: 'try again in a minute; tokens share about 300 requests a minute' };
+      return {
+        found: `rate-limited (429${codeOf(outcome)})`,
+        fix: 'try again in a minute; tokens share about 300 requests a minute',
+      };
     case 'server-error':
-      return { found: `Genesys answered ${outcome.status}${codeOf(outcome)}${contextOf(outcome)}, try again`, fix: 'try again in a minute; the function retries these within its deadline' };
+      return {
+        found: `Genesys answered ${outcome.status}${codeOf(outcome)}${contextOf(outcome)}, try again`,
+        fix: 'try again in a minute; the function retries these within its deadline',
+      };
     case 'network':
       return {
         found: `the API host could not be reached (${outcome.reason}, ${outcome.code})`,
@@ -573,9 +737,21 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
 
   const list = await get(`/api/v2/integrations/actions?name=${encodeURIComponent(ACTION_NAMES.lambda)}&pageSize=100`);
   if (list.kind === 'forbidden') return set('data-action', 'skipped', needs);
-  if (list.kind !== 'ok') return set('data-action', 'warn', `the data actions could not be listed: ${apiFailure(list, 'the token').found}`, 'run npm run doctor again later');
+  if (list.kind !== 'ok')
+    return set(
+      'data-action',
+      'warn',
+      `the data actions could not be listed: ${apiFailure(list, 'the token').found}`,
+      'run npm run doctor again later',
+    );
   const entities = parseJsonObject(list.body)?.entities;
-  if (!Array.isArray(entities)) return set('data-action', 'warn', `the data actions list could not be read${list.truncated ? ' (too long)' : ''}`, 'check the action in the admin UI (Admin > Integrations > Actions)');
+  if (!Array.isArray(entities))
+    return set(
+      'data-action',
+      'warn',
+      `the data actions list could not be read${list.truncated ? ' (too long)' : ''}`,
+      'check the action in the admin UI (Admin > Integrations > Actions)',
+    );
   const found = entities
     .map((e: unknown) => (typeof e === 'object' && e !== null ? (e as Record<string, unknown>) : {}))
     .filter((e) => typeof e.name === 'string' && names.includes(e.name))
@@ -602,17 +778,26 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       continue;
     }
     const contract = parseJsonObject(detail.body)?.contract;
-    const input = typeof contract === 'object' && contract !== null ? (contract as Record<string, unknown>).input : undefined;
-    const output = typeof contract === 'object' && contract !== null ? (contract as Record<string, unknown>).output : undefined;
-    const inputSchema = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).inputSchema : undefined;
-    const successSchema = typeof output === 'object' && output !== null ? (output as Record<string, unknown>).successSchema : undefined;
+    const input =
+      typeof contract === 'object' && contract !== null ? (contract as Record<string, unknown>).input : undefined;
+    const output =
+      typeof contract === 'object' && contract !== null ? (contract as Record<string, unknown>).output : undefined;
+    const inputSchema =
+      typeof input === 'object' && input !== null ? (input as Record<string, unknown>).inputSchema : undefined;
+    const successSchema =
+      typeof output === 'object' && output !== null ? (output as Record<string, unknown>).successSchema : undefined;
     const inputDiff = contractDifferences(deps.contracts.input, inputSchema);
     const outputDiff = contractDifferences(deps.contracts.output, successSchema);
     if (inputDiff.length > 0) problems.push(`"${action.name}": its input contract ${inputDiff.join('; ')}`);
     if (outputDiff.length > 0) problems.push(`"${action.name}": its output contract ${outputDiff.join('; ')}`);
   }
   const listed = found.map((a) => `"${a.name}"`).join(' and ');
-  if (problems.length === 0) return set('data-action', 'pass', `${listed} ${found.length === 1 ? 'has' : 'have'} this repository's input and output contracts`);
+  if (problems.length === 0)
+    return set(
+      'data-action',
+      'pass',
+      `${listed} ${found.length === 1 ? 'has' : 'have'} this repository's input and output contracts`,
+    );
   set(
     'data-action',
     'warn',

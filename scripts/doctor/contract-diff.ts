@@ -32,7 +32,11 @@ function shapeOf(schema: unknown): Shape | undefined {
     const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
     properties.set(name, typeof type === 'string' && TYPE.test(type) ? type : '?');
   }
-  const required = new Set(Array.isArray(record.required) ? record.required.filter((r): r is string => typeof r === 'string' && PROPERTY_NAME.test(r)) : []);
+  const required = new Set(
+    Array.isArray(record.required)
+      ? record.required.filter((r): r is string => typeof r === 'string' && PROPERTY_NAME.test(r))
+      : [],
+  );
   return { properties, required, odd };
 }
 
@@ -50,12 +54,19 @@ export function contractDifferences(expected: unknown, actual: unknown): string[
   const differences: string[] = [];
   const missing = [...want.properties.keys()].filter((name) => !got.properties.has(name));
   const extra = [...got.properties.keys()].filter((name) => !want.properties.has(name));
-  const retyped = [...want.properties.entries()].filter(([name, type]) => got.properties.has(name) && got.properties.get(name) !== type).map(([name]) => name);
+  const retyped = [...want.properties.entries()]
+    .filter(([name, type]) => got.properties.has(name) && got.properties.get(name) !== type)
+    .map(([name]) => name);
   if (missing.length > 0) differences.push(named('lacks', missing));
   if (extra.length > 0) differences.push(named('has extra', extra));
-  if (got.odd > 0) differences.push(`has ${got.odd} propert${got.odd === 1 ? 'y' : 'ies'} with names no contract allows`);
+  if (got.odd > 0)
+    differences.push(`has ${got.odd} propert${got.odd === 1 ? 'y' : 'ies'} with names no contract allows`);
   if (retyped.length > 0) differences.push(named('has another type for', retyped));
-  const requiredDiffers = want.required.size !== got.required.size || [...want.required].some((name) => !got.required.has(name));
-  if (requiredDiffers) differences.push(`requires ${[...got.required].slice(0, MAX_NAMED).join(', ') || 'nothing'} instead of ${[...want.required].join(', ') || 'nothing'}`);
+  const requiredDiffers =
+    want.required.size !== got.required.size || [...want.required].some((name) => !got.required.has(name));
+  if (requiredDiffers)
+    differences.push(
+      `requires ${[...got.required].slice(0, MAX_NAMED).join(', ') || 'nothing'} instead of ${[...want.required].join(', ') || 'nothing'}`,
+    );
   return differences;
 }

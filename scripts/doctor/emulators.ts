@@ -26,13 +26,20 @@ export async function startHealthyEmulators(): Promise<LocalSetup> {
   const clientId = 'doctor-client';
   // A fresh secret per run: nothing in the output can be an echo of a value known in advance.
   const clientSecret = randomBytes(18).toString('base64url');
-  const genesys = await GenesysEmulator.start({ clients: { [clientId]: clientSecret }, permissions: { [clientId]: DOCUMENTED_ROLE } });
+  const genesys = await GenesysEmulator.start({
+    clients: { [clientId]: clientSecret },
+    permissions: { [clientId]: DOCUMENTED_ROLE },
+  });
   const secrets = await SecretsManagerEmulator.start();
   secrets.put(EMULATED_SECRET_ID, JSON.stringify({ clientId, clientSecret, environment: 'mypurecloud.com' }));
-  const contract = (name: string): unknown => JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
+  const contract = (name: string): unknown =>
+    JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
   genesys.addAction({
     name: ACTION_NAMES.lambda,
-    contract: { input: { inputSchema: contract('flag-participant.input.json') }, output: { successSchema: contract('flag-participant.output.json') } },
+    contract: {
+      input: { inputSchema: contract('flag-participant.input.json') },
+      output: { successSchema: contract('flag-participant.output.json') },
+    },
   });
   return {
     genesys,
@@ -58,4 +65,10 @@ export async function startHealthyEmulators(): Promise<LocalSetup> {
  * the SDK prefers to the key variables; a session token beside the emulator's keys; the switch that
  * makes it ignore endpoint variables).
  */
-export const REPLACED_VARIABLES = ['GENESYS_TOKEN_SECRET_ID', 'GENESYS_HTTPS_PROXY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] as const;
+export const REPLACED_VARIABLES = [
+  'GENESYS_TOKEN_SECRET_ID',
+  'GENESYS_HTTPS_PROXY',
+  'AWS_PROFILE',
+  'AWS_SESSION_TOKEN',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+] as const;

@@ -16,7 +16,9 @@ export type NextRotation = { known: true; at: number; basis: string } | { known:
 
 /** A schedule expression as it may be shown: rate(...) or cron(...) of plain characters, else nothing. */
 export function showableSchedule(expression: string | undefined): string | undefined {
-  return expression !== undefined && /^(rate|cron)\([A-Za-z0-9 ,*?/#-]{1,100}\)$/.test(expression) ? expression : undefined;
+  return expression !== undefined && /^(rate|cron)\([A-Za-z0-9 ,*?/#-]{1,100}\)$/.test(expression)
+    ? expression
+    : undefined;
 }
 
 /** The schedule for people: the expression when it can be shown, else `every n days`. */
@@ -34,11 +36,22 @@ export function nextRotation(facts: RotationFacts, now: number): NextRotation {
   const schedule = rotationSchedule(facts.rotationRules);
   if (!schedule) {
     const shown = showableSchedule(facts.rotationRules?.scheduleExpression);
-    return { known: false, reason: shown ? `the schedule ${shown} is not read here` : 'the rotation rules hold no schedule that can be read' };
+    return {
+      known: false,
+      reason: shown ? `the schedule ${shown} is not read here` : 'the rotation rules hold no schedule that can be read',
+    };
   }
   const label = `${scheduleLabel(facts.rotationRules)} in a ${schedule.windowMs / 3_600_000} h window`;
   if (facts.lastRotatedAt !== undefined && Number.isFinite(facts.lastRotatedAt)) {
-    return { known: true, at: facts.lastRotatedAt + schedule.intervalMs + schedule.windowMs, basis: `last rotated ${new Date(facts.lastRotatedAt).toISOString()}, ${label}` };
+    return {
+      known: true,
+      at: facts.lastRotatedAt + schedule.intervalMs + schedule.windowMs,
+      basis: `last rotated ${new Date(facts.lastRotatedAt).toISOString()}, ${label}`,
+    };
   }
-  return { known: true, at: now + schedule.intervalMs + schedule.windowMs, basis: `${label}, from now: no rotation date is known` };
+  return {
+    known: true,
+    at: now + schedule.intervalMs + schedule.windowMs,
+    basis: `${label}, from now: no rotation date is known`,
+  };
 }

@@ -41,14 +41,23 @@ afterAll(async () => {
 });
 
 /** Invokes a bundle's handler in a child process like the Lambda runtime would; returns its result and stdout lines. */
-function invokeBundle(node: string, name: string, event: unknown, env: Record<string, string>, remainingMs = 10_000): Promise<{ result: Record<string, unknown>; lines: string[] }> {
+function invokeBundle(
+  node: string,
+  name: string,
+  event: unknown,
+  env: Record<string, string>,
+  remainingMs = 10_000,
+): Promise<{ result: Record<string, unknown>; lines: string[] }> {
   const script = `
     const { handler } = await import('./dist/functions/${name}.mjs');
     const end = Date.now() + ${remainingMs};
     const r = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-artifact', getRemainingTimeInMillis: () => end - Date.now() });
     process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`;
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['--input-type=module', '-e', script, JSON.stringify(event)], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(node, ['--input-type=module', '-e', script, JSON.stringify(event)], {
+      cwd: lambdaDir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -58,7 +67,10 @@ function invokeBundle(node: string, name: string, event: unknown, env: Record<st
       const lines = out.trim().split('\n');
       const resultLine = lines.find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !resultLine) return reject(new Error(`bundle exited ${code}: ${err}`));
-      resolve({ result: JSON.parse(resultLine.slice(7)) as Record<string, unknown>, lines: lines.filter((l) => l !== resultLine) });
+      resolve({
+        result: JSON.parse(resultLine.slice(7)) as Record<string, unknown>,
+        lines: lines.filter((l) => l !== resultLine),
+      });
     });
   });
 }
@@ -69,14 +81,29 @@ describe.each(NODES)('on %s', (_label, node) => {
   describe('data-action.mjs', () => {
     test('alone, it flags a late participant and logs the overrides and the prefetch at load, and a line for the flag', async () => {
       const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
-      const { result, lines } = await invokeBundle(node, 'data-action', { conversationId, participantId, compliance_checked: true }, lambdaEnv());
+      const { result, lines } = await invokeBundle(
+        node,
+        'data-action',
+        { conversationId, participantId, compliance_checked: true },
+        lambdaEnv(),
+      );
 
       expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
       expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
       // At load, the warning that the hosts are overridden (the emulator) and one line for the
       // prefetch; then one for the flag.
-      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['Genesys host override in force', 'prefetched', 'flagged']);
-      expect(JSON.parse(lines[2] ?? '')).toMatchObject({ level: 'info', message: 'flagged', status: 'UPDATED', conversationId, attributeKeys: ['compliance_checked'] });
+      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
+        'Genesys host override in force',
+        'prefetched',
+        'flagged',
+      ]);
+      expect(JSON.parse(lines[2] ?? '')).toMatchObject({
+        level: 'info',
+        message: 'flagged',
+        status: 'UPDATED',
+        conversationId,
+        attributeKeys: ['compliance_checked'],
+      });
       expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
     });
 
@@ -85,14 +112,26 @@ describe.each(NODES)('on %s', (_label, node) => {
       expect(invalid.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, correlationId: 'req-artifact' });
       // The contract of infra/contracts/attributes.json is in the bundle: any other attribute is refused by name.
       const c = newConversation(h.genesys);
-      const outside = await invokeBundle(node, 'data-action', { ...c, compliance_checked: true, vip: 'gold' }, lambdaEnv());
-      expect(outside.result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
+      const outside = await invokeBundle(
+        node,
+        'data-action',
+        { ...c, compliance_checked: true, vip: 'gold' },
+        lambdaEnv(),
+      );
+      expect(outside.result).toMatchObject({
+        status: 'INVALID_INPUT',
+        attempts: 0,
+        message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)',
+      });
       expect(h.genesys.attributesOf(c.conversationId, c.participantId)).toEqual({});
 
       const env = lambdaEnv();
       delete (env as Record<string, string | undefined>).GENESYS_CREDENTIALS_SECRET_ID;
       const unconfigured = await invokeBundle(node, 'data-action', { conversationId: 'x' }, env);
-      expect(unconfigured.result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID') });
+      expect(unconfigured.result).toMatchObject({
+        status: 'CONFIG_ERROR',
+        message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID'),
+      });
     });
   });
 
@@ -102,14 +141,31 @@ describe.each(NODES)('on %s', (_label, node) => {
       const late = newConversation(h.genesys, { resolveAfterMs: 300 });
       const never = newConversation(h.genesys, { resolveAfterMs: 60_000 });
       const viaBus = newConversation(h.genesys);
-      const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
+      const record = (messageId: string, body: string) => ({
+        messageId,
+        receiptHandle: 'rh',
+        body,
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+        awsRegion: 'us-east-1',
+      });
       const event = {
         Records: [
           record('ok', JSON.stringify({ ...ok, compliance_checked: true })),
           record('late', JSON.stringify({ ...late, compliance_checked: true })),
           record('never', JSON.stringify({ ...never, compliance_checked: true })),
           record('malformed', 'not json'),
-          record('bus', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...viaBus, compliance_checked: true } })),
+          record(
+            'bus',
+            JSON.stringify({
+              'detail-type': 'Identity Verified',
+              source: 'idv',
+              detail: { ...viaBus, compliance_checked: true },
+            }),
+          ),
         ],
       };
       const { result, lines } = await invokeBundle(node, 'events', event, lambdaEnv(), 2500);
@@ -124,17 +180,35 @@ describe.each(NODES)('on %s', (_label, node) => {
         {
           Records: [
             record('outside', JSON.stringify({ ...outside, attributes: { compliance_checked: 'true', vip: 'gold' } })),
-            record('other-source', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'someone.else', detail: { ...outside, compliance_checked: true } })),
-            record('named', JSON.stringify({ 'detail-type': 'Identity Verified', source: 'idv', detail: { ...named, compliance_checked: true } })),
+            record(
+              'other-source',
+              JSON.stringify({
+                'detail-type': 'Identity Verified',
+                source: 'someone.else',
+                detail: { ...outside, compliance_checked: true },
+              }),
+            ),
+            record(
+              'named',
+              JSON.stringify({
+                'detail-type': 'Identity Verified',
+                source: 'idv',
+                detail: { ...named, compliance_checked: true },
+              }),
+            ),
           ],
         },
         lambdaEnv({ QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'idv' }),
         2500,
       );
-      expect(refused.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'outside' }, { itemIdentifier: 'other-source' }] });
+      expect(refused.result).toEqual({
+        batchItemFailures: [{ itemIdentifier: 'outside' }, { itemIdentifier: 'other-source' }],
+      });
       expect(h.genesys.attributesOf(outside.conversationId, outside.participantId)).toEqual({});
       expect(h.genesys.attributesOf(named.conversationId, named.participantId)).toEqual({ compliance_checked: 'true' });
-      expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({ compliance_checked: 'true' });
+      expect(h.genesys.attributesOf(viaBus.conversationId, viaBus.participantId)).toEqual({
+        compliance_checked: 'true',
+      });
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(parsed.filter((l) => l.messageId)).toHaveLength(5);
       expect(parsed.at(-1)).toMatchObject({ message: 'batch done', records: 5, failed: 2 });
@@ -147,7 +221,14 @@ describe.each(NODES)('on %s', (_label, node) => {
         expect(result).toEqual({ batchItemFailures: [] });
         expect(lines.join('\n')).toContain('not a queue event');
       }
-      const mixed = { Records: [null, { body: '{}' }, { messageId: 'good', body: JSON.stringify({ ...ok, compliance_checked: true }) }, { messageId: 'no-body' }] };
+      const mixed = {
+        Records: [
+          null,
+          { body: '{}' },
+          { messageId: 'good', body: JSON.stringify({ ...ok, compliance_checked: true }) },
+          { messageId: 'no-body' },
+        ],
+      };
       const { result, lines } = await invokeBundle(node, 'events', mixed, lambdaEnv(), 2500);
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'no-body' }] });
       expect(lines.filter((l) => l.includes('queue record dropped'))).toHaveLength(2);
@@ -161,25 +242,52 @@ describe.each(NODES)('on %s', (_label, node) => {
       rawPath: '/flag',
       rawQueryString: '',
       headers,
-      requestContext: { http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /flag', stage: '$default' },
+      requestContext: {
+        http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+        requestId: 'r',
+        routeKey: 'POST /flag',
+        stage: '$default',
+      },
       body,
       isBase64Encoded,
     });
 
     test('an authenticated base64 request is flagged; no token is 401', async () => {
       const { conversationId, participantId } = newConversation(h.genesys);
-      const body = Buffer.from(JSON.stringify({ conversationId, participantId, compliance_checked: true })).toString('base64');
+      const body = Buffer.from(JSON.stringify({ conversationId, participantId, compliance_checked: true })).toString(
+        'base64',
+      );
       const env = lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' });
-      const ok = await invokeBundle(node, 'webhook', apiEvent(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+      const ok = await invokeBundle(
+        node,
+        'webhook',
+        apiEvent(body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true),
+        env,
+      );
       expect(ok.result).toMatchObject({ statusCode: 200 });
       expect(JSON.parse(String(ok.result.body))).toMatchObject({ status: 'UPDATED', participantId });
 
-      const denied = await invokeBundle(node, 'webhook', apiEvent(body, { 'content-type': 'application/json' }, true), env);
+      const denied = await invokeBundle(
+        node,
+        'webhook',
+        apiEvent(body, { 'content-type': 'application/json' }, true),
+        env,
+      );
       expect(denied.result).toMatchObject({ statusCode: 401 });
-      const outsideBody = Buffer.from(JSON.stringify({ ...newConversation(h.genesys), attributes: { vip: 'gold' } })).toString('base64');
-      const outside = await invokeBundle(node, 'webhook', apiEvent(outsideBody, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true), env);
+      const outsideBody = Buffer.from(
+        JSON.stringify({ ...newConversation(h.genesys), attributes: { vip: 'gold' } }),
+      ).toString('base64');
+      const outside = await invokeBundle(
+        node,
+        'webhook',
+        apiEvent(outsideBody, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, true),
+        env,
+      );
       expect(outside.result).toMatchObject({ statusCode: 200 });
-      expect(JSON.parse(String(outside.result.body))).toMatchObject({ status: 'INVALID_INPUT', message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)' });
+      expect(JSON.parse(String(outside.result.body))).toMatchObject({
+        status: 'INVALID_INPUT',
+        message: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)',
+      });
       expect([...ok.lines, ...denied.lines].join('\n')).not.toContain(TOKEN);
     });
   });
@@ -221,12 +329,20 @@ describe.each(NODES)('on %s', (_label, node) => {
         catch (e) { console.log('THREW ' + e.message); }`;
       // Asynchronously: the emulators answering it live in this process.
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(node, ['--input-type=module', '-e', script], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '', ...lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }) } }, (error, stdout) =>
-          error ? reject(error) : resolve(stdout),
+        execFile(
+          node,
+          ['--input-type=module', '-e', script],
+          {
+            cwd: lambdaDir,
+            env: { PATH: process.env.PATH ?? '', ...lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }) },
+          },
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
         );
       });
       expect(out).toContain('THREW version nope is not a version of the token secret');
-      expect(out).toContain('THREW refused: the event names another secret than the token secret this function rotates');
+      expect(out).toContain(
+        'THREW refused: the event names another secret than the token secret this function rotates',
+      );
       expect(out).not.toContain('NO THROW');
       const stored = JSON.parse(h.secrets.valueAt('genesys/token') ?? '{}') as { accessToken?: string };
       expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
@@ -237,7 +353,10 @@ describe.each(NODES)('on %s', (_label, node) => {
 
 describe('deployment package', () => {
   type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  const template = (): Template =>
+    JSON.parse(
+      readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
 
   test.each([
     ['dataAction', 'data-action'],
@@ -252,7 +371,11 @@ describe('deployment package', () => {
     // It loads with nothing but itself (its prefetch, without a secret to read, gives up quietly).
     for (const [, node] of NODES) {
       expect(() =>
-        execFileSync(node, ['--input-type=module', '-e', `await import('./dist/functions/${bundle}.mjs')`], { cwd: lambdaDir, env: { PATH: process.env.PATH ?? '' }, stdio: 'pipe' }),
+        execFileSync(node, ['--input-type=module', '-e', `await import('./dist/functions/${bundle}.mjs')`], {
+          cwd: lambdaDir,
+          env: { PATH: process.env.PATH ?? '' },
+          stdio: 'pipe',
+        }),
       ).not.toThrow();
     }
   });
@@ -264,7 +387,12 @@ describe('deployment package', () => {
       ['EventsLambdaFunction', 'dist/functions/events.handler'],
       ['WebhookLambdaFunction', 'dist/functions/webhook.handler'],
     ] as const) {
-      const fn = r[logical]?.Properties as { Handler: string; Runtime: string; Timeout: number; Environment: { Variables: Record<string, string> } };
+      const fn = r[logical]?.Properties as {
+        Handler: string;
+        Runtime: string;
+        Timeout: number;
+        Environment: { Variables: Record<string, string> };
+      };
       expect(fn).toMatchObject({ Handler: handler, Runtime: 'nodejs22.x' });
       expect(fn.Timeout * 1000).toBeGreaterThan(Number(fn.Environment.Variables.FLAG_DEADLINE_MS) + 500);
     }
@@ -273,8 +401,12 @@ describe('deployment package', () => {
   test('each function may read only the secrets it uses; no wildcard actions', () => {
     const r = template().Resources;
     const statements = (role: string) =>
-      expandConditions((r[role]?.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]?.PolicyDocument.Statement ?? []);
-    const secretsOf = (role: string) => JSON.stringify(statements(role).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:'))));
+      expandConditions(
+        ((r[role]?.Properties.Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[])[0]?.PolicyDocument
+          .Statement ?? [],
+      );
+    const secretsOf = (role: string) =>
+      JSON.stringify(statements(role).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:'))));
     expect(secretsOf('DataActionRole')).toContain('credentials-??????');
     expect(secretsOf('DataActionRole')).not.toContain('webhook-token');
     expect(secretsOf('EventsRole')).not.toContain('webhook-token');
@@ -293,8 +425,13 @@ describe('deployment package', () => {
 
   test('the queue redrives to a dead-letter queue and the event bus rule feeds the queue', () => {
     const r = template().Resources;
-    expect(r.IdentityVerifiedQueue?.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'Arn'] }, maxReceiveCount: 5 });
-    expect(r.IdentityVerifiedRule?.Properties).toMatchObject({ EventPattern: { 'detail-type': ['Identity Verified'] } });
+    expect(r.IdentityVerifiedQueue?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(r.IdentityVerifiedRule?.Properties).toMatchObject({
+      EventPattern: { 'detail-type': ['Identity Verified'] },
+    });
     const mapping = Object.values(r).find((x) => x.Type === 'AWS::Lambda::EventSourceMapping')?.Properties;
     expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'] });
     const route = Object.values(r).find((x) => x.Type === 'AWS::ApiGatewayV2::Route')?.Properties;
@@ -304,8 +441,14 @@ describe('deployment package', () => {
 
 describe('AWS stack (rendered template)', () => {
   type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
-  type Template = { Parameters: Record<string, { Default?: string; AllowedPattern?: string }>; Resources: Record<string, Resource> };
-  const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  type Template = {
+    Parameters: Record<string, { Default?: string; AllowedPattern?: string }>;
+    Resources: Record<string, Resource>;
+  };
+  const template = (): Template =>
+    JSON.parse(
+      readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
   const ofType = (type: string) => Object.entries(template().Resources).filter(([, r]) => r.Type === type);
 
   test('Genesys may assume the invoke role only with the org id as ExternalId, and only to invoke the data action', () => {
@@ -322,7 +465,11 @@ describe('AWS stack (rendered template)', () => {
       },
     ]);
     expect(role.Policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([
-      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['DataActionLambdaFunction', 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': ['DataActionLambdaFunction', 'Arn'] },
+      },
     ]);
     const params = template().Parameters;
     expect(params.GenesysAwsAccountId?.Default).toBe('765628985471');
@@ -343,32 +490,58 @@ describe('AWS stack (rendered template)', () => {
       // In a VPC, Lambda's network-interface actions: AWS's Lambda guide requires every resource for
       // them (docs/deploy.md lists this grant); nothing else.
       if ([s.Action].flat().every((a) => String(a).startsWith('ec2:'))) {
-        expect([s.Action].flat().sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses']);
+        expect([s.Action].flat().sort()).toEqual([
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:UnassignPrivateIpAddresses',
+        ]);
         continue;
       }
       const resource = JSON.stringify(s.Resource);
       // The one place AWS requires a wildcard: the log streams of a function's own log group (":*").
-      const withoutLogStreams = resource.replace(/(:log-group:\/aws\/lambda\/genesys-participant-flagger-dev-[A-Za-z]+):\*"/g, '$1"');
+      const withoutLogStreams = resource.replace(
+        /(:log-group:\/aws\/lambda\/genesys-participant-flagger-dev-[A-Za-z]+):\*"/g,
+        '$1"',
+      );
       expect(withoutLogStreams).not.toContain('*');
     }
   });
 
   test('token mode: only the rotation may write the token secret; it rotates every 4 hours', () => {
     const r = template().Resources;
-    const rotation = expandConditions((r.RotateTokenRole?.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[])[0]?.PolicyDocument.Statement ?? []);
-    const writes = rotation.filter((st) => [st.Action].flat().some((a) => String(a) === 'secretsmanager:PutSecretValue'));
+    const rotation = expandConditions(
+      ((r.RotateTokenRole?.Properties.Policies ?? []) as { PolicyDocument: { Statement: unknown[] } }[])[0]
+        ?.PolicyDocument.Statement ?? [],
+    );
+    const writes = rotation.filter((st) =>
+      [st.Action].flat().some((a) => String(a) === 'secretsmanager:PutSecretValue'),
+    );
     expect(writes).toEqual([
       {
         Effect: 'Allow',
-        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
         Resource: { Ref: 'GenesysTokenSecret' },
       },
     ]);
     for (const role of ['DataActionRole', 'EventsRole', 'WebhookRole']) {
       expect(JSON.stringify(r[role]?.Properties.Policies)).not.toContain('PutSecretValue');
     }
-    expect(r.GenesysTokenRotation).toMatchObject({ Condition: 'UseTokenMode', Properties: { RotationRules: { ScheduleExpression: 'rate(4 hours)' }, RotateImmediatelyOnUpdate: true } });
-    expect(r.RotateTokenInvokePermission?.Properties).toMatchObject({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
+    expect(r.GenesysTokenRotation).toMatchObject({
+      Condition: 'UseTokenMode',
+      Properties: { RotationRules: { ScheduleExpression: 'rate(4 hours)' }, RotateImmediatelyOnUpdate: true },
+    });
+    expect(r.RotateTokenInvokePermission?.Properties).toMatchObject({
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
     expect(r.GenesysTokenSecret?.Condition).toBe('UseTokenMode');
   });
 
@@ -382,27 +555,57 @@ describe('AWS stack (rendered template)', () => {
 
   test('alarms watch misconfiguration, the DLQ and throttles, and notify the alarm topic', () => {
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));
-    expect(alarms.AuthFailedAlarm?.Properties).toMatchObject({ Namespace: 'GenesysParticipantFlagger/dev', MetricName: 'Flags', Dimensions: [{ Name: 'Status', Value: 'AUTH_FAILED' }], Threshold: 0 });
-    expect(alarms.ConfigErrorAlarm?.Properties).toMatchObject({ MetricName: 'Flags', Dimensions: [{ Name: 'Status', Value: 'CONFIG_ERROR' }] });
-    expect(alarms.DeadLetterAlarm?.Properties).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'QueueName'] } }] });
+    expect(alarms.AuthFailedAlarm?.Properties).toMatchObject({
+      Namespace: 'GenesysParticipantFlagger/dev',
+      MetricName: 'Flags',
+      Dimensions: [{ Name: 'Status', Value: 'AUTH_FAILED' }],
+      Threshold: 0,
+    });
+    expect(alarms.ConfigErrorAlarm?.Properties).toMatchObject({
+      MetricName: 'Flags',
+      Dimensions: [{ Name: 'Status', Value: 'CONFIG_ERROR' }],
+    });
+    expect(alarms.DeadLetterAlarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'QueueName'] } }],
+    });
     expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('"MetricName":"Throttles"');
     expect(JSON.stringify(alarms.ThrottlesAlarm?.Properties)).toContain('RATE_LIMITED');
     // Token mode: a failed rotation step throws, so the rotation function's Errors are its alarm.
     expect(alarms.TokenRotationFailedAlarm).toMatchObject({
       Condition: 'UseTokenMode',
-      Properties: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RotateTokenLambdaFunction' } }], Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' },
+      Properties: {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RotateTokenLambdaFunction' } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
     });
     for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     expect(template().Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
     // The function's environment names the namespace the alarms read.
-    const env = (template().Resources.DataActionLambdaFunction?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (
+      (template().Resources.DataActionLambdaFunction?.Properties.Environment ?? {}) as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     expect(env.METRICS_NAMESPACE).toBe('GenesysParticipantFlagger/dev');
   });
 
   test('the dashboard shows flags by status, attempts and p95 time to flag', () => {
-    const body = JSON.parse(String(template().Resources.Dashboard?.Properties.DashboardBody)) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] };
+    const body = JSON.parse(String(template().Resources.Dashboard?.Properties.DashboardBody)) as {
+      widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+    };
     const titles = body.widgets.map((w) => w.properties.title);
-    expect(titles).toEqual(expect.arrayContaining(['Flags by status (per minute)', 'Genesys requests per flag', 'Time to flag, UPDATED (ms)']));
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Flags by status (per minute)',
+        'Genesys requests per flag',
+        'Time to flag, UPDATED (ms)',
+      ]),
+    );
     expect(JSON.stringify(body)).toContain('"stat":"p95"');
   });
 });

@@ -98,9 +98,13 @@ export class ConnectProxy {
       return;
     }
     if (answer !== 'tunnel') {
-      const headers = Object.entries(answer.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      const headers = Object.entries(answer.headers ?? {})
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       const body = answer.body ?? '';
-      client.end(`HTTP/1.1 ${answer.status} ${answer.reason ?? 'Refused'}\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      client.end(
+        `HTTP/1.1 ${answer.status} ${answer.reason ?? 'Refused'}\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     const [host, port] = target.split(':');

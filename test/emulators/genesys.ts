@@ -12,7 +12,7 @@
  * It imports nothing from lib/: an emulator that shared the code under test would share its bugs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
 export type Route = 'token' | 'get-conversation' | 'patch-attributes' | 'tokens-me' | 'list-actions' | 'get-action';
@@ -237,7 +237,10 @@ export class GenesysEmulator {
    * A token for `clientId` as the login host would grant it (what a token rotation stores), without
    * a request; `lifetimeSeconds` defaults to the emulator's.
    */
-  issueToken(clientId: string, lifetimeSeconds = this.tokenLifetimeSeconds): { accessToken: string; expiresAt: number } {
+  issueToken(
+    clientId: string,
+    lifetimeSeconds = this.tokenLifetimeSeconds,
+  ): { accessToken: string; expiresAt: number } {
     const accessToken = randomBytes(24).toString('base64url');
     const expiresAt = this.now() + lifetimeSeconds * 1000;
     this.tokens.set(accessToken, { clientId, expiresAt, revoked: false });
@@ -255,7 +258,9 @@ export class GenesysEmulator {
 
   /** Like `count`, over `arrivals`: requests received so far, answered or not. */
   received(route: Route, conversationId?: string): number {
-    return this.arrivals.filter((r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId)).length;
+    return this.arrivals.filter(
+      (r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId),
+    ).length;
   }
 
   /** Forgets a conversation (long soak runs keep the emulator's memory flat). */
@@ -264,7 +269,9 @@ export class GenesysEmulator {
   }
 
   count(route: Route, conversationId?: string): number {
-    return this.requests.filter((r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId)).length;
+    return this.requests.filter(
+      (r) => r.route === route && (conversationId === undefined || r.conversationId === conversationId),
+    ).length;
   }
 
   /** Lower-level view for leak tests: every token the emulator handed out. */
@@ -281,18 +288,19 @@ export class GenesysEmulator {
     const contentType = req.headers['content-type'];
     if (contentType) record.contentType = contentType;
 
-    let match: RegExpMatchArray | null;
+    const conversation = method === 'GET' ? path.match(CONVERSATION_PATH) : null;
+    const attributes = method === 'PATCH' ? path.match(ATTRIBUTES_PATH) : null;
     if (method === 'POST' && path === '/oauth/token') record.route = 'token';
     else if (method === 'GET' && path === '/api/v2/tokens/me') record.route = 'tokens-me';
     else if (method === 'GET' && path === '/api/v2/integrations/actions') record.route = 'list-actions';
     else if (method === 'GET' && ACTION_PATH.test(path)) record.route = 'get-action';
-    else if (method === 'GET' && (match = path.match(CONVERSATION_PATH))) {
+    else if (conversation) {
       record.route = 'get-conversation';
-      record.conversationId = decodeURIComponent(match[1] ?? '');
-    } else if (method === 'PATCH' && (match = path.match(ATTRIBUTES_PATH))) {
+      record.conversationId = decodeURIComponent(conversation[1] ?? '');
+    } else if (attributes) {
       record.route = 'patch-attributes';
-      record.conversationId = decodeURIComponent(match[1] ?? '');
-      record.participantId = decodeURIComponent(match[2] ?? '');
+      record.conversationId = decodeURIComponent(attributes[1] ?? '');
+      record.participantId = decodeURIComponent(attributes[2] ?? '');
     }
 
     this.arrivals.push(record);
@@ -300,7 +308,8 @@ export class GenesysEmulator {
 
     if (record.route !== 'other') {
       const index = this.faults.findIndex(
-        (f) => f.route === record.route && (f.conversationId === undefined || f.conversationId === record.conversationId),
+        (f) =>
+          f.route === record.route && (f.conversationId === undefined || f.conversationId === record.conversationId),
       );
       if (index >= 0) {
         const [{ fault }] = this.faults.splice(index, 1) as [ScriptedFault];
@@ -353,7 +362,10 @@ export class GenesysEmulator {
           this.finish(record);
           return;
         } else {
-          const headers: Record<string, string> = { ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}), ...fault.headers };
+          const headers: Record<string, string> = {
+            ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}),
+            ...fault.headers,
+          };
           const answer =
             fault.body !== undefined
               ? { status: fault.status, headers: { 'content-type': 'application/json', ...headers }, body: fault.body }
@@ -388,15 +400,27 @@ export class GenesysEmulator {
         return this.token(req, rawBody);
       case 'tokens-me':
         // The cheap authenticated call a token check makes (token rotation's testSecret).
-        return this.authorized(req, record.route) ?? json(200, { organization: { id: 'emulated-org', name: 'Emulated org' }, OAuthClient: { id: 'emulated-client' } });
+        return (
+          this.authorized(req, record.route) ??
+          json(200, {
+            organization: { id: 'emulated-org', name: 'Emulated org' },
+            OAuthClient: { id: 'emulated-client' },
+          })
+        );
       case 'get-conversation':
         return this.authorized(req, record.route) ?? this.getConversation(record.conversationId ?? '');
       case 'patch-attributes':
         return this.authorized(req, record.route) ?? this.patchAttributes(record, req, rawBody);
       case 'list-actions':
-        return this.authorized(req, record.route) ?? this.listActions(new URL(req.url ?? '/', 'http://emulator').searchParams);
+        return (
+          this.authorized(req, record.route) ??
+          this.listActions(new URL(req.url ?? '/', 'http://emulator').searchParams)
+        );
       case 'get-action':
-        return this.authorized(req, record.route) ?? this.getAction(record.path, new URL(req.url ?? '/', 'http://emulator').searchParams);
+        return (
+          this.authorized(req, record.route) ??
+          this.getAction(record.path, new URL(req.url ?? '/', 'http://emulator').searchParams)
+        );
       default:
         return errorBody(404, 'not.found');
     }
@@ -455,7 +479,8 @@ export class GenesysEmulator {
   }
 
   private patchAttributes(record: RecordedRequest, req: http.IncomingMessage, rawBody: string): Answer {
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return errorBody(415, 'unsupported.media.type');
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+      return errorBody(415, 'unsupported.media.type');
     let body: unknown;
     try {
       body = JSON.parse(rawBody);
@@ -467,7 +492,8 @@ export class GenesysEmulator {
     const unknownFields = Object.keys(body).filter((k) => k !== 'attributes');
     if (unknownFields.length > 0) return errorBody(400, 'bad.request');
     const attributes = (body as { attributes?: unknown }).attributes;
-    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) return errorBody(400, 'invalid.value');
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
+      return errorBody(400, 'invalid.value');
     if (!Object.values(attributes).every((v) => typeof v === 'string')) return errorBody(400, 'invalid.value');
 
     const conversation = this.conversations.get(record.conversationId ?? '');
@@ -490,8 +516,16 @@ export class GenesysEmulator {
     const pageSize = Math.min(Math.max(Number(query.get('pageSize') ?? 25) || 25, 1), 500);
     const pageNumber = Math.max(Number(query.get('pageNumber') ?? 1) || 1, 1);
     const matching = [...this.actions.values()].filter((a) => a.name.toLowerCase().includes(name));
-    const entities = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((a) => this.actionEntity(a, false));
-    return json(200, { entities, pageSize, pageNumber, total: matching.length, pageCount: Math.ceil(matching.length / pageSize) });
+    const entities = matching
+      .slice((pageNumber - 1) * pageSize, pageNumber * pageSize)
+      .map((a) => this.actionEntity(a, false));
+    return json(200, {
+      entities,
+      pageSize,
+      pageNumber,
+      total: matching.length,
+      pageCount: Math.ceil(matching.length / pageSize),
+    });
   }
 
   private getAction(path: string, query: URLSearchParams): Answer {
@@ -516,7 +550,10 @@ export class GenesysEmulator {
 
   private send(res: http.ServerResponse, record: RecordedRequest, answer: Answer): void {
     record.status = answer.status;
-    if (res.destroyed) return this.finish(record);
+    if (res.destroyed) {
+      this.finish(record);
+      return;
+    }
     res.writeHead(answer.status, { 'inin-correlation-id': randomUUID(), ...answer.headers });
     res.end(answer.body);
     this.finish(record);
@@ -545,10 +582,13 @@ const MESSAGES: Record<string, string> = {
   'authentication.required': 'No authentication bearer token specified in authorization header.',
   'bad.credentials': 'Invalid login credentials.',
   'missing.permissions': 'You are missing the following permission(s): conversation:participant:wrapup',
-  'unsupported.media.type': 'Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.',
+  'unsupported.media.type':
+    'Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.',
   'too.many.requests': 'Rate limit exceeded the maximum. Retry the request in [1] seconds',
-  'internal.server.error': 'The server encountered an unexpected condition which prevented it from fulfilling the request.',
-  'service.unavailable': 'Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).',
+  'internal.server.error':
+    'The server encountered an unexpected condition which prevented it from fulfilling the request.',
+  'service.unavailable':
+    'Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).',
   'request.timeout': 'The request timed out.',
 };
 
@@ -580,7 +620,8 @@ function missingPermissions(needed: readonly string[]): Answer {
     message,
     code: 'missing.any.permissions',
     status: 403,
-    messageWithParams: 'Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}',
+    messageWithParams:
+      'Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}',
     messageParams: { permissions: needed.join(', ') },
     contextId: randomUUID(),
     details: [],
@@ -590,7 +631,20 @@ function missingPermissions(needed: readonly string[]): Answer {
 
 function errorBody(status: number, code: string, headers: Record<string, string> = {}): Answer {
   const message = MESSAGES[code] ?? code;
-  return json(status, { message, code, status, messageWithParams: message, messageParams: {}, contextId: randomUUID(), details: [], errors: [] }, headers);
+  return json(
+    status,
+    {
+      message,
+      code,
+      status,
+      messageWithParams: message,
+      messageParams: {},
+      contextId: randomUUID(),
+      details: [],
+      errors: [],
+    },
+    headers,
+  );
 }
 
 function delay(ms: number): Promise<void> {

@@ -13,9 +13,15 @@ import type http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { LoopbackServer } from './loopback';
 
-export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type HttpApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export type AuthorizerHandler = (event: Record<string, unknown>, context: Context) => Promise<{ isAuthorized: boolean }>;
+export type AuthorizerHandler = (
+  event: Record<string, unknown>,
+  context: Context,
+) => Promise<{ isAuthorized: boolean }>;
 
 export interface RouteAuthorizer {
   handler: AuthorizerHandler;
@@ -65,7 +71,13 @@ export class LocalHttpApi {
   }
 }
 
-async function serve(routes: HttpApiRoute[], caches: Map<HttpApiRoute, AuthorizerCache>, options: LocalHttpApiOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function serve(
+  routes: HttpApiRoute[],
+  caches: Map<HttpApiRoute, AuthorizerCache>,
+  options: LocalHttpApiOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = req.method ?? 'GET';
   const route = routes.find((r) => r.path === url.pathname && r.method === method);
@@ -101,7 +113,13 @@ async function serve(routes: HttpApiRoute[], caches: Map<HttpApiRoute, Authorize
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: `${route.method} ${route.path}`,
       stage: '$default',
@@ -114,7 +132,9 @@ async function serve(routes: HttpApiRoute[], caches: Map<HttpApiRoute, Authorize
   if (route.authorizer) {
     const denied = await authorize(route.authorizer, caches.get(route) ?? new Map(), event);
     if (denied) {
-      res.writeHead(denied.status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: denied.message }));
+      res
+        .writeHead(denied.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: denied.message }));
       return;
     }
   }
@@ -136,7 +156,11 @@ async function serve(routes: HttpApiRoute[], caches: Map<HttpApiRoute, Authorize
 }
 
 /** What API Gateway answers instead of running the route, or undefined when the request may go on. */
-async function authorize(authorizer: RouteAuthorizer, cache: AuthorizerCache, event: APIGatewayProxyEventV2): Promise<{ status: number; message: string } | undefined> {
+async function authorize(
+  authorizer: RouteAuthorizer,
+  cache: AuthorizerCache,
+  event: APIGatewayProxyEventV2,
+): Promise<{ status: number; message: string } | undefined> {
   const identity = event.headers[authorizer.identityHeader];
   if (identity === undefined || identity === '') return { status: 401, message: 'Unauthorized' };
   const now = Date.now();
@@ -146,7 +170,11 @@ async function authorize(authorizer: RouteAuthorizer, cache: AuthorizerCache, ev
     isAuthorized = cached.isAuthorized;
   } else {
     const deadline = now + (authorizer.timeoutMs ?? 5_000);
-    const context = { awsRequestId: randomUUID(), functionName: 'authorizer', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+    const context = {
+      awsRequestId: randomUUID(),
+      functionName: 'authorizer',
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    } as unknown as Context;
     const authorizerEvent = {
       version: '2.0',
       type: 'REQUEST',
@@ -163,7 +191,8 @@ async function authorize(authorizer: RouteAuthorizer, cache: AuthorizerCache, ev
     } catch {
       return { status: 500, message: 'Internal Server Error' };
     }
-    if (authorizer.resultTtlSeconds > 0) cache.set(identity, { isAuthorized: isAuthorized === true, until: now + authorizer.resultTtlSeconds * 1000 });
+    if (authorizer.resultTtlSeconds > 0)
+      cache.set(identity, { isAuthorized: isAuthorized === true, until: now + authorizer.resultTtlSeconds * 1000 });
   }
   return isAuthorized === true ? undefined : { status: 403, message: 'Forbidden' };
 }

@@ -37,7 +37,9 @@ export class LambdaRuntimeApi {
   private server!: LoopbackServer;
   private readonly onInitError: (() => void)[] = [];
 
-  constructor(readonly functionArn = 'arn:aws:lambda:us-east-1:123456789012:function:genesys-participant-flagger-test') {}
+  constructor(
+    readonly functionArn = 'arn:aws:lambda:us-east-1:123456789012:function:genesys-participant-flagger-test',
+  ) {}
 
   static async start(functionArn?: string): Promise<LambdaRuntimeApi> {
     const api = new LambdaRuntimeApi(functionArn);
@@ -117,7 +119,12 @@ export class LambdaRuntimeApi {
       pending.settle(
         outcome[2] === 'response'
           ? { kind: 'response', body: parsed(), at: Date.now() }
-          : { kind: 'error', body: parsed(), errorType: typeof errorType === 'string' ? errorType : undefined, at: Date.now() },
+          : {
+              kind: 'error',
+              body: parsed(),
+              errorType: typeof errorType === 'string' ? errorType : undefined,
+              at: Date.now(),
+            },
       );
       return;
     }

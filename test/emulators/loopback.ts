@@ -23,8 +23,15 @@ export class LoopbackServer {
   }
 
   /** `tls`: serve HTTPS with this key and certificate (for `localhost`); plain HTTP otherwise. */
-  static async listen(handler: http.RequestListener, port = 0, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
-    const loopback = new LoopbackServer(tls ? https.createServer(tls, handler) : http.createServer(handler), tls !== undefined);
+  static async listen(
+    handler: http.RequestListener,
+    port = 0,
+    tls?: { key: string; cert: string },
+  ): Promise<LoopbackServer> {
+    const loopback = new LoopbackServer(
+      tls ? https.createServer(tls, handler) : http.createServer(handler),
+      tls !== undefined,
+    );
     await new Promise<void>((resolve) => loopback.server.listen(port, '127.0.0.1', resolve));
     return loopback;
   }

@@ -14,7 +14,7 @@
  * It imports nothing from lib/.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { LoopbackServer, readBody } from './loopback';
 
 export type SecretsFault =
@@ -205,7 +205,11 @@ export class SecretsManagerEmulator {
 
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       record.status = status;
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...headers });
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomUUID(),
+        ...headers,
+      });
       res.end(JSON.stringify(body));
     };
     const fail = (type: string, message: string): void =>
@@ -230,24 +234,46 @@ export class SecretsManagerEmulator {
       fail('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
       return;
     }
-    const text = (key: string): string | undefined => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
+    const text = (key: string): string | undefined =>
+      typeof input[key] === 'string' ? (input[key] as string) : undefined;
 
     switch (operation) {
       case 'GetSecretValue': {
         const versionId = text('VersionId');
         const stage = text('VersionStage') ?? (versionId ? undefined : 'AWSCURRENT');
-        const found = [...secret.versions.entries()].find(([id, v]) => (!versionId || id === versionId) && (!stage || v.stages.has(stage)));
+        const found = [...secret.versions.entries()].find(
+          ([id, v]) => (!versionId || id === versionId) && (!stage || v.stages.has(stage)),
+        );
         if (!found || found[1].value === undefined) {
-          fail('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label or version.");
+          fail(
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret value for staging label or version.",
+          );
           return;
         }
         const [id, version] = found;
-        const payload = fault && 'binary' in fault ? { SecretBinary: Buffer.from(version.value ?? '').toString('base64') } : { SecretString: version.value };
-        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: id, ...payload, VersionStages: [...version.stages], CreatedDate: version.createdAt / 1000 });
+        const payload =
+          fault && 'binary' in fault
+            ? { SecretBinary: Buffer.from(version.value ?? '').toString('base64') }
+            : { SecretString: version.value };
+        reply(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: id,
+          ...payload,
+          VersionStages: [...version.stages],
+          CreatedDate: version.createdAt / 1000,
+        });
         return;
       }
       case 'DescribeSecret':
-        reply(200, { ARN: secret.arn, Name: secret.name, RotationEnabled: secret.rotationEnabled, ...rotationFields(secret.rotation), VersionIdsToStages: stagesOf(secret) });
+        reply(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          RotationEnabled: secret.rotationEnabled,
+          ...rotationFields(secret.rotation),
+          VersionIdsToStages: stagesOf(secret),
+        });
         return;
       case 'PutSecretValue': {
         const token = text('ClientRequestToken');
@@ -258,14 +284,22 @@ export class SecretsManagerEmulator {
         }
         const existing = secret.versions.get(token);
         if (existing && existing.value !== undefined && existing.value !== value) {
-          fail('ResourceExistsException', 'A version with this ClientRequestToken already exists with a different value.');
+          fail(
+            'ResourceExistsException',
+            'A version with this ClientRequestToken already exists with a different value.',
+          );
           return;
         }
         if (!existing) secret.versions.set(token, { value, stages: new Set(), createdAt: Date.now() });
         else existing.value = value;
         const stages = Array.isArray(input.VersionStages) ? (input.VersionStages as string[]) : ['AWSCURRENT'];
         for (const stage of stages) this.moveStage(secret, stage, token);
-        reply(200, { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: [...(secret.versions.get(token)?.stages ?? [])] });
+        reply(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: token,
+          VersionStages: [...(secret.versions.get(token)?.stages ?? [])],
+        });
         return;
       }
       case 'UpdateSecretVersionStage': {
@@ -278,7 +312,10 @@ export class SecretsManagerEmulator {
         }
         const holder = [...secret.versions.entries()].find(([, v]) => v.stages.has(stage))?.[0];
         if (holder && moveTo && holder !== moveTo && removeFrom !== holder) {
-          fail('InvalidParameterException', `The staging label ${stage} is attached to version ${holder}; name it in RemoveFromVersionId.`);
+          fail(
+            'InvalidParameterException',
+            `The staging label ${stage} is attached to version ${holder}; name it in RemoveFromVersionId.`,
+          );
           return;
         }
         if (moveTo) this.moveStage(secret, stage, moveTo);
@@ -303,7 +340,8 @@ export class SecretsManagerEmulator {
     }
     secret.versions.get(versionId)?.stages.add(stage);
     // Versions without any label are deprecated; AWS keeps a few, we drop them.
-    for (const [id, version] of secret.versions) if (version.stages.size === 0 && id !== versionId) secret.versions.delete(id);
+    for (const [id, version] of secret.versions)
+      if (version.stages.size === 0 && id !== versionId) secret.versions.delete(id);
   }
 }
 
@@ -315,7 +353,9 @@ function stagesOf(secret: StoredSecret): Record<string, string[]> {
 function rotationFields(rotation: RotationSchedule | undefined): Record<string, unknown> {
   if (!rotation) return {};
   const rules = {
-    ...(rotation.automaticallyAfterDays === undefined ? {} : { AutomaticallyAfterDays: rotation.automaticallyAfterDays }),
+    ...(rotation.automaticallyAfterDays === undefined
+      ? {}
+      : { AutomaticallyAfterDays: rotation.automaticallyAfterDays }),
     ...(rotation.duration === undefined ? {} : { Duration: rotation.duration }),
     ...(rotation.scheduleExpression === undefined ? {} : { ScheduleExpression: rotation.scheduleExpression }),
   };

@@ -31,8 +31,14 @@ beforeEach(() => {
   logs.length = 0;
 });
 
-const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
-const eventWith = (authorization?: string) => ({ version: '2.0', type: 'REQUEST', identitySource: authorization ? [authorization] : [], headers: authorization ? { authorization } : {} });
+const tokenReads = () =>
+  h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+const eventWith = (authorization?: string) => ({
+  version: '2.0',
+  type: 'REQUEST',
+  identitySource: authorization ? [authorization] : [],
+  headers: authorization ? { authorization } : {},
+});
 
 describe('verdicts', () => {
   const authorizer = (): Authorizer => createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger });
@@ -41,28 +47,62 @@ describe('verdicts', () => {
     const a = authorizer();
     expect(await a.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r1' })).toBe('ok');
     expect(await a.authorize(eventWith(`bearer ${TOKEN}`), { requestId: 'r2' })).toBe('ok'); // the scheme is case-insensitive
-    for (const header of [`Bearer ${TOKEN}x`, TOKEN, `Basic ${TOKEN}`, 'Bearer', 'Bearer wrong-token-0000000000', undefined]) {
-      expect({ header, verdict: await a.authorize(eventWith(header), { requestId: 'r3' }) }).toEqual({ header, verdict: 'denied' });
+    for (const header of [
+      `Bearer ${TOKEN}x`,
+      TOKEN,
+      `Basic ${TOKEN}`,
+      'Bearer',
+      'Bearer wrong-token-0000000000',
+      undefined,
+    ]) {
+      expect({ header, verdict: await a.authorize(eventWith(header), { requestId: 'r3' }) }).toEqual({
+        header,
+        verdict: 'denied',
+      });
     }
     expect(logs.join('\n')).not.toContain(TOKEN);
     expect(logs.join('\n')).not.toContain('wrong-token');
-    expect(logs.map((l) => JSON.parse(l) as { message: string; reason?: string }).filter((l) => l.message === 'webhook request denied').map((l) => l.reason)).toEqual([
-      'wrong token', 'wrong token', 'wrong token', 'wrong token', 'wrong token', 'no bearer token',
-    ]);
+    expect(
+      logs
+        .map((l) => JSON.parse(l) as { message: string; reason?: string })
+        .filter((l) => l.message === 'webhook request denied')
+        .map((l) => l.reason),
+    ).toEqual(['wrong token', 'wrong token', 'wrong token', 'wrong token', 'wrong token', 'no bearer token']);
   });
 
   test('a secret that is missing, too short or unset is unavailable, never "no token needed"', async () => {
-    expect(await createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }, { logger }).authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' })).toBe('unavailable');
+    expect(
+      await createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }, { logger }).authorize(
+        eventWith(`Bearer ${TOKEN}`),
+        { requestId: 'r' },
+      ),
+    ).toBe('unavailable');
     h.secrets.put('short/token', 'short');
-    expect(await createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: 'short/token' }, { logger }).authorize(eventWith('Bearer short'), { requestId: 'r' })).toBe('unavailable');
-    expect(await createAuthorizer({}, { logger }).authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' })).toBe('unavailable');
+    expect(
+      await createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: 'short/token' }, { logger }).authorize(
+        eventWith('Bearer short'),
+        { requestId: 'r' },
+      ),
+    ).toBe('unavailable');
+    expect(await createAuthorizer({}, { logger }).authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' })).toBe(
+      'unavailable',
+    );
     expect(logs.join('\n')).toContain('WEBHOOK_TOKEN_SECRET_ID is not set');
   });
 
   test('the header is read from the payload 2.0 event, whatever shape arrives', () => {
     expect(authorizationOf({ headers: { authorization: 'Bearer a' }, identitySource: ['Bearer b'] })).toBe('Bearer a');
     expect(authorizationOf({ identitySource: ['Bearer b'] })).toBe('Bearer b');
-    for (const odd of [null, 'x', 7, {}, { headers: 'x' }, { headers: { authorization: 5 } }, { identitySource: 'Bearer c' }]) expect(authorizationOf(odd)).toBeUndefined();
+    for (const odd of [
+      null,
+      'x',
+      7,
+      {},
+      { headers: 'x' },
+      { headers: { authorization: 5 } },
+      { identitySource: 'Bearer c' },
+    ])
+      expect(authorizationOf(odd)).toBeUndefined();
   });
 });
 
@@ -80,7 +120,10 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
       ran.authorizer += 1;
       const a = authorizers.get(secretId) ?? createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: secretId }, { logger });
       authorizers.set(secretId, a);
-      const verdict = await a.authorize(event, { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+      const verdict = await a.authorize(event, {
+        requestId: context.awsRequestId,
+        remainingMs: context.getRemainingTimeInMillis(),
+      });
       if (verdict === 'unavailable') throw new Error('authentication unavailable');
       return { isAuthorized: verdict === 'ok' };
     };
@@ -89,7 +132,10 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
       path: '/flag',
       handler: (event: APIGatewayProxyEventV2, context: Context) => {
         ran.webhook += 1;
-        return webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+        return webhook.handle(webhookRequestOf(event), {
+          requestId: context.awsRequestId,
+          remainingMs: context.getRemainingTimeInMillis(),
+        });
       },
       authorizer: { handler: authorizerHandler, identityHeader: 'authorization', resultTtlSeconds: 300 },
     };
@@ -104,7 +150,8 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
     secretId = TOKEN_SECRET;
   });
 
-  const post = (headers: Record<string, string>, body = '{}') => fetch(`${api.url}/flag`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const post = (headers: Record<string, string>, body = '{}') =>
+    fetch(`${api.url}/flag`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
   test('without an Authorization header: 401 from API Gateway, neither function runs', async () => {
     const response = await post({});
@@ -114,7 +161,10 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
 
   test('a wrong token: 403 from the authorizer, the webhook never runs, nothing reaches Genesys', async () => {
     const before = h.genesys.requests.length;
-    const response = await post({ authorization: 'Bearer a-wrong-token-1234567890' }, JSON.stringify({ ...newConversation(h.genesys), compliance_checked: true }));
+    const response = await post(
+      { authorization: 'Bearer a-wrong-token-1234567890' },
+      JSON.stringify({ ...newConversation(h.genesys), compliance_checked: true }),
+    );
     expect(response.status).toBe(403);
     expect(ran).toEqual({ authorizer: 1, webhook: 0 });
     expect(h.genesys.requests.length).toBe(before);
@@ -122,7 +172,10 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
 
   test('the right token: the webhook runs and flags (checking the token again itself)', async () => {
     const c = newConversation(h.genesys);
-    const response = await post({ authorization: `Bearer ${TOKEN}` }, JSON.stringify({ ...c, compliance_checked: true }));
+    const response = await post(
+      { authorization: `Bearer ${TOKEN}` },
+      JSON.stringify({ ...c, compliance_checked: true }),
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'UPDATED' });
     expect(h.genesys.attributesOf(c.conversationId, c.participantId)).toEqual({ compliance_checked: 'true' });
@@ -153,13 +206,18 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
     ];
     const statuses: number[] = [];
     for (let i = 0; i < kinds.length; i += 50) {
-      statuses.push(...(await Promise.all(kinds.slice(i, i + 50).map(async (headers) => (await post(headers)).status))));
+      statuses.push(
+        ...(await Promise.all(kinds.slice(i, i + 50).map(async (headers) => (await post(headers)).status))),
+      );
     }
     expect(statuses.filter((s) => s === 401)).toHaveLength(200);
     expect(statuses.filter((s) => s === 403)).toHaveLength(400);
     // The repeated token at most once per concurrent first wave (API Gateway, like this stand-in,
     // caches an answer once it has it), each distinct token once.
-    if (process.env.AUTHORIZER_FLOOD_REPORT) process.stdout.write(`flood: ${kinds.length} requests, ${ran.authorizer} authorizer invocations, ${ran.webhook} webhook invocations, ${tokenReads() - readsBefore} secret reads\n`);
+    if (process.env.AUTHORIZER_FLOOD_REPORT)
+      process.stdout.write(
+        `flood: ${kinds.length} requests, ${ran.authorizer} authorizer invocations, ${ran.webhook} webhook invocations, ${tokenReads() - readsBefore} secret reads\n`,
+      );
     expect(ran.webhook).toBe(0);
     expect(ran.authorizer).toBeGreaterThanOrEqual(201);
     expect(ran.authorizer).toBeLessThanOrEqual(250);
@@ -170,14 +228,21 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
 
 describe('what one authorizer invocation costs', () => {
   test('a wrong token with the secret cached: no Secrets Manager request, well under a millisecond of work', async () => {
-    const a = createAuthorizer({ WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ level: 'error', sink: () => undefined }) });
+    const a = createAuthorizer(
+      { WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET },
+      { logger: createLogger({ level: 'error', sink: () => undefined }) },
+    );
     expect(await a.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'warm' })).toBe('ok');
     const readsBefore = tokenReads();
     const n = 2000;
     const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i += 1) await a.authorize(eventWith(`Bearer wrong-${i}-0000000000000`), { requestId: 'flood' });
+    for (let i = 0; i < n; i += 1)
+      await a.authorize(eventWith(`Bearer wrong-${i}-0000000000000`), { requestId: 'flood' });
     const perCallMs = Number(process.hrtime.bigint() - started) / 1e6 / n;
-    if (process.env.AUTHORIZER_FLOOD_REPORT) process.stdout.write(`authorizer: ${n} wrong tokens, ${perCallMs.toFixed(3)} ms each in-process, ${tokenReads() - readsBefore} secret reads\n`);
+    if (process.env.AUTHORIZER_FLOOD_REPORT)
+      process.stdout.write(
+        `authorizer: ${n} wrong tokens, ${perCallMs.toFixed(3)} ms each in-process, ${tokenReads() - readsBefore} secret reads\n`,
+      );
     expect(tokenReads() - readsBefore).toBeLessThanOrEqual(1);
     // An upper bound only, loose enough for a loaded 2-core machine.
     expect(perCallMs).toBeLessThan(5);

@@ -12,7 +12,14 @@ import { createLogger } from '../../lib/log';
 import { ROTATION_STEPS } from '../../lib/rotation/rotation-steps';
 import { createRotator } from '../../lib/rotation/create-rotator';
 import { awsSide, runDoctor } from '../../scripts/doctor/checks';
-import { exitCode, formatJson, formatLines, type CheckId, type CheckResult, type Outcome } from '../../scripts/doctor/report';
+import {
+  exitCode,
+  formatJson,
+  formatLines,
+  type CheckId,
+  type CheckResult,
+  type Outcome,
+} from '../../scripts/doctor/report';
 import { runCli } from '../../scripts/doctor';
 import { DOCUMENTED_ROLE } from '../emulators/genesys';
 import { CLIENT_ID, CLIENT_SECRET, SECRET_NAME, startHarness, type Harness } from '../support/harness';
@@ -65,7 +72,15 @@ async function doctor(change: Record<string, string | undefined> = {}): Promise<
   };
 }
 
-const REQUIRED_CC: CheckId[] = ['config', 'secret-readable', 'secret-well-formed', 'environment', 'token-granted', 'lookup-permitted', 'patch-permitted'];
+const REQUIRED_CC: CheckId[] = [
+  'config',
+  'secret-readable',
+  'secret-well-formed',
+  'environment',
+  'token-granted',
+  'lookup-permitted',
+  'patch-permitted',
+];
 const allPass = (ids: CheckId[]) => Object.fromEntries(ids.map((id) => [id, 'pass']));
 const genesysSent = () => h.genesys.requests.map((r) => `${r.method} ${r.route} ${r.status}`);
 
@@ -74,19 +89,36 @@ describe('client-credentials mode', () => {
     const run = await doctor();
     expect(run.outcome).toEqual({ ...allPass(REQUIRED_CC), 'region-pairing': 'pass', 'data-action': 'skipped' });
     expect(run.code).toBe(0);
-    expect(run.checks.map((c) => [c.id, c.required])).toEqual([...REQUIRED_CC.map((id) => [id, true]), ['region-pairing', false], ['data-action', false]]);
+    expect(run.checks.map((c) => [c.id, c.required])).toEqual([
+      ...REQUIRED_CC.map((id) => [id, true]),
+      ['region-pairing', false],
+      ['data-action', false],
+    ]);
     expect(run.get('config').message).toBe(
       `client-credentials mode, credentials secret "${SECRET_NAME}"; API host overridden: ${h.genesys.url}; login host overridden: ${h.genesys.url}`,
     );
     expect(run.get('secret-readable').message).toBe(`read the credentials secret "${SECRET_NAME}" in us-east-1`);
-    expect(run.get('environment').message).toContain('mypurecloud.com: Genesys region us-east-1, which pairs with AWS region us-east-1');
+    expect(run.get('environment').message).toContain(
+      'mypurecloud.com: Genesys region us-east-1, which pairs with AWS region us-east-1',
+    );
     expect(run.get('token-granted').message).toBe('the login host granted a token (it lives 1 d)');
-    expect(run.get('lookup-permitted').message).toContain('answered 404: the role may read conversations (conversation:communication:view)');
-    expect(run.get('patch-permitted').message).toContain('answered 404: the client may set attributes (nothing was set)');
+    expect(run.get('lookup-permitted').message).toContain(
+      'answered 404: the role may read conversations (conversation:communication:view)',
+    );
+    expect(run.get('patch-permitted').message).toContain(
+      'answered 404: the client may set attributes (nothing was set)',
+    );
     // The documented role cannot list data actions: the optional check says what it would need.
-    expect(run.get('data-action').message).toBe("skipped: needs integrations:action:view or bridge:actions:view on the OAuth client's role (the function itself does not)");
+    expect(run.get('data-action').message).toBe(
+      "skipped: needs integrations:action:view or bridge:actions:view on the OAuth client's role (the function itself does not)",
+    );
 
-    expect(genesysSent()).toEqual(['POST token 200', 'GET get-conversation 404', 'PATCH patch-attributes 404', 'GET list-actions 403']);
+    expect(genesysSent()).toEqual([
+      'POST token 200',
+      'GET get-conversation 404',
+      'PATCH patch-attributes 404',
+      'GET list-actions 403',
+    ]);
     const [lookup, patch] = [h.genesys.requests[1], h.genesys.requests[2]];
     // Random ids, two different conversations, and a body that sets no attribute.
     expect(lookup?.conversationId).toMatch(/^[0-9a-f-]{36}$/);
@@ -98,19 +130,32 @@ describe('client-credentials mode', () => {
 
   test('with the right to view data actions, the optional check finds the action and compares its contracts', async () => {
     h.genesys.setPermissions(CLIENT_ID, [...DOCUMENTED_ROLE, 'integrations:action:view']);
-    const contract = (name: string): unknown => JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
+    const contract = (name: string): unknown =>
+      JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
     const input = contract('flag-participant.input.json') as { properties: Record<string, unknown> };
-    h.genesys.addAction({ name: 'Flag participant', contract: { input: { inputSchema: input }, output: { successSchema: contract('flag-participant.output.json') } } });
-    h.genesys.addAction({ name: 'Flag participants of another kind', contract: { input: { inputSchema: {} }, output: { successSchema: {} } } });
+    h.genesys.addAction({
+      name: 'Flag participant',
+      contract: { input: { inputSchema: input }, output: { successSchema: contract('flag-participant.output.json') } },
+    });
+    h.genesys.addAction({
+      name: 'Flag participants of another kind',
+      contract: { input: { inputSchema: {} }, output: { successSchema: {} } },
+    });
 
     const good = await doctor();
-    expect(good.get('data-action')).toMatchObject({ outcome: 'pass', message: `"Flag participant" has this repository's input and output contracts` });
+    expect(good.get('data-action')).toMatchObject({
+      outcome: 'pass',
+      message: `"Flag participant" has this repository's input and output contracts`,
+    });
     expect(genesysSent().slice(-2)).toEqual(['GET list-actions 200', 'GET get-action 200']);
 
     const { risk_level: _dropped, ...rest } = input.properties;
     h.genesys.addAction({
       name: 'Flag participant (webhook)',
-      contract: { input: { inputSchema: { ...input, properties: rest } }, output: { successSchema: contract('flag-participant.output.json') } },
+      contract: {
+        input: { inputSchema: { ...input, properties: rest } },
+        output: { successSchema: contract('flag-participant.output.json') },
+      },
     });
     const drifted = await doctor();
     expect(drifted.get('data-action')).toMatchObject({
@@ -124,7 +169,11 @@ describe('client-credentials mode', () => {
   test('the optional data action check: none in the org yet is a warning, never a failure', async () => {
     h.genesys.setPermissions(CLIENT_ID, [...DOCUMENTED_ROLE, 'bridge:actions:view']);
     const run = await doctor();
-    expect(run.get('data-action')).toMatchObject({ outcome: 'warn', message: 'no data action named "Flag participant" in the org yet', fix: expect.stringContaining('step 5 of docs/deploy.md') });
+    expect(run.get('data-action')).toMatchObject({
+      outcome: 'warn',
+      message: 'no data action named "Flag participant" in the org yet',
+      fix: expect.stringContaining('step 5 of docs/deploy.md'),
+    });
     expect(run.code).toBe(0);
   });
 
@@ -132,10 +181,17 @@ describe('client-credentials mode', () => {
     const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'genesys/flagger/typo' });
     expect(run.get('secret-readable')).toMatchObject({
       outcome: 'fail',
-      message: 'the credentials secret "genesys/flagger/typo" could not be read in us-east-1: ResourceNotFoundException',
+      message:
+        'the credentials secret "genesys/flagger/typo" could not be read in us-east-1: ResourceNotFoundException',
       fix: expect.stringContaining('check the id (its name or full ARN) and AWS_REGION'),
     });
-    expect(run.outcome).toMatchObject({ config: 'pass', 'secret-well-formed': 'skipped', 'token-granted': 'skipped', 'patch-permitted': 'skipped', 'data-action': 'skipped' });
+    expect(run.outcome).toMatchObject({
+      config: 'pass',
+      'secret-well-formed': 'skipped',
+      'token-granted': 'skipped',
+      'patch-permitted': 'skipped',
+      'data-action': 'skipped',
+    });
     expect(run.get('token-granted').message).toBe('skipped: needs the "secret readable" check to pass first');
     expect(run.code).toBe(1);
     expect(h.genesys.arrivals).toEqual([]);
@@ -149,24 +205,47 @@ describe('client-credentials mode', () => {
   ])('Secrets Manager answering %s: the fix for that error', async (error, fix) => {
     h.secrets.script([{ error }]);
     const run = await doctor();
-    expect(run.get('secret-readable')).toMatchObject({ outcome: 'fail', message: expect.stringContaining(`: ${error}`), fix: expect.stringContaining(fix) });
+    expect(run.get('secret-readable')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringContaining(`: ${error}`),
+      fix: expect.stringContaining(fix),
+    });
     expect(run.code).toBe(1);
   });
 
-  test('the error name comes from the function\'s own secret source, validated there', async () => {
+  test("the error name comes from the function's own secret source, validated there", async () => {
     h.secrets.script([{ error: 'AccessDeniedException' }, { error: '<b>not a name</b>' }]);
     const source = awsSecretSource({ requestTimeoutMs: 1000 });
-    expect(await source.fetch(SECRET_NAME)).toEqual({ ok: false, error: { kind: 'config', reason: 'Secrets Manager GetSecretValue failed: AccessDeniedException', errorName: 'AccessDeniedException' } });
+    expect(await source.fetch(SECRET_NAME)).toEqual({
+      ok: false,
+      error: {
+        kind: 'config',
+        reason: 'Secrets Manager GetSecretValue failed: AccessDeniedException',
+        errorName: 'AccessDeniedException',
+      },
+    });
     expect(await source.fetch(SECRET_NAME)).toMatchObject({ ok: false, error: { errorName: 'UnknownError' } });
   });
 
   test.each([
-    ['a secret without its client secret', JSON.stringify({ clientId: 'sentinel-id', environment: 'mypurecloud.com' }), 'the credentials secret lacks clientSecret'],
-    ['a secret that is not JSON', 'clientId=sentinel-id clientSecret=sentinel-secret', 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}'],
+    [
+      'a secret without its client secret',
+      JSON.stringify({ clientId: 'sentinel-id', environment: 'mypurecloud.com' }),
+      'the credentials secret lacks clientSecret',
+    ],
+    [
+      'a secret that is not JSON',
+      'clientId=sentinel-id clientSecret=sentinel-secret',
+      'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}',
+    ],
   ])('%s: the missing field is named, no value is shown', async (_case, value, message) => {
     h.secrets.put('doctor/malformed', value);
     const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/malformed' });
-    expect(run.get('secret-well-formed')).toMatchObject({ outcome: 'fail', message, fix: expect.stringContaining('"clientSecret": "…"') });
+    expect(run.get('secret-well-formed')).toMatchObject({
+      outcome: 'fail',
+      message,
+      fix: expect.stringContaining('"clientSecret": "…"'),
+    });
     expect(run.outcome['token-granted']).toBe('skipped');
     expect(run.code).toBe(1);
     expect(h.genesys.arrivals).toEqual([]);
@@ -188,7 +267,11 @@ describe('client-credentials mode', () => {
             'the login host refused the OAuth client (401 invalid_client): the client id or the client secret is wrong (Genesys answers the same for either), or the client belongs to an org in another region',
           fix: expect.stringContaining('Client Credentials OAuth client'),
         });
-        expect(run.outcome).toMatchObject({ 'lookup-permitted': 'skipped', 'patch-permitted': 'skipped', 'data-action': 'skipped' });
+        expect(run.outcome).toMatchObject({
+          'lookup-permitted': 'skipped',
+          'patch-permitted': 'skipped',
+          'data-action': 'skipped',
+        });
         expect(run.code).toBe(1);
       }
       expect(wrongSecret.get('token-granted').message).toBe(unknownId.get('token-granted').message);
@@ -196,11 +279,14 @@ describe('client-credentials mode', () => {
     });
 
     test('unauthorized_client does tell: the client authenticated, but lacks the grant type', async () => {
-      h.genesys.script('token', [{ status: 400, body: '{"error":"unauthorized_client","error_description":"sentinel description"}' }]);
+      h.genesys.script('token', [
+        { status: 400, body: '{"error":"unauthorized_client","error_description":"sentinel description"}' },
+      ]);
       const run = await doctor();
       expect(run.get('token-granted')).toMatchObject({
         outcome: 'fail',
-        message: 'the login host refused the OAuth client (400 unauthorized_client): the client id and secret are right, but the client may not use the client-credentials grant',
+        message:
+          'the login host refused the OAuth client (400 unauthorized_client): the client id and secret are right, but the client may not use the client-credentials grant',
         fix: expect.stringContaining('Client Credentials grant type'),
       });
     });
@@ -211,22 +297,37 @@ describe('client-credentials mode', () => {
     ])('%i: the login host is unavailable, try again', async (status, fault) => {
       h.genesys.script('token', [fault]);
       const run = await doctor();
-      expect(run.get('token-granted')).toMatchObject({ outcome: 'fail', message: `login host unavailable (${status}), try again` });
+      expect(run.get('token-granted')).toMatchObject({
+        outcome: 'fail',
+        message: `login host unavailable (${status}), try again`,
+      });
       expect(run.code).toBe(1);
     });
 
     test('an unreachable login host is said so, with where to look', async () => {
       const run = await doctor({ GENESYS_LOGIN_BASE_URL: 'http://127.0.0.1:1' });
-      expect(run.get('token-granted')).toMatchObject({ outcome: 'fail', message: 'the login host could not be reached: token request failed: refused', fix: expect.stringContaining('GENESYS_LOGIN_BASE_URL') });
+      expect(run.get('token-granted')).toMatchObject({
+        outcome: 'fail',
+        message: 'the login host could not be reached: token request failed: refused',
+        fix: expect.stringContaining('GENESYS_LOGIN_BASE_URL'),
+      });
     });
   });
 
   test('an unknown environment fails before any request, and credentials go nowhere', async () => {
-    h.secrets.put('doctor/env', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }));
-    const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/env', GENESYS_API_BASE_URL: undefined, GENESYS_LOGIN_BASE_URL: undefined });
+    h.secrets.put(
+      'doctor/env',
+      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }),
+    );
+    const run = await doctor({
+      GENESYS_CREDENTIALS_SECRET_ID: 'doctor/env',
+      GENESYS_API_BASE_URL: undefined,
+      GENESYS_LOGIN_BASE_URL: undefined,
+    });
     expect(run.get('environment')).toMatchObject({
       outcome: 'fail',
-      message: 'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
+      message:
+        'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
       fix: expect.stringContaining('"mypurecloud.ie" or "eu-west-1"'),
     });
     expect(run.outcome).toMatchObject({ 'token-granted': 'skipped', 'region-pairing': 'skipped' });
@@ -235,21 +336,39 @@ describe('client-credentials mode', () => {
   });
 
   test('an unknown environment behind both host overrides works, as the function does, but is a warning', async () => {
-    h.secrets.put('doctor/env', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }));
+    h.secrets.put(
+      'doctor/env',
+      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }),
+    );
     const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/env' });
-    expect(run.get('environment')).toMatchObject({ outcome: 'warn', message: expect.stringContaining('names no known Genesys environment; only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL') });
-    expect(run.outcome).toMatchObject({ 'token-granted': 'pass', 'patch-permitted': 'pass', 'region-pairing': 'skipped' });
+    expect(run.get('environment')).toMatchObject({
+      outcome: 'warn',
+      message: expect.stringContaining(
+        'names no known Genesys environment; only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL',
+      ),
+    });
+    expect(run.outcome).toMatchObject({
+      'token-granted': 'pass',
+      'patch-permitted': 'pass',
+      'region-pairing': 'skipped',
+    });
     expect(run.code).toBe(0);
   });
 
   test('an org in another Genesys region than the AWS region in use: the optional pairing check warns, the run passes', async () => {
-    h.secrets.put('doctor/ie', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.ie' }));
+    h.secrets.put(
+      'doctor/ie',
+      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.ie' }),
+    );
     const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/ie' });
-    expect(run.get('environment').message).toContain('mypurecloud.ie: Genesys region eu-west-1, which pairs with AWS region eu-west-1');
+    expect(run.get('environment').message).toContain(
+      'mypurecloud.ie: Genesys region eu-west-1, which pairs with AWS region eu-west-1',
+    );
     expect(run.get('region-pairing')).toMatchObject({
       outcome: 'warn',
       required: false,
-      message: "the AWS region in use is us-east-1, the org's Genesys region is eu-west-1: Genesys's help pages for the AWS Lambda data actions integration ask for the paired region",
+      message:
+        "the AWS region in use is us-east-1, the org's Genesys region is eu-west-1: Genesys's help pages for the AWS Lambda data actions integration ask for the paired region",
       fix: expect.stringContaining('deploy the stack and its secrets in eu-west-1'),
     });
     expect(run.code).toBe(0);
@@ -263,7 +382,7 @@ describe('client-credentials mode', () => {
       message: expect.stringMatching(
         /^GET \/api\/v2\/conversations\/\{id\} was refused \(403 missing\.any\.permissions; Genesys names conversation:communication:view\): the OAuth client's role lacks conversation:communication:view \(Genesys contextId [0-9a-f-]{36}\)$/,
       ),
-      fix: expect.stringContaining('add conversation:communication:view to the OAuth client\'s role'),
+      fix: expect.stringContaining("add conversation:communication:view to the OAuth client's role"),
     });
     expect(run.outcome['patch-permitted']).toBe('pass');
     expect(run.code).toBe(1);
@@ -271,7 +390,12 @@ describe('client-credentials mode', () => {
 
   test("a 403's text is untrusted: only validated permission names reach the report", async () => {
     const message = `denied <script>x</script> sentinel-value-4417 analytics:conversationDetail:view ${'z'.repeat(5000)}`;
-    h.genesys.script('get-conversation', [{ status: 403, body: JSON.stringify({ code: 'missing.permissions', message, contextId: 'sentinel context id with spaces' }) }]);
+    h.genesys.script('get-conversation', [
+      {
+        status: 403,
+        body: JSON.stringify({ code: 'missing.permissions', message, contextId: 'sentinel context id with spaces' }),
+      },
+    ]);
     const run = await doctor();
     // The body's context id is not shaped like one: the correlation header's is quoted instead.
     expect(run.get('lookup-permitted').message).toMatch(
@@ -295,7 +419,9 @@ describe('client-credentials mode', () => {
     const run = await doctor();
     expect(run.get('patch-permitted')).toMatchObject({
       outcome: 'warn',
-      message: expect.stringContaining("answered 400 invalid.value to the probe's empty attribute map: the token was accepted, but a 400 does not prove the PATCH is permitted"),
+      message: expect.stringContaining(
+        "answered 400 invalid.value to the probe's empty attribute map: the token was accepted, but a 400 does not prove the PATCH is permitted",
+      ),
     });
     expect(run.code).toBe(0);
   });
@@ -303,14 +429,20 @@ describe('client-credentials mode', () => {
   test('Genesys unavailable for the lookup: a failure that says try again', async () => {
     h.genesys.script('get-conversation', [{ status: 503 }]);
     const run = await doctor();
-    expect(run.get('lookup-permitted')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^GET \/api\/v2\/conversations\/\{id\}: Genesys answered 503 service\.unavailable \(Genesys contextId [0-9a-f-]{36}\), try again$/) });
+    expect(run.get('lookup-permitted')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(
+        /^GET \/api\/v2\/conversations\/\{id\}: Genesys answered 503 service\.unavailable \(Genesys contextId [0-9a-f-]{36}\), try again$/,
+      ),
+    });
   });
 
   test('a configuration the function refuses: its reason verbatim, nothing else runs', async () => {
     const run = await doctor({ FLAG_DEADLINE_MS: 'soon', GENESYS_HTTPS_PROXY: 'https://proxy.example:8080' });
     expect(run.get('config')).toMatchObject({
       outcome: 'fail',
-      message: 'configuration: FLAG_DEADLINE_MS must be a whole number from 1 to 900000; GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query',
+      message:
+        'configuration: FLAG_DEADLINE_MS must be a whole number from 1 to 900000; GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query',
     });
     expect(run.checks.filter((c) => c.id !== 'config').every((c) => c.outcome === 'skipped')).toBe(true);
     expect(run.code).toBe(1);
@@ -320,9 +452,16 @@ describe('client-credentials mode', () => {
 
 describe('token mode', () => {
   /** The token secret with a schedule, filled by one rotation as Secrets Manager runs it. */
-  async function rotatedTokenSecret(rotation: { scheduleExpression?: string; automaticallyAfterDays?: number; nextRotationAt?: number }): Promise<void> {
+  async function rotatedTokenSecret(rotation: {
+    scheduleExpression?: string;
+    automaticallyAfterDays?: number;
+    nextRotationAt?: number;
+  }): Promise<void> {
     h.secrets.put(TOKEN_SECRET, '{}', { rotation });
-    const rotator = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: () => undefined }) });
+    const rotator = createRotator(
+      { ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
     const version = h.secrets.beginRotation(TOKEN_SECRET);
     for (const Step of ROTATION_STEPS) {
       const outcome = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
@@ -331,7 +470,16 @@ describe('token mode', () => {
     h.secrets.completeRotation(TOKEN_SECRET);
   }
   const tokenMode = { GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET, GENESYS_CREDENTIALS_SECRET_ID: undefined };
-  const REQUIRED_TOKEN: CheckId[] = ['config', 'secret-readable', 'secret-well-formed', 'environment', 'token-live', 'token-rotation', 'lookup-permitted', 'patch-permitted'];
+  const REQUIRED_TOKEN: CheckId[] = [
+    'config',
+    'secret-readable',
+    'secret-well-formed',
+    'environment',
+    'token-live',
+    'token-rotation',
+    'lookup-permitted',
+    'patch-permitted',
+  ];
 
   test('a healthy setup: the stored token is live and outlives the next rotation; no token is minted', async () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
@@ -340,8 +488,12 @@ describe('token mode', () => {
     expect(run.outcome).toEqual({ ...allPass(REQUIRED_TOKEN), 'region-pairing': 'pass', 'data-action': 'skipped' });
     expect(run.code).toBe(0);
     expect(run.get('config').message).toContain(`token mode, token secret "${TOKEN_SECRET}"`);
-    expect(run.get('token-live').message).toMatch(/^Genesys accepts it \(GET \/api\/v2\/tokens\/me\); it expires at \S+Z, in (1 d|23 h \d+ min)$/);
-    expect(run.get('token-rotation').message).toMatch(/^the token expires at \S+Z, more than 1 h after the next rotation, by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\)$/);
+    expect(run.get('token-live').message).toMatch(
+      /^Genesys accepts it \(GET \/api\/v2\/tokens\/me\); it expires at \S+Z, in (1 d|23 h \d+ min)$/,
+    );
+    expect(run.get('token-rotation').message).toMatch(
+      /^the token expires at \S+Z, more than 1 h after the next rotation, by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\)$/,
+    );
     expect(h.genesys.requests.slice(before).map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual([
       'GET tokens-me 200',
       'GET get-conversation 404',
@@ -354,21 +506,41 @@ describe('token mode', () => {
 
   test("Secrets Manager's NextRotationDate is what the token must outlive, when it gives one", async () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
-    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', nextRotationAt: Date.now() + 30 * HOUR });
+    h.secrets.setRotation(TOKEN_SECRET, {
+      scheduleExpression: 'rate(4 hours)',
+      nextRotationAt: Date.now() + 30 * HOUR,
+    });
     const run = await doctor(tokenMode);
     expect(run.get('token-rotation')).toMatchObject({
       outcome: 'fail',
-      message: expect.stringMatching(/before the next rotation, by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/),
+      message: expect.stringMatching(
+        /before the next rotation, by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/,
+      ),
     });
   });
 
   test('an expired stored token fails, and the checks that need a token do not run', async () => {
-    h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'sentinelExpiredToken', expiresAt: new Date(Date.now() - 2 * HOUR).toISOString(), environment: 'mypurecloud.com' }), {
-      rotation: { scheduleExpression: 'rate(4 hours)' },
-    });
+    h.secrets.put(
+      TOKEN_SECRET,
+      JSON.stringify({
+        accessToken: 'sentinelExpiredToken',
+        expiresAt: new Date(Date.now() - 2 * HOUR).toISOString(),
+        environment: 'mypurecloud.com',
+      }),
+      {
+        rotation: { scheduleExpression: 'rate(4 hours)' },
+      },
+    );
     const run = await doctor(tokenMode);
-    expect(run.get('token-live')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^the stored token expired at \S+Z, 2 h ago: nothing replaced it$/) });
-    expect(run.outcome).toMatchObject({ 'lookup-permitted': 'skipped', 'patch-permitted': 'skipped', 'data-action': 'skipped' });
+    expect(run.get('token-live')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(/^the stored token expired at \S+Z, 2 h ago: nothing replaced it$/),
+    });
+    expect(run.outcome).toMatchObject({
+      'lookup-permitted': 'skipped',
+      'patch-permitted': 'skipped',
+      'data-action': 'skipped',
+    });
     expect(run.get('lookup-permitted').message).toBe('skipped: needs the "stored token live" check to pass first');
     expect(run.code).toBe(1);
     expect(h.genesys.arrivals).toEqual([]);
@@ -384,15 +556,25 @@ describe('token mode', () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
     h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(1 day)', lastRotatedAt: Date.now() });
     const run = await doctor(tokenMode);
-    expect(run.outcome).toMatchObject({ 'token-live': 'pass', 'token-rotation': 'fail', 'lookup-permitted': 'pass', 'patch-permitted': 'pass' });
+    expect(run.outcome).toMatchObject({
+      'token-live': 'pass',
+      'token-rotation': 'fail',
+      'lookup-permitted': 'pass',
+      'patch-permitted': 'pass',
+    });
     expect(run.get('token-rotation')).toMatchObject({
-      message: expect.stringMatching(/^the token expires at \S+Z, before the next rotation, by \S+Z \(last rotated \S+Z, rate\(1 day\) in a 24 h window\): flags would fail with AUTH_FAILED in between$/),
+      message: expect.stringMatching(
+        /^the token expires at \S+Z, before the next rotation, by \S+Z \(last rotated \S+Z, rate\(1 day\) in a 24 h window\): flags would fail with AUTH_FAILED in between$/,
+      ),
       fix: expect.stringContaining('rotate more often than the OAuth client'),
     });
     expect(run.code).toBe(1);
 
     h.secrets.setRotation(TOKEN_SECRET, { automaticallyAfterDays: 1, lastRotatedAt: Date.now() });
-    expect((await doctor(tokenMode)).get('token-rotation')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('every 1 day in a 24 h window') });
+    expect((await doctor(tokenMode)).get('token-rotation')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringContaining('every 1 day in a 24 h window'),
+    });
   });
 
   test('a token that outlives the next rotation by less than the hour to spare fails; an overdue rotation too', async () => {
@@ -402,14 +584,18 @@ describe('token mode', () => {
     const close = await doctor(tokenMode);
     expect(close.get('token-rotation')).toMatchObject({
       outcome: 'fail',
-      message: expect.stringMatching(/less than 1 h after the next rotation, by \S+Z \(.*\): a late or retried rotation would leave flags failing with AUTH_FAILED$/),
+      message: expect.stringMatching(
+        /less than 1 h after the next rotation, by \S+Z \(.*\): a late or retried rotation would leave flags failing with AUTH_FAILED$/,
+      ),
     });
 
     h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() - 7 * HOUR });
     const overdue = await doctor(tokenMode);
     expect(overdue.get('token-rotation')).toMatchObject({
       outcome: 'fail',
-      message: expect.stringMatching(/^the rotation is overdue: it was due by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\); the token expires at \S+Z$/),
+      message: expect.stringMatching(
+        /^the rotation is overdue: it was due by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\); the token expires at \S+Z$/,
+      ),
       fix: expect.stringContaining("rotate-token function's log"),
     });
   });
@@ -418,12 +604,20 @@ describe('token mode', () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
     h.secrets.setRotation(TOKEN_SECRET, undefined);
     const off = await doctor(tokenMode);
-    expect(off.get('token-rotation')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^rotation is not enabled on the token secret: nothing replaces the token, which expires at \S+Z$/) });
+    expect(off.get('token-rotation')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringMatching(
+        /^rotation is not enabled on the token secret: nothing replaces the token, which expires at \S+Z$/,
+      ),
+    });
     expect(off.code).toBe(1);
 
     h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'cron(0 */4 * * ? *)' });
     const cron = await doctor(tokenMode);
-    expect(cron.get('token-rotation')).toMatchObject({ outcome: 'warn', message: expect.stringContaining('rotation is enabled, but the schedule cron(0 */4 * * ? *) is not read here') });
+    expect(cron.get('token-rotation')).toMatchObject({
+      outcome: 'warn',
+      message: expect.stringContaining('rotation is enabled, but the schedule cron(0 */4 * * ? *) is not read here'),
+    });
     expect(cron.code).toBe(0);
   });
 
@@ -431,7 +625,11 @@ describe('token mode', () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
     h.genesys.revokeTokens();
     const run = await doctor(tokenMode);
-    expect(run.get('token-live')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('GET /api/v2/tokens/me answered 401'), fix: expect.stringContaining('run a rotation') });
+    expect(run.get('token-live')).toMatchObject({
+      outcome: 'fail',
+      message: expect.stringContaining('GET /api/v2/tokens/me answered 401'),
+      fix: expect.stringContaining('run a rotation'),
+    });
     expect(run.outcome['lookup-permitted']).toBe('skipped');
   });
 
@@ -440,7 +638,13 @@ describe('token mode', () => {
     h.secrets.put(TOKEN_SECRET, '{}');
     expect(await aws.describeSecret(TOKEN_SECRET)).toEqual({ ok: true, facts: { rotationEnabled: false } });
     const last = Date.parse('2030-01-01T00:00:00Z');
-    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(10 days)', duration: '3h', automaticallyAfterDays: 10, lastRotatedAt: last, nextRotationAt: last + 240 * HOUR });
+    h.secrets.setRotation(TOKEN_SECRET, {
+      scheduleExpression: 'rate(10 days)',
+      duration: '3h',
+      automaticallyAfterDays: 10,
+      lastRotatedAt: last,
+      nextRotationAt: last + 240 * HOUR,
+    });
     expect(await aws.describeSecret(TOKEN_SECRET)).toEqual({
       ok: true,
       facts: {
@@ -450,14 +654,22 @@ describe('token mode', () => {
         nextRotationAt: last + 240 * HOUR,
       },
     });
-    expect(await aws.describeSecret('genesys/flagger/none')).toEqual({ ok: false, errorName: 'ResourceNotFoundException' });
+    expect(await aws.describeSecret('genesys/flagger/none')).toEqual({
+      ok: false,
+      errorName: 'ResourceNotFoundException',
+    });
     expect(await aws.region()).toBe('us-east-1');
   });
 
   test('a malformed token secret names what it lacks', async () => {
-    h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'sentinelToken', environment: 'mypurecloud.com' }), { rotation: { scheduleExpression: 'rate(4 hours)' } });
+    h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'sentinelToken', environment: 'mypurecloud.com' }), {
+      rotation: { scheduleExpression: 'rate(4 hours)' },
+    });
     const run = await doctor(tokenMode);
-    expect(run.get('secret-well-formed')).toMatchObject({ outcome: 'fail', message: 'the token secret lacks expiresAt' });
+    expect(run.get('secret-well-formed')).toMatchObject({
+      outcome: 'fail',
+      message: 'the token secret lacks expiresAt',
+    });
     expect(run.code).toBe(1);
   });
 });
@@ -494,14 +706,24 @@ describe('the CLI', () => {
 
   test('npm run doctor -- --emulators --json in a child process on a fresh environment: exit 0, JSON that parses', async () => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/doctor.ts', '--emulators', '--json'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/doctor.ts', '--emulators', '--json'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const report = JSON.parse(stdout) as { id: string; required: boolean; outcome: string; message: string; fix: string | null }[];
+    const report = JSON.parse(stdout) as {
+      id: string;
+      required: boolean;
+      outcome: string;
+      message: string;
+      fix: string | null;
+    }[];
     expect(report.filter((c) => c.required).map((c) => c.outcome)).toEqual(REQUIRED_CC.map(() => 'pass'));
     expect(report.map((c) => c.id)).toEqual([...REQUIRED_CC, 'region-pairing', 'data-action']);
     expect(report.find((c) => c.id === 'data-action')).toMatchObject({ outcome: 'skipped', fix: null });

@@ -28,7 +28,10 @@ import { CLIENT_ID, CLIENT_SECRET } from '../support/harness';
 const ROOT = path.resolve(__dirname, '../..');
 // A self-signed certificate for localhost, for these tests only (test/fixtures/tls).
 const CERT = path.join(ROOT, 'test/fixtures/tls/localhost.crt');
-const TLS = { key: readFileSync(path.join(ROOT, 'test/fixtures/tls/localhost.key'), 'utf8'), cert: readFileSync(CERT, 'utf8') };
+const TLS = {
+  key: readFileSync(path.join(ROOT, 'test/fixtures/tls/localhost.key'), 'utf8'),
+  cert: readFileSync(CERT, 'utf8'),
+};
 
 let genesys: GenesysEmulator;
 let secrets: SecretsManagerEmulator;
@@ -44,7 +47,10 @@ const targets = (p: ConnectProxy): string[] => p.connects.map((c) => c.target);
 beforeAll(async () => {
   genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, tls: TLS });
   secrets = await SecretsManagerEmulator.start();
-  secrets.put('proxy/credentials', JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  secrets.put(
+    'proxy/credentials',
+    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
+  );
   proxy = await ConnectProxy.start('tunnel');
   silent = await ConnectProxy.start('silent');
 });
@@ -58,7 +64,9 @@ function flagInBundle(env: Record<string, string>): Promise<Record<string, unkno
 }
 
 /** The same, with how long the process took to exit after it printed the result, and the function's log lines. */
-function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Record<string, unknown>; exitAfterResultMs: number; logs: string[] }> {
+function flagInBundleTimed(
+  env: Record<string, string>,
+): Promise<{ result: Record<string, unknown>; exitAfterResultMs: number; logs: string[] }> {
   const conversationId = randomUUID();
   const participantId = randomUUID();
   genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer' }]);
@@ -94,7 +102,11 @@ function flagInBundleTimed(env: Record<string, string>): Promise<{ result: Recor
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) return reject(new Error(`no result: ${out}`));
       const logs = out.split('\n').filter((l) => l.startsWith('{'));
-      resolve({ result: JSON.parse(line.slice(7)) as Record<string, unknown>, exitAfterResultMs: Date.now() - resultAt, logs });
+      resolve({
+        result: JSON.parse(line.slice(7)) as Record<string, unknown>,
+        exitAfterResultMs: Date.now() - resultAt,
+        logs,
+      });
     });
   });
 }
@@ -112,48 +124,82 @@ test('with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, which
   expect(new Set(targets(proxy))).toEqual(new Set([`localhost:${port}`]));
   const seen = proxy.relayed.toString('latin1');
   expect(seen.length).toBeGreaterThan(1000); // TLS handshakes and records did pass through
-  for (const secret of [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), ...genesys.issuedTokens(), 'Bearer', 'PATCH', 'oauth/token', 'compliance_checked']) {
+  for (const secret of [
+    CLIENT_SECRET,
+    Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
+    ...genesys.issuedTokens(),
+    'Bearer',
+    'PATCH',
+    'oauth/token',
+    'compliance_checked',
+  ]) {
     expect(seen).not.toContain(secret);
   }
 });
 
 test('generic proxy variables are never followed: without GENESYS_HTTPS_PROXY the proxy sees nothing', async () => {
   proxy.connects.length = 0;
-  const result = await flagInBundle({ HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url, https_proxy: proxy.url, ALL_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0' });
+  const result = await flagInBundle({
+    HTTPS_PROXY: proxy.url,
+    HTTP_PROXY: proxy.url,
+    https_proxy: proxy.url,
+    ALL_PROXY: proxy.url,
+    FLAG_INIT_PREFETCH_MS: '0',
+  });
   expect(result).toMatchObject({ status: 'UPDATED' });
   expect(targets(proxy)).toEqual([]);
 });
 
 test.each([
-  [407, { status: 407, reason: 'Proxy Authentication Required', headers: { 'proxy-authenticate': 'Basic realm="sentinel-realm"' }, body: 'sentinel-body' }],
+  [
+    407,
+    {
+      status: 407,
+      reason: 'Proxy Authentication Required',
+      headers: { 'proxy-authenticate': 'Basic realm="sentinel-realm"' },
+      body: 'sentinel-body',
+    },
+  ],
   [403, { status: 403, reason: 'Forbidden' }],
   [302, { status: 302, reason: 'Found', headers: { location: 'https://evil.example/' } }],
-] as const)('a proxy that refuses the tunnel (%i) is CONFIG_ERROR after one CONNECT, named in the result and the log by its status only, never a bypass', async (status, answer) => {
-  proxy.connects.length = 0;
-  proxy.answer = answer;
-  const before = genesys.requests.length;
-  try {
-    const { result, logs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000' });
-    const message = `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`;
-    expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message });
-    expect(proxy.connects).toHaveLength(1);
-    expect(genesys.requests.length).toBe(before);
-    expect(logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'not flagged')).toEqual([expect.objectContaining({ status: 'CONFIG_ERROR', reason: message })]);
-    expect(logs.join('\n')).not.toMatch(/sentinel|realm|evil|Forbidden|Found|Authentication Required/);
-  } finally {
-    proxy.answer = 'tunnel';
-  }
-});
+] as const)(
+  'a proxy that refuses the tunnel (%i) is CONFIG_ERROR after one CONNECT, named in the result and the log by its status only, never a bypass',
+  async (status, answer) => {
+    proxy.connects.length = 0;
+    proxy.answer = answer;
+    const before = genesys.requests.length;
+    try {
+      const { result, logs } = await flagInBundleTimed({
+        GENESYS_HTTPS_PROXY: proxy.url,
+        FLAG_INIT_PREFETCH_MS: '0',
+        FLAG_DEADLINE_MS: '1000',
+        FLAG_ATTEMPT_TIMEOUT_MS: '1000',
+      });
+      const message = `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`;
+      expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message });
+      expect(proxy.connects).toHaveLength(1);
+      expect(genesys.requests.length).toBe(before);
+      expect(
+        logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'not flagged'),
+      ).toEqual([expect.objectContaining({ status: 'CONFIG_ERROR', reason: message })]);
+      expect(logs.join('\n')).not.toMatch(/sentinel|realm|evil|Forbidden|Found|Authentication Required/);
+    } finally {
+      proxy.answer = 'tunnel';
+    }
+  },
+);
 
 test('the tunnel itself: TLS to the target inside CONNECT, the certificate checked for the target host', async () => {
   proxy.connects.length = 0;
   const agent = tunnelAgent({ proxy: new URL(proxy.url), allowed: (host) => host === 'localhost', secure: true });
   const get = (options: https.RequestOptions) =>
     new Promise<number | string>((resolve) => {
-      https.get(`${genesys.url}/api/v2/tokens/me`, { agent, ...options }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', (error) => resolve(error.message));
+      https
+        .get(`${genesys.url}/api/v2/tokens/me`, { agent, ...options }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', (error) => resolve(error.message));
     });
   expect(await get({ ca: TLS.cert })).toBe(401); // an answer from Genesys, through the tunnel
   expect(targets(proxy)).toEqual([`localhost:${new URL(genesys.url).port}`]);
@@ -164,7 +210,12 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
   fresh.destroy();
   // A plain-http target (an emulator) goes through a tunnel too, never around the proxy.
   const plain = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: false });
-  const status = await new Promise<number>((resolve) => http.get(`${secrets.url}/`, { agent: plain }, (res) => (res.resume(), resolve(res.statusCode ?? 0))));
+  const status = await new Promise<number>((resolve) =>
+    http.get(`${secrets.url}/`, { agent: plain }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }),
+  );
   expect(status).toBeGreaterThan(0);
   expect(targets(proxy).at(-1)).toBe(`127.0.0.1:${new URL(secrets.url).port}`);
   plain.destroy();
@@ -172,7 +223,11 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
 
 test('a host that is not an allowed Genesys host is refused before the proxy is asked', async () => {
   proxy.connects.length = 0;
-  const agent = tunnelAgent({ proxy: new URL(proxy.url), allowed: (host) => host === 'api.mypurecloud.com', secure: true });
+  const agent = tunnelAgent({
+    proxy: new URL(proxy.url),
+    allowed: (host) => host === 'api.mypurecloud.com',
+    secure: true,
+  });
   const outcome = await new Promise<string>((resolve) => {
     https
       .get('https://evil.example/steal', { agent }, () => resolve('answered'))
@@ -197,7 +252,9 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     const agent = tunnelAgent({ proxy: new URL(silent.url), allowed: () => true, secure: true, timeoutMs: 300 });
     const started = Date.now();
     const outcome = await new Promise<{ message: string; code?: string }>((resolve) => {
-      https.get('https://api.mypurecloud.ie/api/v2/tokens/me', { agent }, () => resolve({ message: 'answered' })).on('error', (error: NodeJS.ErrnoException) => resolve({ message: error.message, code: error.code }));
+      https
+        .get('https://api.mypurecloud.ie/api/v2/tokens/me', { agent }, () => resolve({ message: 'answered' }))
+        .on('error', (error: NodeJS.ErrnoException) => resolve({ message: error.message, code: error.code }));
     });
     const waited = Date.now() - started;
     // The tunnel's own timer ended it (its message), not a socket fault.
@@ -212,7 +269,12 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     silent.connects.length = 0;
     const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 5000));
     const started = Date.now();
-    const reply = await client({ method: 'GET', url: 'https://api.mypurecloud.com/api/v2/tokens/me', headers: {}, timeoutMs: 200 });
+    const reply = await client({
+      method: 'GET',
+      url: 'https://api.mypurecloud.com/api/v2/tokens/me',
+      headers: {},
+      timeoutMs: 200,
+    });
     expect(reply).toEqual({ kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(received(silent)).toEqual(['CONNECT api.mypurecloud.com:443 HTTP/1.1']);
@@ -226,7 +288,13 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 5000));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 150);
-    const reply = await client({ method: 'POST', url: 'https://login.mypurecloud.com/oauth/token', headers: {}, timeoutMs: 5000, signal: controller.signal });
+    const reply = await client({
+      method: 'POST',
+      url: 'https://login.mypurecloud.com/oauth/token',
+      headers: {},
+      timeoutMs: 5000,
+      signal: controller.signal,
+    });
     expect(reply).toEqual({ kind: 'network', reason: 'aborted', code: 'DEADLINE' });
     expect(await silent.drained(1000)).toBe(0);
     expect(received(silent)).toEqual(['CONNECT login.mypurecloud.com:443 HTTP/1.1']);
@@ -234,7 +302,12 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
 
   test('the built bundle answers within its deadline and its process exits: no socket is left pending', async () => {
     silent.connects.length = 0;
-    const { result, exitAfterResultMs } = await flagInBundleTimed({ GENESYS_HTTPS_PROXY: silent.url, FLAG_INIT_PREFETCH_MS: '0', FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '800' });
+    const { result, exitAfterResultMs } = await flagInBundleTimed({
+      GENESYS_HTTPS_PROXY: silent.url,
+      FLAG_INIT_PREFETCH_MS: '0',
+      FLAG_DEADLINE_MS: '1000',
+      FLAG_ATTEMPT_TIMEOUT_MS: '800',
+    });
     expect(result).toMatchObject({ status: expect.stringMatching(/^(TIMEOUT|UPSTREAM_ERROR)$/), attempts: 0 });
     expect(received(silent).length).toBeGreaterThan(0);
     for (const line of received(silent)) expect(line).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1$/);
@@ -245,22 +318,25 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
 
 describe("the allow-list through the proxy: the function's own predicate (isGenesysHost)", () => {
   /** One GET through the function's Genesys client with the proxy, as it is built in Lambda. */
-  const getThroughProxy = (url: string) => axiosHttpClient(createGenesysAxios(proxy.url, {}))({ method: 'GET', url, headers: {}, timeoutMs: 2000 });
+  const getThroughProxy = (url: string) =>
+    axiosHttpClient(createGenesysAxios(proxy.url, {}))({ method: 'GET', url, headers: {}, timeoutMs: 2000 });
 
-  test.each(['https://api.mypurecloud.ie/api/v2/tokens/me', 'https://login.mypurecloud.ie/oauth/token', 'https://API.MyPureCloud.com.au/api/v2/tokens/me', 'https://login.usw2.pure.cloud/oauth/token'])(
-    '%s is tunnelled: the proxy is asked for CONNECT <host>:443 (and refuses it here)',
-    async (url) => {
-      proxy.connects.length = 0;
-      proxy.answer = { status: 403, reason: 'Forbidden' };
-      try {
-        const reply = await getThroughProxy(url);
-        expect(reply).toEqual({ kind: 'proxy-refused', proxyStatus: 403 });
-        expect(targets(proxy)).toEqual([`${new URL(url).hostname}:443`]);
-      } finally {
-        proxy.answer = 'tunnel';
-      }
-    },
-  );
+  test.each([
+    'https://api.mypurecloud.ie/api/v2/tokens/me',
+    'https://login.mypurecloud.ie/oauth/token',
+    'https://API.MyPureCloud.com.au/api/v2/tokens/me',
+    'https://login.usw2.pure.cloud/oauth/token',
+  ])('%s is tunnelled: the proxy is asked for CONNECT <host>:443 (and refuses it here)', async (url) => {
+    proxy.connects.length = 0;
+    proxy.answer = { status: 403, reason: 'Forbidden' };
+    try {
+      const reply = await getThroughProxy(url);
+      expect(reply).toEqual({ kind: 'proxy-refused', proxyStatus: 403 });
+      expect(targets(proxy)).toEqual([`${new URL(url).hostname}:443`]);
+    } finally {
+      proxy.answer = 'tunnel';
+    }
+  });
 
   test.each([
     'https://api.mypurecloud.com.evil.com/api/v2/tokens/me',
@@ -283,9 +359,21 @@ describe("the allow-list through the proxy: the function's own predicate (isGene
     proxy.connects.length = 0;
     proxy.answer = { status: 403, reason: 'Forbidden' };
     try {
-      const client = axiosHttpClient(createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }));
-      await client({ method: 'GET', url: 'https://login.partner.example:8443/oauth/token', headers: {}, timeoutMs: 2000 });
-      await client({ method: 'GET', url: 'https://api.partner.example/api/v2/tokens/me', headers: {}, timeoutMs: 2000 });
+      const client = axiosHttpClient(
+        createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }),
+      );
+      await client({
+        method: 'GET',
+        url: 'https://login.partner.example:8443/oauth/token',
+        headers: {},
+        timeoutMs: 2000,
+      });
+      await client({
+        method: 'GET',
+        url: 'https://api.partner.example/api/v2/tokens/me',
+        headers: {},
+        timeoutMs: 2000,
+      });
       expect(targets(proxy)).toEqual(['login.partner.example:8443']);
     } finally {
       proxy.answer = 'tunnel';

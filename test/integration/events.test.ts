@@ -16,7 +16,17 @@ afterAll(async () => {
 });
 
 const envelope = (detail: unknown, source = 'idv.service', detailType = 'Identity Verified') =>
-  JSON.stringify({ version: '0', id: randomUUID(), 'detail-type': detailType, source, account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail });
+  JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  });
 
 test('a mixed batch reports exactly the records that were not flagged', async () => {
   const ok = newConversation(h.genesys);
@@ -32,7 +42,12 @@ test('a mixed batch reports exactly the records that were not flagged', async ()
     { id: 'm-bus', body: envelope({ ...viaBus, compliance_checked: true }) },
   ];
   const end = Date.now() + 2000; // a short Lambda budget: 1.5 s per record after the safety margin
-  const outcome = await flagBatch(records, h.flagger(), { requestId: invocation().requestId, remainingMs: () => end - Date.now(), concurrency: 5, bodyRules: ANY_BODY });
+  const outcome = await flagBatch(records, h.flagger(), {
+    requestId: invocation().requestId,
+    remainingMs: () => end - Date.now(),
+    concurrency: 5,
+    bodyRules: ANY_BODY,
+  });
 
   expect(outcome.failedIds.sort()).toEqual(['m-invalid', 'm-malformed', 'm-never']);
   expect(outcome.counts).toMatchObject({ UPDATED: 3, PARTICIPANT_NOT_FOUND: 1, INVALID_INPUT: 2 });
@@ -42,8 +57,13 @@ test('a mixed batch reports exactly the records that were not flagged', async ()
 
   // One line per record with its message id, one per batch with counts by status.
   const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-  for (const id of records.map((r) => r.id)) expect(lines.filter((l) => l.messageId === id && l.status)).toHaveLength(1);
-  expect(lines.find((l) => l.message === 'batch done')).toMatchObject({ records: 6, failed: 3, counts: { UPDATED: 3, INVALID_INPUT: 2, PARTICIPANT_NOT_FOUND: 1 } });
+  for (const id of records.map((r) => r.id))
+    expect(lines.filter((l) => l.messageId === id && l.status)).toHaveLength(1);
+  expect(lines.find((l) => l.message === 'batch done')).toMatchObject({
+    records: 6,
+    failed: 3,
+    counts: { UPDATED: 3, INVALID_INPUT: 2, PARTICIPANT_NOT_FOUND: 1 },
+  });
   expect(lines.find((l) => l.messageId === 'm-bus')).toMatchObject({ envelope: 'eventbridge', status: 'UPDATED' });
 });
 
@@ -61,7 +81,9 @@ test('a record that starts with no Lambda time left fails at once and is redeliv
 });
 
 test('an empty batch reports nothing', async () => {
-  expect((await flagBatch([], h.flagger(), { requestId: 'r', concurrency: 5, bodyRules: ANY_BODY })).failedIds).toEqual([]);
+  expect((await flagBatch([], h.flagger(), { requestId: 'r', concurrency: 5, bodyRules: ANY_BODY })).failedIds).toEqual(
+    [],
+  );
 });
 
 test('mapWithConcurrency keeps order and never runs more than the limit at once', async () => {
@@ -80,17 +102,32 @@ test('mapWithConcurrency keeps order and never runs more than the limit at once'
 
 test("a paced batch asks for each record's turn before it reaches Genesys, and every record still lands", async () => {
   const conversations = [1, 2, 3, 4].map(() => newConversation(h.genesys));
-  const records = conversations.map((c, i) => ({ id: `m-${i}`, body: JSON.stringify({ ...c, compliance_checked: true }) }));
+  const records = conversations.map((c, i) => ({
+    id: `m-${i}`,
+    body: JSON.stringify({ ...c, compliance_checked: true }),
+  }));
   const log: string[] = [];
   let turns = 0;
   const pace = async () => {
     turns += 1;
     // What Genesys had seen of this batch when the next record asked for its turn.
-    log.push(`turn ${turns} after ${conversations.filter((c) => h.genesys.received('patch-attributes', c.conversationId) > 0).length} PATCHes`);
+    log.push(
+      `turn ${turns} after ${conversations.filter((c) => h.genesys.received('patch-attributes', c.conversationId) > 0).length} PATCHes`,
+    );
   };
-  const outcome = await flagBatch(records, h.flagger(), { requestId: invocation().requestId, concurrency: 1, pace, bodyRules: bodyRulesFrom({}) });
+  const outcome = await flagBatch(records, h.flagger(), {
+    requestId: invocation().requestId,
+    concurrency: 1,
+    pace,
+    bodyRules: bodyRulesFrom({}),
+  });
   expect(outcome.failedIds).toEqual([]);
-  expect(log).toEqual(['turn 1 after 0 PATCHes', 'turn 2 after 1 PATCHes', 'turn 3 after 2 PATCHes', 'turn 4 after 3 PATCHes']);
+  expect(log).toEqual([
+    'turn 1 after 0 PATCHes',
+    'turn 2 after 1 PATCHes',
+    'turn 3 after 2 PATCHes',
+    'turn 4 after 3 PATCHes',
+  ]);
 });
 
 describe("the stack's rules on who may have sent a body (QUEUE_ACCEPTS, EVENT_SOURCES)", () => {
@@ -101,7 +138,11 @@ describe("the stack's rules on who may have sent a body (QUEUE_ACCEPTS, EVENT_SO
 
   test('with no direct sender named, only envelopes of a named source are flagged; nothing else reaches Genesys', async () => {
     const named = newConversation(h.genesys);
-    const [plain, otherSource, otherType] = [newConversation(h.genesys), newConversation(h.genesys), newConversation(h.genesys)];
+    const [plain, otherSource, otherType] = [
+      newConversation(h.genesys),
+      newConversation(h.genesys),
+      newConversation(h.genesys),
+    ];
     const outcome = await flagOnly(
       {
         named: envelope({ ...named, compliance_checked: true }, 'acme.idv'),
@@ -113,15 +154,24 @@ describe("the stack's rules on who may have sent a body (QUEUE_ACCEPTS, EVENT_SO
     );
     expect(outcome.failedIds.sort()).toEqual(['other-source', 'other-type', 'plain']);
     expect(outcome.counts).toMatchObject({ UPDATED: 1, INVALID_INPUT: 3 });
-    for (const c of [plain, otherSource, otherType]) expect(h.genesys.count('patch-attributes', c.conversationId)).toBe(0);
-    const reasons = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.status === 'INVALID_INPUT').map((l) => String(l.reason));
-    expect(reasons).toContain('the message is not an EventBridge event, and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)');
+    for (const c of [plain, otherSource, otherType])
+      expect(h.genesys.count('patch-attributes', c.conversationId)).toBe(0);
+    const reasons = h.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.status === 'INVALID_INPUT')
+      .map((l) => String(l.reason));
+    expect(reasons).toContain(
+      'the message is not an EventBridge event, and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)',
+    );
     expect(reasons.join('\n')).not.toContain('anyone.else');
   });
 
   test('with direct senders named, plain bodies are flagged too', async () => {
     const plain = newConversation(h.genesys);
-    const outcome = await flagOnly({ plain: JSON.stringify({ ...plain, compliance_checked: true }) }, { QUEUE_ACCEPTS: 'eventbridge,plain', EVENT_SOURCES: 'acme.idv' });
+    const outcome = await flagOnly(
+      { plain: JSON.stringify({ ...plain, compliance_checked: true }) },
+      { QUEUE_ACCEPTS: 'eventbridge,plain', EVENT_SOURCES: 'acme.idv' },
+    );
     expect(outcome.failedIds).toEqual([]);
     expect(h.genesys.attributesOf(plain.conversationId, plain.participantId)).toEqual({ compliance_checked: 'true' });
   });
@@ -129,9 +179,17 @@ describe("the stack's rules on who may have sent a body (QUEUE_ACCEPTS, EVENT_SO
   test.each<[string, Record<string, string>, { plain: boolean; sources: string[] | 'any' }]>([
     ['no QUEUE_ACCEPTS (npm start, tests): no rule beyond the shape', {}, { plain: true, sources: 'any' }],
     ['eventbridge, no source named: no envelope', { QUEUE_ACCEPTS: 'eventbridge' }, { plain: false, sources: [] }],
-    ['eventbridge with sources', { QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'a.b,,c.d ' }, { plain: false, sources: ['a.b', 'c.d'] }],
+    [
+      'eventbridge with sources',
+      { QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'a.b,,c.d ' },
+      { plain: false, sources: ['a.b', 'c.d'] },
+    ],
     ['plain only', { QUEUE_ACCEPTS: 'plain', EVENT_SOURCES: 'a.b' }, { plain: true, sources: [] }],
-    ['a word it does not know takes nothing', { QUEUE_ACCEPTS: 'eventbridge,plian', EVENT_SOURCES: 'a.b' }, { plain: false, sources: [] }],
+    [
+      'a word it does not know takes nothing',
+      { QUEUE_ACCEPTS: 'eventbridge,plian', EVENT_SOURCES: 'a.b' },
+      { plain: false, sources: [] },
+    ],
   ])('%s', (_name, env, expected) => {
     const rules = bodyRulesFrom(env);
     expect({ plain: rules.plain, sources: rules.sources === 'any' ? 'any' : [...rules.sources] }).toEqual(expected);

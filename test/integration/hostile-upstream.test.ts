@@ -51,7 +51,8 @@ const ENV = {
 };
 
 type Bound = number | { max: number; min?: number };
-const within = (bound: Bound, n: number): boolean => (typeof bound === 'number' ? n === bound : n <= bound.max && n >= (bound.min ?? 0));
+const within = (bound: Bound, n: number): boolean =>
+  typeof bound === 'number' ? n === bound : n <= bound.max && n >= (bound.min ?? 0);
 
 interface Ctx {
   genesys: GenesysEmulator;
@@ -98,7 +99,12 @@ const credentials = (fields: Record<string, unknown> = {}): string =>
   JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
 
 /** One flag of a known participant whose PATCH gets `faults` (then behaves). */
-async function flagWith(ctx: Ctx, flagger: Flagger, faults: Fault[] = [], resolveAfterMs?: number): Promise<FlagResult[]> {
+async function flagWith(
+  ctx: Ctx,
+  flagger: Flagger,
+  faults: Fault[] = [],
+  resolveAfterMs?: number,
+): Promise<FlagResult[]> {
   const c = ctx.conversation(resolveAfterMs);
   if (faults.length > 0) ctx.script('patch-attributes', faults, c.conversationId);
   return [await flagger.flag({ ...c, compliance_checked: true }, invocation())];
@@ -112,7 +118,14 @@ async function lookupWith(ctx: Ctx, body: string): Promise<FlagResult[]> {
   return [await flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation())];
 }
 
-const conversationWith = (id: unknown): string => JSON.stringify({ id: randomUUID(), participants: [{ id: randomUUID(), purpose: 'ivr' }, { id, purpose: 'customer' }] });
+const conversationWith = (id: unknown): string =>
+  JSON.stringify({
+    id: randomUUID(),
+    participants: [
+      { id: randomUUID(), purpose: 'ivr' },
+      { id, purpose: 'customer' },
+    ],
+  });
 const noPatch = (o: Observed): void => expect(o.paths.filter((p) => p.startsWith('PATCH'))).toEqual([]);
 const NEVER = 3_600_000;
 
@@ -255,7 +268,13 @@ const ROWS: Row[] = [
     api: { min: 2, max: MAX_API },
     token: 0,
     secretReads: 0,
-    run: (ctx) => lookupWith(ctx, JSON.stringify({ participants: [{ id: randomUUID(), purpose: 'customer', padding: 'x'.repeat(2 * 1024 * 1024) }] })),
+    run: (ctx) =>
+      lookupWith(
+        ctx,
+        JSON.stringify({
+          participants: [{ id: randomUUID(), purpose: 'customer', padding: 'x'.repeat(2 * 1024 * 1024) }],
+        }),
+      ),
     check: (o) => {
       noPatch(o);
       expect(o.results[0]?.message).toBe('the conversation reply is larger than 1048576 bytes');
@@ -294,12 +313,14 @@ const ROWS: Row[] = [
       // The emulator never ends these answers: only the client can have closed their connections.
       const silent = ctx.genesys.arrivals.slice(from).filter((r) => r.route === 'patch-attributes');
       const end = Date.now() + 2000;
-      while (silent.some((r) => r.abandonedAt === undefined) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (silent.some((r) => r.abandonedAt === undefined) && Date.now() < end)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       ctx.notes.answers = silent.length;
       ctx.notes.stillOpen = silent.filter((r) => r.abandonedAt === undefined).length;
       return results;
     },
-    check: (o) => expect({ answers: o.notes.answers, stillOpen: o.notes.stillOpen }).toEqual({ answers: 10, stillOpen: 0 }),
+    check: (o) =>
+      expect({ answers: o.notes.answers, stillOpen: o.notes.stillOpen }).toEqual({ answers: 10, stillOpen: 0 }),
   },
   {
     name: 'PATCH 202 with a small body that came whole, 10 flags back to back: the kept-alive connections serve them (at most 2 new ones)',
@@ -311,7 +332,10 @@ const ROWS: Row[] = [
       const flagger = await ctx.warm();
       const before = ctx.genesys.connectionsOpened;
       const results: FlagResult[] = [];
-      for (let i = 0; i < 10; i += 1) results.push(...(await flagWith(ctx, flagger, [{ status: 202, body: '{"attributes":{"compliance_checked":"true"}}' }])));
+      for (let i = 0; i < 10; i += 1)
+        results.push(
+          ...(await flagWith(ctx, flagger, [{ status: 202, body: '{"attributes":{"compliance_checked":"true"}}' }])),
+        );
       ctx.notes.opened = ctx.genesys.connectionsOpened - before;
       return results;
     },
@@ -325,7 +349,8 @@ const ROWS: Row[] = [
     api: { min: 3, max: MAX_API },
     token: 0,
     secretReads: 0,
-    run: async (ctx) => flagWith(ctx, await ctx.warm(), many(400, { status: 503, body: `{"code":"${'x'.repeat(2 * 1024 * 1024)}"}` })),
+    run: async (ctx) =>
+      flagWith(ctx, await ctx.warm(), many(400, { status: 503, body: `{"code":"${'x'.repeat(2 * 1024 * 1024)}"}` })),
   },
 
   // ----- strings: codes and context ids are short tokens or dropped
@@ -335,7 +360,13 @@ const ROWS: Row[] = [
     api: 1,
     token: 0,
     secretReads: 0,
-    run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ status: 400, body: JSON.stringify({ code: 'c'.repeat(5000), contextId: 'd'.repeat(5000), message: 'm'.repeat(5000) }) }]),
+    run: async (ctx) =>
+      flagWith(ctx, await ctx.warm(), [
+        {
+          status: 400,
+          body: JSON.stringify({ code: 'c'.repeat(5000), contextId: 'd'.repeat(5000), message: 'm'.repeat(5000) }),
+        },
+      ]),
     check: (o) => {
       expect(o.results[0]?.message).toBe('Genesys rejected the request (400)');
       expect(o.results[0]?.correlationId).toMatch(/^[0-9a-f-]{36}$/); // the emulator's ININ-Correlation-Id
@@ -347,7 +378,10 @@ const ROWS: Row[] = [
     api: 1,
     token: 0,
     secretReads: 0,
-    run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ status: 409, body: JSON.stringify({ code: '<script>alert(1)</script>', contextId: 'ok\nforged: line' }) }]),
+    run: async (ctx) =>
+      flagWith(ctx, await ctx.warm(), [
+        { status: 409, body: JSON.stringify({ code: '<script>alert(1)</script>', contextId: 'ok\nforged: line' }) },
+      ]),
     check: (o) => {
       expect(o.results[0]?.message).toBe('Genesys rejected the request (409)');
       expect(o.logs.join('\n')).not.toContain('<script>');
@@ -360,7 +394,10 @@ const ROWS: Row[] = [
     api: 1,
     token: 0,
     secretReads: 0,
-    run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ status: 400, body: '', headers: { 'inin-correlation-id': 'z'.repeat(5000) } }]),
+    run: async (ctx) =>
+      flagWith(ctx, await ctx.warm(), [
+        { status: 400, body: '', headers: { 'inin-correlation-id': 'z'.repeat(5000) } },
+      ]),
     check: (o) => expect(o.results[0]?.correlationId).not.toContain('zzz'),
   },
   {
@@ -369,8 +406,15 @@ const ROWS: Row[] = [
     api: 1,
     token: 0,
     secretReads: 0,
-    run: async (ctx) => flagWith(ctx, await ctx.warm(), [{ status: 400, body: JSON.stringify({ code: 'invalid.value', contextId: 'ctx-1234_abc.9' }) }]),
-    check: (o) => expect(o.results[0]).toMatchObject({ message: 'Genesys rejected the request (400 invalid.value)', correlationId: 'ctx-1234_abc.9' }),
+    run: async (ctx) =>
+      flagWith(ctx, await ctx.warm(), [
+        { status: 400, body: JSON.stringify({ code: 'invalid.value', contextId: 'ctx-1234_abc.9' }) },
+      ]),
+    check: (o) =>
+      expect(o.results[0]).toMatchObject({
+        message: 'Genesys rejected the request (400 invalid.value)',
+        correlationId: 'ctx-1234_abc.9',
+      }),
   },
 
   // ----- token replies
@@ -417,7 +461,11 @@ const ROWS: Row[] = [
       run: async (ctx) => {
         ctx.script('token', [{ grant }]);
         const flagger = ctx.flagger();
-        return [...(await flagWith(ctx, flagger)), ...(await flagWith(ctx, flagger)), ...(await flagWith(ctx, flagger))];
+        return [
+          ...(await flagWith(ctx, flagger)),
+          ...(await flagWith(ctx, flagger)),
+          ...(await flagWith(ctx, flagger)),
+        ];
       },
     }),
   ),
@@ -428,7 +476,12 @@ const ROWS: Row[] = [
       [null, 'missing', 'CONFIG_ERROR', 'ResourceNotFoundException'],
       ['not json', 'not JSON', 'CONFIG_ERROR', 'not a JSON object'],
       [credentials({ clientSecret: undefined }), 'lacking clientSecret', 'CONFIG_ERROR', 'lacks clientSecret'],
-      [credentials({ environment: 'evil.example' }), 'naming an unknown environment', 'CONFIG_ERROR', 'unknown Genesys environment'],
+      [
+        credentials({ environment: 'evil.example' }),
+        'naming an unknown environment',
+        'CONFIG_ERROR',
+        'unknown Genesys environment',
+      ],
     ] as const
   ).map(
     ([secret, name, status, reason]): Row => ({
@@ -475,7 +528,8 @@ const ROWS: Row[] = [
       check: (o) => {
         // The first flag waits for the read (the hang: the SDK's request timeout); the others are answered from the cache.
         expect(o.results.slice(1).every((r) => r.elapsedMs < 100)).toBe(true);
-        if (name.includes('error type')) expect(o.results[0]?.message).toBe('Secrets Manager GetSecretValue failed: UnknownError');
+        if (name.includes('error type'))
+          expect(o.results[0]?.message).toBe('Secrets Manager GetSecretValue failed: UnknownError');
       },
     }),
   ),
@@ -503,7 +557,16 @@ async function runRow(row: Row): Promise<Observed> {
     arrivals: genesys.arrivals.length,
   });
   const flagger = (extraEnv: Record<string, string> = {}): Flagger =>
-    createFlagger({ ...ENV, GENESYS_CREDENTIALS_SECRET_ID: secretId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url, ...extraEnv }, { logger });
+    createFlagger(
+      {
+        ...ENV,
+        GENESYS_CREDENTIALS_SECRET_ID: secretId,
+        GENESYS_API_BASE_URL: genesys.url,
+        GENESYS_LOGIN_BASE_URL: genesys.url,
+        ...extraEnv,
+      },
+      { logger },
+    );
   const ctx: Ctx = {
     genesys,
     secretId,
@@ -528,6 +591,9 @@ async function runRow(row: Row): Promise<Observed> {
     const results = await row.run(ctx);
     const wallMs = Date.now() - started;
     const now = counts();
+    // Every token this emulator issued must be absent from the row's log lines.
+    if (genesys.issuedTokens().some((t) => logs.some((line) => line.includes(t))))
+      throw new Error('a token reached the log');
     return {
       results,
       wallMs,
@@ -535,14 +601,14 @@ async function runRow(row: Row): Promise<Observed> {
       api: now.api - from.api,
       token: now.token - from.token,
       secretReads: now.secret - from.secret,
-      paths: genesys.arrivals.slice(from.arrivals).filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.path}`),
+      paths: genesys.arrivals
+        .slice(from.arrivals)
+        .filter((r) => r.route !== 'token')
+        .map((r) => `${r.method} ${r.path}`),
       notes: ctx.notes,
     };
   } finally {
-    // Every token this emulator issued must be absent from the row's log lines.
-    const leaked = genesys.issuedTokens().filter((t) => logs.some((line) => line.includes(t)));
     await genesys.close();
-    if (leaked.length > 0) throw new Error('a token reached the log');
   }
 }
 
@@ -586,15 +652,25 @@ test.each(ROWS.map((r) => [r.name, r] as const))('%s', (_name, row) => {
     expect(result.correlationId.length).toBeLessThanOrEqual(64);
   }
   // Only UUIDs in the paths the function requested.
-  for (const path of o.paths) expect(path).toMatch(/^(GET|PATCH) \/api\/v2\/conversations\/[0-9a-f-]{36}(\/participants\/[0-9a-f-]{36}\/attributes)?$/);
+  for (const path of o.paths)
+    expect(path).toMatch(
+      /^(GET|PATCH) \/api\/v2\/conversations\/[0-9a-f-]{36}(\/participants\/[0-9a-f-]{36}\/attributes)?$/,
+    );
   expect(Math.max(0, ...o.logs.map((line) => line.length))).toBeLessThanOrEqual(MAX_LOG_LINE);
   row.check?.(o);
 });
 
 test('parseGrant cuts a lifetime beyond 48 h to 48 h, and refuses what is not a bearer token', () => {
-  expect(parseGrant(JSON.stringify({ access_token: 'abc-DEF_123.~+/=', expires_in: 1e308 }))).toEqual({ accessToken: 'abc-DEF_123.~+/=', expiresInSeconds: 172_800 });
-  expect(parseGrant(JSON.stringify({ access_token: 'abc', expires_in: 3600 }))).toEqual({ accessToken: 'abc', expiresInSeconds: 3600 });
-  for (const token of ['', 'a b', 'a\u00e9', 'a"b', 'a,b', '=abc']) expect(parseGrant(JSON.stringify({ access_token: token }))).toBeUndefined();
+  expect(parseGrant(JSON.stringify({ access_token: 'abc-DEF_123.~+/=', expires_in: 1e308 }))).toEqual({
+    accessToken: 'abc-DEF_123.~+/=',
+    expiresInSeconds: 172_800,
+  });
+  expect(parseGrant(JSON.stringify({ access_token: 'abc', expires_in: 3600 }))).toEqual({
+    accessToken: 'abc',
+    expiresInSeconds: 3600,
+  });
+  for (const token of ['', 'a b', 'a\u00e9', 'a"b', 'a,b', '=abc'])
+    expect(parseGrant(JSON.stringify({ access_token: token }))).toBeUndefined();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +683,8 @@ describe('the webhook token secret, in every state', () => {
     body: JSON.stringify({ conversationId: randomUUID(), compliance_checked: true }),
     isBase64Encoded: false,
   });
-  const reads = (secretId: string) => secretsEmulator.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
+  const reads = (secretId: string) =>
+    secretsEmulator.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
 
   test.each([
     ['missing', null, undefined, 503],
@@ -615,27 +692,44 @@ describe('the webhook token secret, in every state', () => {
     ['access denied', 'a-good-long-webhook-token-0001', { error: 'AccessDeniedException' }, 503],
     ['throttled', 'a-good-long-webhook-token-0002', { error: 'ThrottlingException' }, 503],
     ['present, but every request has a wrong token', 'a-good-long-webhook-token-0003', undefined, 401],
-  ] as [string, string | null, SecretsFault | undefined, number][])('%s: 30 requests, 1 read', async (_name, value, fault, status) => {
-    const secretId = `hostile/webhook/${randomUUID()}`;
-    if (value !== null) secretsEmulator.put(secretId, value);
-    if (fault) secretsEmulator.script([fault]);
-    const webhook = createWebhook({ ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: secretId }, { logger: createLogger({ sink: () => undefined }) });
-    const answers: number[] = [];
-    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
-    expect(new Set(answers)).toEqual(new Set([status]));
-    expect(reads(secretId)).toBe(1);
-  });
+  ] as [string, string | null, SecretsFault | undefined, number][])(
+    '%s: 30 requests, 1 read',
+    async (_name, value, fault, status) => {
+      const secretId = `hostile/webhook/${randomUUID()}`;
+      if (value !== null) secretsEmulator.put(secretId, value);
+      if (fault) secretsEmulator.script([fault]);
+      const webhook = createWebhook(
+        { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: secretId },
+        { logger: createLogger({ sink: () => undefined }) },
+      );
+      const answers: number[] = [];
+      for (let i = 0; i < 30; i += 1)
+        answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
+      expect(new Set(answers)).toEqual(new Set([status]));
+      expect(reads(secretId)).toBe(1);
+    },
+  );
 
   test('SECRET_CACHE_MAX_AGE_MS=0 does not reach the bearer secret: 30 requests with a wrong token and 30 with the right one, 1 read', async () => {
     const secretId = `hostile/webhook/${randomUUID()}`;
     secretsEmulator.put(secretId, 'a-good-long-webhook-token-0007');
-    const webhook = createWebhook({ ...ENV, SECRET_CACHE_MAX_AGE_MS: '0', GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: secretId }, { logger: createLogger({ sink: () => undefined }) });
+    const webhook = createWebhook(
+      {
+        ...ENV,
+        SECRET_CACHE_MAX_AGE_MS: '0',
+        GENESYS_CREDENTIALS_SECRET_ID: 'unused',
+        WEBHOOK_TOKEN_SECRET_ID: secretId,
+      },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
     const answers: number[] = [];
-    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
+    for (let i = 0; i < 30; i += 1)
+      answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
     expect(new Set(answers)).toEqual(new Set([401]));
     expect(reads(secretId)).toBe(1);
     // The right token is let through (the flag itself then fails on the unused credentials secret: 200 and a status).
-    for (let i = 0; i < 30; i += 1) answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
+    for (let i = 0; i < 30; i += 1)
+      answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
     expect(answers.slice(30).every((code) => code === 200)).toBe(true);
     expect(reads(secretId)).toBe(1);
   });
@@ -648,14 +742,28 @@ describe('the webhook token secret, in every state', () => {
       secretsEmulator.put(credentialsId, credentials());
       secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0004');
       const webhook = createWebhook(
-        { ...ENV, FLAG_DEADLINE_MS: '8000', FLAG_ATTEMPT_TIMEOUT_MS: '3000', GENESYS_CREDENTIALS_SECRET_ID: credentialsId, WEBHOOK_TOKEN_SECRET_ID: tokenId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url },
+        {
+          ...ENV,
+          FLAG_DEADLINE_MS: '8000',
+          FLAG_ATTEMPT_TIMEOUT_MS: '3000',
+          GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
+          WEBHOOK_TOKEN_SECRET_ID: tokenId,
+          GENESYS_API_BASE_URL: genesys.url,
+          GENESYS_LOGIN_BASE_URL: genesys.url,
+        },
         { logger: createLogger({ sink: () => undefined }) },
       );
       const c = newConversation(genesys, { resolveAfterMs: NEVER });
       secretsEmulator.script([{ delayMs: 1200 }]); // the bearer secret's read
       const remainingMs = 2500; // a Lambda with 2.5 s left: 2 s after the 500 ms safety margin
       const started = Date.now();
-      const answer = await webhook.handle({ ...request('Bearer a-good-long-webhook-token-0004'), body: JSON.stringify({ ...c, compliance_checked: true }) }, invocation(remainingMs));
+      const answer = await webhook.handle(
+        {
+          ...request('Bearer a-good-long-webhook-token-0004'),
+          body: JSON.stringify({ ...c, compliance_checked: true }),
+        },
+        invocation(remainingMs),
+      );
       const wallMs = Date.now() - started;
       const result = JSON.parse(answer.body) as FlagResult;
       expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
@@ -676,18 +784,42 @@ describe('the webhook token secret, in every state', () => {
       secretsEmulator.put(credentialsId, credentials());
       secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
       const webhook = createWebhook(
-        { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: credentialsId, WEBHOOK_TOKEN_SECRET_ID: tokenId, GENESYS_API_BASE_URL: genesys.url, GENESYS_LOGIN_BASE_URL: genesys.url },
+        {
+          ...ENV,
+          GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
+          WEBHOOK_TOKEN_SECRET_ID: tokenId,
+          GENESYS_API_BASE_URL: genesys.url,
+          GENESYS_LOGIN_BASE_URL: genesys.url,
+        },
         { logger: createLogger({ sink: () => undefined }) },
       );
       const c = newConversation(genesys);
-      const common = { headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' }, body: JSON.stringify({ ...c, compliance_checked: true }), isBase64Encoded: false };
+      const common = {
+        headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...c, compliance_checked: true }),
+        isBase64Encoded: false,
+      };
       const answer = async (event: Record<string, unknown>) => {
         const before = genesys.arrivals.filter((r) => r.route !== 'token').length;
         const response = await webhook.handle(webhookRequestOf(event), invocation());
-        return { statusCode: response.statusCode, api: genesys.arrivals.filter((r) => r.route !== 'token').length - before };
+        return {
+          statusCode: response.statusCode,
+          api: genesys.arrivals.filter((r) => r.route !== 'token').length - before,
+        };
       };
-      const rest = (httpMethod: string) => ({ resource: '/flag', path: '/flag', httpMethod, requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' }, ...common });
-      const http = (method: string) => ({ version: '2.0', routeKey: `${method} /flag`, requestContext: { http: { method, path: '/flag' } }, ...common });
+      const rest = (httpMethod: string) => ({
+        resource: '/flag',
+        path: '/flag',
+        httpMethod,
+        requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' },
+        ...common,
+      });
+      const http = (method: string) => ({
+        version: '2.0',
+        routeKey: `${method} /flag`,
+        requestContext: { http: { method, path: '/flag' } },
+        ...common,
+      });
       expect(await answer(rest('GET'))).toEqual({ statusCode: 405, api: 0 });
       expect(await answer(http('GET'))).toEqual({ statusCode: 405, api: 0 });
       expect(await answer({ ...common })).toEqual({ statusCode: 405, api: 0 });
@@ -701,7 +833,10 @@ describe('the webhook token secret, in every state', () => {
   test('a token-secret read that outlasts the whole deadline answers 503 in time', async () => {
     const tokenId = `hostile/webhook/${randomUUID()}`;
     secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0005');
-    const webhook = createWebhook({ ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: tokenId }, { logger: createLogger({ sink: () => undefined }) });
+    const webhook = createWebhook(
+      { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused', WEBHOOK_TOKEN_SECRET_ID: tokenId },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
     secretsEmulator.script([{ hang: true }]);
     const started = Date.now();
     const answer = await webhook.handle(request('Bearer a-good-long-webhook-token-0005'), invocation(1000));
@@ -729,7 +864,16 @@ describe('queue events of odd shapes', () => {
 
   test('null records, records without a messageId or with an absurd one are logged and left out; the rest are kept', () => {
     logs.length = 0;
-    const event = { Records: [null, { body: '{}' }, { messageId: '', body: '{}' }, { messageId: 'm'.repeat(300), body: '{}' }, { messageId: 'm-1', body: 5 }, { messageId: 'm-2', body: '{}' }] };
+    const event = {
+      Records: [
+        null,
+        { body: '{}' },
+        { messageId: '', body: '{}' },
+        { messageId: 'm'.repeat(300), body: '{}' },
+        { messageId: 'm-1', body: 5 },
+        { messageId: 'm-2', body: '{}' },
+      ],
+    };
     expect(batchRecords(event, logger, 'r-1')).toEqual([
       { id: 'm-1', body: 5 },
       { id: 'm-2', body: '{}' },
@@ -739,8 +883,15 @@ describe('queue events of odd shapes', () => {
   });
 
   test('a record whose body is not a string is refused and reported for redelivery', async () => {
-    const flagger = createFlagger({ ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused' }, { logger: createLogger({ sink: () => undefined }) });
-    const outcome = await flagBatch([{ id: 'm-1', body: 5 }], flagger, { requestId: 'r-1', concurrency: 1, bodyRules: ANY_BODY });
+    const flagger = createFlagger(
+      { ...ENV, GENESYS_CREDENTIALS_SECRET_ID: 'unused' },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
+    const outcome = await flagBatch([{ id: 'm-1', body: 5 }], flagger, {
+      requestId: 'r-1',
+      concurrency: 1,
+      bodyRules: ANY_BODY,
+    });
     expect(outcome.failedIds).toEqual(['m-1']);
     expect(outcome.counts.INVALID_INPUT).toBe(1);
   });

@@ -13,7 +13,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 afterEach(() => h.genesys.setPermissions(CLIENT_ID, DOCUMENTED_ROLE));
 
-const sentFor = (conversationId: string) => h.genesys.arrivals.filter((r) => r.conversationId === conversationId).map((r) => `${r.method} ${r.status}`);
+const sentFor = (conversationId: string) =>
+  h.genesys.arrivals.filter((r) => r.conversationId === conversationId).map((r) => `${r.method} ${r.status}`);
 
 describe('with the documented role (conversation:communication:view)', () => {
   test('a flag by conversation id only looks the participant up and sets the attributes', async () => {
@@ -30,7 +31,13 @@ describe('with a role that lacks conversation:communication:view', () => {
   test('the lookup is refused once, not retried: AUTH_FAILED naming the permission, nothing PATCHed', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     const result = await h.flagger().flag({ conversationId, compliance_checked: true }, invocation());
-    expect(result).toMatchObject({ status: 'AUTH_FAILED', updated: false, attempts: 1, httpStatus: 403, participantId: '' });
+    expect(result).toMatchObject({
+      status: 'AUTH_FAILED',
+      updated: false,
+      attempts: 1,
+      httpStatus: 403,
+      participantId: '',
+    });
     expect(result.message).toContain("the OAuth client's role lacks conversation:communication:view");
     expect(result.message).toContain('403 missing.any.permissions');
     expect(result.message).toContain('send participantId');
@@ -51,7 +58,11 @@ describe("a PATCH refused with 403: Genesys's text is untrusted", () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     // Past the first 4 KiB nothing is looked at.
     const message = `You are missing <script>x</script> sentinel-value-4417 architect:flow:view, a:b:c:d:e, x:1 ${'z'.repeat(5000)} late:permission:name`;
-    h.genesys.script('patch-attributes', [{ status: 403, body: JSON.stringify({ code: 'missing.permissions', message, status: 403 }) }], conversationId);
+    h.genesys.script(
+      'patch-attributes',
+      [{ status: 403, body: JSON.stringify({ code: 'missing.permissions', message, status: 403 }) }],
+      conversationId,
+    );
     const result = await h.flagger().flag({ conversationId, participantId, compliance_checked: true }, invocation());
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 1, httpStatus: 403 });
     expect(result.message).toBe(

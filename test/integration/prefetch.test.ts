@@ -14,7 +14,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const reads = (secretId: string) => h.secrets.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
+const reads = (secretId: string) =>
+  h.secrets.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
 const SECRET = 'genesys/flagger/credentials';
 
 test('after a prefetch, the first flag is one request: the PATCH', async () => {
@@ -84,13 +85,24 @@ test('a failed prefetch is not remembered: the first invocation reads the secret
 
 test('a bug met during the prefetch is logged as one (an error line), never taken for the end of its budget; the init goes on', async () => {
   const lines: string[] = [];
-  const flagger = h.flagger({}, {
-    logger: createLogger({ sink: (line) => lines.push(line) }),
-    secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
-  });
+  const flagger = h.flagger(
+    {},
+    {
+      logger: createLogger({ sink: (line) => lines.push(line) }),
+      secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
+    },
+  );
   await expect(flagger.prefetch()).resolves.toBeUndefined();
-  const logged = lines.map((line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } });
-  expect(logged.filter((l) => l.level === 'error')).toEqual([expect.objectContaining({ message: 'unexpected error', during: 'prefetch', error: expect.objectContaining({ name: 'TypeError' }) })]);
+  const logged = lines.map(
+    (line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } },
+  );
+  expect(logged.filter((l) => l.level === 'error')).toEqual([
+    expect.objectContaining({
+      message: 'unexpected error',
+      during: 'prefetch',
+      error: expect.objectContaining({ name: 'TypeError' }),
+    }),
+  ]);
   expect(lines.join('\n')).not.toContain('a bug in the secret source'); // the name and frames, not the message
   expect(logged.some((l) => l.message.startsWith('prefetch incomplete'))).toBe(false);
 });
@@ -105,12 +117,20 @@ test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
 
 test("the webhook's prefetch also reads its bearer token's secret", async () => {
   h.secrets.put('webhook/prefetch-token', 'a-webhook-token-for-prefetch');
-  const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'webhook/prefetch-token' }, { logger: createLogger({ sink: () => undefined }) });
+  const webhook = createWebhook(
+    { ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'webhook/prefetch-token' },
+    { logger: createLogger({ sink: () => undefined }) },
+  );
   await webhook.prefetch();
   expect(reads('webhook/prefetch-token')).toBe(1);
   const c = newConversation(h.genesys);
   const response = await webhook.handle(
-    { method: 'POST', headers: { authorization: 'Bearer a-webhook-token-for-prefetch', 'content-type': 'application/json' }, body: JSON.stringify({ ...c, risk_level: '1' }), isBase64Encoded: false },
+    {
+      method: 'POST',
+      headers: { authorization: 'Bearer a-webhook-token-for-prefetch', 'content-type': 'application/json' },
+      body: JSON.stringify({ ...c, risk_level: '1' }),
+      isBase64Encoded: false,
+    },
     invocation(),
   );
   expect(JSON.parse(response.body)).toMatchObject({ status: 'UPDATED', attempts: 1 });
@@ -121,7 +141,11 @@ describe("the init's time and the first invocation's deadline", () => {
   const T = 1_000_000;
   /** A flagger whose init began 1 s before it was built (the runtime's start, the module's load), on a still clock. */
   const built = (initType?: string) =>
-    h.flagger(initType ? { AWS_LAMBDA_INITIALIZATION_TYPE: initType } : {}, { now: () => T, initStartedAt: T - 1000, logger: createLogger({ sink: () => undefined }) });
+    h.flagger(initType ? { AWS_LAMBDA_INITIALIZATION_TYPE: initType } : {}, {
+      now: () => T,
+      initStartedAt: T - 1000,
+      logger: createLogger({ sink: () => undefined }),
+    });
 
   test('after an on-demand init, the first invocation (and only it) has the init taken from its budget', () => {
     const flagger = built('on-demand');
@@ -131,12 +155,16 @@ describe("the init's time and the first invocation's deadline", () => {
   });
 
   test('an init longer than the deadline leaves the first invocation no time at all (TIMEOUT at once), never less', () => {
-    const flagger = h.flagger({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' }, { now: () => T, initStartedAt: T - 5000, logger: createLogger({ sink: () => undefined }) });
+    const flagger = h.flagger(
+      { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' },
+      { now: () => T, initStartedAt: T - 5000, logger: createLogger({ sink: () => undefined }) },
+    );
     expect(flagger.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
   });
 
   test('after a provisioned-concurrency or SnapStart init, or outside Lambda, nothing is taken', () => {
-    for (const type of ['provisioned-concurrency', 'snap-start', undefined]) expect(built(type).deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000);
+    for (const type of ['provisioned-concurrency', 'snap-start', undefined])
+      expect(built(type).deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000);
   });
 
   test('the first invocation pays for the init whatever it is: one refused as INVALID_INPUT leaves the next its whole budget', async () => {

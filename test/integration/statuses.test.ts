@@ -5,7 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CONTRACT } from '../../lib/core/attribute-contract';
-import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  invocation,
+  newConversation,
+  SECRET_NAME,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 import { loggedWaits } from '../support/logged-waits';
 
 let h: Harness;
@@ -20,7 +28,10 @@ afterEach(() => {
   h.secrets.clearFaults();
   h.genesys.requests.length = 0;
   h.secrets.requests.length = 0;
-  h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  h.secrets.put(
+    SECRET_NAME,
+    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
+  );
 });
 
 describe('UPDATED', () => {
@@ -28,20 +39,35 @@ describe('UPDATED', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     // The contract with one more attribute, an integer: numbers are sent as strings too.
     const withScore = new Map([...CONTRACT, ['score', 'integer' as const]]);
-    const result = await h.flagger({}, { attributes: withScore }).flag({ conversationId, participantId, compliance_checked: true, risk_level: 'low', score: 7 }, invocation());
+    const result = await h
+      .flagger({}, { attributes: withScore })
+      .flag({ conversationId, participantId, compliance_checked: true, risk_level: 'low', score: 7 }, invocation());
 
-    expect(result).toMatchObject({ status: 'UPDATED', updated: true, attempts: 1, httpStatus: 202, participantId, message: 'attributes set' });
+    expect(result).toMatchObject({
+      status: 'UPDATED',
+      updated: true,
+      attempts: 1,
+      httpStatus: 202,
+      participantId,
+      message: 'attributes set',
+    });
     const patches = h.genesys.requests.filter((r) => r.route === 'patch-attributes');
     expect(patches).toHaveLength(1);
     expect(patches[0]?.path).toBe(`/api/v2/conversations/${conversationId}/participants/${participantId}/attributes`);
     expect(patches[0]?.contentType).toBe('application/json');
     expect(patches[0]?.rawBody).toBe('{"attributes":{"compliance_checked":"true","risk_level":"low","score":"7"}}');
-    expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true', risk_level: 'low', score: '7' });
+    expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({
+      compliance_checked: 'true',
+      risk_level: 'low',
+      score: '7',
+    });
   });
 
   test('a participant that resolves late is flagged once it appears, 404s retried', async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 300 });
-    const result = await h.flagger().flag({ conversationId, participantId, attributes: { compliance_checked: 'true' } }, invocation());
+    const result = await h
+      .flagger()
+      .flag({ conversationId, participantId, attributes: { compliance_checked: 'true' } }, invocation());
 
     expect(result.status).toBe('UPDATED');
     const statuses = h.genesys.requests.filter((r) => r.route === 'patch-attributes').map((r) => r.status);
@@ -63,17 +89,24 @@ describe('UPDATED', () => {
 describe('when the flow only knows the conversation', () => {
   test('the customer participant is looked up, then flagged, and returned', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    const result = await h.flagger().flag({ conversationId, participantId: '', compliance_checked: true }, invocation());
+    const result = await h
+      .flagger()
+      .flag({ conversationId, participantId: '', compliance_checked: true }, invocation());
 
     expect(result).toMatchObject({ status: 'UPDATED', participantId, attempts: 2 });
-    expect(h.genesys.requests.filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200', 'PATCH 202']);
+    expect(h.genesys.requests.filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.status}`)).toEqual([
+      'GET 200',
+      'PATCH 202',
+    ]);
     expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
   });
 
   test('a conversation or participant that is not there yet is retried like a 404', async () => {
     const conversationId = randomUUID();
     const participantId = randomUUID();
-    h.genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer', resolveAfterMs: 300 }], { visibleAfterMs: 100 });
+    h.genesys.addConversation(conversationId, [{ id: participantId, purpose: 'customer', resolveAfterMs: 300 }], {
+      visibleAfterMs: 100,
+    });
     const result = await h.flagger().flag({ conversationId, participantId: null, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'UPDATED', participantId });
@@ -91,7 +124,9 @@ describe('when the flow only knows the conversation', () => {
       { id: current, purpose: 'external' },
       { id: randomUUID(), purpose: 'customer' },
     ]);
-    const result = await h.flagger().flag({ conversationId, participantPurpose: 'external', risk_level: 'x' }, invocation());
+    const result = await h
+      .flagger()
+      .flag({ conversationId, participantPurpose: 'external', risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', participantId: current });
   });
 
@@ -99,7 +134,12 @@ describe('when the flow only knows the conversation', () => {
     const conversationId = randomUUID();
     h.genesys.addConversation(conversationId, [{ id: randomUUID(), purpose: 'ivr' }]);
     const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, risk_level: 'x' }, invocation());
-    expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, participantId: '', httpStatus: 200 });
+    expect(result).toMatchObject({
+      status: 'PARTICIPANT_NOT_FOUND',
+      updated: false,
+      participantId: '',
+      httpStatus: 200,
+    });
     expect(result.message).toContain('no active "customer" participant');
     expect(h.genesys.count('patch-attributes')).toBe(0);
   });
@@ -108,7 +148,9 @@ describe('when the flow only knows the conversation', () => {
 describe('PARTICIPANT_NOT_FOUND', () => {
   test('still 404 at the deadline: answers before the deadline, with the number of tries', async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    const result = await h
+      .flagger({ FLAG_DEADLINE_MS: '800' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', updated: false, httpStatus: 404 });
     expect(result.attempts).toBe(h.genesys.count('patch-attributes'));
@@ -145,18 +187,31 @@ describe('AUTH_FAILED', () => {
   test('a 401 gets one fresh token and one retry, which succeeds', async () => {
     const flagger = h.flagger();
     const { conversationId, participantId } = newConversation(h.genesys);
-    expect((await flagger.flag({ conversationId, participantId, risk_level: '1' }, invocation())).status).toBe('UPDATED');
+    expect((await flagger.flag({ conversationId, participantId, risk_level: '1' }, invocation())).status).toBe(
+      'UPDATED',
+    );
     h.genesys.revokeTokens();
     h.genesys.requests.length = 0;
 
     const result = await flagger.flag({ conversationId, participantId, risk_level: '2' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
-    expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'token 200', 'patch-attributes 202']);
+    expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+      'patch-attributes 401',
+      'token 200',
+      'patch-attributes 202',
+    ]);
   });
 
   test('401 again after the refresh is AUTH_FAILED, with exactly one refresh', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }, { status: 401, code: 'bad.credentials' }], conversationId);
+    h.genesys.script(
+      'patch-attributes',
+      [
+        { status: 401, code: 'bad.credentials' },
+        { status: 401, code: 'bad.credentials' },
+      ],
+      conversationId,
+    );
     const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
@@ -165,7 +220,10 @@ describe('AUTH_FAILED', () => {
   });
 
   test('the login host refusing the client is AUTH_FAILED, and nothing reaches the API', async () => {
-    h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong', environment: 'mypurecloud.com' }));
+    h.secrets.put(
+      SECRET_NAME,
+      JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong', environment: 'mypurecloud.com' }),
+    );
     const { conversationId, participantId } = newConversation(h.genesys);
     const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
@@ -203,8 +261,14 @@ describe('RATE_LIMITED', () => {
 
   test('still 429 at the deadline (no Retry-After: backoff)', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 429 })), conversationId);
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    h.genesys.script(
+      'patch-attributes',
+      Array.from({ length: 200 }, () => ({ status: 429 })),
+      conversationId,
+    );
+    const result = await h
+      .flagger({ FLAG_DEADLINE_MS: '800' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'RATE_LIMITED', httpStatus: 429 });
     expect(result.attempts).toBeGreaterThan(1);
   });
@@ -228,16 +292,22 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a hung attempt is cut by the attempt timeout and retried', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '200' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    const result = await h
+      .flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '200' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
     // The first PATCH was never answered: only the attempt timeout can have ended it.
-    expect(h.genesys.requests.filter((r) => r.conversationId === conversationId).map((r) => r.status)).toEqual([0, 202]);
+    expect(h.genesys.requests.filter((r) => r.conversationId === conversationId).map((r) => r.status)).toEqual([
+      0, 202,
+    ]);
   });
 
   test('a lookup reply that trickles in slower than the attempt timeout is cut and retried', async () => {
     const { conversationId } = newConversation(h.genesys);
     h.genesys.script('get-conversation', [{ slowBodyMs: 2000 }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, risk_level: 'x' }, invocation());
+    const result = await h
+      .flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' })
+      .flag({ conversationId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 3 });
     expect(result.elapsedMs).toBeLessThan(1500);
   });
@@ -245,15 +315,23 @@ describe('UPSTREAM_ERROR and transient faults', () => {
   test('a PATCH 202 whose body trickles in is UPDATED at its status line, sent once', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ slowBodyMs: 2000 }], conversationId);
-    const result = await h.flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    const result = await h
+      .flagger({ FLAG_ATTEMPT_TIMEOUT_MS: '300' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
     expect(result.elapsedMs).toBeLessThan(300);
   });
 
   test('still 5xx at the deadline is UPSTREAM_ERROR with the last status', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    h.genesys.script(
+      'patch-attributes',
+      Array.from({ length: 200 }, () => ({ status: 503 })),
+      conversationId,
+    );
+    const result = await h
+      .flagger({ FLAG_DEADLINE_MS: '800' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', httpStatus: 503 });
     expect(result.elapsedMs).toBeLessThanOrEqual(800);
   });
@@ -268,8 +346,13 @@ describe('UPSTREAM_ERROR and transient faults', () => {
 
   test('a token reply without access_token is not trusted', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    h.genesys.script('token', Array.from({ length: 100 }, () => ({ status: 200, body: '{"token_type":"bearer","expires_in":86400}' })));
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '800' }).flag({ conversationId, participantId, risk_level: 'x' }, invocation());
+    h.genesys.script(
+      'token',
+      Array.from({ length: 100 }, () => ({ status: 200, body: '{"token_type":"bearer","expires_in":86400}' })),
+    );
+    const result = await h
+      .flagger({ FLAG_DEADLINE_MS: '800' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation());
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', attempts: 0 });
     expect(result.message).toContain('access_token');
     expect(h.genesys.count('patch-attributes')).toBe(0);
@@ -281,7 +364,9 @@ describe('TIMEOUT', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     // A warm container: secret and token cached, so the whole budget goes to the hung PATCH.
     const flagger = h.flagger({ FLAG_DEADLINE_MS: '600', FLAG_ATTEMPT_TIMEOUT_MS: '600' });
-    expect((await flagger.flag({ conversationId, participantId, risk_level: 'warm' }, invocation())).status).toBe('UPDATED');
+    expect((await flagger.flag({ conversationId, participantId, risk_level: 'warm' }, invocation())).status).toBe(
+      'UPDATED',
+    );
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
     const started = Date.now();
     const result = await flagger.flag({ conversationId, participantId, risk_level: 'x' }, invocation());
@@ -292,10 +377,9 @@ describe('TIMEOUT', () => {
 
   test("the Lambda's remaining time, less the safety margin, caps the budget", async () => {
     const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
-    const result = await h.flagger({ FLAG_DEADLINE_MS: '8000', FLAG_SAFETY_MARGIN_MS: '500' }).flag(
-      { conversationId, participantId, risk_level: 'x' },
-      invocation(1500),
-    );
+    const result = await h
+      .flagger({ FLAG_DEADLINE_MS: '8000', FLAG_SAFETY_MARGIN_MS: '500' })
+      .flag({ conversationId, participantId, risk_level: 'x' }, invocation(1500));
     expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
     expect(result.elapsedMs).toBeLessThanOrEqual(1000);
   });
@@ -331,7 +415,10 @@ describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
   });
 
   test('an unknown environment never gets the client secret', async () => {
-    h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'evil.example.com' }));
+    h.secrets.put(
+      SECRET_NAME,
+      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'evil.example.com' }),
+    );
     // Only the API host is overridden: the login host must come from the allow-list.
     const result = await h.flagger({ GENESYS_LOGIN_BASE_URL: '' }).flag(event(), invocation());
     expect(result.status).toBe('CONFIG_ERROR');
@@ -341,7 +428,10 @@ describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
 
   test('the secret id not configured at all', async () => {
     const result = await h.flagger({ GENESYS_CREDENTIALS_SECRET_ID: '' }).flag(event(), invocation());
-    expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID') });
+    expect(result).toMatchObject({
+      status: 'CONFIG_ERROR',
+      message: expect.stringContaining('GENESYS_CREDENTIALS_SECRET_ID'),
+    });
     expect(h.secrets.requests).toHaveLength(0);
   });
 
@@ -365,15 +455,30 @@ describe('INVALID_INPUT never reaches Genesys or Secrets Manager', () => {
     [{ conversationId: 'nope', participantId: randomUUID(), risk_level: 'x' }, 'conversationId must be a UUID'],
     [{ conversationId: randomUUID(), participantId: '../../me', risk_level: 'x' }, 'participantId must be a UUID'],
     [{ conversationId: randomUUID(), participantId: randomUUID() }, 'no attribute'],
-    [{ conversationId: randomUUID(), participantId: randomUUID(), risk_level: { b: 1 } }, 'must be a string, number or boolean'],
+    [
+      { conversationId: randomUUID(), participantId: randomUUID(), risk_level: { b: 1 } },
+      'must be a string, number or boolean',
+    ],
     // Outside infra/contracts/attributes.json, or not of its type: refused by name at every door.
-    [{ conversationId: randomUUID(), participantId: randomUUID(), compliance_checked: true, vip: 'gold' }, 'attribute "vip" is not in the attribute contract'],
-    [{ conversationId: randomUUID(), participantId: randomUUID(), attributes: { compliance_checked: 'yes' } }, 'attribute "compliance_checked" must be a boolean'],
+    [
+      { conversationId: randomUUID(), participantId: randomUUID(), compliance_checked: true, vip: 'gold' },
+      'attribute "vip" is not in the attribute contract',
+    ],
+    [
+      { conversationId: randomUUID(), participantId: randomUUID(), attributes: { compliance_checked: 'yes' } },
+      'attribute "compliance_checked" must be a boolean',
+    ],
     [[1, 2], 'must be a JSON object'],
     ['{"conversationId": 1}', 'must be a JSON object'],
   ])('%j', async (event, reason) => {
     const result = await h.flagger().flag(event, invocation());
-    expect(result).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, httpStatus: 0, updated: false, participantId: '' });
+    expect(result).toMatchObject({
+      status: 'INVALID_INPUT',
+      attempts: 0,
+      httpStatus: 0,
+      updated: false,
+      participantId: '',
+    });
     expect(result.message).toContain(reason);
     expect(h.genesys.requests).toHaveLength(0);
     expect(h.secrets.requests).toHaveLength(0);
@@ -388,8 +493,19 @@ test('every result is flat: strings, integers and booleans only', async () => {
     await h.flagger({ GENESYS_CREDENTIALS_SECRET_ID: '' }).flag({}, invocation()),
   ];
   for (const result of results) {
-    expect(Object.keys(result).sort()).toEqual(['attempts', 'correlationId', 'elapsedMs', 'httpStatus', 'message', 'participantId', 'status', 'updated']);
+    expect(Object.keys(result).sort()).toEqual([
+      'attempts',
+      'correlationId',
+      'elapsedMs',
+      'httpStatus',
+      'message',
+      'participantId',
+      'status',
+      'updated',
+    ]);
     for (const value of Object.values(result)) expect(['string', 'number', 'boolean']).toContain(typeof value);
-    expect(Number.isInteger(result.attempts) && Number.isInteger(result.httpStatus) && Number.isInteger(result.elapsedMs)).toBe(true);
+    expect(
+      Number.isInteger(result.attempts) && Number.isInteger(result.httpStatus) && Number.isInteger(result.elapsedMs),
+    ).toBe(true);
   }
 });

@@ -17,7 +17,10 @@ const rotationLogs: string[] = [];
 beforeEach(async () => {
   h = await startHarness();
   h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
-  rotator = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+  rotator = createRotator(
+    { ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET },
+    { logger: createLogger({ sink: (l) => rotationLogs.push(l) }) },
+  );
 });
 afterEach(async () => {
   await h.close();
@@ -45,32 +48,47 @@ test('a rotation stores a working token as the new current version, and keeps th
   const before = h.secrets.stagesOf(TOKEN_SECRET);
   const version = await rotateOnce();
 
-  const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '') as { accessToken: string; expiresAt: string; environment: string };
+  const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '') as {
+    accessToken: string;
+    expiresAt: string;
+    environment: string;
+  };
   expect(h.genesys.issuedTokens()).toContain(stored.accessToken);
   expect(stored.environment).toBe('mypurecloud.com');
   expect(Date.parse(stored.expiresAt)).toBeGreaterThan(Date.now() + 23 * 3600_000); // the emulator issues 24 h tokens
   expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSCURRENT']);
   expect(h.secrets.stagesOf(TOKEN_SECRET)[Object.keys(before)[0] ?? '']).toEqual(['AWSPREVIOUS']);
   // testSecret proved the token, and finishSecret proved it again before making it current; one grant.
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['token 200', 'tokens-me 200', 'tokens-me 200']);
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+    'token 200',
+    'tokens-me 200',
+    'tokens-me 200',
+  ]);
   expect(rotationLogs.join('\n')).not.toContain(stored.accessToken);
 });
 
 test('steps are idempotent: a retried createSecret keeps the pending token', async () => {
   const version = h.secrets.beginRotation(TOKEN_SECRET);
-  const step = (Step: (typeof ROTATION_STEPS)[number]) => rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+  const step = (Step: (typeof ROTATION_STEPS)[number]) =>
+    rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
   expect(await step('createSecret')).toMatchObject({ ok: true });
   const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
   expect(await step('createSecret')).toMatchObject({ ok: true, message: expect.stringContaining('exists already') });
   expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBe(pending);
   expect(h.genesys.count('token')).toBe(1);
-  for (const s of ['setSecret', 'testSecret', 'finishSecret'] as const) expect(await step(s)).toMatchObject({ ok: true });
-  expect(await step('finishSecret')).toMatchObject({ ok: true, message: expect.stringContaining('already AWSCURRENT') });
+  for (const s of ['setSecret', 'testSecret', 'finishSecret'] as const)
+    expect(await step(s)).toMatchObject({ ok: true });
+  expect(await step('finishSecret')).toMatchObject({
+    ok: true,
+    message: expect.stringContaining('already AWSCURRENT'),
+  });
 });
 
 test('a token Genesys refuses never becomes current', async () => {
   const version = h.secrets.beginRotation(TOKEN_SECRET);
-  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: true });
+  expect(
+    await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' }),
+  ).toMatchObject({ ok: true });
   h.genesys.revokeTokens();
   const tested = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'testSecret' });
   expect(tested).toEqual({ ok: false, reason: 'testSecret: GET /api/v2/tokens/me answered 401' });
@@ -78,7 +96,8 @@ test('a token Genesys refuses never becomes current', async () => {
 });
 
 describe('a rotation makes current only a token that will last until the next one', () => {
-  const step = (version: string, Step: (typeof ROTATION_STEPS)[number], r: Rotator = rotator) => r.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+  const step = (version: string, Step: (typeof ROTATION_STEPS)[number], r: Rotator = rotator) =>
+    r.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
 
   test("createSecret refuses a token that expires before the next rotation, naming the OAuth client's token duration; nothing is stored", async () => {
     h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)' });
@@ -96,7 +115,12 @@ describe('a rotation makes current only a token that will last until the next on
     // With the schedule's own numbers: a daily rotation needs two days (the window closes at the end of the UTC day).
     h.secrets.setRotation(TOKEN_SECRET, { automaticallyAfterDays: 1 });
     h.genesys.tokenLifetimeSeconds = 86_400;
-    expect(await step(version, 'createSecret')).toMatchObject({ ok: false, reason: expect.stringContaining('less than the 2 d 1 h it must last (the rotation runs every 1 d in a 1 d window') });
+    expect(await step(version, 'createSecret')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(
+        'less than the 2 d 1 h it must last (the rotation runs every 1 d in a 1 d window',
+      ),
+    });
   });
 
   test('a pending token that went stale while Secrets Manager retried is not tested forever: its AWSPENDING label goes, and the next rotation mints a fresh one', async () => {
@@ -105,13 +129,22 @@ describe('a rotation makes current only a token that will last until the next on
     expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
     const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
     // 20 hours of retries later, the 24 h token has 4 h left: less than a rotation needs.
-    const later = createRotator({ ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) });
+    const later = createRotator(
+      { ...h.env, GENESYS_TOKEN_SECRET_ID: TOKEN_SECRET },
+      { now: () => Date.now() + 20 * 3600_000, logger: createLogger({ sink: (l) => rotationLogs.push(l) }) },
+    );
     for (const retried of ['createSecret', 'testSecret', 'finishSecret'] as const) {
       if (retried !== 'createSecret') h.secrets.beginRotation(TOKEN_SECRET); // a label only this test puts back, to try each step
-      const v = retried === 'createSecret' ? version : Object.entries(h.secrets.stagesOf(TOKEN_SECRET)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '';
+      const v =
+        retried === 'createSecret'
+          ? version
+          : (Object.entries(h.secrets.stagesOf(TOKEN_SECRET)).find(([, s]) => s.includes('AWSPENDING'))?.[0] ?? '');
       if (retried !== 'createSecret') expect(await step(v, 'createSecret')).toMatchObject({ ok: true });
       const outcome = await step(v, retried, later);
-      expect(outcome).toMatchObject({ ok: false, reason: expect.stringContaining(`${retried}: the pending version is stale (its token has 4 h left`) });
+      expect(outcome).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining(`${retried}: the pending version is stale (its token has 4 h left`),
+      });
       expect(h.secrets.stagesOf(TOKEN_SECRET)[v] ?? []).not.toContain('AWSPENDING');
     }
     expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}'); // nothing stale ever became current
@@ -123,24 +156,41 @@ describe('a rotation makes current only a token that will last until the next on
 
   test('finishSecret makes current only a token that passes the test now, whatever order the steps come in', async () => {
     const version = h.secrets.beginRotation(TOKEN_SECRET);
-    expect(await step(version, 'finishSecret')).toEqual({ ok: false, reason: 'finishSecret: the pending version holds no token (createSecret has not stored one)' });
+    expect(await step(version, 'finishSecret')).toEqual({
+      ok: false,
+      reason: 'finishSecret: the pending version holds no token (createSecret has not stored one)',
+    });
     expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
     h.genesys.revokeTokens(); // refused after it was stored, before anything tested it
-    expect(await step(version, 'finishSecret')).toEqual({ ok: false, reason: 'finishSecret: GET /api/v2/tokens/me answered 401' });
+    expect(await step(version, 'finishSecret')).toEqual({
+      ok: false,
+      reason: 'finishSecret: GET /api/v2/tokens/me answered 401',
+    });
     expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
     expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSPENDING']);
   });
 });
 
 test('bad rotation events and states are refused', async () => {
-  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'not a Secrets Manager rotation event' });
-  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' })).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
+  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({
+    ok: false,
+    reason: 'not a Secrets Manager rotation event',
+  });
+  expect(
+    await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' }),
+  ).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
   h.secrets.setRotation(TOKEN_SECRET, undefined);
   const version = h.secrets.beginRotation(TOKEN_SECRET);
-  expect(await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' })).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  expect(
+    await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' }),
+  ).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
   h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
   h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: 'x', clientSecret: 'wrong', environment: 'mypurecloud.com' }));
-  const refused = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' });
+  const refused = await rotator.rotate({
+    SecretId: TOKEN_SECRET,
+    ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET),
+    Step: 'createSecret',
+  });
   expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('invalid_client') });
 });
 
@@ -152,7 +202,12 @@ test('an event for another secret is refused before anything is read, written or
   h.secrets.requests.length = 0;
   for (const Step of ROTATION_STEPS) {
     const outcome = await rotator.rotate({ SecretId: 'payments/api-key', ClientRequestToken: version, Step });
-    expect(outcome).toEqual({ ok: false, reason: expect.stringMatching(/^refused: the event names another secret than the token secret this function rotates \(GENESYS_TOKEN_SECRET_ID\)/) });
+    expect(outcome).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /^refused: the event names another secret than the token secret this function rotates \(GENESYS_TOKEN_SECRET_ID\)/,
+      ),
+    });
   }
   expect(h.secrets.requests).toEqual([]);
   expect(h.genesys.requests).toEqual([]);
@@ -160,7 +215,13 @@ test('an event for another secret is refused before anything is read, written or
   expect(rotationLogs.at(-1)).toContain('"rotating":"payments/api-key"');
   // Without GENESYS_TOKEN_SECRET_ID it rotates nothing at all.
   const unnamed = createRotator(h.env, { logger: createLogger({ sink: () => undefined }) });
-  expect(await unnamed.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET), Step: 'createSecret' })).toEqual({
+  expect(
+    await unnamed.rotate({
+      SecretId: TOKEN_SECRET,
+      ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET),
+      Step: 'createSecret',
+    }),
+  ).toEqual({
     ok: false,
     reason: 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names',
   });
@@ -177,7 +238,9 @@ test('token mode flags with the token from the secret: no client secret read, no
   }
   expect(credentialReads()).toBe(readsBefore);
   expect(h.genesys.count('token')).toBe(tokensBefore);
-  expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length).toBeGreaterThanOrEqual(1);
+  expect(
+    h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length,
+  ).toBeGreaterThanOrEqual(1);
 });
 
 test('rotations racing with flags fail no flag', async () => {
@@ -207,13 +270,17 @@ test('a revoked token is re-read from the secret once; if rotation replaced it, 
   h.genesys.requests.length = 0;
   const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+    'patch-attributes 401',
+    'patch-attributes 202',
+  ]);
 });
 
 test('a revoked token is re-read at once even inside the minimum refresh interval, and only once', async () => {
   await rotateOnce();
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
-  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+  const tokenReads = () =>
+    h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const c = newConversation(h.genesys);
   expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
@@ -222,7 +289,9 @@ test('a revoked token is re-read at once even inside the minimum refresh interva
   const readsBefore = tokenReads(); // the rotation's own reads of the pending version included
   h.genesys.requests.length = 0;
   // Several flags meet the revoked token at once: one re-read serves them all.
-  const results = await Promise.all([1, 2, 3, 4].map((n) => flagger.flag({ ...c, risk_level: String(n) }, invocation())));
+  const results = await Promise.all(
+    [1, 2, 3, 4].map((n) => flagger.flag({ ...c, risk_level: String(n) }, invocation())),
+  );
   expect(results.map((r) => r.status)).toEqual(['UPDATED', 'UPDATED', 'UPDATED', 'UPDATED']);
   expect(tokenReads()).toBe(readsBefore + 1);
   expect(h.genesys.requests.filter((r) => r.status === 401).length).toBeLessThanOrEqual(4);
@@ -233,19 +302,24 @@ test('a passing 401 costs one retry of the same token and nothing after: the nex
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '600000' });
   const c = newConversation(h.genesys);
   expect((await flagger.flag({ ...c, risk_level: '1' }, invocation())).status).toBe('UPDATED');
-  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+  const tokenReads = () =>
+    h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   const readsBefore = tokenReads();
   h.genesys.script('patch-attributes', [{ status: 401, code: 'bad.credentials' }]);
   h.genesys.requests.length = 0;
   const blip = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(blip).toMatchObject({ status: 'UPDATED', attempts: 2 });
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']);
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+    'patch-attributes 401',
+    'patch-attributes 202',
+  ]);
   const [first, second] = h.genesys.requests;
   expect(second?.rawBody).toBe(first?.rawBody);
   expect(tokenReads()).toBe(readsBefore + 1); // the secret re-read once: it still held the same token
   // Nothing is remembered against the token: the next flags are one request each.
   h.genesys.requests.length = 0;
-  for (const a of ['3', '4']) expect(await flagger.flag({ ...c, risk_level: a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
+  for (const a of ['3', '4'])
+    expect(await flagger.flag({ ...c, risk_level: a }, invocation())).toMatchObject({ status: 'UPDATED', attempts: 1 });
   expect(h.genesys.requests.map((r) => r.status)).toEqual([202, 202]);
   expect(tokenReads()).toBe(readsBefore + 1);
 });
@@ -259,13 +333,23 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
   h.genesys.requests.length = 0;
   const result = await flagger.flag({ ...c, risk_level: '2' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 2, httpStatus: 401 });
-  expect(result.message).toBe('Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?');
-  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 401']);
+  expect(result.message).toBe(
+    'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?',
+  );
+  expect(h.genesys.requests.map((r) => `${r.route} ${r.status}`)).toEqual([
+    'patch-attributes 401',
+    'patch-attributes 401',
+  ]);
 
   // Inside the memory: AUTH_FAILED without a request, and no forced read of the secret.
   const reads = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
   const remembered = await flagger.flag({ ...c, risk_level: '3' }, invocation());
-  expect(remembered).toMatchObject({ status: 'AUTH_FAILED', attempts: 0, httpStatus: 401, message: expect.stringContaining('is its rotation running? It is tried again in 1 s') });
+  expect(remembered).toMatchObject({
+    status: 'AUTH_FAILED',
+    attempts: 0,
+    httpStatus: 401,
+    message: expect.stringContaining('is its rotation running? It is tried again in 1 s'),
+  });
   expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length).toBe(reads);
   expect(h.genesys.requests).toHaveLength(2);
 
@@ -283,7 +367,10 @@ test('a revoked token: refused twice, then not sent again until the refusal memo
 });
 
 test('an expired token in the secret is AUTH_FAILED at once, and nothing is sent', async () => {
-  h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'old-token', expiresAt: '2026-01-01T00:00:00Z', environment: 'mypurecloud.com' }));
+  h.secrets.put(
+    TOKEN_SECRET,
+    JSON.stringify({ accessToken: 'old-token', expiresAt: '2026-01-01T00:00:00Z', environment: 'mypurecloud.com' }),
+  );
   const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 0 });
   expect(result.message).toContain('is its rotation running?');
@@ -294,9 +381,18 @@ test('an unusable token secret is CONFIG_ERROR', async () => {
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x' }));
   const result = await tokenFlagger().flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
   expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('lacks expiresAt') });
-  h.secrets.put(TOKEN_SECRET, JSON.stringify({ accessToken: 'x', expiresAt: '2099-01-01T00:00:00Z', environment: 'evil.example' }));
-  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag({ ...newConversation(h.genesys), risk_level: 'x' }, invocation());
-  expect(unknown).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('unknown Genesys environment') });
+  h.secrets.put(
+    TOKEN_SECRET,
+    JSON.stringify({ accessToken: 'x', expiresAt: '2099-01-01T00:00:00Z', environment: 'evil.example' }),
+  );
+  const unknown = await tokenFlagger({ GENESYS_API_BASE_URL: '' }).flag(
+    { ...newConversation(h.genesys), risk_level: 'x' },
+    invocation(),
+  );
+  expect(unknown).toMatchObject({
+    status: 'CONFIG_ERROR',
+    message: expect.stringContaining('unknown Genesys environment'),
+  });
   expect(h.genesys.requests).toHaveLength(0);
 });
 
@@ -306,7 +402,8 @@ test('a token-secret refresh that Secrets Manager throttles keeps the token that
   const stored = JSON.parse(h.secrets.valueAt(TOKEN_SECRET) ?? '') as Record<string, string>;
   h.secrets.put(TOKEN_SECRET, JSON.stringify({ ...stored, expiresAt: new Date(Date.now() + 60_000).toISOString() }));
   const flagger = tokenFlagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '50' });
-  const tokenReads = () => h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
+  const tokenReads = () =>
+    h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET && r.operation === 'GetSecretValue').length;
   expect((await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation())).status).toBe('UPDATED');
 
   h.secrets.script([{ error: 'ThrottlingException' }, { error: 'ThrottlingException' }]);

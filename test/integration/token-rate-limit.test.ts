@@ -17,7 +17,8 @@ test('300 requests a minute on one token; the 301st is a 429 whose Retry-After l
   const flagger = h.flagger();
   const c = newConversation(h.genesys);
   const results = [];
-  for (let i = 0; i < PER_MINUTE; i += 1) results.push(await flagger.flag({ ...c, verification_method: String(i) }, invocation()));
+  for (let i = 0; i < PER_MINUTE; i += 1)
+    results.push(await flagger.flag({ ...c, verification_method: String(i) }, invocation()));
   expect(results.every((r) => r.status === 'UPDATED' && r.attempts === 1)).toBe(true);
 
   const over = await flagger.flag({ ...c, verification_method: 'one too many' }, invocation());
@@ -29,13 +30,18 @@ test('300 requests a minute on one token; the 301st is a 429 whose Retry-After l
 
 test('in token mode every container draws on the one token: a fresh container is limited too', async () => {
   const { accessToken, expiresAt } = h.genesys.issueToken(CLIENT_ID);
-  h.secrets.put('flagger/token', JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }));
+  h.secrets.put(
+    'flagger/token',
+    JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }),
+  );
   const container = () => h.flagger({ GENESYS_TOKEN_SECRET_ID: 'flagger/token', GENESYS_CREDENTIALS_SECRET_ID: '' });
   const [a, b] = [container(), container()];
   const c = newConversation(h.genesys);
   let updated = 0;
   for (let i = 0; i < PER_MINUTE / 2; i += 1) {
-    for (const flagger of [a, b]) if ((await flagger.flag({ ...c, verification_method: String(i) }, invocation())).status === 'UPDATED') updated += 1;
+    for (const flagger of [a, b])
+      if ((await flagger.flag({ ...c, verification_method: String(i) }, invocation())).status === 'UPDATED')
+        updated += 1;
   }
   expect(updated).toBe(PER_MINUTE);
   const third = await container().flag({ ...c, verification_method: 'over' }, invocation());

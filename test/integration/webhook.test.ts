@@ -23,7 +23,10 @@ beforeAll(async () => {
   // an ES module that prefetches at load, runs in AWS's runtime client in test/runtime).
   const webhook = createWebhook(process.env);
   const handler = (event: APIGatewayProxyEventV2, context: Context) =>
-    webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+    webhook.handle(webhookRequestOf(event), {
+      requestId: context.awsRequestId,
+      remainingMs: context.getRemainingTimeInMillis(),
+    });
   api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }]);
   base64Api = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }], { base64Bodies: true });
 });
@@ -33,7 +36,11 @@ afterAll(async () => {
 });
 
 const post = (body: string, headers: Record<string, string> = {}, target = api) =>
-  fetch(`${target.url}/flag`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body });
+  fetch(`${target.url}/flag`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
 
 test('happy path: 200 with the flat status, participant flagged', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
@@ -46,7 +53,11 @@ test('happy path: 200 with the flat status, participant flagged', async () => {
 
 test('a base64-encoded body (isBase64Encoded) is decoded', async () => {
   const { conversationId, participantId } = newConversation(h.genesys);
-  const response = await post(JSON.stringify({ conversationId, participantId, attributes: { risk_level: 'low' } }), {}, base64Api);
+  const response = await post(
+    JSON.stringify({ conversationId, participantId, attributes: { risk_level: 'low' } }),
+    {},
+    base64Api,
+  );
   expect(response.status).toBe(200);
   expect(await response.json()).toMatchObject({ status: 'UPDATED' });
   expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ risk_level: 'low' });
@@ -68,11 +79,21 @@ describe('every outcome is 200 with the flat status', () => {
   const started: LocalHttpApi[] = [];
   const serve = async (extraEnv: Record<string, string> = {}) => {
     const webhook = createWebhook(
-      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET, FLAG_DEADLINE_MS: String(DEADLINE_MS), FLAG_ATTEMPT_TIMEOUT_MS: String(DEADLINE_MS), FLAG_INIT_PREFETCH_MS: '0', ...extraEnv },
+      {
+        ...h.env,
+        WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET,
+        FLAG_DEADLINE_MS: String(DEADLINE_MS),
+        FLAG_ATTEMPT_TIMEOUT_MS: String(DEADLINE_MS),
+        FLAG_INIT_PREFETCH_MS: '0',
+        ...extraEnv,
+      },
       { logger: createLogger({ sink: () => undefined }) },
     );
     const handler = (event: APIGatewayProxyEventV2, context: Context) =>
-      webhook.handle(webhookRequestOf(event), { requestId: context.awsRequestId, remainingMs: context.getRemainingTimeInMillis() });
+      webhook.handle(webhookRequestOf(event), {
+        requestId: context.awsRequestId,
+        remainingMs: context.getRemainingTimeInMillis(),
+      });
     const server = await LocalHttpApi.start([{ method: 'POST', path: '/flag', handler }]);
     started.push(server);
     return server;
@@ -81,7 +102,9 @@ describe('every outcome is 200 with the flat status', () => {
   beforeAll(async () => {
     fast = await serve();
     // Warm: the secret and a token cached, so each outcome below spends its whole deadline on Genesys.
-    expect((await post(JSON.stringify({ ...newConversation(h.genesys), risk_level: 'warm' }), {}, fast)).status).toBe(200);
+    expect((await post(JSON.stringify({ ...newConversation(h.genesys), risk_level: 'warm' }), {}, fast)).status).toBe(
+      200,
+    );
   });
   afterAll(() => Promise.all(started.map((server) => server.close())));
 
@@ -103,7 +126,12 @@ describe('every outcome is 200 with the flat status', () => {
   test('AUTH_FAILED: 403, the client lacks a role', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 403, code: 'missing.permissions' }], conversationId);
-    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'AUTH_FAILED', updated: false, attempts: 1, httpStatus: 403 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({
+      status: 'AUTH_FAILED',
+      updated: false,
+      attempts: 1,
+      httpStatus: 403,
+    });
   });
 
   test('CONFIG_ERROR: the credentials secret is missing while the bearer token is fine', async () => {
@@ -118,12 +146,21 @@ describe('every outcome is 200 with the flat status', () => {
   test('RATE_LIMITED: a Retry-After beyond the deadline', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ status: 429, retryAfter: '30' }], conversationId);
-    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'RATE_LIMITED', updated: false, attempts: 1, httpStatus: 429 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({
+      status: 'RATE_LIMITED',
+      updated: false,
+      attempts: 1,
+      httpStatus: 429,
+    });
   });
 
   test('UPSTREAM_ERROR: still 5xx at the deadline', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
-    h.genesys.script('patch-attributes', Array.from({ length: 200 }, () => ({ status: 503 })), conversationId);
+    h.genesys.script(
+      'patch-attributes',
+      Array.from({ length: 200 }, () => ({ status: 503 })),
+      conversationId,
+    );
     const result = await flagged({ conversationId, participantId, risk_level: 'x' });
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', updated: false, httpStatus: 503 });
     expect(result.attempts).toBeGreaterThan(1);
@@ -133,7 +170,12 @@ describe('every outcome is 200 with the flat status', () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     h.genesys.script('patch-attributes', [{ hang: true }], conversationId);
     const before = Date.now();
-    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({ status: 'TIMEOUT', updated: false, attempts: 1, httpStatus: 0 });
+    expect(await flagged({ conversationId, participantId, risk_level: 'x' })).toMatchObject({
+      status: 'TIMEOUT',
+      updated: false,
+      attempts: 1,
+      httpStatus: 0,
+    });
     expect(Date.now() - before).toBeLessThan(DEADLINE_MS + 1000); // the deadline, not the 5 s attempt timeout
   });
 });
@@ -157,13 +199,16 @@ describe('refusals touch nothing', () => {
 
   test('wrong tokens re-read the token secret at most once a minute', async () => {
     const before = h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length;
-    for (let i = 0; i < 10; i += 1) expect((await post(event(), { authorization: `Bearer wrong-${i}-xxxxxxxxxxxxxxxx` })).status).toBe(401);
+    for (let i = 0; i < 10; i += 1)
+      expect((await post(event(), { authorization: `Bearer wrong-${i}-xxxxxxxxxxxxxxxx` })).status).toBe(401);
     expect(h.secrets.requests.filter((r) => r.secretId === TOKEN_SECRET).length - before).toBeLessThanOrEqual(1);
   });
 
   test('a body over 64 KiB is 413', async () => {
     const before = h.genesys.requests.length;
-    const response = await post(JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x', pad: 'p'.repeat(70_000) }));
+    const response = await post(
+      JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x', pad: 'p'.repeat(70_000) }),
+    );
     expect(response.status).toBe(413);
     expect(h.genesys.requests.length).toBe(before);
   });
@@ -197,7 +242,12 @@ describe('refusals touch nothing', () => {
     const before = h.genesys.requests.length;
     const response = await post(body);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'INVALID_INPUT', attempts: 0, updated: false, message: expect.any(String) });
+    expect(await response.json()).toMatchObject({
+      status: 'INVALID_INPUT',
+      attempts: 0,
+      updated: false,
+      message: expect.any(String),
+    });
     expect(h.genesys.requests.length).toBe(before);
   });
 
@@ -220,7 +270,10 @@ describe('the webhook core (createWebhook)', () => {
 
   test('a rotated token is accepted once the re-read interval has passed', async () => {
     let offset = 0;
-    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { now: () => Date.now() + offset, logger: createLogger({ sink: () => undefined }) });
+    const webhook = createWebhook(
+      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET },
+      { now: () => Date.now() + offset, logger: createLogger({ sink: () => undefined }) },
+    );
     const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await webhook.handle(request(body), invocation())).statusCode).toBe(200);
 
@@ -240,18 +293,31 @@ describe('the webhook core (createWebhook)', () => {
     const quiet = { logger: createLogger({ sink: () => undefined }) };
     const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await createWebhook({ ...h.env }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
-    expect((await createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'missing/secret' }, quiet).handle(request(body), invocation())).statusCode).toBe(503);
+    expect(
+      (
+        await createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'missing/secret' }, quiet).handle(
+          request(body),
+          invocation(),
+        )
+      ).statusCode,
+    ).toBe(503);
   });
 
   test('a configured token that is too short is never matched', async () => {
     h.secrets.put('short/token', 'abc');
-    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'short/token' }, { logger: createLogger({ sink: () => undefined }) });
+    const webhook = createWebhook(
+      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: 'short/token' },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
     const body = JSON.stringify({ ...newConversation(h.genesys), risk_level: 'x' });
     expect((await webhook.handle(request(body, 'abc'), invocation())).statusCode).toBe(503);
   });
 
   test('methods other than POST are 405', async () => {
-    const webhook = createWebhook({ ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET }, { logger: createLogger({ sink: () => undefined }) });
+    const webhook = createWebhook(
+      { ...h.env, WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET },
+      { logger: createLogger({ sink: () => undefined }) },
+    );
     expect((await webhook.handle({ ...request('{}'), method: 'GET' }, invocation())).statusCode).toBe(405);
   });
 });

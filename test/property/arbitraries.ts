@@ -51,7 +51,27 @@ export const hostileId: fc.Arbitrary<unknown> = fc.oneof(
     .tuple(
       uuid,
       fc.nat({ max: 35 }),
-      fc.constantFrom('g', 'G', '/', '\\', '.', '%', '?', '#', ' ', '\u0000', '\u200b', '\u2010', '\u2011', '\uff10', '\u0430', '\u0435', '\u0660', '\ufeff', '-'),
+      fc.constantFrom(
+        'g',
+        'G',
+        '/',
+        '\\',
+        '.',
+        '%',
+        '?',
+        '#',
+        ' ',
+        '\u0000',
+        '\u200b',
+        '\u2010',
+        '\u2011',
+        '\uff10',
+        '\u0430',
+        '\u0435',
+        '\u0660',
+        '\ufeff',
+        '-',
+      ),
     )
     .map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1)),
   fc.integer(),
@@ -83,7 +103,21 @@ const purpose: fc.Arbitrary<Maybe<unknown>> = fc.oneof(
   { weight: 10, arbitrary: fc.constant<Maybe<unknown>>(ABSENT) },
   { weight: 2, arbitrary: fc.constantFrom<Maybe<unknown>>(null, '', 'customer', 'agent', 'external', 'Customer') },
   { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/) },
-  { weight: 2, arbitrary: fc.constantFrom<Maybe<unknown>>('1x', '_x', 'a b', 'x'.repeat(65), 'cust/omer', 'customer\n', 7, true, {}, ['customer']) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<Maybe<unknown>>(
+      '1x',
+      '_x',
+      'a b',
+      'x'.repeat(65),
+      'cust/omer',
+      'customer\n',
+      7,
+      true,
+      {},
+      ['customer'],
+    ),
+  },
 );
 
 const reservedValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.uuid());
@@ -91,11 +125,43 @@ const reservedValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.uuid());
 /** Names that must be accepted: the contract's pattern, built-in property names, the length limit. */
 export const validKey: fc.Arbitrary<string> = fc.oneof(
   { weight: 10, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,15}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'compliance.checked', 'a', 'Z-', 'x'.repeat(128)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'prototype',
+      'compliance.checked',
+      'a',
+      'Z-',
+      'x'.repeat(128),
+    ),
+  },
 );
 
 const badKey: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', '1abc', '_x', '.x', '-x', 'a b', 'a/b', 'a\nb', 'a\r\nb', '\u00e9t\u00e9', 'caf\u00e9', '__proto__', 'x'.repeat(129), 'a<script>', 'a"b', 'a\u0000', '$where', 'a:b'),
+  fc.constantFrom(
+    '',
+    '1abc',
+    '_x',
+    '.x',
+    '-x',
+    'a b',
+    'a/b',
+    'a\nb',
+    'a\r\nb',
+    '\u00e9t\u00e9',
+    'caf\u00e9',
+    '__proto__',
+    'x'.repeat(129),
+    'a<script>',
+    'a"b',
+    'a\u0000',
+    '$where',
+    'a:b',
+  ),
   fc.string({ minLength: 1, maxLength: 12 }),
 );
 
@@ -106,7 +172,19 @@ export const validValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 20 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 10 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 10 }) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'true', 'null', '{"a":1}', '\u2028', 'x'.repeat(256), '\u20ac'.repeat(256), '\u{1F600}'.repeat(128)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      'true',
+      'null',
+      '{"a":1}',
+      '\u2028',
+      'x'.repeat(256),
+      '\u20ac'.repeat(256),
+      '\u{1F600}'.repeat(128),
+    ),
+  },
   { weight: 2, arbitrary: fc.integer() },
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
   { weight: 1, arbitrary: fc.constantFrom(0, -0, 1e21, 5e-324, Number.MAX_SAFE_INTEGER + 2) },
@@ -116,29 +194,48 @@ export const validValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const badValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom({}, [], [1], { a: 'b' }, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 'x'.repeat(257), '\u{1F600}'.repeat(129)),
+  fc.constantFrom(
+    {},
+    [],
+    [1],
+    { a: 'b' },
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    'x'.repeat(257),
+    '\u{1F600}'.repeat(129),
+  ),
   fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v === 'object' && v !== null),
   sentinel.map((s) => ({ value: s })),
   sentinel.map((s) => [s]),
 );
 
-const value: fc.Arbitrary<unknown> = fc.oneof({ weight: 15, arbitrary: validValue }, { weight: 1, arbitrary: badValue });
+const value: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 15, arbitrary: validValue },
+  { weight: 1, arbitrary: badValue },
+);
 
 /**
  * Large values near the per-value limit, in characters of 1 to 4 UTF-8 bytes and in characters that
  * JSON escapes (a control character takes 6 bytes on the wire), to reach the body limit.
  */
 const bigChar = fc.constantFrom('x', '\u00e9', '\u20ac', '\u{1F600}', '\u0001', '"', '\\');
-const bigValueOf = (c: string): fc.Arbitrary<string> => fc.integer({ min: 200, max: 256 }).map((n) => c.repeat(c.length === 2 ? Math.floor(n / 2) : n));
+const bigValueOf = (c: string): fc.Arbitrary<string> =>
+  fc.integer({ min: 200, max: 256 }).map((n) => c.repeat(c.length === 2 ? Math.floor(n / 2) : n));
 const bigValue = bigChar.chain(bigValueOf);
 /** Many large values, all in one kind of character, so that the heavy kinds cross 32 KiB. */
 const bigEntries = (minLength: number, maxLength: number): fc.Arbitrary<[string, unknown][]> =>
-  bigChar.chain((c) => fc.uniqueArray(fc.tuple(validKey, bigValueOf(c)), { minLength, maxLength, selector: ([k]) => k }));
+  bigChar.chain((c) =>
+    fc.uniqueArray(fc.tuple(validKey, bigValueOf(c)), { minLength, maxLength, selector: ([k]) => k }),
+  );
 
 const attributeEntries: fc.Arbitrary<[string, unknown][]> = fc.oneof(
   { weight: 12, arbitrary: fc.array(fc.tuple(key, value), { maxLength: 8 }) },
   // Around the count limit (50 by default).
-  { weight: 2, arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 48, maxLength: 60, selector: ([k]) => k }) },
+  {
+    weight: 2,
+    arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 48, maxLength: 60, selector: ([k]) => k }),
+  },
   // Around the body limit (32 KiB by default).
   { weight: 2, arbitrary: bigEntries(20, 50) },
 );
@@ -154,8 +251,18 @@ export interface EventShape {
 const shape: fc.Arbitrary<EventShape> = fc.oneof(
   { weight: 8, arbitrary: fc.constant<EventShape>({ form: 'flat' }) },
   { weight: 8, arbitrary: fc.constant<EventShape>({ form: 'nested' }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('atributes', 'compliance_checked', 'conversationID', 'Attributes'), validValue).map(([k, v]) => ({ form: 'nested' as const, stray: [k, v] as [string, unknown] })) },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 'x', [], [['a', 'b']], 7, true).map((bad) => ({ form: 'nested' as const, badNested: bad })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('atributes', 'compliance_checked', 'conversationID', 'Attributes'), validValue)
+      .map(([k, v]) => ({ form: 'nested' as const, stray: [k, v] as [string, unknown] })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>(null, 'x', [], [['a', 'b']], 7, true)
+      .map((bad) => ({ form: 'nested' as const, badNested: bad })),
+  },
 );
 
 const entry = (name: string, v: Maybe<unknown>): [string, unknown][] => (v === ABSENT ? [] : [[name, v]]);
@@ -166,12 +273,20 @@ export const nearValidEvent: fc.Arbitrary<Record<string, unknown>> = fc
     conversationId,
     participantId,
     purpose,
-    reserved: fc.record({ orgId: reservedValue, integrationId: reservedValue, rawRequest: reservedValue }, { requiredKeys: [] }),
+    reserved: fc.record(
+      { orgId: reservedValue, integrationId: reservedValue, rawRequest: reservedValue },
+      { requiredKeys: [] },
+    ),
     attributes: attributeEntries,
     shape,
   })
   .map(({ conversationId: c, participantId: p, purpose: pp, reserved, attributes, shape: s }) => {
-    const head: [string, unknown][] = [...entry('conversationId', c), ...entry('participantId', p), ...entry('participantPurpose', pp), ...Object.entries(reserved)];
+    const head: [string, unknown][] = [
+      ...entry('conversationId', c),
+      ...entry('participantId', p),
+      ...entry('participantPurpose', pp),
+      ...Object.entries(reserved),
+    ];
     if (s.form === 'flat') return Object.fromEntries([...head, ...attributes]);
     const nested = s.badNested !== undefined ? s.badNested : Object.fromEntries(attributes);
     return Object.fromEntries([...head, ['attributes', nested], ...(s.stray ? [s.stray] : [])]);
@@ -179,9 +294,18 @@ export const nearValidEvent: fc.Arbitrary<Record<string, unknown>> = fc
 
 /** Attribute maps the contract accepts (the property filters out the few over a limit). */
 export const validAttributes: fc.Arbitrary<[string, unknown][]> = fc.oneof(
-  { weight: 8, arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 1, maxLength: 12, selector: ([k]) => k }) },
-  { weight: 1, arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 40, maxLength: 50, selector: ([k]) => k }) },
-  { weight: 1, arbitrary: fc.uniqueArray(fc.tuple(validKey, bigValue), { minLength: 10, maxLength: 40, selector: ([k]) => k }) },
+  {
+    weight: 8,
+    arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 1, maxLength: 12, selector: ([k]) => k }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uniqueArray(fc.tuple(validKey, validValue), { minLength: 40, maxLength: 50, selector: ([k]) => k }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uniqueArray(fc.tuple(validKey, bigValue), { minLength: 10, maxLength: 40, selector: ([k]) => k }),
+  },
   { weight: 1, arbitrary: bigEntries(10, 40) },
 );
 
@@ -209,7 +333,10 @@ export function withContract<T>(events: fc.Arbitrary<T>): fc.Arbitrary<[T, Map<s
       { weight: 1, arbitrary: fc.constantFrom<'keep' | 'drop' | ContractType>(...CONTRACT_TYPES) },
     );
     return fc
-      .tuple(fc.array(fate, { minLength: fitting.length, maxLength: fitting.length }), fc.array(fc.tuple(validKey, fc.constantFrom(...CONTRACT_TYPES)), { maxLength: 2 }))
+      .tuple(
+        fc.array(fate, { minLength: fitting.length, maxLength: fitting.length }),
+        fc.array(fc.tuple(validKey, fc.constantFrom(...CONTRACT_TYPES)), { maxLength: 2 }),
+      )
       .map(([fates, extra]): [T, Map<string, ContractType>] => {
         const contract = new Map(extra);
         fitting.forEach(([key, type], i) => {

@@ -28,7 +28,11 @@ const quiet = createLogger({ level: 'error', sink: () => undefined });
 
 type ApiStep =
   | { kind: 'status'; status: 404 | 500 | 502 | 503 | 504 | 408 | 401; latencyMs: number }
-  | { kind: 'throttled'; retryAfter: { seconds: number } | { dateInMs: number } | 'none' | 'garbage'; latencyMs: number }
+  | {
+      kind: 'throttled';
+      retryAfter: { seconds: number } | { dateInMs: number } | 'none' | 'garbage';
+      latencyMs: number;
+    }
   | { kind: 'reset'; latencyMs: number }
   /** No answer: the attempt's own timeout or the deadline ends it. */
   | { kind: 'hang'; deadlineWinsTie: boolean }
@@ -42,11 +46,28 @@ type TokenStep =
   | { kind: 'upstream'; status: number; latencyMs: number }
   | { kind: 'throttled'; retryAfterMs?: number; latencyMs: number };
 
-const latency = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2000 }) });
+const latency = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 60 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 2000 }) },
+);
 
 const apiStep: fc.Arbitrary<ApiStep> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('status' as const), status: fc.constant(404 as const), latencyMs: latency }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('status' as const), status: fc.constantFrom(500, 502, 503, 504, 408) as fc.Arbitrary<500 | 502 | 503 | 504 | 408>, latencyMs: latency }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('status' as const),
+      status: fc.constant(404 as const),
+      latencyMs: latency,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('status' as const),
+      status: fc.constantFrom(500, 502, 503, 504, 408) as fc.Arbitrary<500 | 502 | 503 | 504 | 408>,
+      latencyMs: latency,
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -61,7 +82,14 @@ const apiStep: fc.Arbitrary<ApiStep> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reset' as const), latencyMs: latency }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('hang' as const), deadlineWinsTie: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('status' as const), status: fc.constant(401 as const), latencyMs: latency }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('status' as const),
+      status: fc.constant(401 as const),
+      latencyMs: latency,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('lookup-empty' as const), latencyMs: latency }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('lookup-found' as const), latencyMs: latency }) },
 );
@@ -69,10 +97,24 @@ const apiStep: fc.Arbitrary<ApiStep> = fc.oneof(
 const tokenStep: fc.Arbitrary<TokenStep> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('ok' as const), latencyMs: fc.constant(0) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('ok' as const), latencyMs: latency }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('upstream' as const), status: fc.constantFrom(0, 500, 503), latencyMs: latency }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('throttled' as const), retryAfterMs: fc.option(fc.integer({ min: 0, max: 20_000 }), { nil: undefined }), latencyMs: latency }, { requiredKeys: ['kind', 'latencyMs'] }),
+    arbitrary: fc.record({
+      kind: fc.constant('upstream' as const),
+      status: fc.constantFrom(0, 500, 503),
+      latencyMs: latency,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('throttled' as const),
+        retryAfterMs: fc.option(fc.integer({ min: 0, max: 20_000 }), { nil: undefined }),
+        latencyMs: latency,
+      },
+      { requiredKeys: ['kind', 'latencyMs'] },
+    ),
   },
 );
 
@@ -145,8 +187,15 @@ async function runVirtual(s: Scenario) {
         if (r === 'garbage') header = 'soon';
         else if (r !== 'none' && 'seconds' in r) header = String(r.seconds);
         else if (r !== 'none') header = new Date(t + r.dateInMs).toUTCString();
-        if (r !== 'none' && r !== 'garbage') maxRetryAfterMs = Math.max(maxRetryAfterMs, 'seconds' in r ? r.seconds * 1000 : r.dateInMs + 1000);
-        return { kind: 'response', status: 429, headers: header === undefined ? {} : { 'retry-after': header }, body: '', truncated: false };
+        if (r !== 'none' && r !== 'garbage')
+          maxRetryAfterMs = Math.max(maxRetryAfterMs, 'seconds' in r ? r.seconds * 1000 : r.dateInMs + 1000);
+        return {
+          kind: 'response',
+          status: 429,
+          headers: header === undefined ? {} : { 'retry-after': header },
+          body: '',
+          truncated: false,
+        };
       }
       case 'reset':
         last = 'UPSTREAM_ERROR';
@@ -154,10 +203,25 @@ async function runVirtual(s: Scenario) {
       case 'lookup-empty':
         last = 'PARTICIPANT_NOT_FOUND';
         return isGet
-          ? { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: 'ivr-1', purpose: 'ivr' }] }), truncated: false }
+          ? {
+              kind: 'response',
+              status: 200,
+              headers: {},
+              body: JSON.stringify({ participants: [{ id: 'ivr-1', purpose: 'ivr' }] }),
+              truncated: false,
+            }
           : { kind: 'response', status: 404, headers: {}, body: '', truncated: false };
       case 'lookup-found':
-        if (isGet) return { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f', purpose: 'customer' }] }), truncated: false };
+        if (isGet)
+          return {
+            kind: 'response',
+            status: 200,
+            headers: {},
+            body: JSON.stringify({
+              participants: [{ id: '0f8b2f0e-3c1a-4d5e-9f70-1a2b3c4d5e6f', purpose: 'customer' }],
+            }),
+            truncated: false,
+          };
         last = 'UPSTREAM_ERROR';
         return { kind: 'response', status: 503, headers: {}, body: '', truncated: false };
     }
@@ -178,17 +242,37 @@ async function runVirtual(s: Scenario) {
         tokenCalls += 1;
         if (step.latencyMs >= deadline - t) {
           t = deadline; // the caller stops waiting at its deadline
-          return { ok: false, error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 } };
+          return {
+            ok: false,
+            error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 },
+          };
         }
         t += step.latencyMs;
-        if (step.kind === 'ok') return { ok: true, token: { value: 'token', apiBaseUrl: 'http://genesys.invalid', renewAt: Number.MAX_SAFE_INTEGER, expiresAt: Number.MAX_SAFE_INTEGER } };
+        if (step.kind === 'ok')
+          return {
+            ok: true,
+            token: {
+              value: 'token',
+              apiBaseUrl: 'http://genesys.invalid',
+              renewAt: Number.MAX_SAFE_INTEGER,
+              expiresAt: Number.MAX_SAFE_INTEGER,
+            },
+          };
         if (step.kind === 'upstream') {
           last = 'UPSTREAM_ERROR';
           return { ok: false, error: { kind: 'upstream', reason: 'token endpoint failed', status: step.status } };
         }
         last = 'RATE_LIMITED';
         if (step.retryAfterMs !== undefined) maxRetryAfterMs = Math.max(maxRetryAfterMs, step.retryAfterMs);
-        return { ok: false, error: { kind: 'throttled', reason: 'token request rate-limited', status: 429, ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }) } };
+        return {
+          ok: false,
+          error: {
+            kind: 'throttled',
+            reason: 'token request rate-limited',
+            status: 429,
+            ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }),
+          },
+        };
       },
       invalidate: () => undefined,
       accepted: () => undefined,
@@ -211,7 +295,16 @@ async function runVirtual(s: Scenario) {
   };
   const result = await flagParticipant(request, policy, { startedAt: T0, deadline, requestId: 'r-1' }, deps);
   const expected = unauthorized >= 2 ? 'AUTH_FAILED' : (last ?? 'TIMEOUT');
-  return { result, elapsed: t - T0, deadline, apiCalls, problems, expected, maxWaitMs: Math.max(policy.backoff.capMs, policy.poll.capMs, maxRetryAfterMs), policy };
+  return {
+    result,
+    elapsed: t - T0,
+    deadline,
+    apiCalls,
+    problems,
+    expected,
+    maxWaitMs: Math.max(policy.backoff.capMs, policy.poll.capMs, maxRetryAfterMs),
+    policy,
+  };
 }
 
 test(
@@ -227,7 +320,8 @@ test(
         expect(resultProblems(result)).toEqual([]);
         expect(run.elapsed).toBeLessThanOrEqual(budget);
         expect(result.elapsedMs).toBe(run.elapsed);
-        if (s.remainingMs >= s.safetyMarginMs) expect(run.elapsed + s.safetyMarginMs).toBeLessThanOrEqual(s.remainingMs);
+        if (s.remainingMs >= s.safetyMarginMs)
+          expect(run.elapsed + s.safetyMarginMs).toBeLessThanOrEqual(s.remainingMs);
         expect(result.attempts).toBe(run.apiCalls);
         expect({ status: result.status, message: result.message }).toMatchObject({ status: run.expected });
         // It did not give up early either: a retryable answer ends the flag only when the next wait
@@ -256,7 +350,10 @@ const TIMER_SLACK_MS = 25;
 
 beforeAll(async () => {
   h = await startHarness();
-  flagger = h.flagger({ FLAG_SAFETY_MARGIN_MS: String(SAFETY_MARGIN_MS), FLAG_ATTEMPT_TIMEOUT_MS: '150' }, { logger: quiet });
+  flagger = h.flagger(
+    { FLAG_SAFETY_MARGIN_MS: String(SAFETY_MARGIN_MS), FLAG_ATTEMPT_TIMEOUT_MS: '150' },
+    { logger: quiet },
+  );
   // Warm: the secret and token cached, and every fault path (attempt timeout, reset, deadline
   // abort) run once, since the first run of each in a process costs tens of milliseconds.
   const warm = newConversation(h.genesys);
@@ -276,7 +373,15 @@ afterAll(async () => {
 });
 
 const realFault: fc.Arbitrary<Fault> = fc.oneof(
-  fc.constantFrom<Fault>({ status: 404 }, { status: 500 }, { status: 503 }, { status: 504 }, { status: 429 }, { reset: true }, { hang: true }),
+  fc.constantFrom<Fault>(
+    { status: 404 },
+    { status: 500 },
+    { status: 503 },
+    { status: 504 },
+    { status: 429 },
+    { reset: true },
+    { hang: true },
+  ),
   fc.constantFrom('0', '1').map((retryAfter): Fault => ({ status: 429, retryAfter })),
   fc.integer({ min: 20, max: 200 }).map((delayMs): Fault => ({ delayMs })),
 );
@@ -285,43 +390,54 @@ test(
   'real sockets: small Lambda budgets (50-400 ms) are kept, up to measured stalls of the runtime itself',
   async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 50, max: 400 }), fc.array(realFault, { minLength: 1, maxLength: 30 }), fc.boolean(), async (remainingMs, faults, lookup) => {
-        // The participant never resolves: once the scripted faults are used up, every answer is 404.
-        const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 3_600_000 });
-        h.genesys.script(lookup ? 'get-conversation' : 'patch-attributes', faults, conversationId);
-        const before = h.genesys.requests.length;
-        const budget = Math.max(0, remainingMs - SAFETY_MARGIN_MS);
-        const loop = monitorEventLoopDelay({ resolution: 1 });
-        loop.enable();
-        const started = Date.now();
-        // A reference timer for the deadline's instant: how late the runtime fires timers then.
-        let referenceFiredAt: number | undefined;
-        const reference = setTimeout(() => (referenceFiredAt = Date.now()), budget);
-        const result = await flagger.flag({ conversationId, ...(lookup ? {} : { participantId }), risk_level: 'x' }, invocation(remainingMs));
-        const wall = Date.now() - started;
-        // One timer tick, so that timers due during a stall (the reference, the monitor's) have run
-        // and been measured: right after a stall the flag's continuation can run before them.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        clearTimeout(reference);
-        loop.disable();
-        // How long the runtime itself was frozen (GC, a busy neighbour on 2 cores): no code can
-        // answer meanwhile, and it is what the safety margin is for.
-        const runtimeLagMs = (referenceFiredAt === undefined ? 0 : Math.max(0, referenceFiredAt - started - budget)) + loop.max / 1e6;
+      fc.asyncProperty(
+        fc.integer({ min: 50, max: 400 }),
+        fc.array(realFault, { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        async (remainingMs, faults, lookup) => {
+          // The participant never resolves: once the scripted faults are used up, every answer is 404.
+          const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 3_600_000 });
+          h.genesys.script(lookup ? 'get-conversation' : 'patch-attributes', faults, conversationId);
+          const before = h.genesys.requests.length;
+          const budget = Math.max(0, remainingMs - SAFETY_MARGIN_MS);
+          const loop = monitorEventLoopDelay({ resolution: 1 });
+          loop.enable();
+          const started = Date.now();
+          // A reference timer for the deadline's instant: how late the runtime fires timers then.
+          let referenceFiredAt: number | undefined;
+          const reference = setTimeout(() => (referenceFiredAt = Date.now()), budget);
+          const result = await flagger.flag(
+            { conversationId, ...(lookup ? {} : { participantId }), risk_level: 'x' },
+            invocation(remainingMs),
+          );
+          const wall = Date.now() - started;
+          // One timer tick, so that timers due during a stall (the reference, the monitor's) have run
+          // and been measured: right after a stall the flag's continuation can run before them.
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          clearTimeout(reference);
+          loop.disable();
+          // How long the runtime itself was frozen (GC, a busy neighbour on 2 cores): no code can
+          // answer meanwhile, and it is what the safety margin is for.
+          const runtimeLagMs =
+            (referenceFiredAt === undefined ? 0 : Math.max(0, referenceFiredAt - started - budget)) + loop.max / 1e6;
 
-        expect(resultProblems(result)).toEqual([]);
-        expect(['PARTICIPANT_NOT_FOUND', 'RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT']).toContain(result.status);
-        // Inside the Lambda's time: the deadline (that time less the margin) plus whatever the runtime
-        // and axios add after it, which is what the margin is for. Only a runtime that measurably
-        // froze for longer than the margin may push the answer past it, and then by no more.
-        expect(result.elapsedMs).toBeLessThanOrEqual(wall);
-        expect(wall).toBeLessThanOrEqual(Math.max(remainingMs, budget + runtimeLagMs + TIMER_SLACK_MS));
-        const arrived = h.genesys.arrivals.filter((r) => r.conversationId === conversationId && r.route !== 'token').length;
-        // `attempts` counts requests started: the deadline can cut the last one before it reaches
-        // Genesys (a budget of a few milliseconds, a busy machine), and then the flag ended at the deadline.
-        expect([arrived, arrived + 1]).toContain(result.attempts);
-        expect(h.genesys.requests.slice(before).filter((r) => r.route === 'token')).toEqual([]);
-        h.genesys.clearFaults();
-      }),
+          expect(resultProblems(result)).toEqual([]);
+          expect(['PARTICIPANT_NOT_FOUND', 'RATE_LIMITED', 'UPSTREAM_ERROR', 'TIMEOUT']).toContain(result.status);
+          // Inside the Lambda's time: the deadline (that time less the margin) plus whatever the runtime
+          // and axios add after it, which is what the margin is for. Only a runtime that measurably
+          // froze for longer than the margin may push the answer past it, and then by no more.
+          expect(result.elapsedMs).toBeLessThanOrEqual(wall);
+          expect(wall).toBeLessThanOrEqual(Math.max(remainingMs, budget + runtimeLagMs + TIMER_SLACK_MS));
+          const arrived = h.genesys.arrivals.filter(
+            (r) => r.conversationId === conversationId && r.route !== 'token',
+          ).length;
+          // `attempts` counts requests started: the deadline can cut the last one before it reaches
+          // Genesys (a budget of a few milliseconds, a busy machine), and then the flag ended at the deadline.
+          expect([arrived, arrived + 1]).toContain(result.attempts);
+          expect(h.genesys.requests.slice(before).filter((r) => r.route === 'token')).toEqual([]);
+          h.genesys.clearFaults();
+        },
+      ),
       params(12),
     );
   },

@@ -43,7 +43,8 @@ function agree(event: unknown, limits: Limits, contract: Map<string, ContractTyp
   const verdict = judge(event, limits, 'customer', contract);
   const parsed = parseFlagRequest(event, limits, 'customer', contract);
   if (!verdict.valid) {
-    if (parsed.ok) throw new Error(`accepted an event the contract refuses (${verdict.why}): ${JSON.stringify(parsed.request)}`);
+    if (parsed.ok)
+      throw new Error(`accepted an event the contract refuses (${verdict.why}): ${JSON.stringify(parsed.request)}`);
     expect(parsed.reason).not.toContain(SENTINEL);
     return;
   }
@@ -85,7 +86,12 @@ async function flagOne(flagger: Flagger, event: unknown, contract = fittingContr
 
   if (!verdict.valid) {
     invalidSeen += 1;
-    expect({ status: result.status, attempts: result.attempts, httpStatus: result.httpStatus, participantId: result.participantId }).toEqual({
+    expect({
+      status: result.status,
+      attempts: result.attempts,
+      httpStatus: result.httpStatus,
+      participantId: result.participantId,
+    }).toEqual({
       status: 'INVALID_INPUT',
       attempts: 0,
       httpStatus: 0,
@@ -102,7 +108,9 @@ async function flagOne(flagger: Flagger, event: unknown, contract = fittingContr
   expect({ status: result.status, message: result.message }).toEqual({ status: 'UPDATED', message: 'attributes set' });
   expect(result.participantId).toBe(participantId);
   const api = sent.filter((r) => r.route !== 'token');
-  expect(api.map((r) => `${r.method} ${r.status}`)).toEqual(verdict.participantId ? ['PATCH 202'] : ['GET 200', 'PATCH 202']);
+  expect(api.map((r) => `${r.method} ${r.status}`)).toEqual(
+    verdict.participantId ? ['PATCH 202'] : ['GET 200', 'PATCH 202'],
+  );
   expect(result.attempts).toBe(api.length);
   const patch = api.at(-1);
   expect(patch?.path).toBe(`/api/v2/conversations/${verdict.conversationId}/participants/${participantId}/attributes`);
@@ -114,7 +122,10 @@ describe('the parser agrees with the contract', () => {
   test(
     'any JSON value',
     () => {
-      fc.assert(fc.property(withContract(fc.jsonValue()), ([event, contract]) => agree(event, DEFAULT_LIMITS, contract)), params(2000));
+      fc.assert(
+        fc.property(withContract(fc.jsonValue()), ([event, contract]) => agree(event, DEFAULT_LIMITS, contract)),
+        params(2000),
+      );
     },
     timeout(15_000, 2000),
   );
@@ -144,7 +155,12 @@ describe('the parser agrees with the contract', () => {
   test(
     'the same with small limits, so every limit is crossed by small events',
     () => {
-      fc.assert(fc.property(withContract(nearValidEvent), smallLimits, ([event, contract], limits) => agree(event, limits, contract)), params(2000));
+      fc.assert(
+        fc.property(withContract(nearValidEvent), smallLimits, ([event, contract], limits) =>
+          agree(event, limits, contract),
+        ),
+        params(2000),
+      );
     },
     timeout(15_000, 2000),
   );
@@ -152,7 +168,12 @@ describe('the parser agrees with the contract', () => {
   test(
     'events as they arrive from JSON text (what a Lambda event, an SQS body or a webhook body really is)',
     () => {
-      fc.assert(fc.property(withContract(nearValidEvent), ([event, contract]) => agree(JSON.parse(JSON.stringify(event)), DEFAULT_LIMITS, contract)), params(1000));
+      fc.assert(
+        fc.property(withContract(nearValidEvent), ([event, contract]) =>
+          agree(JSON.parse(JSON.stringify(event)), DEFAULT_LIMITS, contract),
+        ),
+        params(1000),
+      );
     },
     timeout(15_000, 1000),
   );
@@ -162,7 +183,13 @@ describe('the real flagger, over real sockets', () => {
   test(
     'any JSON value: a flat INVALID_INPUT, and nothing sent to Genesys or Secrets Manager',
     async () => {
-      await fc.assert(fc.asyncProperty(withContract(fc.jsonValue()), async ([event, contract]) => void (await flagOne(cold, event, contract))), params(300));
+      await fc.assert(
+        fc.asyncProperty(
+          withContract(fc.jsonValue()),
+          async ([event, contract]) => void (await flagOne(cold, event, contract)),
+        ),
+        params(300),
+      );
       // Not one valid event among them, so the cold flagger never even read its secret.
       expect(h.secrets.requests.filter((r) => r.operation === 'GetSecretValue')).toHaveLength(0);
     },
@@ -174,7 +201,13 @@ describe('the real flagger, over real sockets', () => {
     async () => {
       validSeen = 0;
       invalidSeen = 0;
-      await fc.assert(fc.asyncProperty(withContract(nearValidEvent), async ([event, contract]) => void (await flagOne(warm, event, contract))), params(300));
+      await fc.assert(
+        fc.asyncProperty(
+          withContract(nearValidEvent),
+          async ([event, contract]) => void (await flagOne(warm, event, contract)),
+        ),
+        params(300),
+      );
       // Both sides of the contract went through the real flagger (about a third of the events each).
       expect(validSeen).toBeGreaterThan(0.13 * runs(300));
       expect(invalidSeen).toBeGreaterThan(0.13 * runs(300));
@@ -185,11 +218,13 @@ describe('the real flagger, over real sockets', () => {
   test(
     'any attribute map that passes validation is sent byte for byte as {"attributes": {...}} of strings',
     async () => {
-      const event = fc.record({ conversationId: fc.uuid(), participantId: fc.uuid(), entries: validAttributes, nested: fc.boolean() }).map(({ conversationId, participantId, entries, nested }) =>
-        nested
-          ? { conversationId, participantId, attributes: Object.fromEntries(entries) }
-          : Object.fromEntries([['conversationId', conversationId], ['participantId', participantId], ...entries]),
-      );
+      const event = fc
+        .record({ conversationId: fc.uuid(), participantId: fc.uuid(), entries: validAttributes, nested: fc.boolean() })
+        .map(({ conversationId, participantId, entries, nested }) =>
+          nested
+            ? { conversationId, participantId, attributes: Object.fromEntries(entries) }
+            : Object.fromEntries([['conversationId', conversationId], ['participantId', participantId], ...entries]),
+        );
       await fc.assert(
         fc.asyncProperty(event, async (e) => {
           fc.pre(judge(e).valid); // an all-null map, or one over the body limit, is another property's business

@@ -61,13 +61,15 @@ export function isUuid(value: unknown): value is string {
 export function isAttributeName(key: string, limits: Limits): boolean {
   if (key.length === 0 || key.length > limits.maxKeyLength) return false;
   if (!LETTERS.includes(key.charAt(0))) return false;
-  for (const c of key.slice(1)) if (!(LETTERS.includes(c) || DIGITS.includes(c) || c === '.' || c === '-' || c === '_')) return false;
+  for (const c of key.slice(1))
+    if (!(LETTERS.includes(c) || DIGITS.includes(c) || c === '.' || c === '-' || c === '_')) return false;
   return true;
 }
 
 function isPurpose(value: string): boolean {
   if (value.length === 0 || value.length > 64 || !LETTERS.includes(value.charAt(0))) return false;
-  for (const c of value.slice(1)) if (!(LETTERS.includes(c) || DIGITS.includes(c) || c === '_' || c === '-')) return false;
+  for (const c of value.slice(1))
+    if (!(LETTERS.includes(c) || DIGITS.includes(c) || c === '_' || c === '-')) return false;
   return true;
 }
 
@@ -142,7 +144,13 @@ export function fittingContract(event: unknown): Map<string, ContractType> {
   const contract = new Map<string, ContractType>();
   for (const [key, value] of attributeEntries(event) ?? []) {
     const type: ContractType =
-      typeof value === 'boolean' ? 'boolean' : typeof value === 'number' ? (Number.isSafeInteger(value) ? 'integer' : 'number') : 'string';
+      typeof value === 'boolean'
+        ? 'boolean'
+        : typeof value === 'number'
+          ? Number.isSafeInteger(value)
+            ? 'integer'
+            : 'number'
+          : 'string';
     contract.set(key, type);
   }
   return contract;
@@ -151,7 +159,7 @@ export function fittingContract(event: unknown): Map<string, ContractType> {
 /** The attribute entries of an event as judge reads them, or undefined when there is no list. */
 export function attributeEntries(event: unknown): [string, unknown][] | undefined {
   if (!isObject(event)) return undefined;
-  if (Object.prototype.hasOwnProperty.call(event, 'attributes')) {
+  if (Object.hasOwn(event, 'attributes')) {
     const nested = event.attributes;
     return isObject(nested) ? Object.keys(nested).map((k) => [k, nested[k]]) : undefined;
   }
@@ -161,10 +169,15 @@ export function attributeEntries(event: unknown): [string, unknown][] | undefine
 }
 
 /** `contract` undefined: the one that fits the event, so that only the other rules decide. */
-export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPurpose = 'customer', contract: ReadonlyMap<string, ContractType> = fittingContract(event)): Verdict {
+export function judge(
+  event: unknown,
+  limits: Limits = DEFAULT_LIMITS,
+  defaultPurpose = 'customer',
+  contract: ReadonlyMap<string, ContractType> = fittingContract(event),
+): Verdict {
   const no = (why: string): Verdict => ({ valid: false, why });
   if (!isObject(event)) return no('not an object');
-  const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(event, key) ? event[key] : undefined);
+  const own = (key: string): unknown => (Object.hasOwn(event, key) ? event[key] : undefined);
 
   const conversationId = own('conversationId');
   if (!isUuid(conversationId)) return no('conversationId');
@@ -174,11 +187,12 @@ export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPu
   if (!absent(purpose) && !(typeof purpose === 'string' && isPurpose(purpose))) return no('participantPurpose');
 
   let entries: [string, unknown][];
-  if (Object.prototype.hasOwnProperty.call(event, 'attributes')) {
+  if (Object.hasOwn(event, 'attributes')) {
     const nested = event.attributes;
     if (!isObject(nested)) return no('attributes not an object');
     for (const key of Object.keys(event)) {
-      if (key !== 'attributes' && !ID_FIELDS.includes(key) && !RESERVED_FIELDS.includes(key)) return no(`unknown top-level ${key}`);
+      if (key !== 'attributes' && !ID_FIELDS.includes(key) && !RESERVED_FIELDS.includes(key))
+        return no(`unknown top-level ${key}`);
     }
     entries = Object.keys(nested).map((k) => [k, nested[k]]);
   } else {
@@ -203,7 +217,8 @@ export function judge(event: unknown, limits: Limits = DEFAULT_LIMITS, defaultPu
   }
   if (count === 0) return no('no attribute');
   if (count > limits.maxCount) return no('too many attributes');
-  if (new TextEncoder().encode(JSON.stringify({ attributes })).length > limits.maxBodyBytes) return no('body too large');
+  if (new TextEncoder().encode(JSON.stringify({ attributes })).length > limits.maxBodyBytes)
+    return no('body too large');
 
   return {
     valid: true,

@@ -75,9 +75,11 @@ export function resultProblems(value: unknown): string[] {
   for (const [key, type] of Object.entries(RESULT_TYPES)) {
     const v = record[key];
     const ok = type === 'integer' ? typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 : typeof v === type;
-    if (!ok) problems.push(`${key} is not a ${type === 'integer' ? 'non-negative integer' : type}: ${JSON.stringify(v)}`);
+    if (!ok)
+      problems.push(`${key} is not a ${type === 'integer' ? 'non-negative integer' : type}: ${JSON.stringify(v)}`);
   }
-  if (!(STATUSES as readonly unknown[]).includes(record.status)) problems.push(`unknown status ${JSON.stringify(record.status)}`);
+  if (!(STATUSES as readonly unknown[]).includes(record.status))
+    problems.push(`unknown status ${JSON.stringify(record.status)}`);
   if (record.updated !== (record.status === 'UPDATED')) problems.push('updated does not match status');
   if (typeof record.message === 'string' && record.message === '') problems.push('empty message');
   if (typeof record.correlationId === 'string' && record.correlationId === '') problems.push('empty correlationId');

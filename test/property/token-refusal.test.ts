@@ -25,7 +25,12 @@ const request = {
   participantPurpose: 'customer',
   attributes: { compliance_checked: 'true' },
 };
-const policy: FlagPolicy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
+const policy: FlagPolicy = {
+  backoff: { baseMs: 100, capMs: 1000 },
+  poll: { baseMs: 150, capMs: 560 },
+  attemptTimeoutMs: 3000,
+  minAttemptMs: 50,
+};
 
 /** Before the recovery: a flag after `gapMs`; Genesys answers its PATCHes from `answers` (401 or 202); maybe a rotation first. */
 const troubledFlag = fc.record({
@@ -49,7 +54,12 @@ test(
         let t = T0;
         let version = 0;
         const tokenOf = (v: number) => `token-${v}`;
-        const secretValue = (v: number) => JSON.stringify({ accessToken: tokenOf(v), expiresAt: new Date(T0 + 86_400_000).toISOString(), environment: 'mypurecloud.com' });
+        const secretValue = (v: number) =>
+          JSON.stringify({
+            accessToken: tokenOf(v),
+            expiresAt: new Date(T0 + 86_400_000).toISOString(),
+            environment: 'mypurecloud.com',
+          });
         /** Tokens Genesys refuses for good (revoked), and the scripted answers of the current flag. */
         const revoked = new Set<string>();
         let script: number[] = [];
@@ -60,8 +70,17 @@ test(
           const status = revoked.has(token) ? 401 : (script.shift() ?? 202);
           return { kind: 'response', status, headers: {}, body: '', truncated: false };
         };
-        const cache = new CachedSecret({ fetch: async () => ({ ok: true, value: secretValue(version) }) }, 'token', { maxAgeMs: 300_000, minRefreshIntervalMs: INTERVAL_MS, now: () => t });
-        const tokens = new SecretTokenSource(cache, { now: () => t, refreshMarginMs: 60_000, refusalMemoryMs: INTERVAL_MS, overrides: { apiBaseUrl: API, loginBaseUrl: API } });
+        const cache = new CachedSecret({ fetch: async () => ({ ok: true, value: secretValue(version) }) }, 'token', {
+          maxAgeMs: 300_000,
+          minRefreshIntervalMs: INTERVAL_MS,
+          now: () => t,
+        });
+        const tokens = new SecretTokenSource(cache, {
+          now: () => t,
+          refreshMarginMs: 60_000,
+          refusalMemoryMs: INTERVAL_MS,
+          overrides: { apiBaseUrl: API, loginBaseUrl: API },
+        });
         const deps: FlagDeps = {
           tokens,
           http,
@@ -74,7 +93,12 @@ test(
         };
         const flag = async () => {
           sent = [];
-          const result = await flagParticipant(request, policy, { startedAt: t, deadline: t + 8000, requestId: 'r' }, deps);
+          const result = await flagParticipant(
+            request,
+            policy,
+            { startedAt: t, deadline: t + 8000, requestId: 'r' },
+            deps,
+          );
           const perToken = new Map<string, number>();
           for (const token of sent) perToken.set(token, (perToken.get(token) ?? 0) + 1);
           expect(Math.max(...perToken.values(), 0)).toBeLessThanOrEqual(2);
@@ -100,7 +124,11 @@ test(
           t += gap;
           const startedAt = t;
           const result = await flag();
-          if (startedAt >= recoveredAt + INTERVAL_MS) expect({ since: startedAt - recoveredAt, status: result.status }).toEqual({ since: startedAt - recoveredAt, status: 'UPDATED' });
+          if (startedAt >= recoveredAt + INTERVAL_MS)
+            expect({ since: startedAt - recoveredAt, status: result.status }).toEqual({
+              since: startedAt - recoveredAt,
+              status: 'UPDATED',
+            });
         }
       }),
       params(400),

@@ -27,19 +27,48 @@ const API = 'http://api.genesys.invalid';
 const LOGIN = 'http://login.genesys.invalid';
 const CONVERSATION = '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51';
 const PARTICIPANT = 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36';
-const API_PATH = /^http:\/\/api\.genesys\.invalid\/api\/v2\/conversations\/[0-9a-f-]{36}(\/participants\/[0-9a-f-]{36}\/attributes)?$/;
+const API_PATH =
+  /^http:\/\/api\.genesys\.invalid\/api\/v2\/conversations\/[0-9a-f-]{36}(\/participants\/[0-9a-f-]{36}\/attributes)?$/;
 
 /** Strings upstream may put anywhere: short, long, hostile, numeric, dates. */
 const anyText = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('', '0', '-1', '1.5', '1e3', ' 2 ', '..', '.', '/', '%2e%2e', '<script>', 'a\nb', 'x'.repeat(5000), 'Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 31 Dec 9999 23:59:59 GMT'),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    '1.5',
+    '1e3',
+    ' 2 ',
+    '..',
+    '.',
+    '/',
+    '%2e%2e',
+    '<script>',
+    'a\nb',
+    'x'.repeat(5000),
+    'Thu, 01 Jan 1970 00:00:00 GMT',
+    'Fri, 31 Dec 9999 23:59:59 GMT',
+  ),
   fc.integer({ min: 0, max: 100 }).map(String),
   fc.integer({ min: -3600, max: 3600 }).map((s) => new Date(Date.UTC(2025, 0, 1, 12) + s * 1000).toUTCString()),
 );
-const anyJson = fc.oneof(anyText, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 2 }));
+const anyJson = fc.oneof(
+  anyText,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.jsonValue({ maxDepth: 2 }),
+);
 
 const participantEntry = fc.record(
-  { id: fc.oneof({ weight: 3, arbitrary: uuid }, { weight: 2, arbitrary: anyJson }), purpose: fc.constantFrom('customer', 'ivr', 'agent', 'CUSTOMER'), endTime: fc.option(anyText, { nil: undefined }), startTime: fc.option(anyText, { nil: undefined }) },
+  {
+    id: fc.oneof({ weight: 3, arbitrary: uuid }, { weight: 2, arbitrary: anyJson }),
+    purpose: fc.constantFrom('customer', 'ivr', 'agent', 'CUSTOMER'),
+    endTime: fc.option(anyText, { nil: undefined }),
+    startTime: fc.option(anyText, { nil: undefined }),
+  },
   { requiredKeys: ['purpose'] },
 );
 
@@ -47,23 +76,70 @@ const body: fc.Arbitrary<string> = fc.oneof(
   fc.constant(''),
   anyText,
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-  fc.record({ code: anyJson, contextId: anyJson, message: anyText }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.array(participantEntry, { maxLength: 4 }).map((participants) => JSON.stringify({ id: CONVERSATION, participants })),
-  fc.record({ access_token: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/), anyJson), expires_in: anyJson, token_type: anyJson }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc
+    .record({ code: anyJson, contextId: anyJson, message: anyText }, { requiredKeys: [] })
+    .map((v) => JSON.stringify(v)),
+  fc
+    .array(participantEntry, { maxLength: 4 })
+    .map((participants) => JSON.stringify({ id: CONVERSATION, participants })),
+  fc
+    .record(
+      {
+        access_token: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/), anyJson),
+        expires_in: anyJson,
+        token_type: anyJson,
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
 );
 
 const status = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(200, 201, 202, 204, 400, 401, 403, 404, 404, 408, 409, 415, 429, 429, 500, 501, 502, 503, 504) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      200,
+      201,
+      202,
+      204,
+      400,
+      401,
+      403,
+      404,
+      404,
+      408,
+      409,
+      415,
+      429,
+      429,
+      500,
+      501,
+      502,
+      503,
+      504,
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 999 }) },
 );
 
 type Answer =
-  | { kind: 'response'; status: number; retryAfter?: string; correlationId?: string; body: string; truncated: boolean; latencyMs: number }
+  | {
+      kind: 'response';
+      status: number;
+      retryAfter?: string;
+      correlationId?: string;
+      body: string;
+      truncated: boolean;
+      latencyMs: number;
+    }
   | { kind: 'network'; reason: 'reset' | 'refused' | 'dns' | 'other'; latencyMs: number }
   /** No answer: the attempt's timeout or the deadline ends it. */
   | { kind: 'hang' };
 
-const latency = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 3000 }) });
+const latency = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 50 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3000 }) },
+);
 const answer: fc.Arbitrary<Answer> = fc.oneof(
   {
     weight: 10,
@@ -80,7 +156,14 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
       { requiredKeys: ['kind', 'status', 'body', 'truncated', 'latencyMs'] },
     ),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('network' as const), reason: fc.constantFrom('reset' as const, 'refused' as const, 'dns' as const, 'other' as const), latencyMs: latency }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('network' as const),
+      reason: fc.constantFrom('reset' as const, 'refused' as const, 'dns' as const, 'other' as const),
+      latencyMs: latency,
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
 );
 
@@ -88,8 +171,16 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
 type SecretAnswer = { fetch: SecretFetch; latencyMs: number };
 const storedToken = fc.record(
   {
-    accessToken: fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/) }, { weight: 1, arbitrary: anyJson }),
-    expiresAt: fc.oneof(fc.integer({ min: -3_600_000, max: 48 * 3_600_000 }).map((ms) => new Date(Date.UTC(2025, 0, 1, 12) + ms).toISOString()), anyJson),
+    accessToken: fc.oneof(
+      { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._~+/-]{1,40}$/) },
+      { weight: 1, arbitrary: anyJson },
+    ),
+    expiresAt: fc.oneof(
+      fc
+        .integer({ min: -3_600_000, max: 48 * 3_600_000 })
+        .map((ms) => new Date(Date.UTC(2025, 0, 1, 12) + ms).toISOString()),
+      anyJson,
+    ),
     environment: fc.oneof(fc.constant('mypurecloud.com'), anyJson),
   },
   { requiredKeys: [] },
@@ -98,13 +189,21 @@ const secretAnswer: fc.Arbitrary<SecretAnswer> = fc.record({
   fetch: fc.oneof(
     { weight: 4, arbitrary: storedToken.map((v): SecretFetch => ({ ok: true, value: JSON.stringify(v) })) },
     { weight: 1, arbitrary: anyText.map((value): SecretFetch => ({ ok: true, value })) },
-    { weight: 2, arbitrary: fc.constantFrom<SecretFetch>({ ok: false, error: { kind: 'unavailable', reason: 'ThrottlingException' } }, { ok: false, error: { kind: 'config', reason: 'AccessDeniedException' } }) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<SecretFetch>(
+        { ok: false, error: { kind: 'unavailable', reason: 'ThrottlingException' } },
+        { ok: false, error: { kind: 'config', reason: 'AccessDeniedException' } },
+      ),
+    },
   ),
   latencyMs: latency,
 });
 
 /** A backoff or poll schedule as the configuration allows it (a cap no smaller than its base); bases from 20 ms keep a run short. */
-const schedule = fc.integer({ min: 20, max: 1000 }).chain((baseMs) => fc.integer({ min: baseMs, max: 5000 }).map((capMs) => ({ baseMs, capMs })));
+const schedule = fc
+  .integer({ min: 20, max: 1000 })
+  .chain((baseMs) => fc.integer({ min: baseMs, max: 5000 }).map((capMs) => ({ baseMs, capMs })));
 
 const scenario = fc.record({
   remainingMs: fc.integer({ min: 50, max: 15_000 }),
@@ -140,7 +239,8 @@ async function run(s: Scenario) {
     else sent.api.push(req.url);
     if (!isToken && !API_PATH.test(req.url)) problems.push(`requested ${req.url.slice(0, 200)}`);
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
-    if (!isToken && (bearer === undefined || !issued.has(bearer))) problems.push('an API request without a token the login host issued');
+    if (!isToken && (bearer === undefined || !issued.has(bearer)))
+      problems.push('an API request without a token the login host issued');
     if (sent.api.length + sent.token > 10_000) throw new Error('runaway retry loop');
     const list = isToken ? s.login : s.api;
     const step = list[(isToken ? sent.token - 1 : sent.api.length - 1) % list.length] as Answer;
@@ -149,7 +249,9 @@ async function run(s: Scenario) {
       // No answer in time: the attempt's own timeout, or the deadline (the token request is not
       // cut by the deadline itself, but its caller stops waiting then: the same to the loop).
       t += Math.min(req.timeoutMs, Math.max(0, left));
-      return req.timeoutMs < left || isToken ? { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' } : { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
+      return req.timeoutMs < left || isToken
+        ? { kind: 'network', reason: 'timeout', code: 'ATTEMPT_TIMEOUT' }
+        : { kind: 'network', reason: 'aborted', code: 'DEADLINE' };
     }
     t += step.latencyMs;
     if (step.kind === 'network') return { kind: 'network', reason: step.reason, code: 'E' };
@@ -191,12 +293,25 @@ async function run(s: Scenario) {
     'token-secret',
     { maxAgeMs: 300_000, minRefreshIntervalMs: 10_000, now: () => t },
   );
-  const fromSecret = new SecretTokenSource(tokenSecret, { now: () => t, refreshMarginMs: 60_000, refusalMemoryMs: 10_000, overrides: { apiBaseUrl: API, loginBaseUrl: LOGIN } });
+  const fromSecret = new SecretTokenSource(tokenSecret, {
+    now: () => t,
+    refreshMarginMs: 60_000,
+    refusalMemoryMs: 10_000,
+    overrides: { apiBaseUrl: API, loginBaseUrl: LOGIN },
+  });
   const minted = new TokenProvider({
     // A different secret on every read, so that a refused client is always retried with the "rotated" one.
     credentials: async () => {
       credentialReads += 1;
-      return { ok: true, credentials: { clientId: 'c', clientSecret: `s${credentialReads}`, environment: '', hosts: { apiBaseUrl: API, loginBaseUrl: LOGIN } } };
+      return {
+        ok: true,
+        credentials: {
+          clientId: 'c',
+          clientSecret: `s${credentialReads}`,
+          environment: '',
+          hosts: { apiBaseUrl: API, loginBaseUrl: LOGIN },
+        },
+      };
     },
     http,
     now: () => t,
@@ -217,7 +332,12 @@ async function run(s: Scenario) {
     tokens,
     logger: quiet,
   };
-  const policy: FlagPolicy = { backoff: s.backoff, poll: s.poll, attemptTimeoutMs: s.attemptTimeoutMs, minAttemptMs: s.minAttemptMs };
+  const policy: FlagPolicy = {
+    backoff: s.backoff,
+    poll: s.poll,
+    attemptTimeoutMs: s.attemptTimeoutMs,
+    minAttemptMs: s.minAttemptMs,
+  };
   const request = {
     conversationId: CONVERSATION as GenesysId,
     ...(s.lookup ? {} : { participantId: PARTICIPANT as GenesysId }),
@@ -225,7 +345,15 @@ async function run(s: Scenario) {
     attributes: { compliance_checked: 'true' },
   };
   const result = await flagParticipant(request, policy, { startedAt: T0, deadline, requestId: 'r-1' }, deps);
-  return { result, elapsed: t - T0, budget: deadline - T0, passes: attemptBound(policy, deadline - T0), sent, secretReads, problems };
+  return {
+    result,
+    elapsed: t - T0,
+    budget: deadline - T0,
+    passes: attemptBound(policy, deadline - T0),
+    sent,
+    secretReads,
+    problems,
+  };
 }
 
 test(
@@ -244,7 +372,9 @@ test(
         expect(r.result.message.length).toBeLessThanOrEqual(300);
         expect(r.result.correlationId === 'r-1' || /^[A-Za-z0-9._-]{1,64}$/.test(r.result.correlationId)).toBe(true);
         // The event's participant, one a lookup found (a UUID), or none: never what a lookup echoed.
-        expect(r.result.participantId === '' || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(r.result.participantId)).toBe(true);
+        expect(
+          r.result.participantId === '' || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/.test(r.result.participantId),
+        ).toBe(true);
       }),
       params(1500),
     );

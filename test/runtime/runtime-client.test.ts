@@ -26,7 +26,10 @@ const NODES: [string, string][] = [
 const TOKEN = 'runtime-webhook-token-8c1d2e7f';
 
 type Template = { Resources: Record<string, { Type: string; Properties: { Handler?: string } }> };
-const template = (): Template => JSON.parse(readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+const template = (): Template =>
+  JSON.parse(
+    readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
 
 /** A function's zip, unpacked as Lambda lays it out in /var/task, and its handler name. */
 function unpack(fn: string, logical: string): { taskRoot: string; handler: string } {
@@ -52,7 +55,13 @@ let h: Harness;
 const unpacked: string[] = [];
 
 /** Starts the runtime client on `node` for one function, as Lambda starts an environment. */
-async function startRuntime(node: string, fn: string, logical: string, env: Record<string, string>, handlerName?: string): Promise<Runtime> {
+async function startRuntime(
+  node: string,
+  fn: string,
+  logical: string,
+  env: Record<string, string>,
+  handlerName?: string,
+): Promise<Runtime> {
   const api = await LambdaRuntimeApi.start();
   const { taskRoot, handler } = unpack(fn, logical);
   unpacked.push(taskRoot);
@@ -107,7 +116,9 @@ const responseOf = (outcome: InvocationOutcome): Record<string, unknown> => {
 
 if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
   test('the Lambda runtime interface client is built', () => {
-    throw new Error('node_modules/aws-lambda-ric was not built (it needs cmake, g++, autoconf, automake and libtool): the runtime suites cannot run');
+    throw new Error(
+      'node_modules/aws-lambda-ric was not built (it needs cmake, g++, autoconf, automake and libtool): the runtime suites cannot run',
+    );
   });
 }
 
@@ -135,7 +146,9 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 
         const { conversationId, participantId } = newConversation(h.genesys);
         const sent = h.genesys.arrivals.length;
-        const result = responseOf(await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }));
+        const result = responseOf(
+          await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
+        );
         expect(result).toMatchObject({ status: 'UPDATED', updated: true, attempts: 1, httpStatus: 202, participantId });
         expect(h.genesys.arrivals.slice(sent).map((r) => `${r.method} ${r.route}`)).toEqual(['PATCH patch-attributes']);
         expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
@@ -148,7 +161,12 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
     test('data action: a token request that hangs during init ends with the init, abandoned; no init error, and the first caller is flagged', async () => {
       h.genesys.script('token', [{ hang: true }]);
       const before = h.genesys.arrivals.length;
-      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv({ FLAG_INIT_PREFETCH_MS: '500' }));
+      const runtime = await startRuntime(
+        node,
+        'dataAction',
+        'DataActionLambdaFunction',
+        lambdaEnv({ FLAG_INIT_PREFETCH_MS: '500' }),
+      );
       try {
         await until(() => runtime.api.firstNextAt !== undefined);
         const firstNext = runtime.api.firstNextAt ?? 0;
@@ -163,7 +181,9 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 
         const { conversationId, participantId } = newConversation(h.genesys);
         const sent = h.genesys.arrivals.length;
-        const result = responseOf(await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }));
+        const result = responseOf(
+          await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
+        );
         expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
         expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
         expect(runtime.output()).toContain('prefetch incomplete');
@@ -174,10 +194,20 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 
     test("data action after an on-demand init, its token endpoint hanging: from the process's start to the answer within the function's deadline, at least 1 s inside the data action's timeout", async () => {
       // The data action as deployed: serverless.yml's deadline from timeouts.json, every other setting at its default.
-      const timeouts = JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts/timeouts.json'), 'utf8')) as { functionDeadlineMs: number; actionTimeoutSeconds: number };
+      const timeouts = JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts/timeouts.json'), 'utf8')) as {
+        functionDeadlineMs: number;
+        actionTimeoutSeconds: number;
+      };
       const defaults = Object.fromEntries(Object.keys(FAST_ENV).map((name) => [name, '']));
-      const env = lambdaEnv({ ...defaults, FLAG_DEADLINE_MS: String(timeouts.functionDeadlineMs), AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
-      h.genesys.script('token', Array.from({ length: 50 }, () => ({ hang: true })));
+      const env = lambdaEnv({
+        ...defaults,
+        FLAG_DEADLINE_MS: String(timeouts.functionDeadlineMs),
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      });
+      h.genesys.script(
+        'token',
+        Array.from({ length: 50 }, () => ({ hang: true })),
+      );
       const before = h.genesys.arrivals.length;
       const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', env);
       try {
@@ -206,7 +236,11 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
       const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', env);
       try {
         const result = responseOf(await runtime.api.invoke({ conversationId: 'x' }));
-        expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message: expect.stringContaining('FLAG_DEADLINE_MS') });
+        expect(result).toMatchObject({
+          status: 'CONFIG_ERROR',
+          attempts: 0,
+          message: expect.stringContaining('FLAG_DEADLINE_MS'),
+        });
         expect(runtime.api.initErrors).toEqual([]);
       } finally {
         await runtime.stop();
@@ -240,8 +274,23 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
         expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
         const ok = newConversation(h.genesys);
         const sent = h.genesys.arrivals.length;
-        const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'rh', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q', awsRegion: 'us-east-1' });
-        const result = responseOf(await runtime.api.invoke({ Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')] }, 5000));
+        const record = (messageId: string, body: string) => ({
+          messageId,
+          receiptHandle: 'rh',
+          body,
+          attributes: {},
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+          awsRegion: 'us-east-1',
+        });
+        const result = responseOf(
+          await runtime.api.invoke(
+            { Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')] },
+            5000,
+          ),
+        );
         expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
         expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
       } finally {
@@ -251,9 +300,15 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 
     test('webhook: token and bearer secret before the first `next`; an API Gateway HTTP API event gets its HTTP answer with one request', async () => {
       const before = h.genesys.arrivals.length;
-      const bearerReads = () => h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue');
+      const bearerReads = () =>
+        h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue');
       const bearerBefore = bearerReads().length;
-      const runtime = await startRuntime(node, 'webhook', 'WebhookLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }));
+      const runtime = await startRuntime(
+        node,
+        'webhook',
+        'WebhookLambdaFunction',
+        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
+      );
       try {
         await until(() => runtime.api.firstNextAt !== undefined);
         const firstNext = runtime.api.firstNextAt ?? 0;
@@ -271,7 +326,12 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
           rawPath: '/flag',
           rawQueryString: '',
           headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          requestContext: { http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /flag', stage: '$default' },
+          requestContext: {
+            http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+            requestId: 'r',
+            routeKey: 'POST /flag',
+            stage: '$default',
+          },
           body: JSON.stringify({ conversationId, participantId, compliance_checked: true }),
           isBase64Encoded: false,
         };
@@ -287,24 +347,46 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
     });
 
     test("authorizer: the bearer secret read before the first `next`; allowed and refused without another read; a secret it cannot read is an error to the runtime (API Gateway's 500)", async () => {
-      const bearerReads = () => h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue').length;
+      const bearerReads = () =>
+        h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue').length;
       const bearerBefore = bearerReads();
-      const event = (authorization: string) => ({ version: '2.0', type: 'REQUEST', routeKey: 'POST /flag', identitySource: [authorization], headers: { authorization } });
-      const runtime = await startRuntime(node, 'authorizer', 'AuthorizerLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }));
+      const event = (authorization: string) => ({
+        version: '2.0',
+        type: 'REQUEST',
+        routeKey: 'POST /flag',
+        identitySource: [authorization],
+        headers: { authorization },
+      });
+      const runtime = await startRuntime(
+        node,
+        'authorizer',
+        'AuthorizerLambdaFunction',
+        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
+      );
       try {
         await until(() => runtime.api.firstNextAt !== undefined);
         expect(bearerReads()).toBe(bearerBefore + 1);
         expect(responseOf(await runtime.api.invoke(event(`Bearer ${TOKEN}`)))).toEqual({ isAuthorized: true });
-        expect(responseOf(await runtime.api.invoke(event('Bearer a-wrong-token-0123456789')))).toEqual({ isAuthorized: false });
+        expect(responseOf(await runtime.api.invoke(event('Bearer a-wrong-token-0123456789')))).toEqual({
+          isAuthorized: false,
+        });
         expect(bearerReads()).toBe(bearerBefore + 1);
         expect(runtime.output()).not.toContain(TOKEN);
       } finally {
         await runtime.stop();
       }
-      const unreadable = await startRuntime(node, 'authorizer', 'AuthorizerLambdaFunction', lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }));
+      const unreadable = await startRuntime(
+        node,
+        'authorizer',
+        'AuthorizerLambdaFunction',
+        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }),
+      );
       try {
         const failed = await unreadable.api.invoke(event(`Bearer ${TOKEN}`));
-        expect(failed).toMatchObject({ kind: 'error', body: { errorType: 'Error', errorMessage: 'authentication unavailable' } });
+        expect(failed).toMatchObject({
+          kind: 'error',
+          body: { errorType: 'Error', errorMessage: 'authentication unavailable' },
+        });
       } finally {
         await unreadable.stop();
       }
@@ -313,25 +395,45 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
     test('rotation: the four steps succeed, and a failing step is reported to the runtime as an error', async () => {
       h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
       const version = h.secrets.beginRotation('genesys/token');
-      const runtime = await startRuntime(node, 'rotateToken', 'RotateTokenLambdaFunction', lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }));
+      const runtime = await startRuntime(
+        node,
+        'rotateToken',
+        'RotateTokenLambdaFunction',
+        lambdaEnv({ GENESYS_TOKEN_SECRET_ID: 'genesys/token' }),
+      );
       try {
         for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
           const outcome = await runtime.api.invoke({ SecretId: 'genesys/token', ClientRequestToken: version, Step });
           expect({ Step, kind: outcome.kind }).toEqual({ Step, kind: 'response' });
         }
         expect(h.secrets.stagesOf('genesys/token')[version]).toContain('AWSCURRENT');
-        const failed = await runtime.api.invoke({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' });
-        expect(failed).toMatchObject({ kind: 'error', body: { errorType: 'Error', errorMessage: 'version nope is not a version of the token secret' } });
+        const failed = await runtime.api.invoke({
+          SecretId: 'genesys/token',
+          ClientRequestToken: 'nope',
+          Step: 'createSecret',
+        });
+        expect(failed).toMatchObject({
+          kind: 'error',
+          body: { errorType: 'Error', errorMessage: 'version nope is not a version of the token secret' },
+        });
       } finally {
         await runtime.stop();
       }
     });
 
     test('a handler that cannot be loaded is an init error, reported to /init/error', async () => {
-      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv(), 'dist/functions/data-action.noSuchHandler');
+      const runtime = await startRuntime(
+        node,
+        'dataAction',
+        'DataActionLambdaFunction',
+        lambdaEnv(),
+        'dist/functions/data-action.noSuchHandler',
+      );
       try {
         await runtime.api.initError();
-        expect(runtime.api.initErrors[0]).toMatchObject({ body: { errorType: expect.stringMatching(/HandlerNotFound/) } });
+        expect(runtime.api.initErrors[0]).toMatchObject({
+          body: { errorType: expect.stringMatching(/HandlerNotFound/) },
+        });
         expect(runtime.api.firstNextAt).toBeUndefined();
       } finally {
         await runtime.stop();
@@ -341,5 +443,7 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 });
 
 if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT !== '1') {
-  console.warn('runtime suites skipped: node_modules/aws-lambda-ric is not built on this machine (optional: it needs cmake, g++, autoconf, automake and libtool)');
+  console.warn(
+    'runtime suites skipped: node_modules/aws-lambda-ric is not built on this machine (optional: it needs cmake, g++, autoconf, automake and libtool)',
+  );
 }

@@ -38,10 +38,13 @@ export function fastEnv(extra: Record<string, string | undefined> = {}): Record<
   for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
   const deadline = Number(env.FLAG_DEADLINE_MS);
   if (!Number.isSafeInteger(deadline)) return env;
-  if (extra.FLAG_ATTEMPT_TIMEOUT_MS === undefined) env.FLAG_ATTEMPT_TIMEOUT_MS = String(Math.min(Number(FAST_ENV.FLAG_ATTEMPT_TIMEOUT_MS), deadline));
+  if (extra.FLAG_ATTEMPT_TIMEOUT_MS === undefined)
+    env.FLAG_ATTEMPT_TIMEOUT_MS = String(Math.min(Number(FAST_ENV.FLAG_ATTEMPT_TIMEOUT_MS), deadline));
   const attempt = Number(env.FLAG_ATTEMPT_TIMEOUT_MS);
   if (extra.FLAG_INIT_PREFETCH_MS === undefined && Number.isSafeInteger(attempt)) {
-    env.FLAG_INIT_PREFETCH_MS = String(Math.max(0, Math.min(Number(FAST_ENV.FLAG_INIT_PREFETCH_MS), deadline - attempt)));
+    env.FLAG_INIT_PREFETCH_MS = String(
+      Math.max(0, Math.min(Number(FAST_ENV.FLAG_INIT_PREFETCH_MS), deadline - attempt)),
+    );
   }
   return env;
 }
@@ -60,7 +63,10 @@ export interface Harness {
 export async function startHarness(options: GenesysEmulatorOptions = {}): Promise<Harness> {
   const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, ...options });
   const secrets = await SecretsManagerEmulator.start();
-  secrets.put(SECRET_NAME, JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }));
+  secrets.put(
+    SECRET_NAME,
+    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
+  );
   useSecretsEmulator(secrets.url);
   const env: Record<string, string> = {
     GENESYS_CREDENTIALS_SECRET_ID: SECRET_NAME,
@@ -72,7 +78,8 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
   const logs: string[] = [];
   const record = (line: string): void => {
     logs.push(line);
-    if (process.env.FLAGGER_LEAK_DIR) appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.log`), `${line}\n`);
+    if (process.env.FLAGGER_LEAK_DIR)
+      appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.log`), `${line}\n`);
   };
   return {
     genesys,
@@ -84,13 +91,20 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
       const all = { logger: recording, ...deps };
       // The leak check only demands log lines from a run that built a flagger logging through
       // `record`; suites that pass their own logger (the property suites) leave none to scan.
-      if (all.logger === recording && process.env.FLAGGER_LEAK_DIR) appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.flaggers`), '1\n');
+      if (all.logger === recording && process.env.FLAGGER_LEAK_DIR)
+        appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.flaggers`), '1\n');
       return createFlagger({ ...env, ...fastEnv(extraEnv) }, all);
     },
     close: async () => {
       // For the suite-wide leak check (test/support/leak-check.js): every token this emulator issued.
       if (process.env.FLAGGER_LEAK_DIR) {
-        appendFileSync(path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.secrets`), genesys.issuedTokens().map((t) => `${t}\n`).join(''));
+        appendFileSync(
+          path.join(process.env.FLAGGER_LEAK_DIR, `${process.pid}.secrets`),
+          genesys
+            .issuedTokens()
+            .map((t) => `${t}\n`)
+            .join(''),
+        );
       }
       await Promise.all([genesys.close(), secrets.close()]);
     },
@@ -107,12 +121,19 @@ export function useSecretsEmulator(url: string): void {
   delete process.env.AWS_PROFILE;
 }
 
-export function newConversation(genesys: GenesysEmulator, participant: { resolveAfterMs?: number; purpose?: string } = {}) {
+export function newConversation(
+  genesys: GenesysEmulator,
+  participant: { resolveAfterMs?: number; purpose?: string } = {},
+) {
   const conversationId = randomUUID();
   const participantId = randomUUID();
   genesys.addConversation(conversationId, [
     { id: randomUUID(), purpose: 'ivr' },
-    { id: participantId, purpose: participant.purpose ?? 'customer', ...(participant.resolveAfterMs === undefined ? {} : { resolveAfterMs: participant.resolveAfterMs }) },
+    {
+      id: participantId,
+      purpose: participant.purpose ?? 'customer',
+      ...(participant.resolveAfterMs === undefined ? {} : { resolveAfterMs: participant.resolveAfterMs }),
+    },
   ]);
   return { conversationId, participantId };
 }

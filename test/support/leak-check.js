@@ -19,7 +19,11 @@ module.exports.teardown = async () => {
   const dir = process.env.FLAGGER_LEAK_DIR;
   if (!dir) return;
   const files = fs.readdirSync(dir);
-  const read = (ext) => files.filter((f) => f.endsWith(ext)).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+  const read = (ext) =>
+    files
+      .filter((f) => f.endsWith(ext))
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+      .join('');
   const tokens = read('.secrets').split('\n').filter(Boolean);
   const lines = read('.log').split('\n').filter(Boolean);
   const flaggers = read('.flaggers').split('\n').filter(Boolean).length;
@@ -31,9 +35,22 @@ module.exports.teardown = async () => {
     console.log('leak check: skipped, no suite built a flagger that logs through the harness');
     return;
   }
-  const forbidden = [CLIENT_SECRET, Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'), 'sentinel-value-4417', ...new Set(tokens)];
+  const forbidden = [
+    CLIENT_SECRET,
+    Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
+    'sentinel-value-4417',
+    ...new Set(tokens),
+  ];
   const leaks = lines.filter((line) => forbidden.some((secret) => line.includes(secret)));
-  if (lines.length === 0) throw new Error(`leak check: ${flaggers} harness flagger(s) were built but no log line was collected (is the harness still writing them?)`);
-  if (leaks.length > 0) throw new Error(`leak check: ${leaks.length} log line(s) hold a secret, a token or an attribute value, e.g. ${leaks[0].slice(0, 200)}`);
-  console.log(`leak check: ${lines.length} log lines of the suite from ${flaggers} harness flaggers, ${new Set(tokens).size} issued tokens: no secret, token or attribute value in any line`);
+  if (lines.length === 0)
+    throw new Error(
+      `leak check: ${flaggers} harness flagger(s) were built but no log line was collected (is the harness still writing them?)`,
+    );
+  if (leaks.length > 0)
+    throw new Error(
+      `leak check: ${leaks.length} log line(s) hold a secret, a token or an attribute value, e.g. ${leaks[0].slice(0, 200)}`,
+    );
+  console.log(
+    `leak check: ${lines.length} log lines of the suite from ${flaggers} harness flaggers, ${new Set(tokens).size} issued tokens: no secret, token or attribute value in any line`,
+  );
 };

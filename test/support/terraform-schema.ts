@@ -11,7 +11,9 @@ import path from 'node:path';
 // Required, not imported: the package's type declarations reference the DOM library, which would
 // then be in scope for the whole type check (lib/ included). Its one function used here:
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parse } = require('@cdktf/hcl2json') as { parse: (filename: string, contents: string) => Promise<Record<string, unknown>> };
+const { parse } = require('@cdktf/hcl2json') as {
+  parse: (filename: string, contents: string) => Promise<Record<string, unknown>>;
+};
 
 /** Letters of the snapshot: r required, o optional, c computed. "c" alone: set by the provider only. */
 type Flags = string;
@@ -39,7 +41,8 @@ export function readSchemaSnapshot(file: string): SchemaSnapshot {
   const version = /^genesyscloud-v(\d+\.\d+\.\d+)\.json$/.exec(path.basename(file))?.[1];
   if (!version) throw new Error(`${file}: the name must be genesyscloud-v<major>.<minor>.<patch>.json`);
   const { $comment, ...resources } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  if (typeof $comment !== 'string' || !$comment.includes(`v${version}`)) throw new Error(`${file}: its $comment must name the source, v${version}`);
+  if (typeof $comment !== 'string' || !$comment.includes(`v${version}`))
+    throw new Error(`${file}: its $comment must name the source, v${version}`);
   return { version, resources: resources as Record<string, ResourceSchema> };
 }
 
@@ -47,12 +50,19 @@ export async function parseTerraform(files: Record<string, string>): Promise<Hcl
   return Promise.all(Object.entries(files).map(([name, text]) => parse(name, text)));
 }
 
-const asBody = (value: unknown): Body => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {});
+const asBody = (value: unknown): Body =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body) : {};
 const bodies = (value: unknown): Body[] => (Array.isArray(value) ? value.map(asBody) : []);
 const flagsOf = (entry: Flags | BlockSchema): Flags => (typeof entry === 'string' ? entry : entry.flags);
 
 /** Complaints about one body (a resource's or a nested block's), each prefixed with where it is. */
-function checkBody(where: string, prefix: string, body: Body, schema: Record<string, Flags | BlockSchema>, top: boolean): string[] {
+function checkBody(
+  where: string,
+  prefix: string,
+  body: Body,
+  schema: Record<string, Flags | BlockSchema>,
+  top: boolean,
+): string[] {
   const complaints: string[] = [];
   const dynamic = asBody(body.dynamic);
   const present = new Set([...Object.keys(body), ...Object.keys(dynamic)]);
@@ -63,11 +73,13 @@ function checkBody(where: string, prefix: string, body: Body, schema: Record<str
     if (entry === undefined) {
       complaints.push(`${where}: ${prefix}${name} is not in the schema`);
     } else if (typeof entry === 'string') {
-      if (!/[ro]/.test(entry)) complaints.push(`${where}: ${prefix}${name} is computed by the provider and cannot be set`);
+      if (!/[ro]/.test(entry))
+        complaints.push(`${where}: ${prefix}${name} is computed by the provider and cannot be set`);
     } else if (!Array.isArray(value)) {
       complaints.push(`${where}: ${prefix}${name} is a block, not an argument`);
     } else {
-      for (const nested of bodies(value)) complaints.push(...checkBody(where, `${prefix}${name}.`, nested, entry.block, false));
+      for (const nested of bodies(value))
+        complaints.push(...checkBody(where, `${prefix}${name}.`, nested, entry.block, false));
     }
   }
   // `dynamic "name" { content { ... } }` stands for blocks named `name`.
@@ -78,7 +90,8 @@ function checkBody(where: string, prefix: string, body: Body, schema: Record<str
       continue;
     }
     for (const generator of bodies(value)) {
-      for (const content of bodies(generator.content)) complaints.push(...checkBody(where, `${prefix}${name}.`, content, entry.block, false));
+      for (const content of bodies(generator.content))
+        complaints.push(...checkBody(where, `${prefix}${name}.`, content, entry.block, false));
     }
   }
   for (const [name, entry] of Object.entries(schema)) {
@@ -122,7 +135,10 @@ export function checkResources(files: HclFile[], snapshot: SchemaSnapshot): Reso
 export function checkProviderBlocks(files: HclFile[]): string[] {
   return files.flatMap((file) =>
     bodies(asBody(file.provider).genesyscloud).flatMap((body) =>
-      Object.keys(body).map((name) => `provider genesyscloud: ${name} is set, and the snapshot holds no provider settings to check it against`),
+      Object.keys(body).map(
+        (name) =>
+          `provider genesyscloud: ${name} is set, and the snapshot holds no provider settings to check it against`,
+      ),
     ),
   );
 }
@@ -132,7 +148,10 @@ type Version = [number, number, number];
 function parseVersion(text: string): { version: Version; segments: number } | undefined {
   const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(text.trim());
   if (!m) return undefined;
-  return { version: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], segments: [m[1], m[2], m[3]].filter((s) => s !== undefined).length };
+  return {
+    version: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)],
+    segments: [m[1], m[2], m[3]].filter((s) => s !== undefined).length,
+  };
 }
 
 const compare = (a: Version, b: Version): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
@@ -165,7 +184,8 @@ export function admits(constraint: string, candidate: string): boolean {
       default: {
         // ~> 1.84.1: >= 1.84.1, < 1.85.0; ~> 1.84: >= 1.84.0, < 2.0.0.
         if (c < 0 || bound.segments === 1) return c >= 0;
-        const upper: Version = bound.segments === 3 ? [bound.version[0], bound.version[1] + 1, 0] : [bound.version[0] + 1, 0, 0];
+        const upper: Version =
+          bound.segments === 3 ? [bound.version[0], bound.version[1] + 1, 0] : [bound.version[0] + 1, 0, 0];
         return compare(v, upper) < 0;
       }
     }
@@ -179,12 +199,17 @@ export function admits(constraint: string, candidate: string): boolean {
  */
 export function checkVersionConstraint(files: HclFile[], snapshotVersion: string): string[] {
   const entries = files.flatMap((file) =>
-    bodies(file.terraform).flatMap((terraform) => bodies(terraform.required_providers).map((providers) => asBody(providers.genesyscloud))),
+    bodies(file.terraform).flatMap((terraform) =>
+      bodies(terraform.required_providers).map((providers) => asBody(providers.genesyscloud)),
+    ),
   );
   if (entries.length !== 1) return [`required_providers must name genesyscloud once, found ${entries.length}`];
   const [entry] = entries as [Body];
   const complaints: string[] = [];
-  if (entry.source !== 'mypurecloud/genesyscloud') complaints.push(`required_providers genesyscloud: source is ${JSON.stringify(entry.source)}, not "mypurecloud/genesyscloud"`);
+  if (entry.source !== 'mypurecloud/genesyscloud')
+    complaints.push(
+      `required_providers genesyscloud: source is ${JSON.stringify(entry.source)}, not "mypurecloud/genesyscloud"`,
+    );
   const constraint = typeof entry.version === 'string' ? entry.version : '';
   const [major, minor, patch] = parseVersion(snapshotVersion)?.version ?? [0, 0, 0];
   const earlier = patch > 0 ? `${major}.${minor}.${patch - 1}` : `${major}.${Math.max(minor - 1, 0)}.999`;
@@ -200,7 +225,9 @@ export function checkVersionConstraint(files: HclFile[], snapshotVersion: string
     wrong = ['it is not a version constraint'];
   }
   if (wrong.length > 0) {
-    complaints.push(`required_providers genesyscloud: version ${JSON.stringify(constraint)} must admit the snapshot's ${snapshotVersion} and nothing outside ${major}.${minor}.x from it on: ${wrong.join(', ')}`);
+    complaints.push(
+      `required_providers genesyscloud: version ${JSON.stringify(constraint)} must admit the snapshot's ${snapshotVersion} and nothing outside ${major}.${minor}.x from it on: ${wrong.join(', ')}`,
+    );
   }
   return complaints;
 }

@@ -23,12 +23,28 @@ function importsOf(file: string): string[] {
 
 const rules: [string, (file: string) => boolean, (target: string) => boolean][] = [
   ['lib/ never imports a door in functions/', (f) => f.startsWith('lib/'), (t) => t.startsWith('functions/')],
-  ['the Genesys client and the AWS pieces never import the core, a door\'s rules or the composition', (f) => /^lib\/(genesys|aws)\//.test(f), (t) => /^lib\/(core|queue|http|rotation)\/|^lib\/create-flagger$/.test(t)],
+  [
+    "the Genesys client and the AWS pieces never import the core, a door's rules or the composition",
+    (f) => /^lib\/(genesys|aws)\//.test(f),
+    (t) => /^lib\/(core|queue|http|rotation)\/|^lib\/create-flagger$/.test(t),
+  ],
   ['the AWS pieces know nothing of Genesys', (f) => f.startsWith('lib/aws/'), (t) => t.startsWith('lib/genesys/')],
-  ['the core never imports a door\'s rules or the composition', (f) => f.startsWith('lib/core/'), (t) => /^lib\/(queue|http|rotation)\/|^lib\/create-flagger$/.test(t)],
-  ['a door\'s rules never import another door\'s', (f) => /^lib\/(queue|http|rotation)\//.test(f), (t) => /^lib\/(queue|http|rotation)\//.test(t)],
+  [
+    "the core never imports a door's rules or the composition",
+    (f) => f.startsWith('lib/core/'),
+    (t) => /^lib\/(queue|http|rotation)\/|^lib\/create-flagger$/.test(t),
+  ],
+  [
+    "a door's rules never import another door's",
+    (f) => /^lib\/(queue|http|rotation)\//.test(f),
+    (t) => /^lib\/(queue|http|rotation)\//.test(t),
+  ],
   ['no door imports another door', (f) => f.startsWith('functions/'), (t) => t.startsWith('functions/')],
-  ['the emulators share no code with what they test', (f) => f.startsWith('test/emulators/'), (t) => t.startsWith('lib/') || t.startsWith('functions/')],
+  [
+    'the emulators share no code with what they test',
+    (f) => f.startsWith('test/emulators/'),
+    (t) => t.startsWith('lib/') || t.startsWith('functions/'),
+  ],
 ];
 
 test.each(rules)('%s', (_rule, applies, forbidden) => {
@@ -36,7 +52,10 @@ test.each(rules)('%s', (_rule, applies, forbidden) => {
   expect(files.length).toBeGreaterThan(0);
   const broken = files.flatMap((file) =>
     importsOf(file)
-      .filter((target) => forbidden(target) && !(path.dirname(target) === path.dirname(file) && !file.startsWith('functions/')))
+      .filter(
+        (target) =>
+          forbidden(target) && !(path.dirname(target) === path.dirname(file) && !file.startsWith('functions/')),
+      )
       .map((target) => `${file} -> ${target}`),
   );
   expect(broken).toEqual([]);
@@ -61,6 +80,10 @@ describe('the maps in the documentation match the tree', () => {
     const suites = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
       .filter((e) => e.isDirectory() && !['emulators', 'support', 'fixtures'].includes(e.name))
       .map((e) => e.name);
-    expect(suites.filter((suite) => !new RegExp(`\\b${suite}\\b`).test(map.split('\n').find((l) => l.startsWith('test/')) ?? ''))).toEqual([]);
+    expect(
+      suites.filter(
+        (suite) => !new RegExp(`\\b${suite}\\b`).test(map.split('\n').find((l) => l.startsWith('test/')) ?? ''),
+      ),
+    ).toEqual([]);
   });
 });

@@ -38,8 +38,12 @@ describe('nextDelay', () => {
 
   test('a Retry-After can never shorten the scheduled wait: 0 or a past date is the schedule', () => {
     for (const retry of [1, 2, 3, 4, 5, 12]) {
-      expect(nextDelay(retry, { retryAfterMs: 0, notResolved: false }, policies, () => 0.3)).toBe(backoffDelay(retry, policy, () => 0.3));
-      expect(nextDelay(retry, { retryAfterMs: 1, notResolved: true }, policies, () => 0.3)).toBe(pollDelay(retry, policies.poll, () => 0.3));
+      expect(nextDelay(retry, { retryAfterMs: 0, notResolved: false }, policies, () => 0.3)).toBe(
+        backoffDelay(retry, policy, () => 0.3),
+      );
+      expect(nextDelay(retry, { retryAfterMs: 1, notResolved: true }, policies, () => 0.3)).toBe(
+        pollDelay(retry, policies.poll, () => 0.3),
+      );
     }
   });
 });
@@ -62,6 +66,8 @@ describe('attemptBound', () => {
   test('the bound grows with the budget and is finite for the smallest settings', () => {
     const tiny = { backoff: { baseMs: 1, capMs: 1 }, poll: { baseMs: 1, capMs: 1 }, minAttemptMs: 0 };
     expect(attemptBound(tiny, 1000)).toBe(1000 - 1 + 2);
-    expect(attemptBound({ ...policies, minAttemptMs: 50 }, 20_000)).toBeGreaterThan(attemptBound({ ...policies, minAttemptMs: 50 }, 8000));
+    expect(attemptBound({ ...policies, minAttemptMs: 50 }, 20_000)).toBeGreaterThan(
+      attemptBound({ ...policies, minAttemptMs: 50 }, 8000),
+    );
   });
 });

@@ -64,10 +64,19 @@ test.each([
   [{ ...base, GENESYS_LOGIN_BASE_URL: 'ftp://x' }, 'GENESYS_LOGIN_BASE_URL must be an http(s) URL'],
   [{ ...base, GENESYS_LOGIN_BASE_URL: 'https://user:pw@x' }, 'without user info (a user name or password)'],
   [{ ...base, GENESYS_API_BASE_URL: 'https://:pw@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
-  [{ ...base, GENESYS_API_BASE_URL: 'https://user@x' }, 'GENESYS_API_BASE_URL must be an http(s) URL without user info'],
+  [
+    { ...base, GENESYS_API_BASE_URL: 'https://user@x' },
+    'GENESYS_API_BASE_URL must be an http(s) URL without user info',
+  ],
   [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
-  [{ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '20000' }, 'FLAG_ATTEMPT_TIMEOUT_MS (20000) must not be above FLAG_DEADLINE_MS (1000)'],
-  [{ ...base, FLAG_INIT_PREFETCH_MS: '9000' }, 'FLAG_INIT_PREFETCH_MS (9000) plus FLAG_ATTEMPT_TIMEOUT_MS (3000) must fit in FLAG_DEADLINE_MS (8000)'],
+  [
+    { ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '20000' },
+    'FLAG_ATTEMPT_TIMEOUT_MS (20000) must not be above FLAG_DEADLINE_MS (1000)',
+  ],
+  [
+    { ...base, FLAG_INIT_PREFETCH_MS: '9000' },
+    'FLAG_INIT_PREFETCH_MS (9000) plus FLAG_ATTEMPT_TIMEOUT_MS (3000) must fit in FLAG_DEADLINE_MS (8000)',
+  ],
   [{ ...base, FLAG_INIT_PREFETCH_MS: '5001' }, 'FLAG_INIT_PREFETCH_MS (5001) plus FLAG_ATTEMPT_TIMEOUT_MS (3000)'],
   [{ ...base, DEFAULT_PARTICIPANT_PURPOSE: 'cust omer' }, 'DEFAULT_PARTICIPANT_PURPOSE'],
 ])('a bad environment is a reason, not an exception: %j', (env, reason) => {
@@ -79,7 +88,9 @@ test.each([
 test('settings that fit the chain are accepted: the defaults, a prefetch that leaves exactly one attempt, no prefetch under a short deadline', () => {
   expect(loadConfig(base).ok).toBe(true);
   expect(loadConfig({ ...base, FLAG_INIT_PREFETCH_MS: '5000' }).ok).toBe(true);
-  expect(loadConfig({ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000', FLAG_INIT_PREFETCH_MS: '0' }).ok).toBe(true);
+  expect(
+    loadConfig({ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000', FLAG_INIT_PREFETCH_MS: '0' }).ok,
+  ).toBe(true);
 });
 
 test("docs/configuration.md's table mirrors NUMERIC_SETTINGS: its rows with a number for default are exactly those settings, in their order", () => {
@@ -93,7 +104,13 @@ test('docs/configuration.md lists every setting with its default', () => {
   for (const setting of Object.values(NUMERIC_SETTINGS)) {
     expect(readme).toContain(`| \`${setting.env}\` | ${setting.default} |`);
   }
-  for (const name of ['GENESYS_CREDENTIALS_SECRET_ID', 'GENESYS_API_BASE_URL', 'GENESYS_LOGIN_BASE_URL', 'DEFAULT_PARTICIPANT_PURPOSE', 'LOG_LEVEL']) {
+  for (const name of [
+    'GENESYS_CREDENTIALS_SECRET_ID',
+    'GENESYS_API_BASE_URL',
+    'GENESYS_LOGIN_BASE_URL',
+    'DEFAULT_PARTICIPANT_PURPOSE',
+    'LOG_LEVEL',
+  ]) {
     expect(readme).toContain(`| \`${name}\` |`);
   }
 });

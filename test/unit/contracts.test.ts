@@ -15,7 +15,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FUNCTION_ARN_PLACEHOLDER, READY_LAMBDA_ACTION, generatedFiles, importableAction, parseFunctionArn, readAttributes, runContracts } from '../../scripts/contracts';
+import {
+  FUNCTION_ARN_PLACEHOLDER,
+  READY_LAMBDA_ACTION,
+  generatedFiles,
+  importableAction,
+  parseFunctionArn,
+  readAttributes,
+  runContracts,
+} from '../../scripts/contracts';
 import { loadConfig } from '../../lib/config';
 import { parseFlagRequest, RESERVED_KEYS } from '../../lib/core/flag-request';
 import { CONTRACT } from '../../lib/core/attribute-contract';
@@ -73,27 +81,53 @@ test('the example events pass the input contract (flat) and the function (all fo
   const validate = compile(input as Schema);
   expect(validate(flat)).toBe(true);
   expect(validate(conversationOnly)).toBe(true);
-  for (const event of [flat, nested, conversationOnly]) expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({ ok: true });
+  for (const event of [flat, nested, conversationOnly])
+    expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({ ok: true });
   // Optional inputs may be absent; the function also takes null (a flow's unset variable) and "" for them.
   expect(validate({ conversationId: flat.conversationId, risk_level: 'low' })).toBe(true);
   for (const empty of [null, '']) {
-    const event = { conversationId: flat.conversationId, participantId: empty, participantPurpose: empty, compliance_checked: null, risk_level: 'low' };
-    expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({ ok: true, request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' } });
+    const event = {
+      conversationId: flat.conversationId,
+      participantId: empty,
+      participantPurpose: empty,
+      compliance_checked: null,
+      risk_level: 'low',
+    };
+    expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({
+      ok: true,
+      request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' },
+    });
   }
 });
 
 test("the input contract's description says what the function does with unset and empty inputs", () => {
   // A flow author reads this in Genesys: it must be what parseFlagRequest does. Unset (null) is
   // skipped; "" is an empty string and is sent; empty ids mean "look the participant up".
-  expect(input.description).toContain('An attribute left unset (null or absent) is skipped; an empty string is set as an empty string.');
+  expect(input.description).toContain(
+    'An attribute left unset (null or absent) is skipped; an empty string is set as an empty string.',
+  );
   expect(input.description).not.toMatch(/empty[^.;]*skipped/);
   const parsed = parseFlagRequest(
-    { conversationId: flat.conversationId, participantId: '', participantPurpose: '', compliance_checked: null, risk_level: '', verification_method: 'kba' },
+    {
+      conversationId: flat.conversationId,
+      participantId: '',
+      participantPurpose: '',
+      compliance_checked: null,
+      risk_level: '',
+      verification_method: 'kba',
+    },
     config.limits,
     'customer',
     CONTRACT,
   );
-  expect(parsed).toEqual({ ok: true, request: { conversationId: flat.conversationId, participantPurpose: 'customer', attributes: { risk_level: '', verification_method: 'kba' } } });
+  expect(parsed).toEqual({
+    ok: true,
+    request: {
+      conversationId: flat.conversationId,
+      participantPurpose: 'customer',
+      attributes: { risk_level: '', verification_method: 'kba' },
+    },
+  });
 });
 
 test('every status object the function can return passes the output contract', () => {
@@ -114,7 +148,14 @@ test('every status object the function can return passes the output contract', (
   for (const outcome of outcomes) {
     for (const facts of [
       { attempts: 0, httpStatus: 0, elapsedMs: 0, requestId: 'req' },
-      { attempts: 3, httpStatus: 404, elapsedMs: 812.4, requestId: 'req', contextId: 'ctx', participantId: flat.participantId },
+      {
+        attempts: 3,
+        httpStatus: 404,
+        elapsedMs: 812.4,
+        requestId: 'req',
+        contextId: 'ctx',
+        participantId: flat.participantId,
+      },
     ]) {
       const result = toResult(outcome, facts);
       seen.add(result.status);
@@ -124,7 +165,12 @@ test('every status object the function can return passes the output contract', (
   expect([...seen].sort()).toEqual([...FLAG_STATUSES].sort());
   // The contract is flat, closed, and names every status for the flow author.
   expect(Object.values(output.properties).every((p) => ['string', 'integer', 'boolean'].includes(p.type))).toBe(true);
-  expect(validate({ ...toResult({ kind: 'updated' }, { attempts: 1, httpStatus: 202, elapsedMs: 1, requestId: 'r' }), extra: 1 })).toBe(false);
+  expect(
+    validate({
+      ...toResult({ kind: 'updated' }, { attempts: 1, httpStatus: 202, elapsedMs: 1, requestId: 'r' }),
+      extra: 1,
+    }),
+  ).toBe(false);
   expect(output.description).toContain(FLAG_STATUSES.join(', '));
 });
 
@@ -132,7 +178,14 @@ test('the importable data actions carry the same contracts and the pass-through 
   for (const action of [lambdaAction, webhookAction]) {
     expect(action.contract.input.inputSchema).toEqual(input);
     expect(action.contract.output.successSchema).toEqual(output);
-    expect(action).toMatchObject({ actionType: 'custom', secure: false, config: { request: { requestType: 'POST', requestTemplate: '${input.rawRequest}' }, response: { successTemplate: '${rawResult}' } } });
+    expect(action).toMatchObject({
+      actionType: 'custom',
+      secure: false,
+      config: {
+        request: { requestType: 'POST', requestTemplate: '${input.rawRequest}' },
+        response: { successTemplate: '${rawResult}' },
+      },
+    });
     expect(action.config.timeoutSeconds).toBeGreaterThan(config.deadlineMs / 1000);
   }
   expect(lambdaAction.integrationType).toBe('aws-lambda-data-actions');
@@ -168,7 +221,10 @@ describe('the Lambda action: a committed template, and a ready file written with
 
   test.each([
     ['the old placeholder', 'arn:aws:lambda:REGION:ACCOUNT_ID:function:genesys-participant-flagger-STAGE-dataAction'],
-    ['the invoke role, the other stack output', 'arn:aws:iam::123456789012:role/genesys-participant-flagger-prod-genesys-invoke'],
+    [
+      'the invoke role, the other stack output',
+      'arn:aws:iam::123456789012:role/genesys-participant-flagger-prod-genesys-invoke',
+    ],
     ['a version or alias', `${GOOD_ARN}:prod`],
     ['an 11-digit account', 'arn:aws:lambda:eu-west-1:12345678901:function:f'],
     ['a layer', 'arn:aws:lambda:eu-west-1:123456789012:layer:f'],
@@ -179,37 +235,62 @@ describe('the Lambda action: a committed template, and a ready file written with
   ])('anything else is refused, nothing written: %s', (_what, arn) => {
     const out = tmp();
     const result = run(['--function-arn', arn, '--out', out]);
-    expect(result).toEqual({ code: 2, log: [], error: [expect.stringContaining(`${JSON.stringify(arn)} is not a Lambda function ARN`)] });
+    expect(result).toEqual({
+      code: 2,
+      log: [],
+      error: [expect.stringContaining(`${JSON.stringify(arn)} is not a Lambda function ARN`)],
+    });
     expect(existsSync(out)).toBe(false);
   });
 
   test('--function-arn writes the template with the ARN in place, and nothing else changed', () => {
     const out = tmp();
-    expect(run([`--function-arn=${GOOD_ARN}`, '--out', out])).toEqual({ code: 0, log: [expect.stringContaining(`wrote ${out}`)], error: [] });
+    expect(run([`--function-arn=${GOOD_ARN}`, '--out', out])).toEqual({
+      code: 0,
+      log: [expect.stringContaining(`wrote ${out}`)],
+      error: [],
+    });
     const ready = JSON.parse(readFileSync(out, 'utf8')) as typeof lambdaAction;
     expect(ready.config.request.requestUrlTemplate).toBe(GOOD_ARN);
-    expect({ ...ready, config: { ...ready.config, request: { ...ready.config.request, requestUrlTemplate: FUNCTION_ARN_PLACEHOLDER } } }).toEqual(lambdaAction);
-    expect(readFileSync(out, 'utf8')).toBe(`${JSON.stringify(importableAction('lambda', readAttributes(), undefined, GOOD_ARN), null, 2)}\n`);
+    expect({
+      ...ready,
+      config: { ...ready.config, request: { ...ready.config.request, requestUrlTemplate: FUNCTION_ARN_PLACEHOLDER } },
+    }).toEqual(lambdaAction);
+    expect(readFileSync(out, 'utf8')).toBe(
+      `${JSON.stringify(importableAction('lambda', readAttributes(), undefined, GOOD_ARN), null, 2)}\n`,
+    );
   });
 
   test('by default it writes under dist/, which git ignores, never into the committed files', () => {
     expect(READY_LAMBDA_ACTION.startsWith('dist/')).toBe(true);
     expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('dist/');
     for (const out of ['infra/genesys/import/flag-participant.lambda-action.template.json', 'infra/elsewhere.json']) {
-      expect(run(['--function-arn', GOOD_ARN, '--out', path.join(ROOT, out)])).toEqual({ code: 2, log: [], error: [expect.stringContaining('is inside infra/')] });
+      expect(run(['--function-arn', GOOD_ARN, '--out', path.join(ROOT, out)])).toEqual({
+        code: 2,
+        log: [],
+        error: [expect.stringContaining('is inside infra/')],
+      });
     }
   });
 
   test('the command line refuses what it does not know, and --check still checks', () => {
     expect(run(['--out', tmp()]).error).toEqual(['--out goes with --function-arn']);
     expect(run(['--function-arn']).error).toEqual(['--function-arn needs a value']);
-    expect(run(['--check', '--function-arn', GOOD_ARN]).error).toEqual(['--check and --function-arn do not go together']);
-    expect(run(['--functionarn', GOOD_ARN]).error).toEqual([expect.stringContaining('unknown argument "--functionarn"')]);
+    expect(run(['--check', '--function-arn', GOOD_ARN]).error).toEqual([
+      '--check and --function-arn do not go together',
+    ]);
+    expect(run(['--functionarn', GOOD_ARN]).error).toEqual([
+      expect.stringContaining('unknown argument "--functionarn"'),
+    ]);
     expect(run(['--check'])).toEqual({ code: 0, log: ['contracts are up to date'], error: [] });
   });
 
   test('npm run contracts hands the flag over, and a refusal exits non-zero', () => {
-    const cli = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/contracts.ts', '--function-arn', 'arn:aws:iam::123456789012:role/x'], { cwd: ROOT, encoding: 'utf8' });
+    const cli = spawnSync(
+      path.join(ROOT, 'node_modules/.bin/tsx'),
+      ['scripts/contracts.ts', '--function-arn', 'arn:aws:iam::123456789012:role/x'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect({ status: cli.status, stdout: cli.stdout }).toEqual({ status: 2, stdout: '' });
     expect(cli.stderr).toContain('"arn:aws:iam::123456789012:role/x" is not a Lambda function ARN');
   });

@@ -8,16 +8,42 @@ const SECRET = 'sentinel-client-secret-8d1f';
 const both = { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' };
 
 test('a complete secret gives its fields, trimmed where a copy and paste adds spaces (never the secret itself)', () => {
-  const read = readCredentialFields(JSON.stringify({ clientId: ' id ', clientSecret: ` ${SECRET}`, environment: ' mypurecloud.ie ' }), {});
-  expect(read).toEqual({ ok: true, fields: { clientId: 'id', clientSecret: ` ${SECRET}`, environment: 'mypurecloud.ie' } });
+  const read = readCredentialFields(
+    JSON.stringify({ clientId: ' id ', clientSecret: ` ${SECRET}`, environment: ' mypurecloud.ie ' }),
+    {},
+  );
+  expect(read).toEqual({
+    ok: true,
+    fields: { clientId: 'id', clientSecret: ` ${SECRET}`, environment: 'mypurecloud.ie' },
+  });
 });
 
 test.each([
-  ['not JSON', 'clientId=x', 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}'],
-  ['an array', '[]', 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}'],
-  ['no secret', JSON.stringify({ clientId: 'id', environment: 'mypurecloud.ie' }), 'the credentials secret lacks clientSecret'],
-  ['a blank id and a numeric secret', JSON.stringify({ clientId: ' ', clientSecret: 42, environment: 'x' }), 'the credentials secret lacks clientId, clientSecret'],
-  ['no environment', JSON.stringify({ clientId: 'id', clientSecret: SECRET }), 'the credentials secret lacks environment'],
+  [
+    'not JSON',
+    'clientId=x',
+    'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}',
+  ],
+  [
+    'an array',
+    '[]',
+    'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}',
+  ],
+  [
+    'no secret',
+    JSON.stringify({ clientId: 'id', environment: 'mypurecloud.ie' }),
+    'the credentials secret lacks clientSecret',
+  ],
+  [
+    'a blank id and a numeric secret',
+    JSON.stringify({ clientId: ' ', clientSecret: 42, environment: 'x' }),
+    'the credentials secret lacks clientId, clientSecret',
+  ],
+  [
+    'no environment',
+    JSON.stringify({ clientId: 'id', clientSecret: SECRET }),
+    'the credentials secret lacks environment',
+  ],
 ])('%s: the reason names the field, never the content', (_case, text, reason) => {
   const read = readCredentialFields(text, {});
   expect(read).toEqual({ ok: false, reason });
@@ -29,14 +55,18 @@ test('with both hosts overridden the environment may be absent', () => {
     ok: true,
     fields: { clientId: 'id', clientSecret: SECRET, environment: '' },
   });
-  expect(readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), { apiBaseUrl: both.apiBaseUrl })).toEqual({
+  expect(
+    readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), { apiBaseUrl: both.apiBaseUrl }),
+  ).toEqual({
     ok: false,
     reason: 'the credentials secret lacks environment',
   });
 });
 
 test('parseCredentials: the fields, then the hosts; an unknown environment is refused after the fields pass', () => {
-  expect(parseCredentials(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'eu-west-1' }), {})).toEqual({
+  expect(
+    parseCredentials(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'eu-west-1' }), {}),
+  ).toEqual({
     ok: true,
     credentials: {
       clientId: 'id',
@@ -45,7 +75,16 @@ test('parseCredentials: the fields, then the hosts; an unknown environment is re
       hosts: { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' },
     },
   });
-  const unknown = parseCredentials(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'evil.example.com' }), {});
-  expect(unknown).toEqual({ ok: false, error: { kind: 'config', reason: expect.stringContaining('unknown Genesys environment') } });
-  expect(parseCredentials('{}', {})).toEqual({ ok: false, error: { kind: 'config', reason: 'the credentials secret lacks clientId, clientSecret, environment' } });
+  const unknown = parseCredentials(
+    JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'evil.example.com' }),
+    {},
+  );
+  expect(unknown).toEqual({
+    ok: false,
+    error: { kind: 'config', reason: expect.stringContaining('unknown Genesys environment') },
+  });
+  expect(parseCredentials('{}', {})).toEqual({
+    ok: false,
+    error: { kind: 'config', reason: 'the credentials secret lacks clientId, clientSecret, environment' },
+  });
 });

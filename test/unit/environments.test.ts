@@ -12,13 +12,18 @@ test('a region name and odd casing are accepted', () => {
   expect(resolveHosts('USW2.PURE.CLOUD', {})).toMatchObject({ hosts: { apiBaseUrl: 'https://api.usw2.pure.cloud' } });
 });
 
-test.each(['evil.example.com', 'mypurecloud.com.evil.io', 'login.mypurecloud.com', '', undefined, 'constructor', '__proto__'])(
-  'an unknown environment %p is refused, so no credentials can go there',
-  (environment) => {
-    const resolved = resolveHosts(environment, {});
-    expect(resolved.ok).toBe(false);
-  },
-);
+test.each([
+  'evil.example.com',
+  'mypurecloud.com.evil.io',
+  'login.mypurecloud.com',
+  '',
+  undefined,
+  'constructor',
+  '__proto__',
+])('an unknown environment %p is refused, so no credentials can go there', (environment) => {
+  const resolved = resolveHosts(environment, {});
+  expect(resolved.ok).toBe(false);
+});
 
 test('overrides win, each on its own', () => {
   expect(resolveHosts('anything', { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' })).toEqual({
@@ -37,7 +42,16 @@ describe('isGenesysHost: what the egress proxy may tunnel to', () => {
   const domains = [...new Set(Object.values(GENESYS_ENVIRONMENTS))];
 
   test('the table holds every domain form Genesys uses (mypurecloud.*, <region>.pure.cloud, the government and sovereign clouds)', () => {
-    expect(domains).toEqual(expect.arrayContaining(['mypurecloud.com', 'mypurecloud.ie', 'mypurecloud.com.au', 'usw2.pure.cloud', 'use2.us-gov-pure.cloud', 'edee1.eusc-pure.cloud']));
+    expect(domains).toEqual(
+      expect.arrayContaining([
+        'mypurecloud.com',
+        'mypurecloud.ie',
+        'mypurecloud.com.au',
+        'usw2.pure.cloud',
+        'use2.us-gov-pure.cloud',
+        'edee1.eusc-pure.cloud',
+      ]),
+    );
   });
 
   test.each(domains)('api. and login. of %s are allowed, in any case', (domain) => {
@@ -46,11 +60,24 @@ describe('isGenesysHost: what the egress proxy may tunnel to', () => {
     expect(isGenesysHost(`API.${domain.toUpperCase()}`, {})).toBe(true);
   });
 
-  test.each(domains)('nothing else of %s is: the bare domain, other subdomains, deeper names, a trailing dot, a port', (domain) => {
-    for (const host of [domain, `apps.${domain}`, `www.${domain}`, `api.api.${domain}`, `x.login.${domain}`, `api.${domain}.`, `login.${domain}:8443`, ` api.${domain}`, `api.${domain} `]) {
-      expect({ host, allowed: isGenesysHost(host, {}) }).toEqual({ host, allowed: false });
-    }
-  });
+  test.each(domains)(
+    'nothing else of %s is: the bare domain, other subdomains, deeper names, a trailing dot, a port',
+    (domain) => {
+      for (const host of [
+        domain,
+        `apps.${domain}`,
+        `www.${domain}`,
+        `api.api.${domain}`,
+        `x.login.${domain}`,
+        `api.${domain}.`,
+        `login.${domain}:8443`,
+        ` api.${domain}`,
+        `api.${domain} `,
+      ]) {
+        expect({ host, allowed: isGenesysHost(host, {}) }).toEqual({ host, allowed: false });
+      }
+    },
+  );
 
   test.each([
     'api.mypurecloud.com.evil.com',
@@ -77,7 +104,7 @@ describe('isGenesysHost: what the egress proxy may tunnel to', () => {
     expect(isGenesysHost(host, {})).toBe(false);
   });
 
-  test("an override allows its own host, in any case and whatever its port, and no other", () => {
+  test('an override allows its own host, in any case and whatever its port, and no other', () => {
     const overrides = { apiBaseUrl: 'http://127.0.0.1:9000', loginBaseUrl: 'https://Login.Partner.Example:8443/' };
     expect(isGenesysHost('127.0.0.1', overrides)).toBe(true);
     expect(isGenesysHost('login.partner.example', overrides)).toBe(true);
@@ -104,9 +131,12 @@ describe('genesysRegion: the Genesys region, and so the AWS region that pairs wi
     expect(genesysRegion(environment)).toBe(region);
   });
 
-  test.each(['evil.example.com', 'login.mypurecloud.com', '', undefined, 'constructor', '__proto__'])('%p has none', (environment) => {
-    expect(genesysRegion(environment)).toBeUndefined();
-  });
+  test.each(['evil.example.com', 'login.mypurecloud.com', '', undefined, 'constructor', '__proto__'])(
+    '%p has none',
+    (environment) => {
+      expect(genesysRegion(environment)).toBeUndefined();
+    },
+  );
 
   test('every domain of the table has exactly one region', () => {
     for (const [region, domain] of Object.entries(GENESYS_ENVIRONMENTS)) expect(genesysRegion(domain)).toBe(region);

@@ -20,7 +20,13 @@ import lambdaAction from '../../infra/genesys/import/flag-participant.lambda-act
 import webhookAction from '../../infra/genesys/import/flag-participant.webhook-action.json';
 import { NUMERIC_SETTINGS } from '../../lib/config';
 import { FLAG_STATUSES } from '../../lib/core/flag-result';
-import { ARCHY_OPTIONS_FILE, TIMEOUTS_FILE, readAttributes, readTimeouts, type Timeouts } from '../../scripts/contracts';
+import {
+  ARCHY_OPTIONS_FILE,
+  TIMEOUTS_FILE,
+  readAttributes,
+  readTimeouts,
+  type Timeouts,
+} from '../../scripts/contracts';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -58,7 +64,8 @@ function tfAttr(body: string, name: string): string {
 const mainTf = read('infra/genesys/main.tf');
 const flowTf = read('infra/genesys/flow.tf');
 const variablesTf = read('infra/genesys/variables.tf');
-const resource = (type: string, name: string, file = mainTf) => tfBlock(file, new RegExp(`resource "${type}" "${name}"`));
+const resource = (type: string, name: string, file = mainTf) =>
+  tfBlock(file, new RegExp(`resource "${type}" "${name}"`));
 const namePrefix = JSON.parse(tfAttr(tfBlock(variablesTf, /variable "name_prefix"/), 'default')) as string;
 
 /** A Terraform string literal or reference as the default variables resolve it. */
@@ -68,8 +75,10 @@ function tfValue(expression: string, queue: string): string {
       throw new Error(`cannot resolve ${m}`);
     });
   if (expression.startsWith('"')) return literal(expression);
-  if (expression === 'genesyscloud_integration.lambda.config[0].name') return literal(tfAttr(tfBlock(resource('genesyscloud_integration', 'lambda'), /config/), 'name'));
-  if (expression === 'genesyscloud_integration_action.flag_participant.name') return literal(tfAttr(resource('genesyscloud_integration_action', 'flag_participant'), 'name'));
+  if (expression === 'genesyscloud_integration.lambda.config[0].name')
+    return literal(tfAttr(tfBlock(resource('genesyscloud_integration', 'lambda'), /config/), 'name'));
+  if (expression === 'genesyscloud_integration_action.flag_participant.name')
+    return literal(tfAttr(resource('genesyscloud_integration_action', 'flag_participant'), 'name'));
   if (expression === 'var.example_flow_queue') return queue;
   const local = /^local\.timeouts\.(\w+)$/.exec(expression);
   if (local?.[1]) return String(timeouts[local[1] as keyof Timeouts]);
@@ -79,13 +88,18 @@ function tfValue(expression: string, queue: string): string {
 /** What genesyscloud_flow substitutes into the flow, with the variables' defaults. */
 function terraformSubstitutions(queue = 'Support'): Record<string, string> {
   const body = tfBlock(resource('genesyscloud_flow', 'verify_and_flag', flowTf), /substitutions\s*=/);
-  const entries = [...body.matchAll(/^\s*(\w+)\s*=\s*(.+?)\s*$/gm)].map((m) => [m[1] ?? '', tfValue(m[2] ?? '', queue)]);
+  const entries = [...body.matchAll(/^\s*(\w+)\s*=\s*(.+?)\s*$/gm)].map((m) => [
+    m[1] ?? '',
+    tfValue(m[2] ?? '', queue),
+  ]);
   return Object.fromEntries(entries);
 }
 
 /** The substitutions an admin hands `archy publish --optionsFile` without Terraform. */
 const archySubstitutions = (): Record<string, string> =>
-  Object.fromEntries(Object.entries(asNode(asNode(parse(read(ARCHY_OPTIONS_FILE))).substitutions)).map(([k, v]) => [k, String(v)]));
+  Object.fromEntries(
+    Object.entries(asNode(asNode(parse(read(ARCHY_OPTIONS_FILE))).substitutions)).map(([k, v]) => [k, String(v)]),
+  );
 
 const flowText = read('infra/genesys/flows/verify-and-flag.yaml');
 const placeholders = [...new Set([...flowText.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]))].sort();
@@ -104,19 +118,23 @@ const flow = publishedFlow(terraformSubstitutions());
 
 /** Every action of the flow, nested ones included, as [kind, body]. */
 function actions(node: unknown, found: [string, Node][] = []): [string, Node][] {
-  if (Array.isArray(node)) node.forEach((item) => actions(item, found));
+  if (Array.isArray(node)) for (const item of node) actions(item, found);
   else if (typeof node === 'object' && node !== null) {
     for (const [key, value] of Object.entries(node)) {
-      if (['callData', 'switch', 'decision', 'transferToAcd', 'updateData', 'disconnect'].includes(key)) found.push([key, asNode(value)]);
+      if (['callData', 'switch', 'decision', 'transferToAcd', 'updateData', 'disconnect'].includes(key))
+        found.push([key, asNode(value)]);
       actions(value, found);
     }
   }
   return found;
 }
 
-const calls = actions(flow).filter(([kind]) => kind === 'callData').map(([, body]) => body);
+const calls = actions(flow)
+  .filter(([kind]) => kind === 'callData')
+  .map(([, body]) => body);
 const integrationName = tfValue('genesyscloud_integration.lambda.config[0].name', '');
-const actionOf = (call: Node): Node => asNode(asNode(asNode(asNode(call.category)[integrationName]).dataAction)[String(lambdaAction.name)]);
+const actionOf = (call: Node): Node =>
+  asNode(asNode(asNode(asNode(call.category)[integrationName]).dataAction)[String(lambdaAction.name)]);
 
 // ----- Running the flow: what each status leads to -----
 
@@ -162,7 +180,8 @@ function runFlow(answers: Answer[], options: { verified?: boolean } = {}): Run {
           for (const statement of body.statements as Node[]) {
             const [[, s]] = Object.entries(statement) as [[string, Node]];
             const name = String(s.variable);
-            vars[name] = name === 'Task.Verified' && options.verified !== undefined ? options.verified : asNode(s.value).lit;
+            vars[name] =
+              name === 'Task.Verified' && options.verified !== undefined ? options.verified : asNode(s.value).lit;
           }
           break;
         case 'decision': {
@@ -189,7 +208,8 @@ function runFlow(answers: Answer[], options: { verified?: boolean } = {}): Run {
             if (exec(asNode(asNode(body.outputs)[answer]).actions)) return true;
           } else {
             const outputs = asNode(actionOf(body).successOutputs);
-            for (const [name, target] of Object.entries(outputs)) vars[String(asNode(target).var)] = name === 'status' ? answer : `${name} of ${answer}`;
+            for (const [name, target] of Object.entries(outputs))
+              vars[String(asNode(target).var)] = name === 'status' ? answer : `${name} of ${answer}`;
           }
           break;
         }
@@ -226,13 +246,18 @@ const FLAG_MISSING = /^To an agent, flag missing/;
 
 test('the flow calls the action by the names Terraform gives it and the import files carry', () => {
   const lambdaName = tfValue(tfAttr(resource('genesyscloud_integration_action', 'flag_participant'), 'name'), '');
-  const webhookName = tfValue(tfAttr(resource('genesyscloud_integration_action', 'flag_participant_webhook'), 'name'), '');
+  const webhookName = tfValue(
+    tfAttr(resource('genesyscloud_integration_action', 'flag_participant_webhook'), 'name'),
+    '',
+  );
   expect(lambdaAction.name).toBe(lambdaName);
   expect(webhookAction.name).toBe(webhookName);
   expect(lambdaName).not.toBe(webhookName);
   // Published by Terraform, and by Archy with the options file an admin starts from: the same names.
   for (const published of [flow, publishedFlow(archySubstitutions())]) {
-    const called = actions(published).filter(([kind]) => kind === 'callData').map(([, body]) => body);
+    const called = actions(published)
+      .filter(([kind]) => kind === 'callData')
+      .map(([, body]) => body);
     expect(called).toHaveLength(2); // the call and its one retry
     for (const call of called) {
       const category = asNode(call.category);
@@ -269,12 +294,16 @@ describe("the substitutions, written as Archy's documentation shows (developer.g
       if (typeof value === 'string') expect(raw).toContain(`\n  ${key}: ${JSON.stringify(value)}\n`);
     }
     for (const name of ['Support: Tier 1', 'No', '0800']) {
-      expect(asNode(asNode(parse(`substitutions:\n  queue_name: ${JSON.stringify(name)}\n`)).substitutions).queue_name).toBe(name);
+      expect(
+        asNode(asNode(parse(`substitutions:\n  queue_name: ${JSON.stringify(name)}\n`)).substitutions).queue_name,
+      ).toBe(name);
     }
   });
 
-  test('in the flow, every placeholder for a string sits in a quoted scalar, and the number\'s does not', () => {
-    const uses = flowText.split('\n').flatMap((line) => [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => ({ line: line.trim(), key: m[1] ?? '' })));
+  test("in the flow, every placeholder for a string sits in a quoted scalar, and the number's does not", () => {
+    const uses = flowText
+      .split('\n')
+      .flatMap((line) => [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => ({ line: line.trim(), key: m[1] ?? '' })));
     expect(uses.length).toBeGreaterThan(placeholders.length);
     for (const { line, key } of uses) {
       const quoted = new RegExp(`"[^"]*\\{\\{${key}\\}\\}[^"]*"`).test(line);
@@ -322,7 +351,10 @@ describe('every status takes the path the README gives it', () => {
     for (const second of [...FLAG_STATUSES, 'failure', 'timeout']) {
       const run = runFlow([first, second]);
       expect({ second, calls: run.calls }).toEqual({ second, calls: 2 });
-      expect({ second, transfer: run.transfer }).toEqual({ second, transfer: expect.stringMatching(second === 'UPDATED' ? FLAG_SET : FLAG_MISSING) });
+      expect({ second, transfer: run.transfer }).toEqual({
+        second,
+        transfer: expect.stringMatching(second === 'UPDATED' ? FLAG_SET : FLAG_MISSING),
+      });
     }
   });
 
@@ -353,7 +385,8 @@ describe("the timeouts nest: flow > data action > Lambda > the function's deadli
 
   test('the flow, and the importable actions', () => {
     for (const call of calls) expect(call.timeout).toEqual({ lit: { seconds: timeouts.flowTimeoutSeconds } });
-    for (const action of [lambdaAction, webhookAction]) expect(action.config.timeoutSeconds).toBe(timeouts.actionTimeoutSeconds);
+    for (const action of [lambdaAction, webhookAction])
+      expect(action.config.timeoutSeconds).toBe(timeouts.actionTimeoutSeconds);
   });
 
   test('the Lambda timeout and the deadline in serverless.yml', () => {
@@ -363,22 +396,32 @@ describe("the timeouts nest: flow > data action > Lambda > the function's deadli
       const timeout = fileReference(fn.timeout);
       const deadline = fileReference(asNode(fn.environment).FLAG_DEADLINE_MS);
       expect([timeout.file, deadline.file]).toEqual([TIMEOUTS_FILE, TIMEOUTS_FILE]);
-      expect({ name, timeout: timeout.value, deadline: deadline.value }).toEqual({ name, timeout: timeouts.lambdaTimeoutSeconds, deadline: timeouts.functionDeadlineMs });
+      expect({ name, timeout: timeout.value, deadline: deadline.value }).toEqual({
+        name,
+        timeout: timeouts.lambdaTimeoutSeconds,
+        deadline: timeouts.functionDeadlineMs,
+      });
     }
     // The function's own default (used outside Lambda) is the same deadline.
     expect(NUMERIC_SETTINGS.deadlineMs.default).toBe(timeouts.functionDeadlineMs);
     // The deadline leaves Lambda's time for the safety margin and the answer.
-    expect(timeouts.lambdaTimeoutSeconds * 1000).toBeGreaterThanOrEqual(timeouts.functionDeadlineMs + NUMERIC_SETTINGS.safetyMarginMs.default);
+    expect(timeouts.lambdaTimeoutSeconds * 1000).toBeGreaterThanOrEqual(
+      timeouts.functionDeadlineMs + NUMERIC_SETTINGS.safetyMarginMs.default,
+    );
     // After a cold start, init and answer together take at most the deadline (the init's time
     // counts against the first invocation): that stays at least 1 s inside the data action's timeout.
     expect(timeouts.actionTimeoutSeconds * 1000 - 1000).toBeGreaterThanOrEqual(timeouts.functionDeadlineMs);
   });
 
   test('the Terraform: every timeout is read from timeouts.json, and none can be overridden', () => {
-    const timeoutsFile = /jsondecode\(file\("\$\{path\.module\}\/([^"]+)"\)\)/.exec(tfAttr(tfBlock(mainTf, /^locals/m), 'timeouts'))?.[1];
+    const timeoutsFile = /jsondecode\(file\("\$\{path\.module\}\/([^"]+)"\)\)/.exec(
+      tfAttr(tfBlock(mainTf, /^locals/m), 'timeouts'),
+    )?.[1];
     expect(path.resolve(ROOT, 'infra/genesys', timeoutsFile ?? '')).toBe(TIMEOUTS_FILE);
     for (const name of ['flag_participant', 'flag_participant_webhook']) {
-      expect(tfAttr(resource('genesyscloud_integration_action', name), 'config_timeout_seconds')).toBe('local.timeouts.actionTimeoutSeconds');
+      expect(tfAttr(resource('genesyscloud_integration_action', name), 'config_timeout_seconds')).toBe(
+        'local.timeouts.actionTimeoutSeconds',
+      );
     }
     expect(terraformSubstitutions().flow_timeout_seconds).toBe(String(timeouts.flowTimeoutSeconds));
     expect(flowTf).toMatch(/flow_timeout_seconds\s*=\s*local\.timeouts\.flowTimeoutSeconds\n/);
@@ -386,8 +429,15 @@ describe("the timeouts nest: flow > data action > Lambda > the function's deadli
     const files = readdirSync(path.join(ROOT, 'infra/genesys')).filter((f) => f.endsWith('.tf'));
     for (const file of files) {
       const text = read(`infra/genesys/${file}`);
-      expect({ file, variables: [...text.matchAll(/variable "(\w*timeout\w*)"/gi)].map((m) => m[1]) }).toEqual({ file, variables: [] });
-      for (const m of text.matchAll(/^\s*(\w*timeout(?!s)\w*)\s*=\s*(.+?)\s*$/gim)) expect({ file, [m[1] ?? '']: m[2] }).toEqual({ file, [m[1] ?? '']: expect.stringMatching(/^local\.timeouts\.\w+$/) });
+      expect({ file, variables: [...text.matchAll(/variable "(\w*timeout\w*)"/gi)].map((m) => m[1]) }).toEqual({
+        file,
+        variables: [],
+      });
+      for (const m of text.matchAll(/^\s*(\w*timeout(?!s)\w*)\s*=\s*(.+?)\s*$/gim))
+        expect({ file, [m[1] ?? '']: m[2] }).toEqual({
+          file,
+          [m[1] ?? '']: expect.stringMatching(/^local\.timeouts\.\w+$/),
+        });
     }
     // An apply of a timeouts.json that does not nest stops at the Lambda action.
     const lifecycle = tfBlock(resource('genesyscloud_integration_action', 'flag_participant'), /lifecycle/);
@@ -395,30 +445,46 @@ describe("the timeouts nest: flow > data action > Lambda > the function's deadli
   });
 
   const terraform = spawnSync('terraform', ['version'], { stdio: 'ignore' }).status === 0;
-  (terraform ? test : test.skip)("the Terraform's precondition holds for timeouts.json and fails for every file that does not nest", () => {
-    const expression = tfAttr(tfBlock(mainTf, /^locals/m), 'timeouts_nest');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'timeouts-nest-'));
-    const variants: Record<string, number>[] = [
-      { ...timeouts },
-      { ...timeouts, functionDeadlineMs: timeouts.lambdaTimeoutSeconds * 1000 },
-      { ...timeouts, lambdaTimeoutSeconds: timeouts.actionTimeoutSeconds },
-      { ...timeouts, actionTimeoutSeconds: timeouts.flowTimeoutSeconds },
-      { ...timeouts, actionTimeoutSeconds: 61, flowTimeoutSeconds: 62 },
-      // The override the Terraform once allowed: the action at 30 s, the flow still at its own.
-      { ...timeouts, actionTimeoutSeconds: 30 },
-    ];
-    const checks = variants.map((variant, i) => {
-      const file = path.join(dir, `${i}.json`);
-      writeFileSync(file, JSON.stringify(variant));
-      return expression.replace(/local\.timeouts\b/g, `jsondecode(file(${JSON.stringify(file)}))`);
-    });
-    const out = execFileSync('terraform', ['console'], { cwd: dir, input: `jsonencode([${checks.join(', ')}])\n`, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
-    expect(JSON.parse(JSON.parse(out.trim()) as string)).toEqual([true, false, false, false, false, false]);
-  });
+  (terraform ? test : test.skip)(
+    "the Terraform's precondition holds for timeouts.json and fails for every file that does not nest",
+    () => {
+      const expression = tfAttr(tfBlock(mainTf, /^locals/m), 'timeouts_nest');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'timeouts-nest-'));
+      const variants: Record<string, number>[] = [
+        { ...timeouts },
+        { ...timeouts, functionDeadlineMs: timeouts.lambdaTimeoutSeconds * 1000 },
+        { ...timeouts, lambdaTimeoutSeconds: timeouts.actionTimeoutSeconds },
+        { ...timeouts, actionTimeoutSeconds: timeouts.flowTimeoutSeconds },
+        { ...timeouts, actionTimeoutSeconds: 61, flowTimeoutSeconds: 62 },
+        // The override the Terraform once allowed: the action at 30 s, the flow still at its own.
+        { ...timeouts, actionTimeoutSeconds: 30 },
+      ];
+      const checks = variants.map((variant, i) => {
+        const file = path.join(dir, `${i}.json`);
+        writeFileSync(file, JSON.stringify(variant));
+        return expression.replace(/local\.timeouts\b/g, `jsondecode(file(${JSON.stringify(file)}))`);
+      });
+      const out = execFileSync('terraform', ['console'], {
+        cwd: dir,
+        input: `jsonencode([${checks.join(', ')}])\n`,
+        encoding: 'utf8',
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      expect(JSON.parse(JSON.parse(out.trim()) as string)).toEqual([true, false, false, false, false, false]);
+    },
+  );
 });
 
 test('timeouts that do not nest are refused where they are read', () => {
   const file = path.join(os.tmpdir(), `timeouts-${process.pid}.json`);
-  writeFileSync(file, JSON.stringify({ functionDeadlineMs: 8000, lambdaTimeoutSeconds: 10, actionTimeoutSeconds: 9, flowTimeoutSeconds: 15 }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      functionDeadlineMs: 8000,
+      lambdaTimeoutSeconds: 10,
+      actionTimeoutSeconds: 9,
+      flowTimeoutSeconds: 15,
+    }),
+  );
   expect(() => readTimeouts(file)).toThrow('must nest');
 });

@@ -19,8 +19,19 @@ const request = {
   participantPurpose: 'customer',
   attributes: { compliance_checked: 'true' },
 };
-const policy = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, attemptTimeoutMs: 3000, minAttemptMs: 50 };
-const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({ kind: 'response', status, headers, body: '', truncated: false });
+const policy = {
+  backoff: { baseMs: 100, capMs: 1000 },
+  poll: { baseMs: 150, capMs: 560 },
+  attemptTimeoutMs: 3000,
+  minAttemptMs: 50,
+};
+const reply = (status: number, headers: Record<string, string> = {}): HttpReply => ({
+  kind: 'response',
+  status,
+  headers,
+  body: '',
+  truncated: false,
+});
 
 function virtualDeps(replies: (n: number) => HttpReply) {
   let t = 1_000_000;
@@ -38,7 +49,20 @@ function virtualDeps(replies: (n: number) => HttpReply) {
       calls += 1;
       return replies(calls);
     },
-    tokens: { get: async () => ({ ok: true, token: { value: 't', apiBaseUrl: 'http://x', renewAt: Number.MAX_SAFE_INTEGER, expiresAt: Number.MAX_SAFE_INTEGER } }), invalidate: () => undefined, accepted: () => undefined, refusedAgain: 'refused again' },
+    tokens: {
+      get: async () => ({
+        ok: true,
+        token: {
+          value: 't',
+          apiBaseUrl: 'http://x',
+          renewAt: Number.MAX_SAFE_INTEGER,
+          expiresAt: Number.MAX_SAFE_INTEGER,
+        },
+      }),
+      invalidate: () => undefined,
+      accepted: () => undefined,
+      refusedAgain: 'refused again',
+    },
     logger: createLogger({ sink: () => undefined }),
   };
   return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };
@@ -46,7 +70,12 @@ function virtualDeps(replies: (n: number) => HttpReply) {
 
 test('after overload signals, waits grow from the base, double, and stop at the cap; none crosses the deadline', async () => {
   const v = virtualDeps(() => reply(503));
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
 
   expect(result.status).toBe('UPSTREAM_ERROR');
   expect(v.sleeps.slice(0, 6)).toEqual([99, 199, 399, 799, 999, 999]);
@@ -58,13 +87,23 @@ test('after overload signals, waits grow from the base, double, and stop at the 
 
 test('while the participant is not resolved, polling waits are 80 % fixed, 20 % random, up to the poll cap', async () => {
   const top = virtualDeps(() => reply(404));
-  const result = await flagParticipant(request, policy, { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' }, top.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' },
+    top.deps,
+  );
   expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
   expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 559, 559, 559]);
 
   const bottom = virtualDeps(() => reply(404));
   bottom.deps.random = () => 0;
-  await flagParticipant(request, policy, { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' }, bottom.deps);
+  await flagParticipant(
+    request,
+    policy,
+    { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' },
+    bottom.deps,
+  );
   expect(bottom.sleeps.slice(0, 5)).toEqual([120, 240, 448, 448, 448]);
   // Never more than one request per 80 % of a poll window: bounded use of the org's rate limit.
   expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 448) + 3);
@@ -72,7 +111,12 @@ test('while the participant is not resolved, polling waits are 80 % fixed, 20 % 
 
 test('a Retry-After longer than the backoff is waited exactly', async () => {
   const v = virtualDeps((n) => (n === 1 ? reply(429, { 'retry-after': '2' }) : reply(202)));
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(v.sleeps).toEqual([2000]);
 });
@@ -83,7 +127,12 @@ test('a 401 is retried at once with a fresh token, not after a backoff', async (
   v.deps.tokens.invalidate = () => {
     invalidated += 1;
   };
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'UPDATED', attempts: 2 });
   expect(v.sleeps).toEqual([]);
   expect(invalidated).toBe(1);
@@ -105,20 +154,35 @@ test('the attempt timeout shrinks to the time left before the deadline', async (
 
 test('a retry cut short by the deadline reports the earlier answer, not TIMEOUT', async () => {
   const v = virtualDeps((n) => (n === 1 ? reply(404) : { kind: 'network', reason: 'aborted', code: 'DEADLINE' }));
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'PARTICIPANT_NOT_FOUND', attempts: 2, httpStatus: 404 });
 });
 
 test('an attempt with no answer before the deadline is TIMEOUT', async () => {
   const v = virtualDeps(() => ({ kind: 'network', reason: 'aborted', code: 'DEADLINE' }));
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'TIMEOUT', attempts: 1, httpStatus: 0 });
 });
 
 test('no retry is started with less than the minimum attempt window left', async () => {
   const v = virtualDeps(() => reply(503));
   const shortWaits = { ...policy, backoff: { baseMs: 1, capMs: 1 }, minAttemptMs: 100 }; // waits of 1 ms
-  const result = await flagParticipant(request, shortWaits, { startedAt: v.start, deadline: v.start + 250, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    shortWaits,
+    { startedAt: v.start, deadline: v.start + 250, requestId: 'r' },
+    v.deps,
+  );
   // 20 ms per request and 1 ms per wait: tries at 0, 21, 42, ..., stops once fewer than 100 ms would remain.
   expect(result.status).toBe('UPSTREAM_ERROR');
   expect(v.elapsed()).toBeGreaterThan(250 - 100 - 21);
@@ -128,7 +192,12 @@ test('no retry is started with less than the minimum attempt window left', async
 test('Retry-After: 0 on every answer waits the backoff schedule, not zero', async () => {
   const v = virtualDeps(() => reply(429, { 'retry-after': '0' }));
   v.deps.random = () => 0; // the shortest waits the schedule allows
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' },
+    v.deps,
+  );
   expect(result.status).toBe('RATE_LIMITED');
   expect(v.sleeps.slice(0, 6)).toEqual([50, 100, 200, 400, 500, 500]);
   expect(v.sleeps.every((ms) => ms >= 50)).toBe(true);
@@ -142,9 +211,17 @@ test('a token endpoint answering 429 with Retry-After: 0 is retried on the sched
   let tokenRequests = 0;
   v.deps.tokens.get = async () => {
     tokenRequests += 1;
-    return { ok: false, error: { kind: 'throttled', reason: 'token request rate-limited', status: 429, retryAfterMs: 0 } };
+    return {
+      ok: false,
+      error: { kind: 'throttled', reason: 'token request rate-limited', status: 429, retryAfterMs: 0 },
+    };
   };
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' }, v.deps);
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 3000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'RATE_LIMITED', attempts: 0, httpStatus: 429 });
   expect(v.sleeps.every((ms) => ms >= 50)).toBe(true);
   expect(tokenRequests).toBe(v.sleeps.length + 1);
@@ -153,31 +230,77 @@ test('a token endpoint answering 429 with Retry-After: 0 is retried on the sched
 
 test('a secret that cannot be read before the deadline ends the flag at once', async () => {
   const v = virtualDeps(() => reply(202));
-  v.deps.tokens.get = async () => ({ ok: false, error: { kind: 'upstream', reason: 'Secrets Manager GetSecretValue failed: ThrottlingException', status: 0, retryAfterMs: 10_000 } });
-  const result = await flagParticipant(request, policy, { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' }, v.deps);
+  v.deps.tokens.get = async () => ({
+    ok: false,
+    error: {
+      kind: 'upstream',
+      reason: 'Secrets Manager GetSecretValue failed: ThrottlingException',
+      status: 0,
+      retryAfterMs: 10_000,
+    },
+  });
+  const result = await flagParticipant(
+    request,
+    policy,
+    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+    v.deps,
+  );
   expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', attempts: 0 });
   expect(v.sleeps).toEqual([]);
 });
 
 describe('a lookup whose reply names the participant with an id that is not a UUID', () => {
-  const conversationOnly = { conversationId: request.conversationId, participantPurpose: 'customer', attributes: request.attributes };
-  test.each(['..', '.', 'x'.repeat(5000), `${request.participantId}/../x`])('%#: is an upstream fault, retried, never sent nor echoed', async (hostile) => {
-    const sent: string[] = [];
-    const v = virtualDeps(() => reply(200));
-    v.deps.http = async (req) => {
-      sent.push(`${req.method} ${req.url}`);
-      return { kind: 'response', status: 200, headers: {}, body: JSON.stringify({ participants: [{ id: hostile, purpose: 'customer' }] }), truncated: false };
-    };
-    const result = await flagParticipant(conversationOnly, policy, { startedAt: v.start, deadline: v.start + 1000, requestId: 'r' }, v.deps);
-    expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', participantId: '', message: 'Genesys listed the participant with an id that is not a UUID' });
-    expect(sent.length).toBeGreaterThan(1);
-    expect(sent.every((line) => line === `GET http://x/api/v2/conversations/${request.conversationId}`)).toBe(true);
-  });
+  const conversationOnly = {
+    conversationId: request.conversationId,
+    participantPurpose: 'customer',
+    attributes: request.attributes,
+  };
+  test.each(['..', '.', 'x'.repeat(5000), `${request.participantId}/../x`])(
+    '%#: is an upstream fault, retried, never sent nor echoed',
+    async (hostile) => {
+      const sent: string[] = [];
+      const v = virtualDeps(() => reply(200));
+      v.deps.http = async (req) => {
+        sent.push(`${req.method} ${req.url}`);
+        return {
+          kind: 'response',
+          status: 200,
+          headers: {},
+          body: JSON.stringify({ participants: [{ id: hostile, purpose: 'customer' }] }),
+          truncated: false,
+        };
+      };
+      const result = await flagParticipant(
+        conversationOnly,
+        policy,
+        { startedAt: v.start, deadline: v.start + 1000, requestId: 'r' },
+        v.deps,
+      );
+      expect(result).toMatchObject({
+        status: 'UPSTREAM_ERROR',
+        participantId: '',
+        message: 'Genesys listed the participant with an id that is not a UUID',
+      });
+      expect(sent.length).toBeGreaterThan(1);
+      expect(sent.every((line) => line === `GET http://x/api/v2/conversations/${request.conversationId}`)).toBe(true);
+    },
+  );
 
   test('a conversation reply cut at its size limit is an upstream fault too', async () => {
     const v = virtualDeps(() => reply(200));
-    v.deps.http = async () => ({ kind: 'response', status: 200, headers: {}, body: '{"participants":[', truncated: true });
-    const result = await flagParticipant(conversationOnly, policy, { startedAt: v.start, deadline: v.start + 500, requestId: 'r' }, v.deps);
+    v.deps.http = async () => ({
+      kind: 'response',
+      status: 200,
+      headers: {},
+      body: '{"participants":[',
+      truncated: true,
+    });
+    const result = await flagParticipant(
+      conversationOnly,
+      policy,
+      { startedAt: v.start, deadline: v.start + 500, requestId: 'r' },
+      v.deps,
+    );
     expect(result).toMatchObject({ status: 'UPSTREAM_ERROR', message: expect.stringContaining('larger than') });
   });
 });

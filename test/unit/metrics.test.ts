@@ -11,17 +11,29 @@ type Emf = { Namespace: string; Dimensions: string[][]; Metrics: { Name: string;
 function linesOf(env: Record<string, string>, event: unknown) {
   const lines: string[] = [];
   const flagger = createFlagger(env, { logger: createLogger({ sink: (l) => lines.push(l) }) });
-  return flagger.flag(event, { requestId: 'r1' }).then(() => lines.map((l) => JSON.parse(l) as Record<string, unknown>));
+  return flagger
+    .flag(event, { requestId: 'r1' })
+    .then(() => lines.map((l) => JSON.parse(l) as Record<string, unknown>));
 }
 
 test('a result line carries a valid EMF directive with its status as a dimension', async () => {
   const lines = await linesOf(
-    { GENESYS_CREDENTIALS_SECRET_ID: 'x', METRICS_NAMESPACE: 'GenesysParticipantFlagger/prod', AWS_LAMBDA_FUNCTION_NAME: 'flagger-prod-dataAction' },
+    {
+      GENESYS_CREDENTIALS_SECRET_ID: 'x',
+      METRICS_NAMESPACE: 'GenesysParticipantFlagger/prod',
+      AWS_LAMBDA_FUNCTION_NAME: 'flagger-prod-dataAction',
+    },
     { conversationId: 'nope' },
   );
   expect(lines).toHaveLength(1);
   const line = lines[0] as Record<string, unknown> & { _aws: { Timestamp: number; CloudWatchMetrics: Emf[] } };
-  expect(line).toMatchObject({ status: 'INVALID_INPUT', Status: 'INVALID_INPUT', FunctionName: 'flagger-prod-dataAction', Flags: 1, Attempts: 0 });
+  expect(line).toMatchObject({
+    status: 'INVALID_INPUT',
+    Status: 'INVALID_INPUT',
+    FunctionName: 'flagger-prod-dataAction',
+    Flags: 1,
+    Attempts: 0,
+  });
   expect(Number.isInteger(line._aws.Timestamp)).toBe(true);
   const [directive] = line._aws.CloudWatchMetrics;
   expect(directive?.Namespace).toBe('GenesysParticipantFlagger/prod');
@@ -33,7 +45,11 @@ test('a result line carries a valid EMF directive with its status as a dimension
 test('a misconfigured function still counts its CONFIG_ERROR results (the alarm depends on it)', async () => {
   const lines = await linesOf({}, { conversationId: 'x' });
   const result = lines.find((l) => l.status === 'CONFIG_ERROR');
-  expect(result).toMatchObject({ Status: 'CONFIG_ERROR', Flags: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'GenesysParticipantFlagger' }] } });
+  expect(result).toMatchObject({
+    Status: 'CONFIG_ERROR',
+    Flags: 1,
+    _aws: { CloudWatchMetrics: [{ Namespace: 'GenesysParticipantFlagger' }] },
+  });
 });
 
 test('a bad namespace is a configuration error', async () => {

@@ -6,9 +6,17 @@
 import type { HttpClient, HttpReply } from '../../lib/genesys/api-client';
 import { requestClientCredentialsToken, verifyToken } from '../../lib/genesys/oauth-tokens';
 
-const credentials = { clientId: 'id', clientSecret: 'sentinel-secret-77', environment: '', hosts: { apiBaseUrl: 'http://api', loginBaseUrl: 'http://login' } };
-const answering = (status: number, body: string): HttpClient => async (): Promise<HttpReply> => ({ kind: 'response', status, headers: {}, body, truncated: false });
-const grant = (http: HttpClient) => requestClientCredentialsToken(credentials, { http, now: () => 0, attemptTimeoutMs: 1000, refreshMarginMs: 0 });
+const credentials = {
+  clientId: 'id',
+  clientSecret: 'sentinel-secret-77',
+  environment: '',
+  hosts: { apiBaseUrl: 'http://api', loginBaseUrl: 'http://login' },
+};
+const answering =
+  (status: number, body: string): HttpClient =>
+  async (): Promise<HttpReply> => ({ kind: 'response', status, headers: {}, body, truncated: false });
+const grant = (http: HttpClient) =>
+  requestClientCredentialsToken(credentials, { http, now: () => 0, attemptTimeoutMs: 1000, refreshMarginMs: 0 });
 
 test.each([
   [401, '{"error":"invalid_client","description":"authentication failed"}', 'invalid_client'],
@@ -16,7 +24,12 @@ test.each([
 ])('%i %s: auth, with the code in the reason and on its own', async (status, body, code) => {
   expect(await grant(answering(status, body))).toEqual({
     ok: false,
-    error: { kind: 'auth', reason: `the login host refused the OAuth client (${status} ${code})`, status, oauthError: code },
+    error: {
+      kind: 'auth',
+      reason: `the login host refused the OAuth client (${status} ${code})`,
+      status,
+      oauthError: code,
+    },
   });
 });
 
@@ -26,7 +39,10 @@ test.each([
   ['a code too long', JSON.stringify({ error: 'x'.repeat(51) })],
   ['a code that is not a string', '{"error":401}'],
 ])('%s: auth, with no code', async (_case, body) => {
-  expect(await grant(answering(401, body))).toEqual({ ok: false, error: { kind: 'auth', reason: 'the login host refused the OAuth client (401)', status: 401 } });
+  expect(await grant(answering(401, body))).toEqual({
+    ok: false,
+    error: { kind: 'auth', reason: 'the login host refused the OAuth client (401)', status: 401 },
+  });
 });
 
 describe('verifyToken: GET /api/v2/tokens/me proves a token', () => {
@@ -44,7 +60,11 @@ describe('verifyToken: GET /api/v2/tokens/me proves a token', () => {
   });
 
   test('a refusal and a network fault say which, with the status (0: no answer)', async () => {
-    expect(await verify(answering(401, '{"code":"bad.credentials"}'))).toEqual({ ok: false, reason: 'GET /api/v2/tokens/me answered 401', status: 401 });
+    expect(await verify(answering(401, '{"code":"bad.credentials"}'))).toEqual({
+      ok: false,
+      reason: 'GET /api/v2/tokens/me answered 401',
+      status: 401,
+    });
     expect(await verify(async () => ({ kind: 'network', reason: 'refused', code: 'ECONNREFUSED' }))).toEqual({
       ok: false,
       reason: 'GET /api/v2/tokens/me failed: refused',

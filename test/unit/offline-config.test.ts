@@ -31,10 +31,14 @@ test('the local authorizer is the deployed one: handler, timeout, the same setti
   expect(localFn.handler).toBe(deployedFn.handler);
   expect(localFn.timeout).toBe(deployedFn.timeout);
   expect(Object.keys(localFn.environment)).toEqual(Object.keys(deployedFn.environment));
-  expect(webhookOf('serverless.offline.yml').events).toEqual([{ httpApi: { method: 'POST', path: '/flag', authorizer: { name: 'bearer' } } }]);
+  expect(webhookOf('serverless.offline.yml').events).toEqual([
+    { httpApi: { method: 'POST', path: '/flag', authorizer: { name: 'bearer' } } },
+  ]);
 });
 
 test('serverless-offline listens on loopback only', () => {
-  const config = parse(readFileSync(path.join(ROOT, 'serverless.offline.yml'), 'utf8')) as { custom: { 'serverless-offline': { host: string } } };
+  const config = parse(readFileSync(path.join(ROOT, 'serverless.offline.yml'), 'utf8')) as {
+    custom: { 'serverless-offline': { host: string } };
+  };
   expect(config.custom['serverless-offline'].host).toBe('127.0.0.1');
 });

@@ -26,7 +26,15 @@ test('skips ended participants and takes the most recent active one', () => {
 });
 
 test('without start times the later entry wins', () => {
-  expect(pickParticipant(conversation([{ id: EARLIER, purpose: 'customer' }, { id: LATEST, purpose: 'customer' }]), 'customer')).toEqual({
+  expect(
+    pickParticipant(
+      conversation([
+        { id: EARLIER, purpose: 'customer' },
+        { id: LATEST, purpose: 'customer' },
+      ]),
+      'customer',
+    ),
+  ).toEqual({
     kind: 'found',
     participantId: LATEST,
   });
@@ -56,7 +64,19 @@ test.each([
   ['a number', 5],
   ['absent', undefined],
   ['a UUID with a newline', `${CUSTOMER}\n`],
-])('the chosen participant with an id that is not a UUID (%s) is an upstream fault, and the id is not echoed', (_name, id) => {
-  const picked = pickParticipant(conversation([{ id: EARLIER, purpose: 'customer', startTime: '2026-11-24T10:00:00Z' }, { id, purpose: 'customer', startTime: '2026-11-24T10:05:00Z' }]), 'customer');
-  expect(picked).toEqual({ kind: 'malformed', reason: 'Genesys listed the participant with an id that is not a UUID' });
-});
+])(
+  'the chosen participant with an id that is not a UUID (%s) is an upstream fault, and the id is not echoed',
+  (_name, id) => {
+    const picked = pickParticipant(
+      conversation([
+        { id: EARLIER, purpose: 'customer', startTime: '2026-11-24T10:00:00Z' },
+        { id, purpose: 'customer', startTime: '2026-11-24T10:05:00Z' },
+      ]),
+      'customer',
+    );
+    expect(picked).toEqual({
+      kind: 'malformed',
+      reason: 'Genesys listed the participant with an id that is not a UUID',
+    });
+  },
+);

@@ -20,7 +20,13 @@ describe('parseRetryAfter', () => {
   });
 
   test('what Date.parse would guess at is not a date', () => {
-    for (const loose of ['a 1', '2026-11-24T10:00:05Z', 'Nov 24 2026', 'Tue, 24 Nov 2026 10:00:05 +0000', 'tomorrow 5']) {
+    for (const loose of [
+      'a 1',
+      '2026-11-24T10:00:05Z',
+      'Nov 24 2026',
+      'Tue, 24 Nov 2026 10:00:05 +0000',
+      'tomorrow 5',
+    ]) {
       expect(parseRetryAfter(loose, now)).toBeUndefined();
     }
   });
@@ -31,7 +37,16 @@ describe('parseRetryAfter', () => {
   });
 
   test('absent or malformed headers fall back to the schedule (undefined)', () => {
-    for (const bad of [undefined, '', 'soon', '-1', '1.5', '3 seconds', `${'1'.repeat(65)}`, 'Tue, 24 Nov 2026 10:00:05 GMT'.padEnd(80, 'x')]) {
+    for (const bad of [
+      undefined,
+      '',
+      'soon',
+      '-1',
+      '1.5',
+      '3 seconds',
+      `${'1'.repeat(65)}`,
+      'Tue, 24 Nov 2026 10:00:05 GMT'.padEnd(80, 'x'),
+    ]) {
       expect(parseRetryAfter(bad, now)).toBeUndefined();
     }
   });

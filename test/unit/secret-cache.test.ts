@@ -11,7 +11,9 @@ const MAX_AGE_MS = 300_000;
 const MIN_REFRESH_MS = 10_000;
 
 /** A source that answers each read with the next scripted answer, and counts the reads. */
-function scriptedSource(answers: SecretFetch[]): SecretSource & { reads: number; signals: (AbortSignal | undefined)[] } {
+function scriptedSource(
+  answers: SecretFetch[],
+): SecretSource & { reads: number; signals: (AbortSignal | undefined)[] } {
   const source = {
     reads: 0,
     signals: [] as (AbortSignal | undefined)[],
@@ -27,12 +29,22 @@ function scriptedSource(answers: SecretFetch[]): SecretSource & { reads: number;
 }
 
 const value = (v: string): SecretFetch => ({ ok: true, value: v });
-const throttled: SecretFetch = { ok: false, error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: ThrottlingException' } };
-const missing: SecretFetch = { ok: false, error: { kind: 'config', reason: 'Secrets Manager GetSecretValue failed: ResourceNotFoundException' } };
+const throttled: SecretFetch = {
+  ok: false,
+  error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: ThrottlingException' },
+};
+const missing: SecretFetch = {
+  ok: false,
+  error: { kind: 'config', reason: 'Secrets Manager GetSecretValue failed: ResourceNotFoundException' },
+};
 
 function cacheOver(source: SecretSource) {
   let now = 1_000_000;
-  const cache = new CachedSecret(source, 'the-secret', { maxAgeMs: MAX_AGE_MS, minRefreshIntervalMs: MIN_REFRESH_MS, now: () => now });
+  const cache = new CachedSecret(source, 'the-secret', {
+    maxAgeMs: MAX_AGE_MS,
+    minRefreshIntervalMs: MIN_REFRESH_MS,
+    now: () => now,
+  });
   return { cache, advance: (ms: number) => (now += ms) };
 }
 
@@ -71,7 +83,10 @@ test('a value known to be refused is not served again when the read that should 
   const source = scriptedSource([value('v1'), throttled]);
   const { cache } = cacheOver(source);
   expect(await cache.get()).toEqual(value('v1'));
-  expect(await cache.get(undefined, { replacing: 'v1' })).toMatchObject({ ok: false, error: { kind: 'unavailable', retryAfterMs: MIN_REFRESH_MS } });
+  expect(await cache.get(undefined, { replacing: 'v1' })).toMatchObject({
+    ok: false,
+    error: { kind: 'unavailable', retryAfterMs: MIN_REFRESH_MS },
+  });
   expect(await cache.get(undefined, { replacing: 'v1' })).toMatchObject({ ok: false });
   expect(source.reads).toBe(2);
 });
@@ -109,7 +124,12 @@ function hangingSource(): SecretSource & { signals: AbortSignal[] } {
     fetch: (_secretId: string, signal?: AbortSignal): Promise<SecretFetch> => {
       if (signal) source.signals.push(signal);
       return new Promise((resolve) =>
-        signal?.addEventListener('abort', () => resolve({ ok: false, error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: AbortError' } })),
+        signal?.addEventListener('abort', () =>
+          resolve({
+            ok: false,
+            error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: AbortError' },
+          }),
+        ),
       );
     },
   };

@@ -27,7 +27,9 @@ const tfFiles = readdirSync(TF_DIR).filter((f) => f.endsWith('.tf'));
 
 let terraform: HclFile[] = [];
 beforeAll(async () => {
-  terraform = await parseTerraform(Object.fromEntries(tfFiles.map((f) => [f, readFileSync(path.join(TF_DIR, f), 'utf8')])));
+  terraform = await parseTerraform(
+    Object.fromEntries(tfFiles.map((f) => [f, readFileSync(path.join(TF_DIR, f), 'utf8')])),
+  );
 });
 
 /** One resource, parsed from HCL text, against the snapshot. */
@@ -85,48 +87,57 @@ describe('the Terraform in infra/genesys', () => {
 
 describe('the checker names what is wrong', () => {
   test('a computed-only argument set, as file_content_hash is since provider v1.68.5', async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_flow" "f" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_flow" "f" {
       ${FLOW_OK}
       file_content_hash = filesha256("flows/x.yaml")
-    }`)).toEqual(['genesyscloud_flow.f: file_content_hash is computed by the provider and cannot be set']);
+    }`),
+    ).toEqual(['genesyscloud_flow.f: file_content_hash is computed by the provider and cannot be set']);
   });
 
   test('a required argument missing, also when count is 0', async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_flow" "f" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_flow" "f" {
       count         = 0
       substitutions = { a = "b" }
-    }`)).toEqual(['genesyscloud_flow.f: filepath is required']);
+    }`),
+    ).toEqual(['genesyscloud_flow.f: filepath is required']);
   });
 
   test('an unknown argument, at the top and in a nested block', async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
       ${ACTION_OK}
       timeout_seconds = 10
       config_request {
         request_type = "POST"
         request_body = "x"
       }
-    }`)).toEqual([
+    }`),
+    ).toEqual([
       'genesyscloud_integration_action.a: config_request.request_body is not in the schema',
       'genesyscloud_integration_action.a: timeout_seconds is not in the schema',
     ]);
   });
 
   test("a present block's required argument missing, and a block written as an argument", async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
       ${ACTION_OK}
       config_request {
         request_url_template = "arn"
       }
       config_response = { success_template = "x" }
-    }`)).toEqual([
+    }`),
+    ).toEqual([
       'genesyscloud_integration_action.a: config_request.request_type is required',
       'genesyscloud_integration_action.a: config_response is a block, not an argument',
     ]);
   });
 
   test('dynamic blocks are checked as the blocks they stand for', async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_integration_action" "a" {
       ${ACTION_OK}
       dynamic "config_request" {
         for_each = [1]
@@ -138,7 +149,8 @@ describe('the checker names what is wrong', () => {
         for_each = [1]
         content {}
       }
-    }`)).toEqual([
+    }`),
+    ).toEqual([
       'genesyscloud_integration_action.a: config_request.method is not in the schema',
       'genesyscloud_integration_action.a: config_request.request_type is required',
       'genesyscloud_integration_action.a: dynamic "secure" is not a block of the schema',
@@ -146,7 +158,8 @@ describe('the checker names what is wrong', () => {
   });
 
   test("Terraform's meta-arguments are not the provider's, and pass", async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_flow" "f" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_flow" "f" {
       ${FLOW_OK}
       for_each   = toset(["a"])
       depends_on = [genesyscloud_integration.lambda]
@@ -154,17 +167,22 @@ describe('the checker names what is wrong', () => {
       lifecycle {
         create_before_destroy = true
       }
-    }`)).toEqual([]);
+    }`),
+    ).toEqual([]);
   });
 
   test('a resource type the snapshot does not hold', async () => {
-    expect(await complaintsAbout(`resource "genesyscloud_flows" "f" {
+    expect(
+      await complaintsAbout(`resource "genesyscloud_flows" "f" {
       ${FLOW_OK}
-    }`)).toEqual(['genesyscloud_flows.f: genesyscloud_flows is not in the schema snapshot (v1.84.1)']);
+    }`),
+    ).toEqual(['genesyscloud_flows.f: genesyscloud_flows is not in the schema snapshot (v1.84.1)']);
   });
 
   test('a provider setting', async () => {
-    expect(checkProviderBlocks(await parseTerraform({ 'p.tf': 'provider "genesyscloud" {\n  sdk_debug = true\n}\n' }))).toEqual([
+    expect(
+      checkProviderBlocks(await parseTerraform({ 'p.tf': 'provider "genesyscloud" {\n  sdk_debug = true\n}\n' })),
+    ).toEqual([
       'provider genesyscloud: sdk_debug is set, and the snapshot holds no provider settings to check it against',
     ]);
   });
@@ -184,12 +202,15 @@ describe('the checker names what is wrong', () => {
     ]);
   });
 
-  test.each([['~> 1.84.1'], ['>= 1.84.1, < 1.85.0'], ['1.84.1']])('a constraint that names it: %s', async (constraint) => {
-    const files = await parseTerraform({
-      'v.tf': `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n      version = "${constraint}"\n    }\n  }\n}\n`,
-    });
-    expect(checkVersionConstraint(files, '1.84.1')).toEqual([]);
-  });
+  test.each([['~> 1.84.1'], ['>= 1.84.1, < 1.85.0'], ['1.84.1']])(
+    'a constraint that names it: %s',
+    async (constraint) => {
+      const files = await parseTerraform({
+        'v.tf': `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n      version = "${constraint}"\n    }\n  }\n}\n`,
+      });
+      expect(checkVersionConstraint(files, '1.84.1')).toEqual([]);
+    },
+  );
 
   test("version constraints read as Terraform's documentation gives them", () => {
     expect(['1.84.1', '1.84.9'].map((v) => admits('~> 1.84.1', v))).toEqual([true, true]);

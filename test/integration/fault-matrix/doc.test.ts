@@ -17,7 +17,19 @@ import { ROWS as tokens } from './rows/tokens';
 
 const DOC = path.join(__dirname, '../../../docs/fault-matrix.md');
 /** Every row, in the order of the document. */
-const ROWS: Row[] = [participant, rateLimits, serverErrors, answers, tokens, tokenMode, secret, budget, proxy, configuration, bugs].flat();
+const ROWS: Row[] = [
+  participant,
+  rateLimits,
+  serverErrors,
+  answers,
+  tokens,
+  tokenMode,
+  secret,
+  budget,
+  proxy,
+  configuration,
+  bugs,
+].flat();
 
 function renderDoc(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -50,9 +62,16 @@ function renderDoc(): string {
     '',
   ];
   for (const group of [...new Set(ROWS.map((r) => r.group))]) {
-    lines.push(`## ${group}`, '', '| case | flagger | scripted fault | expected status | Genesys requests (token + API) | Secrets Manager reads |', '|---|---|---|---|---|---|');
+    lines.push(
+      `## ${group}`,
+      '',
+      '| case | flagger | scripted fault | expected status | Genesys requests (token + API) | Secrets Manager reads |',
+      '|---|---|---|---|---|---|',
+    );
     for (const r of ROWS.filter((x) => x.group === group)) {
-      lines.push(`| ${cell(r.case)} | ${r.start} | ${cell(r.fault)} | \`${r.status}\` | ${show(r.token)} + ${show(r.api, typeof r.api !== 'number')} | ${show(r.secretReads)} |`);
+      lines.push(
+        `| ${cell(r.case)} | ${r.start} | ${cell(r.fault)} | \`${r.status}\` | ${show(r.token)} + ${show(r.api, typeof r.api !== 'number')} | ${show(r.secretReads)} |`,
+      );
     }
     lines.push('');
   }
@@ -68,16 +87,20 @@ function renderDoc(): string {
   );
   for (const b of BATCH_ROWS) {
     const failed = b.records.filter((r) => r.status !== 'UPDATED');
-    const byStatus = [...new Set(b.records.map((r) => r.status))].map((s) => `${b.records.filter((r) => r.status === s).length} \`${s}\``).join(', ');
+    const byStatus = [...new Set(b.records.map((r) => r.status))]
+      .map((s) => `${b.records.filter((r) => r.status === s).length} \`${s}\``)
+      .join(', ');
     const api = b.records.map((r) => `${r.id} ${show(r.api)}`).join(', ');
-    lines.push(`| ${cell(b.case)} | ${cell(b.fault)} | ${byStatus}; \`failedIds\` = the ${failed.length} not \`UPDATED\` | ${show(b.token)} + per record: ${cell(api)} |`);
+    lines.push(
+      `| ${cell(b.case)} | ${cell(b.fault)} | ${byStatus}; \`failedIds\` = the ${failed.length} not \`UPDATED\` | ${show(b.token)} + per record: ${cell(api)} |`,
+    );
   }
   lines.push(
     '',
     '## A hung secret read',
     '',
     `Also tested: ${HUNG_SECRET}. The SDK aborts the hung request after \`FLAG_ATTEMPT_TIMEOUT_MS\``,
-    '(`throwOnRequestTimeout`), so the read the container\'s secret cache shares cannot stay stuck: the flag that',
+    "(`throwOnRequestTimeout`), so the read the container's secret cache shares cannot stay stuck: the flag that",
     'met the hang reads the secret a second time and ends `UPDATED` (2 Secrets Manager reads), and so do the next.',
     '',
   );

@@ -23,7 +23,14 @@ import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
 import { SecretsManagerEmulator } from '../../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, fastEnv, invocation, newConversation, useSecretsEmulator } from '../../support/harness';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  fastEnv,
+  invocation,
+  newConversation,
+  useSecretsEmulator,
+} from '../../support/harness';
 import { loggedWaits } from '../../support/logged-waits';
 
 // ---------------------------------------------------------------------------------------------
@@ -53,9 +60,13 @@ export function mostAttemptsWithin(ms: number, _schedule: Schedule): number {
 }
 
 /** Retried until a deadline of `deadlineMs`: no retry starts with less than FLAG_MIN_ATTEMPT_MS (50) left. */
-export const untilDeadline = (deadlineMs: number, schedule: Schedule, min = 3): Count => ({ min, max: mostAttemptsWithin(deadlineMs - 50, schedule) });
+export const untilDeadline = (deadlineMs: number, schedule: Schedule, min = 3): Count => ({
+  min,
+  max: mostAttemptsWithin(deadlineMs - 50, schedule),
+});
 
-export const within = (count: Count, n: number): boolean => (typeof count === 'number' ? n === count : n >= count.min && n <= count.max);
+export const within = (count: Count, n: number): boolean =>
+  typeof count === 'number' ? n === count : n >= count.min && n <= count.max;
 export const show = (count: Count, attempts = false): string =>
   typeof count === 'number' ? String(count) : `${count.min}–${count.max}${attempts ? ' (= attempts)' : ''}`;
 
@@ -120,7 +131,8 @@ export interface Row {
 }
 
 export const many = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => item);
-export const patchStatuses = (o: Observed): string[] => o.sent.filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.status}`);
+export const patchStatuses = (o: Observed): string[] =>
+  o.sent.filter((r) => r.route !== 'token').map((r) => `${r.method} ${r.status}`);
 export const gapMs = (o: Observed, route: Route): number => {
   const [first, second] = o.sent.filter((r) => r.route === route);
   return (second?.at ?? Number.NaN) - (first?.at ?? Number.NaN);
@@ -137,7 +149,13 @@ export const credentials = (fields: Record<string, string> = {}): string =>
   JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
 
 /** The common shape of a row that flags one known participant. */
-export async function flagParticipant(ctx: Ctx, flagger: Flagger, faults: Fault[] = [], participant: { resolveAfterMs?: number } = {}, remainingMs?: number): Promise<FlagResult> {
+export async function flagParticipant(
+  ctx: Ctx,
+  flagger: Flagger,
+  faults: Fault[] = [],
+  participant: { resolveAfterMs?: number } = {},
+  remainingMs?: number,
+): Promise<FlagResult> {
   const c = ctx.conversation(participant);
   if (faults.length > 0) ctx.script('patch-attributes', faults, c.conversationId);
   return flagger.flag({ ...c, compliance_checked: true }, invocation(remainingMs));
@@ -149,7 +167,6 @@ export async function lookUp(ctx: Ctx, flagger: Flagger, faults: Fault[]): Promi
   ctx.script('get-conversation', faults, c.conversationId);
   return flagger.flag({ conversationId: c.conversationId, compliance_checked: true }, invocation());
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The queue door: one batch per row, records flagged concurrently by lib/queue/batch.ts
@@ -173,10 +190,25 @@ export interface BatchRow {
 }
 
 export const envelope = (detail: unknown): string =>
-  JSON.stringify({ version: '0', id: randomUUID(), 'detail-type': 'Identity Verified', source: 'idv.service', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail });
+  JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Identity Verified',
+    source: 'idv.service',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  });
 
 /** A record for a fresh conversation whose PATCH gets `faults`. */
-export const record = (id: string, status: FlagStatus, api: Count, faults: Fault[] = [], participant: { resolveAfterMs?: number } = {}): BatchCase => ({
+export const record = (
+  id: string,
+  status: FlagStatus,
+  api: Count,
+  faults: Fault[] = [],
+  participant: { resolveAfterMs?: number } = {},
+): BatchCase => ({
   id,
   status,
   api,
@@ -205,7 +237,15 @@ interface BatchObserved {
   wallMs: number;
 }
 
-type Counts = { token: number; api: number; secretReads: number; sent: RecordedRequest[]; errors: string[]; logs: string[]; waits: number[] };
+type Counts = {
+  token: number;
+  api: number;
+  secretReads: number;
+  sent: RecordedRequest[];
+  errors: string[];
+  logs: string[];
+  waits: number[];
+};
 
 export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Promise<T>): Promise<T> {
   const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
@@ -221,12 +261,17 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
   const errors: string[] = [];
   /** Debug lines since the warm-up, for the waits the retry loop decided on. */
   let lines: string[] = [];
-  const reads = (): number => secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
+  const reads = (): number =>
+    secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
   const build = (extraEnv: Record<string, string> = {}, deps: Partial<FlaggerDeps> = {}): Flagger =>
     createFlagger(
       { ...env, ...fastEnv(extraEnv) },
       {
-        logger: createLogger({ level: 'debug', sink: (line) => ((JSON.parse(line) as { level: string }).level === 'error' ? errors.push(line) : lines.push(line)) }),
+        logger: createLogger({
+          level: 'debug',
+          sink: (line) =>
+            (JSON.parse(line) as { level: string }).level === 'error' ? errors.push(line) : lines.push(line),
+        }),
         random: () => 0.5,
         ...deps,
       },
@@ -280,7 +325,8 @@ async function runRow(row: Row): Promise<Observed> {
     const started = Date.now();
     const result = await row.run(ctx);
     const wallMs = Date.now() - started;
-    if (ctx.started !== row.start) throw new Error(`the row is documented as ${row.start} but started ${ctx.started ?? 'no flagger'}`);
+    if (ctx.started !== row.start)
+      throw new Error(`the row is documented as ${row.start} but started ${ctx.started ?? 'no flagger'}`);
     return { result, wallMs, notes: ctx.notes, ...counts() };
   });
 }
@@ -291,7 +337,12 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     row.prepare?.(ctx);
     const lines: string[] = [];
     const flagger = createFlagger(
-      { GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId, GENESYS_API_BASE_URL: ctx.genesys.url, GENESYS_LOGIN_BASE_URL: ctx.genesys.url, ...fastEnv(row.env) },
+      {
+        GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId,
+        GENESYS_API_BASE_URL: ctx.genesys.url,
+        GENESYS_LOGIN_BASE_URL: ctx.genesys.url,
+        ...fastEnv(row.env),
+      },
       { logger: createLogger({ level: 'info', sink: (line) => lines.push(line) }), random: () => 0.5 },
     );
     const conversationOf = new Map<string, string>();
@@ -303,7 +354,12 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     });
     const started = Date.now();
     const end = started + 15_000;
-    const outcome = await flagBatch(records, flagger, { requestId: randomUUID(), remainingMs: () => end - Date.now(), concurrency: 5, bodyRules: ANY_BODY });
+    const outcome = await flagBatch(records, flagger, {
+      requestId: randomUUID(),
+      remainingMs: () => end - Date.now(),
+      concurrency: 5,
+      bodyRules: ANY_BODY,
+    });
     const wallMs = Date.now() - started;
     const statuses = new Map<string, string>();
     for (const line of lines) {
@@ -313,7 +369,13 @@ async function runBatch(row: BatchRow): Promise<BatchObserved> {
     const apiByRecord = new Map<string, number>();
     for (const r of row.records) {
       const conversationId = conversationOf.get(r.id);
-      apiByRecord.set(r.id, conversationId ? ctx.genesys.received('get-conversation', conversationId) + ctx.genesys.received('patch-attributes', conversationId) : 0);
+      apiByRecord.set(
+        r.id,
+        conversationId
+          ? ctx.genesys.received('get-conversation', conversationId) +
+              ctx.genesys.received('patch-attributes', conversationId)
+          : 0,
+      );
     }
     return { failedIds: outcome.failedIds, statuses, apiByRecord, token: counts().token, wallMs };
   });
@@ -384,39 +446,57 @@ export function runMatrix(rows: Row[], batchRows: BatchRow[] = []): void {
   }
 
   // jest refuses an empty table: a suite declares only the kinds of rows it has.
-  if (rows.length > 0) describe.each([...new Set(rows.map((r) => r.group))])('%s', (group) => {
-    test.each(rows.filter((r) => r.group === group).map((r) => [r.case, r] as const))('%s', (_name, row) => {
-      const o = observed(rowOutcomes.get(row));
-      // Status and counts in one object, so that a failure shows all of them (and the message).
-      expect({
-        status: o.result.status,
-        token: within(row.token, o.token) ? row.token : o.token,
-        api: within(row.api, o.api) ? row.api : o.api,
-        secretReads: within(row.secretReads, o.secretReads) ? row.secretReads : o.secretReads,
-        message: o.result.message,
-      }).toEqual({ status: row.status, token: row.token, api: row.api, secretReads: row.secretReads, message: o.result.message });
-      // What the function reported is what Genesys saw, and no bug was caught on the way (but the one a row injects).
-      expect(o.result.attempts).toBe(o.api);
-      expect(o.errors.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(row.errorLog ? [row.errorLog] : []);
-      expect(o.result.updated).toBe(row.status === 'UPDATED');
-      row.check?.(o);
+  if (rows.length > 0)
+    describe.each([...new Set(rows.map((r) => r.group))])('%s', (group) => {
+      test.each(rows.filter((r) => r.group === group).map((r) => [r.case, r] as const))('%s', (_name, row) => {
+        const o = observed(rowOutcomes.get(row));
+        // Status and counts in one object, so that a failure shows all of them (and the message).
+        expect({
+          status: o.result.status,
+          token: within(row.token, o.token) ? row.token : o.token,
+          api: within(row.api, o.api) ? row.api : o.api,
+          secretReads: within(row.secretReads, o.secretReads) ? row.secretReads : o.secretReads,
+          message: o.result.message,
+        }).toEqual({
+          status: row.status,
+          token: row.token,
+          api: row.api,
+          secretReads: row.secretReads,
+          message: o.result.message,
+        });
+        // What the function reported is what Genesys saw, and no bug was caught on the way (but the one a row injects).
+        expect(o.result.attempts).toBe(o.api);
+        expect(o.errors.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual(
+          row.errorLog ? [row.errorLog] : [],
+        );
+        expect(o.result.updated).toBe(row.status === 'UPDATED');
+        row.check?.(o);
+      });
     });
-  });
 
-  if (batchRows.length > 0) describe('The queue door (lib/queue/batch.ts)', () => {
-    test.each(batchRows.map((r) => [r.case, r] as const))('%s: every record not UPDATED is in failedIds, and only those', (_name, row) => {
-      const o = observed(batchOutcomes.get(row));
-      const expectedStatuses = Object.fromEntries(row.records.map((r) => [r.id, r.status]));
-      expect(Object.fromEntries(o.statuses)).toEqual(expectedStatuses);
-      expect([...o.failedIds].sort()).toEqual(row.records.filter((r) => r.status !== 'UPDATED').map((r) => r.id).sort());
-      for (const r of row.records) {
-        const api = o.apiByRecord.get(r.id) ?? -1;
-        expect({ record: r.id, api: within(r.api, api) ? r.api : api }).toEqual({ record: r.id, api: r.api });
-      }
-      expect(within(row.token, o.token) ? row.token : o.token).toEqual(row.token);
-      expect(o.wallMs).toBeLessThan(15_000);
+  if (batchRows.length > 0)
+    describe('The queue door (lib/queue/batch.ts)', () => {
+      test.each(batchRows.map((r) => [r.case, r] as const))(
+        '%s: every record not UPDATED is in failedIds, and only those',
+        (_name, row) => {
+          const o = observed(batchOutcomes.get(row));
+          const expectedStatuses = Object.fromEntries(row.records.map((r) => [r.id, r.status]));
+          expect(Object.fromEntries(o.statuses)).toEqual(expectedStatuses);
+          expect([...o.failedIds].sort()).toEqual(
+            row.records
+              .filter((r) => r.status !== 'UPDATED')
+              .map((r) => r.id)
+              .sort(),
+          );
+          for (const r of row.records) {
+            const api = o.apiByRecord.get(r.id) ?? -1;
+            expect({ record: r.id, api: within(r.api, api) ? r.api : api }).toEqual({ record: r.id, api: r.api });
+          }
+          expect(within(row.token, o.token) ? row.token : o.token).toEqual(row.token);
+          expect(o.wallMs).toBeLessThan(15_000);
+        },
+      );
     });
-  });
 
   // ---------------------------------------------------------------------------------------------
   // Found by this suite: @smithy/node-http-handler only logs when `requestTimeout` passes unless

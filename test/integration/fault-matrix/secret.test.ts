@@ -20,4 +20,3 @@ test(HUNG_SECRET, async () => {
     expect({ status: second.status, secretReads: counts().secretReads }).toEqual({ status: 'UPDATED', secretReads: 2 });
   });
 });
-

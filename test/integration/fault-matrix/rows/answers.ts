@@ -48,7 +48,8 @@ export const ROWS: Row[] = [
     token: 0,
     api: untilDeadline(600, 'backoff'),
     secretReads: 0,
-    run: async (ctx) => lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: '{"participants":' })),
+    run: async (ctx) =>
+      lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: '{"participants":' })),
     check: (o) => expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0),
   },
   {
@@ -60,24 +61,29 @@ export const ROWS: Row[] = [
     token: 0,
     api: untilDeadline(600, 'backoff'),
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 429, retryAfter: '0' })),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 429, retryAfter: '0' })),
     check: (o) => {
       // The schedule's waits, never shorter: 7, 15, 30, 30 ... ms (random pinned at 0.5).
       expect(o.waits.length).toBeGreaterThan(1);
-      o.waits.forEach((wait, i) => expect(wait).toBeGreaterThanOrEqual(shortestWait(i + 1)));
+      for (const [i, wait] of o.waits.entries()) expect(wait).toBeGreaterThanOrEqual(shortestWait(i + 1));
     },
   },
   {
     group: 'Untrusted answers',
     case: 'lookup names the customer with the id `..`',
     start: 'warm',
-    fault: 'no participantId; GET 200 with the customer\'s id `..` every time; deadline 600 ms',
+    fault: "no participantId; GET 200 with the customer's id `..` every time; deadline 600 ms",
     status: 'UPSTREAM_ERROR',
     token: 0,
     api: untilDeadline(600, 'backoff'),
     secretReads: 0,
     run: async (ctx) =>
-      lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: JSON.stringify({ participants: [{ id: '..', purpose: 'customer' }] }) })),
+      lookUp(
+        ctx,
+        await ctx.warm({ FLAG_DEADLINE_MS: '600' }),
+        many(200, { status: 200, body: JSON.stringify({ participants: [{ id: '..', purpose: 'customer' }] }) }),
+      ),
     check: (o) => {
       expect(o.sent.filter((r) => r.route === 'patch-attributes')).toHaveLength(0);
       expect(o.result.participantId).toBe('');

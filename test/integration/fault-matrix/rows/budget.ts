@@ -6,7 +6,8 @@ export const ROWS: Row[] = [
     group: 'Lambda budget',
     case: 'after an on-demand init, the first flag counts the time the init spent',
     start: 'cold',
-    fault: '`AWS_LAMBDA_INITIALIZATION_TYPE=on-demand`; POST /oauth/token never answered; prefetch 1 s, then the first flag',
+    fault:
+      '`AWS_LAMBDA_INITIALIZATION_TYPE=on-demand`; POST /oauth/token never answered; prefetch 1 s, then the first flag',
     status: 'UPSTREAM_ERROR',
     // The prefetch's request, then the flag's: at 0 and after the first one's 1 s timeout.
     token: { min: 2, max: 3 },
@@ -60,6 +61,7 @@ export const ROWS: Row[] = [
     token: 0,
     api: 1,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_MIN_ATTEMPT_MS: '200' }), [], { resolveAfterMs: NEVER }, 650),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm({ FLAG_MIN_ATTEMPT_MS: '200' }), [], { resolveAfterMs: NEVER }, 650),
   },
 ];

@@ -24,7 +24,8 @@ export const ROWS: Row[] = [
       };
       return flagParticipant(ctx, ctx.cold({}, { http }));
     },
-    check: (o) => expect(o.result.message).toBe('unexpected internal error; see the function log for this correlationId'),
+    check: (o) =>
+      expect(o.result.message).toBe('unexpected internal error; see the function log for this correlationId'),
   },
   {
     group: 'A bug in the function',
@@ -46,6 +47,7 @@ export const ROWS: Row[] = [
       };
       return flagParticipant(ctx, ctx.cold({}, { secretSource }));
     },
-    check: (o) => expect(o.result.message).toBe('unexpected internal error; see the function log for this correlationId'),
+    check: (o) =>
+      expect(o.result.message).toBe('unexpected internal error; see the function log for this correlationId'),
   },
 ];

@@ -48,7 +48,10 @@ export const ROWS: Row[] = [
     run: async (ctx) => {
       const flagger = await ctx.warm();
       const c = ctx.conversation({ resolveAfterMs: 300 });
-      const result = await flagger.flag({ conversationId: c.conversationId, participantId: '', compliance_checked: true }, invocation());
+      const result = await flagger.flag(
+        { conversationId: c.conversationId, participantId: '', compliance_checked: true },
+        invocation(),
+      );
       expect(result.participantId).toBe(c.participantId);
       return result;
     },

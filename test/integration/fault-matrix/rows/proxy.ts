@@ -4,7 +4,12 @@ import { flagParticipant, type Ctx, type Row } from '../matrix';
 import type { FlagResult } from '../../../../lib/core/flag-result';
 
 /** Runs `flag` with a proxy of its own answering `first`, then `rest`, and notes how many CONNECTs it got. */
-async function throughProxy(ctx: Ctx, first: ConnectAnswer[], rest: ConnectAnswer, flag: (proxyUrl: string, proxy: ConnectProxy) => Promise<FlagResult>): Promise<FlagResult> {
+async function throughProxy(
+  ctx: Ctx,
+  first: ConnectAnswer[],
+  rest: ConnectAnswer,
+  flag: (proxyUrl: string, proxy: ConnectProxy) => Promise<FlagResult>,
+): Promise<FlagResult> {
   const proxy = await ConnectProxy.start(rest);
   proxy.script(first);
   try {
@@ -29,8 +34,12 @@ const refusal = (status: number, fault: string, answer: ConnectAnswer): Row => (
   check: (o) => {
     // One CONNECT, not a retry per backoff step; the status named, and nothing else of the answer.
     expect(o.notes.connects).toBe(1);
-    expect(o.result.message).toBe(`the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`);
-    const line = o.logs.map((l) => JSON.parse(l) as { message: string; status?: string; reason?: string }).find((l) => l.message === 'not flagged');
+    expect(o.result.message).toBe(
+      `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`,
+    );
+    const line = o.logs
+      .map((l) => JSON.parse(l) as { message: string; status?: string; reason?: string })
+      .find((l) => l.message === 'not flagged');
     expect(line).toMatchObject({ status: 'CONFIG_ERROR', reason: o.result.message });
     expect(o.logs.join('\n')).not.toMatch(/sentinel|realm|evil/);
   },
@@ -44,7 +53,11 @@ export const ROWS: Row[] = [
     body: '<html>sentinel body</html>',
   }),
   refusal(403, 'CONNECT answered `403`', { status: 403, reason: 'Forbidden' }),
-  refusal(302, 'CONNECT answered `302` to `https://evil.example/`', { status: 302, reason: 'Found', headers: { location: 'https://evil.example/' } }),
+  refusal(302, 'CONNECT answered `302` to `https://evil.example/`', {
+    status: 302,
+    reason: 'Found',
+    headers: { location: 'https://evil.example/' },
+  }),
   {
     group: 'The egress proxy',
     case: "the prefetch's tunnel ends with the prefetch (2 CONNECTs)",
@@ -56,12 +69,17 @@ export const ROWS: Row[] = [
     secretReads: 1,
     run: (ctx) =>
       throughProxy(ctx, ['silent'], 'tunnel', async (url, proxy) => {
-        const flagger = ctx.cold({ GENESYS_HTTPS_PROXY: url, FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+        const flagger = ctx.cold({
+          GENESYS_HTTPS_PROXY: url,
+          FLAG_INIT_PREFETCH_MS: '300',
+          FLAG_ATTEMPT_TIMEOUT_MS: '2000',
+        });
         await flagger.prefetch();
         const ended = Date.now();
         // Whatever the flag does next, the hung CONNECT must already be on its way out.
         const end = ended + 1500;
-        while (proxy.connects[0]?.closedAt === undefined && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+        while (proxy.connects[0]?.closedAt === undefined && Date.now() < end)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         ctx.notes.closedAfterPrefetchMs = (proxy.connects[0]?.closedAt ?? Number.POSITIVE_INFINITY) - ended;
         return flagParticipant(ctx, flagger);
       }),

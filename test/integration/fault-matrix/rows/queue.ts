@@ -1,20 +1,43 @@
 /** Fault matrix rows: the queue door, one SQS batch per row, records flagged concurrently by lib/queue/batch.ts. */
 import { randomUUID } from 'node:crypto';
-import { NEVER, envelope, many, mostAttemptsWithin, record, untilDeadline, type BatchCase, type BatchRow } from '../matrix';
+import {
+  NEVER,
+  envelope,
+  many,
+  mostAttemptsWithin,
+  record,
+  untilDeadline,
+  type BatchCase,
+  type BatchRow,
+} from '../matrix';
 
 const BATCH_DEADLINE_MS = 800;
 const MIXED: BatchCase[] = [
   record('ok', 'UPDATED', 1),
-  { id: 'eventbridge', status: 'UPDATED', api: 1, body: (ctx) => envelope({ ...ctx.conversation(), attributes: { compliance_checked: 'true' } }) },
+  {
+    id: 'eventbridge',
+    status: 'UPDATED',
+    api: 1,
+    body: (ctx) => envelope({ ...ctx.conversation(), attributes: { compliance_checked: 'true' } }),
+  },
   {
     id: 'lookup',
     status: 'UPDATED',
     api: 2,
-    body: (ctx) => JSON.stringify({ conversationId: ctx.conversation().conversationId, participantId: null, compliance_checked: true }),
+    body: (ctx) =>
+      JSON.stringify({
+        conversationId: ctx.conversation().conversationId,
+        participantId: null,
+        compliance_checked: true,
+      }),
   },
   // Created before the batch starts, so a record that starts late may find it at once.
-  record('late-participant', 'UPDATED', { min: 1, max: mostAttemptsWithin(300, 'poll') + 1 }, [], { resolveAfterMs: 300 }),
-  record('never-resolves', 'PARTICIPANT_NOT_FOUND', untilDeadline(BATCH_DEADLINE_MS, 'poll'), [], { resolveAfterMs: NEVER }),
+  record('late-participant', 'UPDATED', { min: 1, max: mostAttemptsWithin(300, 'poll') + 1 }, [], {
+    resolveAfterMs: 300,
+  }),
+  record('never-resolves', 'PARTICIPANT_NOT_FOUND', untilDeadline(BATCH_DEADLINE_MS, 'poll'), [], {
+    resolveAfterMs: NEVER,
+  }),
   record('429-then-ok', 'UPDATED', 2, [{ status: 429, retryAfter: '0' }]),
   record('429-retry-after-30', 'RATE_LIMITED', 1, [{ status: 429, retryAfter: '30' }]),
   record('500-then-ok', 'UPDATED', 2, [{ status: 500 }]),
@@ -30,9 +53,24 @@ const MIXED: BatchCase[] = [
   record('401-then-ok', 'UPDATED', 2, [{ status: 401 }]),
   record('401-twice', 'AUTH_FAILED', 2, [{ status: 401 }, { status: 401 }]),
   { id: 'malformed-body', status: 'INVALID_INPUT', api: 0, body: () => '{"conversationId": "4f1c7c36-' },
-  { id: 'invalid-event', status: 'INVALID_INPUT', api: 0, body: () => JSON.stringify({ conversationId: 'not-a-uuid', compliance_checked: true }) },
-  { id: 'traversal-id', status: 'INVALID_INPUT', api: 0, body: () => JSON.stringify({ conversationId: randomUUID(), participantId: '../../oauth/token', risk_level: 'x' }) },
-  { id: 'nested-value', status: 'INVALID_INPUT', api: 0, body: (ctx) => JSON.stringify({ ...ctx.conversation(), risk_level: { b: 'c' } }) },
+  {
+    id: 'invalid-event',
+    status: 'INVALID_INPUT',
+    api: 0,
+    body: () => JSON.stringify({ conversationId: 'not-a-uuid', compliance_checked: true }),
+  },
+  {
+    id: 'traversal-id',
+    status: 'INVALID_INPUT',
+    api: 0,
+    body: () => JSON.stringify({ conversationId: randomUUID(), participantId: '../../oauth/token', risk_level: 'x' }),
+  },
+  {
+    id: 'nested-value',
+    status: 'INVALID_INPUT',
+    api: 0,
+    body: (ctx) => JSON.stringify({ ...ctx.conversation(), risk_level: { b: 'c' } }),
+  },
 ];
 
 export const BATCH_ROWS: BatchRow[] = [

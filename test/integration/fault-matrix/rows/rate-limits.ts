@@ -49,7 +49,10 @@ export const ROWS: Row[] = [
     token: 0,
     api: 2,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 429, retryAfter: new Date(Date.now() - 60_000).toUTCString() }]),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm(), [
+        { status: 429, retryAfter: new Date(Date.now() - 60_000).toUTCString() },
+      ]),
     check: (o) => expect(gapMs(o, 'patch-attributes')).toBeLessThan(200),
   },
   {
@@ -87,7 +90,10 @@ export const ROWS: Row[] = [
     token: 0,
     api: 1,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 429, retryAfter: new Date(Date.now() + 60_000).toUTCString() }]),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm(), [
+        { status: 429, retryAfter: new Date(Date.now() + 60_000).toUTCString() },
+      ]),
     check: (o) => expect(o.result.elapsedMs).toBeLessThan(300),
   },
   {

@@ -77,7 +77,12 @@ export const ROWS: Row[] = [
     // 0-200, 205-405, 415-615, then 635 with 65 ms left (cut by the deadline): 3 or 4 attempts.
     api: { min: 3, max: 4 },
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '200', FLAG_DEADLINE_MS: '700' }), many(10, { hang: true })),
+    run: async (ctx) =>
+      flagParticipant(
+        ctx,
+        await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '200', FLAG_DEADLINE_MS: '700' }),
+        many(10, { hang: true }),
+      ),
     check: (o) => expect(o.result.elapsedMs).toBeLessThanOrEqual(700 + LAG_MS),
   },
   {
@@ -89,7 +94,10 @@ export const ROWS: Row[] = [
     token: 0,
     api: 1,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '600', FLAG_DEADLINE_MS: '600' }), [{ hang: true }]),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '600', FLAG_DEADLINE_MS: '600' }), [
+        { hang: true },
+      ]),
     check: (o) => {
       expect(o.result.httpStatus).toBe(0);
       expect(o.wallMs).toBeLessThan(1000); // the deadline: the attempt timeout, as long, is cut to the time left
@@ -104,7 +112,8 @@ export const ROWS: Row[] = [
     token: 0,
     api: 1,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }), [{ slowBodyMs: 2000 }]),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '300' }), [{ slowBodyMs: 2000 }]),
     // A 2xx is an answer at its status line: the body is not waited for, and the PATCH not re-sent.
     check: (o) => expect(o.result.elapsedMs).toBeLessThan(300),
   },
@@ -145,7 +154,8 @@ export const ROWS: Row[] = [
     token: 0,
     api: 1,
     secretReads: 0,
-    run: async (ctx) => lookUp(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '600', FLAG_DEADLINE_MS: '600' }), [{ slowBodyMs: 2000 }]),
+    run: async (ctx) =>
+      lookUp(ctx, await ctx.warm({ FLAG_ATTEMPT_TIMEOUT_MS: '600', FLAG_DEADLINE_MS: '600' }), [{ slowBodyMs: 2000 }]),
     check: (o) => expect(o.wallMs).toBeLessThan(1000),
   },
 ];

@@ -14,8 +14,14 @@ const MEMORY_MS = 300;
 /** Puts a freshly issued token in the row's secret and returns a warm token-mode flagger. */
 async function tokenMode(ctx: Ctx) {
   const { accessToken, expiresAt } = ctx.genesys.issueToken(CLIENT_ID);
-  ctx.putSecret(JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }));
-  return ctx.warm({ GENESYS_TOKEN_SECRET_ID: ctx.secretId, GENESYS_CREDENTIALS_SECRET_ID: '', SECRET_MIN_REFRESH_INTERVAL_MS: String(MEMORY_MS) });
+  ctx.putSecret(
+    JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }),
+  );
+  return ctx.warm({
+    GENESYS_TOKEN_SECRET_ID: ctx.secretId,
+    GENESYS_CREDENTIALS_SECRET_ID: '',
+    SECRET_MIN_REFRESH_INTERVAL_MS: String(MEMORY_MS),
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,7 +39,8 @@ export const ROWS: Row[] = [
     ownSecret: true,
     run: async (ctx) => flagParticipant(ctx, await tokenMode(ctx), [{ status: 401, code: 'bad.credentials' }]),
     // The same token sent again (after a short wait), once the re-read secret showed no newer one.
-    check: (o) => expect(o.sent.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']),
+    check: (o) =>
+      expect(o.sent.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'patch-attributes 202']),
   },
   {
     group: 'Token mode',
@@ -67,7 +74,11 @@ export const ROWS: Row[] = [
       ctx.genesys.revokeTokens();
       return flagParticipant(ctx, flagger);
     },
-    check: (o) => expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('again after re-reading the secret') }),
+    check: (o) =>
+      expect(o.result).toMatchObject({
+        httpStatus: 401,
+        message: expect.stringContaining('again after re-reading the secret'),
+      }),
   },
   {
     group: 'Token mode',
@@ -86,7 +97,8 @@ export const ROWS: Row[] = [
       ctx.startCounting();
       return flagParticipant(ctx, flagger);
     },
-    check: (o) => expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('It is tried again in') }),
+    check: (o) =>
+      expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('It is tried again in') }),
   },
   {
     group: 'Token mode',
@@ -125,7 +137,9 @@ export const ROWS: Row[] = [
       ctx.genesys.revokeTokens();
       await flagParticipant(ctx, flagger);
       const { accessToken, expiresAt } = ctx.genesys.issueToken(CLIENT_ID);
-      ctx.putSecret(JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }));
+      ctx.putSecret(
+        JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.com' }),
+      );
       await sleep(MEMORY_MS + 50);
       ctx.startCounting();
       return flagParticipant(ctx, flagger);

@@ -1,5 +1,5 @@
 /** Fault matrix rows: The token endpoint and revoked tokens. */
-import { credentials, flagParticipant, many, untilDeadline, type Row } from '../matrix';
+import { flagParticipant, many, untilDeadline, type Row } from '../matrix';
 
 export const ROWS: Row[] = [
   // ----- the token endpoint (cold flaggers: deadlines of at least 600 ms)
@@ -65,7 +65,8 @@ export const ROWS: Row[] = [
     group: 'Token endpoint',
     case: 'a hung token request ends with the last flag waiting on it',
     start: 'cold',
-    fault: 'POST /oauth/token never answered, then OK; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
+    fault:
+      'POST /oauth/token never answered, then OK; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
     status: 'UPDATED',
     token: 2,
     api: 1,
@@ -118,7 +119,8 @@ export const ROWS: Row[] = [
       ctx.script('token', [{ status: 401, body: '{"error":"invalid_client","description":"client not found"}' }]);
       return flagParticipant(ctx, ctx.cold());
     },
-    check: (o) => expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('invalid_client') }),
+    check: (o) =>
+      expect(o.result).toMatchObject({ httpStatus: 401, message: expect.stringContaining('invalid_client') }),
   },
   {
     group: 'Token endpoint',
@@ -179,7 +181,12 @@ export const ROWS: Row[] = [
       ctx.genesys.revokeTokens();
       return flagParticipant(ctx, flagger);
     },
-    check: (o) => expect(o.sent.map((r) => `${r.route} ${r.status}`)).toEqual(['patch-attributes 401', 'token 200', 'patch-attributes 202']),
+    check: (o) =>
+      expect(o.sent.map((r) => `${r.route} ${r.status}`)).toEqual([
+        'patch-attributes 401',
+        'token 200',
+        'patch-attributes 202',
+      ]),
   },
   {
     group: 'Revoked tokens',
@@ -190,7 +197,11 @@ export const ROWS: Row[] = [
     token: 1,
     api: 2,
     secretReads: 0,
-    run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [{ status: 401, code: 'bad.credentials' }, { status: 401, code: 'bad.credentials' }]),
+    run: async (ctx) =>
+      flagParticipant(ctx, await ctx.warm(), [
+        { status: 401, code: 'bad.credentials' },
+        { status: 401, code: 'bad.credentials' },
+      ]),
     check: (o) => expect(o.result.httpStatus).toBe(401),
   },
   {
