@@ -25,8 +25,7 @@ const COUNTS = {
   runs: [30, 5],
   batches: [5, 2],
   fleetFlags: [200, 15],
-  sharedFlags: [40, 4],
-  connectRounds: [8, 2],
+  sharedSeconds: [60, 8],
 };
 export type Options = Record<keyof typeof COUNTS, number> & { latencyMs: number };
 export const counts = (quick: boolean) =>

@@ -173,89 +173,73 @@ const busiestWindow = (times: number[], ms: number): number => {
 
 /**
  * 8 containers in token mode, reading one token from the token secret, through a proxy playing Genesys's limit of
- * 300 requests a minute per token (as 5 per sliding second, so no minute can go over): (a) IVR flags, participant
- * there; (b) flags at connect, rounds of one flag per container whose participant resolves 1 s after it is created.
+ * 300 requests a minute per token (as 5 per sliding second, so no minute can go over). Calls arrive at a steady rate,
+ * as a contact centre's do, each flagged by an idle container: (a) IVR flags, the participant there, at 270 a
+ * minute; (b) flags at connect, the participant resolving 1 s after the call arrives, at 50 a minute.
  */
 export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options): Promise<Section> {
   const proxy = await startProxy(lab.genesys.url, { ...LIMIT, rejectDelayMs: o.latencyMs });
   const env = lab.env({ GENESYS_TOKEN_SECRET_ID: lab.tokenSecret(), GENESYS_CREDENTIALS_SECRET_ID: '' }, proxy.url);
   const tokens = lab.genesys.received('token');
   const warm = await Promise.all(Array.from({ length: WORKERS }, () => firstFlag(lab, bundles.ours.file, env)));
-  const run = async (flag: () => Promise<string[]>) => {
+  const idle = warm.map(({ container }) => container);
+  /** Calls arriving every 60 000 / perMinute ms for `seconds`, each flagged by an idle container. */
+  const run = async (perMinute: number, seconds: number, resolveAfterMs: number) => {
     await sleep(LIMIT.windowMs + 50);
     proxy.reset();
-    const begin = Date.now();
-    const statuses = await flag();
+    const [begin, calls, gapMs] = [Date.now(), Math.round((perMinute * seconds) / 60), 60_000 / perMinute];
+    const flags: Promise<string>[] = [];
+    for (let i = 0; i < calls; i += 1) {
+      await sleep(Math.max(0, begin + i * gapMs - Date.now()));
+      const container = idle.pop();
+      if (!container) throw new Error('all 8 containers busy: Lambda would start a ninth; raise WORKERS');
+      const event = lab.conversation(resolveAfterMs).event;
+      flags.push(container.flag(event).then(({ status }) => (idle.push(container), status ?? 'none')));
+    }
+    const statuses = await Promise.all(flags);
     const wallMs = Date.now() - begin;
     const { forwarded, throttled, forwardedAt } = proxy.stats;
     const flagged = statuses.filter((s) => s === 'UPDATED').length;
-    return {
-      total: statuses.length,
-      flagged,
-      wallMs,
-      forwarded,
-      throttled,
-      perMinute: (flagged / wallMs) * 60_000,
-      busiest: busiestWindow(forwardedAt, 60_000),
-      bearers: proxy.stats.tokens.size,
-    };
+    const perFlag = (forwarded + throttled) / calls;
+    return { perMinute, total: calls, flagged, wallMs, forwarded, throttled, perFlag,
+      busiest: busiestWindow(forwardedAt, 60_000), bearers: proxy.stats.tokens.size };
   };
-  const ivr = await run(async () => {
-    const work = warm.map(() => Array.from({ length: o.sharedFlags }, () => lab.conversation().event));
-    const replies = await Promise.all(warm.map(({ container }, i) => container.sequence(work[i] as unknown[])));
-    return replies.flatMap((r) => r.statuses);
-  });
-  const connect = await run(async () => {
-    const statuses: string[] = [];
-    for (let round = 0; round < o.connectRounds; round += 1) {
-      const flags = warm.map(({ container }) => container.flag(lab.conversation(1000).event));
-      statuses.push(...(await Promise.all(flags)).map((f) => f.status ?? 'none'));
-    }
-    return statuses;
-  });
+  const ivr = await run(270, o.sharedSeconds, 0);
+  const connect = await run(50, o.sharedSeconds, 1000);
   const minted = lab.genesys.received('token') - tokens;
   await Promise.all(warm.map(({ container }) => container.close()));
   await proxy.close();
   type Run = typeof ivr;
   const row = (name: string, f: (r: Run) => string) => [name, f(ivr), f(connect)];
-  const longEnough = (r: Run) => (r.wallMs >= 60_000 ? '' : ` (the run took ${fmt(r.wallMs / 1000, 1)} s)`);
+  const minute = (r: Run) => (r.wallMs >= 60_000 ? '' : ` (the run took ${fmt(r.wallMs / 1000, 1)} s)`);
   return {
     title: '4 (iii). One token for the fleet (token mode, the default)',
     lines: [
-      ...table(
-        ['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'],
-        [
-          row('flagged', (r) => `${r.flagged}/${r.total}`),
-          row('flags per minute on the one token', (r) => fmt(r.perMinute, 0)),
-          row('requests per flag (accepted + 429)', (r) => fmt((r.forwarded + r.throttled) / r.total, 2)),
-          row('429 answers (honoured)', (r) => `${r.throttled}`),
-          row('most accepted requests in any minute', (r) => `${r.busiest}${longEnough(r)}`),
-          row('bearer tokens seen', (r) => `${r.bearers}`),
-          row('wall time', (r) => `${fmt(r.wallMs / 1000, 1)} s`),
-        ],
-      ),
+      ...table(['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'], [
+        row('calls a minute, arriving evenly', (r) => `${r.perMinute}`),
+        row('flagged', (r) => `${r.flagged}/${r.total}`),
+        row('requests per flag (accepted + 429)', (r) => fmt(r.perFlag, 2)),
+        row('429 answers (honoured)', (r) => `${r.throttled}`),
+        row('most accepted requests in any minute', (r) => `${r.busiest}${minute(r)}`),
+        row('flags a minute one token carries (300 / requests per flag)', (r) => fmt(300 / r.perFlag, 0)),
+        row('bearer tokens seen', (r) => `${r.bearers}`),
+      ]),
       ...prose(`${WORKERS} containers read one token from the token secret (GENESYS_TOKEN_SECRET_ID; no client
         credentials) and flag through a proxy that lets ${LIMIT.perWindow} requests per bearer token through in any
         ${LIMIT.windowMs} ms (Genesys's 300 a minute per client-credentials token, without its bursts); over it, 429
-        with Retry-After in whole seconds, which the function waits. IVR: each container flags ${o.sharedFlags}
-        participants that exist, one after the other. At connect: ${o.connectRounds} rounds, each container flagging
-        one participant created as the round starts and resolved 1 s later (404 until then). Token requests during the
+        with Retry-After in whole seconds, which the function waits. Calls arrive evenly for ${o.sharedSeconds} s,
+        each flagged by an idle container: IVR flags at 270 a minute (the participant exists), flags at connect at 50
+        a minute (the participant resolves 1 s after the call arrives; 404 until then). Token requests during the
         whole part (the containers' inits included): ${minted}.`),
     ],
     targets: [
-      [
-        'one token: every flag lands',
-        `${ivr.total + connect.total}/${ivr.total + connect.total}`,
+      ['one token: every flag lands', `${ivr.total + connect.total}/${ivr.total + connect.total}`,
         `${ivr.flagged + connect.flagged}/${ivr.total + connect.total}`,
-        ivr.flagged === ivr.total && connect.flagged === connect.total,
-      ],
-      [
-        'one token: no token minted, one bearer token',
-        '0 / 1',
-        `${minted} / ${ivr.bearers}`,
-        minted === 0 && ivr.bearers === 1 && connect.bearers === 1,
-      ],
-      ['one token: IVR flags a minute', '≥ 240 (80 % of 300)', fmt(ivr.perMinute, 0), ivr.perMinute >= 240],
+        ivr.flagged === ivr.total && connect.flagged === connect.total],
+      ['one token: at most 300 accepted requests in any minute', '≤ 300', `${Math.max(ivr.busiest, connect.busiest)}`,
+        Math.max(ivr.busiest, connect.busiest) <= 300],
+      ['one token: no token minted, one bearer token', '0 / 1', `${minted} / ${ivr.bearers}`,
+        minted === 0 && ivr.bearers === 1 && connect.bearers === 1],
     ],
   };
 }
