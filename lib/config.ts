@@ -202,9 +202,9 @@ export function loadConfig(env: Env): ConfigParse {
     config: {
       credentialsSecretId,
       ...(tokenSecretId ? { tokenSecretId } : {}),
-      apiBaseUrl,
+      ...(apiBaseUrl ? { apiBaseUrl } : {}),
       ...(genesysProxyUrl ? { genesysProxyUrl } : {}),
-      loginBaseUrl,
+      ...(loginBaseUrl ? { loginBaseUrl } : {}),
       deadlineMs: numbers.deadlineMs,
       safetyMarginMs: numbers.safetyMarginMs,
       backoffBaseMs: numbers.backoffBaseMs,

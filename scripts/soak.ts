@@ -67,7 +67,7 @@ interface Plan {
   kind: string;
   expect: FlagStatus;
   /** Exact API requests (GET + PATCH) for the conversation; undefined: any count, equal to attempts. */
-  api?: number;
+  api?: number | undefined;
   event: Record<string, unknown> | unknown;
   remainingMs: number;
   conversationId?: string;

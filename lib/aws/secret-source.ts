@@ -13,7 +13,7 @@ import { createSecretsManagerClient } from './secrets-manager-client';
 export type SecretError = {
   kind: 'config' | 'unavailable';
   reason: string;
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** The AWS error name the reason quotes (e.g. `AccessDeniedException`), when the SDK threw one. */
   errorName?: string;
 };
@@ -47,7 +47,10 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
     async fetch(secretId, signal) {
       client ??= createSecretsManagerClient({ requestTimeoutMs: options.requestTimeoutMs, maxAttempts: 1 });
       try {
-        const reply = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });
+        const reply = await client.send(
+          new GetSecretValueCommand({ SecretId: secretId }),
+          signal ? { abortSignal: signal } : {},
+        );
         if (typeof reply.SecretString !== 'string') {
           return {
             ok: false,

@@ -71,7 +71,7 @@ export function shortestDelay(retry: number, policies: { backoff: BackoffPolicy;
  */
 export function nextDelay(
   retry: number,
-  reason: { retryAfterMs?: number; notResolved: boolean },
+  reason: { retryAfterMs?: number | undefined; notResolved: boolean },
   policies: { backoff: BackoffPolicy; poll: BackoffPolicy },
   random: () => number,
 ): number {

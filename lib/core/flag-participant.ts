@@ -51,7 +51,7 @@ export interface FlagContext {
 /** What one attempt concluded. */
 type Step =
   | { next: 'done'; outcome: FlagOutcome }
-  | { next: 'retry'; outcome: FlagOutcome; retryAfterMs?: number }
+  | { next: 'retry'; outcome: FlagOutcome; retryAfterMs?: number | undefined }
   /** Genesys refused the token (401): drop it and try once more at once with a fresh one. */
   | { next: 're-authenticate'; token: AccessToken };
 
@@ -111,7 +111,7 @@ export async function flagParticipant(
         retries,
         {
           notResolved: step.outcome.kind === 'not-resolved',
-          ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }),
+          retryAfterMs: step.retryAfterMs,
         },
         policy,
         deps.random,
@@ -217,7 +217,7 @@ function logAttempt(deps: FlagDeps, context: FlagContext, progress: Progress, st
     ...(step.next === 're-authenticate'
       ? {}
       : { outcome: step.outcome.kind, ...('reason' in step.outcome ? { reason: step.outcome.reason } : {}) }),
-    ...(waitMs === undefined ? {} : { delayMs: waitMs }),
+    delayMs: waitMs,
   });
 }
 
@@ -256,7 +256,7 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
       return {
         next: 'retry',
         outcome: { kind: 'throttled', reason: `rate-limited by Genesys (429${code})` },
-        ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
+        retryAfterMs: outcome.retryAfterMs,
       };
     case 'server-error':
       return { next: 'retry', outcome: { kind: 'upstream', reason: `Genesys answered ${outcome.status}${code}` } };
@@ -309,13 +309,13 @@ function fromTokenError(error: TokenError): Step {
       return {
         next: 'retry',
         outcome: { kind: 'throttled', reason: error.reason },
-        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        retryAfterMs: error.retryAfterMs,
       };
     case 'upstream':
       return {
         next: 'retry',
         outcome: { kind: 'upstream', reason: error.reason },
-        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        retryAfterMs: error.retryAfterMs,
       };
     case 'deadline':
       return { next: 'done', outcome: { kind: 'timeout', reason: error.reason } };

@@ -263,7 +263,7 @@ export type ApiOutcome =
   | { kind: 'unauthorized'; status: number; code?: string; contextId?: string }
   /** `permissions`: what Genesys's error said was missing, validated (see parseErrorBody); may be absent. */
   | { kind: 'forbidden'; status: number; code?: string; contextId?: string; permissions?: string[] }
-  | { kind: 'throttled'; status: number; code?: string; contextId?: string; retryAfterMs?: number }
+  | { kind: 'throttled'; status: number; code?: string; contextId?: string; retryAfterMs?: number | undefined }
   | { kind: 'server-error'; status: number; code?: string; contextId?: string }
   | { kind: 'rejected'; status: number; code?: string; contextId?: string }
   | { kind: 'network'; status: 0; reason: 'timeout' | 'reset' | 'refused' | 'dns' | 'other'; code: string }
@@ -295,7 +295,7 @@ export function classify(reply: HttpReply, nowMs: number): ApiOutcome {
     return { kind: 'forbidden', ...facts, ...(error.permissions ? { permissions: error.permissions } : {}) };
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(reply.headers['retry-after'], nowMs);
-    return { kind: 'throttled', ...facts, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return { kind: 'throttled', ...facts, retryAfterMs };
   }
   if (status === 408 || (status >= 500 && status !== 501)) return { kind: 'server-error', ...facts };
   return { kind: 'rejected', ...facts };

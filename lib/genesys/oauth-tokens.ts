@@ -28,7 +28,7 @@ export type TokenError = {
   kind: 'config' | 'auth' | 'throttled' | 'upstream' | 'deadline';
   reason: string;
   status: number;
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** `auth`: the login host's RFC 6749 `error` code (e.g. `invalid_client`), when it sent a well-formed one. */
   oauthError?: string;
 };
@@ -137,7 +137,7 @@ export async function requestClientCredentialsToken(
   });
   const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
     ok: false,
-    error: { kind, reason, status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    error: { kind, reason, status, retryAfterMs },
   });
   if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
   // The deployer's proxy refuses: no retry can change that, and the login host never saw the request.
@@ -189,7 +189,7 @@ export function fromSecretError(error: SecretError): TokenError {
     kind: error.kind === 'config' ? 'config' : 'upstream',
     reason: error.reason,
     status: 0,
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    retryAfterMs: error.retryAfterMs,
   };
 }
 

@@ -251,7 +251,7 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     silent.connects.length = 0;
     const agent = tunnelAgent({ proxy: new URL(silent.url), allowed: () => true, secure: true, timeoutMs: 300 });
     const started = Date.now();
-    const outcome = await new Promise<{ message: string; code?: string }>((resolve) => {
+    const outcome = await new Promise<{ message: string; code?: string | undefined }>((resolve) => {
       https
         .get('https://api.mypurecloud.ie/api/v2/tokens/me', { agent }, () => resolve({ message: 'answered' }))
         .on('error', (error: NodeJS.ErrnoException) => resolve({ message: error.message, code: error.code }));

@@ -44,7 +44,7 @@ type ApiStep =
 type TokenStep =
   | { kind: 'ok'; latencyMs: number }
   | { kind: 'upstream'; status: number; latencyMs: number }
-  | { kind: 'throttled'; retryAfterMs?: number; latencyMs: number };
+  | { kind: 'throttled'; retryAfterMs?: number | undefined; latencyMs: number };
 
 const latency = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 1, max: 60 }) },

@@ -143,7 +143,7 @@ export const NEVER = 3_600_000; // a participant that resolves in an hour: 404 f
  * small machine. (The exact bound is proven on a virtual clock in test/property/deadline.test.ts;
  * in Lambda the safety margin absorbs the lag.)
  */
-export const LAG_MS = 100;
+export const LAG_MS = 250;
 
 export const credentials = (fields: Record<string, string> = {}): string =>
   JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
