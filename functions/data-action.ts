@@ -4,7 +4,7 @@
  * back as `${rawResult}` for the output contract. Never throws: a flow branches on `status`.
  */
 import type { Context } from 'aws-lambda';
-import { createFlagger } from '../lib/create-flagger';
+import { createFlagger } from '../lib/flagger';
 import type { FlagResult } from '../lib/core/flag-result';
 
 const flagger = createFlagger(process.env);

@@ -10,5 +10,5 @@ const rotator = createRotator(process.env);
 
 export const handler = async (event: SecretsManagerRotationEvent): Promise<void> => {
   const outcome = await rotator.rotate(event);
-  if (!outcome.ok) throw new Error(outcome.reason);
+  if (!outcome.ok) throw new Error(outcome.error);
 };

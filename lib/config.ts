@@ -1,10 +1,16 @@
 /**
- * Environment -> Config, read once per container. Every tunable has a default chosen for an
- * Architect data action; the reason for each default is next to it. Parsing never throws: a bad
- * value becomes a reason that the function reports as CONFIG_ERROR on every invocation.
+ * Environment -> Config, read once per container: the one module that reads the environment
+ * (a test holds lib/ to it). Every tunable has a default chosen for an Architect data action; the
+ * reason for each default is next to it. Parsing never throws: a bad value becomes a reason that
+ * the function reports as CONFIG_ERROR on every invocation.
  */
+import { err, ok, type Result } from './result';
 
-import { PARTICIPANT_PURPOSE } from './genesys/participants';
+/**
+ * A participant's `purpose` as this function accepts it (`customer`, `agent`, `external`, ...): a
+ * letter, then letters, digits, `_` or `-`, 64 characters at most. It is compared, never sent.
+ */
+export const PARTICIPANT_PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export interface AttributeLimits {
   maxCount: number;
@@ -43,7 +49,29 @@ export interface Config {
   limits: AttributeLimits;
   metrics: { namespace: string; functionName: string };
   logLevel: LogLevel;
+  /** WEBHOOK_TOKEN_SECRET_ID: the webhook's bearer token secret ("" where there is none). */
+  webhookTokenSecretId: string;
+  /**
+   * AWS_LAMBDA_INITIALIZATION_TYPE, as Lambda sets it: `on-demand` means a caller may already be
+   * waiting while the init runs (container.ts counts it against the first invocation).
+   */
+  initializationType: string;
+  /** Which queue message bodies the queue door takes (QUEUE_ACCEPTS, EVENT_SOURCES). */
+  queueBodies: BodyRules;
 }
+
+export interface BodyRules {
+  /** Whether a body that is the event itself (sent straight to the queue, not by the rule) is taken. */
+  plain: boolean;
+  /**
+   * The EventBridge sources whose envelopes are taken (with detail-type "Identity Verified"), or
+   * 'any' for every envelope: what a run without the stack's environment (npm start, tests) gets.
+   */
+  sources: ReadonlySet<string> | 'any';
+}
+
+/** No rule beyond the shape: the door as it is outside a stack that names its producers. */
+export const ANY_BODY: BodyRules = { plain: true, sources: 'any' };
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -131,26 +159,16 @@ export function overridesInForce(config: Pick<Config, 'apiBaseUrl' | 'loginBaseU
   return hosts;
 }
 
-export type ConfigParse = { ok: true; config: Config } | { ok: false; reason: string };
+/**
+ * The configuration, or why it is invalid, with the settings to fall back on meanwhile (each bad
+ * value replaced by its default): what logging, metrics and a deadline still need while every flag
+ * answers CONFIG_ERROR.
+ */
+export type ConfigParse = Result<Config, { reason: string; fallback: Config }>;
 
 export function loadConfig(env: Env): ConfigParse {
   const problems: string[] = [];
-
-  const numbers = {} as Record<keyof typeof NUMERIC_SETTINGS, number>;
-  for (const [name, setting] of Object.entries(NUMERIC_SETTINGS) as [keyof typeof NUMERIC_SETTINGS, NumericSetting][]) {
-    const raw = env[setting.env]?.trim();
-    if (raw === undefined || raw === '') {
-      numbers[name] = setting.default;
-      continue;
-    }
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < setting.min || value > setting.max) {
-      problems.push(`${setting.env} must be a whole number from ${setting.min} to ${setting.max}`);
-      numbers[name] = setting.default;
-    } else {
-      numbers[name] = value;
-    }
-  }
+  const numbers = readNumbers(env, problems);
   if (numbers.backoffCapMs < numbers.backoffBaseMs) {
     problems.push('FLAG_BACKOFF_CAP_MS must not be below FLAG_BACKOFF_BASE_MS');
   }
@@ -166,7 +184,7 @@ export function loadConfig(env: Env): ConfigParse {
     );
   }
   // After an on-demand init, the init's time counts against the first caller's deadline (see
-  // create-flagger.ts): a prefetch that used its whole budget must leave that caller one attempt.
+  // container.ts): a prefetch that used its whole budget must leave that caller one attempt.
   else if (numbers.initPrefetchMs > 0 && numbers.initPrefetchMs + numbers.attemptTimeoutMs > numbers.deadlineMs) {
     problems.push(
       `FLAG_INIT_PREFETCH_MS (${numbers.initPrefetchMs}) plus FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must fit in FLAG_DEADLINE_MS (${numbers.deadlineMs}): after an on-demand init, the init's time counts against the first caller's deadline, which must keep room for one attempt`,
@@ -182,54 +200,131 @@ export function loadConfig(env: Env): ConfigParse {
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
   const genesysProxyUrl = parseProxyUrl(env, problems);
 
-  const purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
-  if (!PARTICIPANT_PURPOSE.test(purpose))
+  let purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
+  if (!PARTICIPANT_PURPOSE.test(purpose)) {
     problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
+    purpose = 'customer';
+  }
 
-  const namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
+  let namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
   if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
     problems.push(
       'METRICS_NAMESPACE must be a CloudWatch namespace (letters, digits, . _ / # : -), not starting with AWS/',
     );
+    namespace = DEFAULT_METRICS_NAMESPACE;
   }
 
-  const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = readLogLevel(env, problems);
 
-  if (problems.length > 0) return { ok: false, reason: `configuration: ${problems.join('; ')}` };
-  return {
-    ok: true,
-    config: {
-      credentialsSecretId,
-      ...(tokenSecretId ? { tokenSecretId } : {}),
-      ...(apiBaseUrl ? { apiBaseUrl } : {}),
-      ...(genesysProxyUrl ? { genesysProxyUrl } : {}),
-      ...(loginBaseUrl ? { loginBaseUrl } : {}),
-      deadlineMs: numbers.deadlineMs,
-      safetyMarginMs: numbers.safetyMarginMs,
-      backoffBaseMs: numbers.backoffBaseMs,
-      backoffCapMs: numbers.backoffCapMs,
-      pollBaseMs: numbers.pollBaseMs,
-      pollCapMs: numbers.pollCapMs,
-      attemptTimeoutMs: numbers.attemptTimeoutMs,
-      minAttemptMs: numbers.minAttemptMs,
-      secretMaxAgeMs: numbers.secretMaxAgeMs,
-      secretMinRefreshIntervalMs: numbers.secretMinRefreshIntervalMs,
-      tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
-      defaultParticipantPurpose: purpose,
-      batchConcurrency: numbers.batchConcurrency,
-      batchStartIntervalMs: numbers.batchStartIntervalMs,
-      initPrefetchMs: numbers.initPrefetchMs,
-      metrics: { namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'local' },
-      limits: {
-        maxCount: numbers.maxCount,
-        maxKeyLength: numbers.maxKeyLength,
-        maxValueLength: numbers.maxValueLength,
-        maxBodyBytes: numbers.maxBodyBytes,
-      },
-      logLevel: level,
+  const config: Config = {
+    credentialsSecretId,
+    ...(tokenSecretId ? { tokenSecretId } : {}),
+    ...(apiBaseUrl ? { apiBaseUrl } : {}),
+    ...(genesysProxyUrl ? { genesysProxyUrl } : {}),
+    ...(loginBaseUrl ? { loginBaseUrl } : {}),
+    deadlineMs: numbers.deadlineMs,
+    safetyMarginMs: numbers.safetyMarginMs,
+    backoffBaseMs: numbers.backoffBaseMs,
+    backoffCapMs: numbers.backoffCapMs,
+    pollBaseMs: numbers.pollBaseMs,
+    pollCapMs: numbers.pollCapMs,
+    attemptTimeoutMs: numbers.attemptTimeoutMs,
+    minAttemptMs: numbers.minAttemptMs,
+    secretMaxAgeMs: numbers.secretMaxAgeMs,
+    secretMinRefreshIntervalMs: numbers.secretMinRefreshIntervalMs,
+    tokenRefreshMarginMs: numbers.tokenRefreshMarginMs,
+    defaultParticipantPurpose: purpose,
+    batchConcurrency: numbers.batchConcurrency,
+    batchStartIntervalMs: numbers.batchStartIntervalMs,
+    initPrefetchMs: numbers.initPrefetchMs,
+    metrics: { namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME?.trim() || 'local' },
+    limits: {
+      maxCount: numbers.maxCount,
+      maxKeyLength: numbers.maxKeyLength,
+      maxValueLength: numbers.maxValueLength,
+      maxBodyBytes: numbers.maxBodyBytes,
     },
+    logLevel: level,
+    webhookTokenSecretId: env.WEBHOOK_TOKEN_SECRET_ID?.trim() ?? '',
+    initializationType: env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() ?? '',
+    queueBodies: bodyRulesFrom(env),
   };
+  return problems.length > 0 ? err({ reason: `configuration: ${problems.join('; ')}`, fallback: config }) : ok(config);
+}
+
+/** What the webhook's authorizer needs: its own function, with none of the Genesys settings. */
+export interface AuthorizerConfig {
+  /** WEBHOOK_TOKEN_SECRET_ID ("" where unset: every request is then refused as unavailable). */
+  webhookTokenSecretId: string;
+  /** One Secrets Manager attempt (FLAG_ATTEMPT_TIMEOUT_MS) and the init's read (FLAG_INIT_PREFETCH_MS). */
+  attemptTimeoutMs: number;
+  initPrefetchMs: number;
+  /** Kept back from the Lambda's remaining time (FLAG_SAFETY_MARGIN_MS), to answer before it ends. */
+  safetyMarginMs: number;
+  logLevel: LogLevel;
+}
+
+/** The authorizer's settings, or why they are invalid (with the defaults to log with meanwhile). */
+export function loadAuthorizerConfig(
+  env: Env,
+): Result<AuthorizerConfig, { reason: string; fallback: AuthorizerConfig }> {
+  const problems: string[] = [];
+  const numbers = readNumbers(env, problems, ['attemptTimeoutMs', 'initPrefetchMs', 'safetyMarginMs']);
+  const config: AuthorizerConfig = {
+    webhookTokenSecretId: env.WEBHOOK_TOKEN_SECRET_ID?.trim() ?? '',
+    attemptTimeoutMs: numbers.attemptTimeoutMs,
+    initPrefetchMs: numbers.initPrefetchMs,
+    safetyMarginMs: numbers.safetyMarginMs,
+    logLevel: readLogLevel(env, problems),
+  };
+  return problems.length > 0 ? err({ reason: `configuration: ${problems.join('; ')}`, fallback: config }) : ok(config);
+}
+
+type NumericName = keyof typeof NUMERIC_SETTINGS;
+
+/** The numeric settings (`names`, default all): each bad value is a problem, and its default stands in. */
+function readNumbers(env: Env, problems: string[], names?: readonly NumericName[]): Record<NumericName, number> {
+  const numbers = {} as Record<NumericName, number>;
+  for (const [name, setting] of Object.entries(NUMERIC_SETTINGS) as [NumericName, NumericSetting][]) {
+    numbers[name] = setting.default;
+    if (names && !names.includes(name)) continue;
+    const raw = env[setting.env]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < setting.min || value > setting.max) {
+      problems.push(`${setting.env} must be a whole number from ${setting.min} to ${setting.max}`);
+    } else {
+      numbers[name] = value;
+    }
+  }
+  return numbers;
+}
+
+function readLogLevel(env: Env, problems: string[]): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === (env.LOG_LEVEL?.trim().toLowerCase() || 'info'));
+  if (level) return level;
+  problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return 'info';
+}
+
+/**
+ * The bodies the queue door takes, as the stack sets them: QUEUE_ACCEPTS, `eventbridge` or
+ * `eventbridge,plain` (plain only where the stack names direct senders), and EVENT_SOURCES, the
+ * comma-separated sources its rule matches (absent: none). Without QUEUE_ACCEPTS, ANY_BODY. A word
+ * QUEUE_ACCEPTS does not know takes nothing: a typo must not open the door.
+ */
+export function bodyRulesFrom(env: Env): BodyRules {
+  const accepts = env.QUEUE_ACCEPTS?.trim();
+  if (accepts === undefined || accepts === '') return ANY_BODY;
+  const words = accepts.split(',').map((w) => w.trim());
+  if (words.some((w) => w !== 'eventbridge' && w !== 'plain')) return { plain: false, sources: new Set() };
+  const sources = words.includes('eventbridge')
+    ? (env.EVENT_SOURCES ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : [];
+  return { plain: words.includes('plain'), sources: new Set(sources) };
 }
 
 /**

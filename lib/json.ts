@@ -1,4 +1,5 @@
 /** Parsing what other systems send: never throws, and only a JSON object counts as an object. */
+import { err, ok, type Result } from './result';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -10,11 +11,11 @@ export function parseJsonObject(text: string): JsonObject | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
 }
 
-/** Any JSON value, or `ok: false` when `text` is not JSON. */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+/** Any JSON value, or an error when `text` is not JSON. */
+export function parseJson(text: string): Result<unknown, 'not JSON'> {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return ok(JSON.parse(text) as unknown);
   } catch {
-    return { ok: false };
+    return err('not JSON');
   }
 }

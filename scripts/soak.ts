@@ -13,7 +13,7 @@
  * Heap numbers after GC need --expose-gc (`npm run soak` passes it to node).
  */
 import { randomUUID } from 'node:crypto';
-import { createFlagger } from '../lib/create-flagger';
+import { createFlagger } from '../lib/flagger';
 import { createLogger } from '../lib/log';
 import type { FlagResult, FlagStatus } from '../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../test/emulators/genesys';

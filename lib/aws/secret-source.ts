@@ -3,6 +3,7 @@
  * that says whether a retry can help.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Result } from '../result';
 import { createSecretsManagerClient } from './secrets-manager-client';
 
 /**
@@ -17,7 +18,7 @@ export type SecretError = {
   /** The AWS error name the reason quotes (e.g. `AccessDeniedException`), when the SDK threw one. */
   errorName?: string;
 };
-export type SecretFetch = { ok: true; value: string } | { ok: false; error: SecretError };
+export type SecretFetch = Result<string, SecretError>;
 
 export interface SecretSource {
   fetch(secretId: string, signal?: AbortSignal): Promise<SecretFetch>;

@@ -136,11 +136,12 @@ async function attempt(
   deps: FlagDeps,
   signal: AbortSignal,
 ): Promise<Step> {
-  const token = await deps.tokens.get(signal);
-  if (!token.ok) {
-    if (token.error.status !== 0) progress.httpStatus = token.error.status;
-    return fromTokenError(token.error);
+  const got = await deps.tokens.get(signal);
+  if (!got.ok) {
+    if (got.error.status !== 0) progress.httpStatus = got.error.status;
+    return fromTokenError(got.error);
   }
+  const token = got.value;
   if (token.afterRefusal) {
     // The token Genesys just refused, and no newer one: one more try after a short wait tells a
     // passing refusal from a revoked token. Without the time for it, the next flag tries.
@@ -161,7 +162,7 @@ async function attempt(
         outcome: { kind: 'timeout', reason: 'the deadline came while waiting to try the token once more' },
       };
   }
-  const options = { http: deps.http, token: token.token, signal, now: deps.now };
+  const options = { http: deps.http, token, signal, now: deps.now };
   /** Sends one API request with its attempt timeout, and notes what the result must report. */
   const send = async (call: (timeoutMs: number) => Promise<ApiOutcome>): Promise<ApiOutcome> => {
     progress.attempts += 1;
@@ -170,7 +171,7 @@ async function attempt(
     if (outcome.status !== 0) progress.httpStatus = outcome.status;
     if ('contextId' in outcome && outcome.contextId) progress.contextId = outcome.contextId;
     // Any answer but 401 means Genesys took the token.
-    if (outcome.status !== 0 && outcome.kind !== 'unauthorized') deps.tokens.accepted(token.token);
+    if (outcome.status !== 0 && outcome.kind !== 'unauthorized') deps.tokens.accepted(token);
     return outcome;
   };
 
@@ -178,7 +179,7 @@ async function attempt(
     const lookup = fromLookup(
       await send((timeoutMs) => getConversation(request.conversationId, { ...options, timeoutMs })),
       request.participantPurpose,
-      token.token,
+      token,
     );
     if ('next' in lookup) return lookup;
     progress.participantId = lookup.participantId;
@@ -189,7 +190,7 @@ async function attempt(
       patchAttributes(request.conversationId, participantId, request.attributes, { ...options, timeoutMs }),
     ),
     'participant',
-    token.token,
+    token,
   );
 }
 

@@ -14,9 +14,9 @@
  * of the contract's type: a producer cannot set an attribute the flows do not know, whichever door
  * it comes through.
  */
-import type { AttributeLimits } from '../config';
+import { PARTICIPANT_PURPOSE, type AttributeLimits } from '../config';
 import { parseGenesysId, type GenesysId } from '../genesys/ids';
-import { PARTICIPANT_PURPOSE } from '../genesys/participants';
+import { err, ok, type Err, type Result } from '../result';
 
 export interface FlagRequest {
   conversationId: GenesysId;
@@ -27,7 +27,7 @@ export interface FlagRequest {
   attributes: Record<string, string>;
 }
 
-export type RequestParse = { ok: true; request: FlagRequest } | { ok: false; reason: string };
+export type RequestParse = Result<FlagRequest, string>;
 
 /** The types a data action input contract gives a property; every value reaches Genesys as a string. */
 export type AttributeType = 'string' | 'integer' | 'number' | 'boolean';
@@ -78,18 +78,15 @@ export function parseFlagRequest(
   const attributes = collectAttributes(event, limits, contract);
   if (!attributes.ok) return attributes;
 
-  return {
-    ok: true,
-    request: {
-      conversationId,
-      ...(participantId === undefined ? {} : { participantId }),
-      participantPurpose,
-      attributes: attributes.value,
-    },
-  };
+  return ok({
+    conversationId,
+    ...(participantId === undefined ? {} : { participantId }),
+    participantPurpose,
+    attributes: attributes.value,
+  });
 }
 
-type Collected = { ok: true; value: Record<string, string> } | { ok: false; reason: string };
+type Collected = Result<Record<string, string>, string>;
 
 function collectAttributes(
   event: Record<string, unknown>,
@@ -147,7 +144,7 @@ function collectAttributes(
   if (bodyBytes > limits.maxBodyBytes) {
     return fail(`attributes take ${bodyBytes} bytes, more than the limit of ${limits.maxBodyBytes}`);
   }
-  return { ok: true, value: attributes };
+  return ok(attributes);
 }
 
 const TYPE_WORDS: Record<AttributeType, string> = {
@@ -200,6 +197,6 @@ function quoteKey(key: string): string {
   return JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
 }
 
-function fail(reason: string): { ok: false; reason: string } {
-  return { ok: false, reason };
+function fail(reason: string): Err<string> {
+  return err(reason);
 }

@@ -4,6 +4,7 @@
  * resolved to the hosts it may be sent to.
  */
 import { parseJsonObject } from '../json';
+import { err, ok, type Result } from '../result';
 import type { CachedSecret, SecretRead } from '../aws/secret-cache';
 import type { SecretError } from '../aws/secret-source';
 import { resolveHosts, type GenesysHosts } from './environments';
@@ -16,7 +17,7 @@ export interface GenesysCredentials {
   hosts: GenesysHosts;
 }
 
-export type CredentialsFetch = { ok: true; credentials: GenesysCredentials } | { ok: false; error: SecretError };
+export type CredentialsFetch = Result<GenesysCredentials, SecretError>;
 
 /** Reads the credentials, from the cache unless `read.refresh` asks for a (rate-limited) re-read. */
 export type CredentialsSource = (
@@ -43,7 +44,7 @@ export interface CredentialFields {
   environment: string;
 }
 
-export type CredentialFieldsParse = { ok: true; fields: CredentialFields } | { ok: false; reason: string };
+export type CredentialFieldsParse = Result<CredentialFields, string>;
 
 /**
  * Whether the secret is a JSON object holding the fields it must hold; the environment's value is
@@ -55,24 +56,18 @@ export function readCredentialFields(
 ): CredentialFieldsParse {
   const record = parseJsonObject(secretString);
   if (!record)
-    return {
-      ok: false,
-      reason: 'the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}',
-    };
+    return err('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
   const missing = ['clientId', 'clientSecret', 'environment'].filter(
     (key) => typeof record[key] !== 'string' || (record[key] as string).trim() === '',
   );
   // With both hosts overridden the environment is not needed to find them.
   const needed = overrides.apiBaseUrl && overrides.loginBaseUrl ? missing.filter((k) => k !== 'environment') : missing;
-  if (needed.length > 0) return { ok: false, reason: `the credentials secret lacks ${needed.join(', ')}` };
-  return {
-    ok: true,
-    fields: {
-      clientId: (record.clientId as string).trim(),
-      clientSecret: record.clientSecret as string,
-      environment: typeof record.environment === 'string' ? record.environment.trim() : '',
-    },
-  };
+  if (needed.length > 0) return err(`the credentials secret lacks ${needed.join(', ')}`);
+  return ok({
+    clientId: (record.clientId as string).trim(),
+    clientSecret: record.clientSecret as string,
+    environment: typeof record.environment === 'string' ? record.environment.trim() : '',
+  });
 }
 
 /** The credentials and the hosts they may be sent to. Messages name the missing field, never the secret's content. */
@@ -80,10 +75,9 @@ export function parseCredentials(
   secretString: string,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): CredentialsFetch {
-  const config = (reason: string): CredentialsFetch => ({ ok: false, error: { kind: 'config', reason } });
   const read = readCredentialFields(secretString, overrides);
-  if (!read.ok) return config(read.reason);
-  const hosts = resolveHosts(read.fields.environment, overrides);
-  if (!hosts.ok) return config(hosts.reason);
-  return { ok: true, credentials: { ...read.fields, hosts: hosts.hosts } };
+  if (!read.ok) return err({ kind: 'config', reason: read.error });
+  const hosts = resolveHosts(read.value.environment, overrides);
+  if (!hosts.ok) return err({ kind: 'config', reason: hosts.error });
+  return ok({ ...read.value, hosts: hosts.value });
 }

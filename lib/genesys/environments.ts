@@ -2,7 +2,7 @@
  * Allow-listed Genesys Cloud environments. The client secret is posted to `login.<domain>`, so the
  * domain must come from this list (or from an explicit override that the deployer set): a secret
  * that names any other domain must never make the function send its credentials there.
- */
+ */ import { err, ok, type Result } from '../result';
 
 /** Genesys region -> environment domain (API host `api.<domain>`, login host `login.<domain>`). */
 export const GENESYS_ENVIRONMENTS: Readonly<Record<string, string>> = {
@@ -33,7 +33,7 @@ export interface GenesysHosts {
   loginBaseUrl: string;
 }
 
-export type HostsResolution = { ok: true; hosts: GenesysHosts } | { ok: false; reason: string };
+export type HostsResolution = Result<GenesysHosts, string>;
 
 /**
  * The API and login base URLs for an environment. Accepts a domain from the table
@@ -45,23 +45,19 @@ export function resolveHosts(
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): HostsResolution {
   if (overrides.apiBaseUrl && overrides.loginBaseUrl) {
-    return { ok: true, hosts: { apiBaseUrl: overrides.apiBaseUrl, loginBaseUrl: overrides.loginBaseUrl } };
+    return ok({ apiBaseUrl: overrides.apiBaseUrl, loginBaseUrl: overrides.loginBaseUrl });
   }
   const domain = knownDomain(environment);
   if (domain === undefined) {
-    return {
-      ok: false,
-      reason:
-        'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
-    };
+    return err(
+      'the credentials secret names an unknown Genesys environment: ' +
+        'use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
+    );
   }
-  return {
-    ok: true,
-    hosts: {
-      apiBaseUrl: overrides.apiBaseUrl ?? `https://api.${domain}`,
-      loginBaseUrl: overrides.loginBaseUrl ?? `https://login.${domain}`,
-    },
-  };
+  return ok({
+    apiBaseUrl: overrides.apiBaseUrl ?? `https://api.${domain}`,
+    loginBaseUrl: overrides.loginBaseUrl ?? `https://login.${domain}`,
+  });
 }
 
 /**

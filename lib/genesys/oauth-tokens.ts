@@ -6,6 +6,7 @@
  */
 import { AbortedError, SharedWork } from '../deadline';
 import { parseJsonObject } from '../json';
+import { err, ok, type Result } from '../result';
 import type { SecretError } from '../aws/secret-source';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
 import { parseRetryAfter, proxyRefusal, type HttpClient } from './api-client';
@@ -17,6 +18,11 @@ export interface AccessToken {
   renewAt: number;
   /** Epoch ms at which Genesys stops accepting it. */
   expiresAt: number;
+  /**
+   * The very token Genesys just refused (401), handed out once more because no newer one exists:
+   * sent again after a short wait, to tell a passing refusal from a revoked token (token mode).
+   */
+  afterRefusal?: true;
 }
 
 /**
@@ -33,11 +39,7 @@ export type TokenError = {
   oauthError?: string;
 };
 
-/**
- * `afterRefusal`: this is the very token Genesys just refused (401) and no newer one exists; send
- * it once more, after a short wait, to tell a passing refusal from a revoked token.
- */
-export type TokenFetch = { ok: true; token: AccessToken; afterRefusal?: true } | { ok: false; error: TokenError };
+export type TokenFetch = Result<AccessToken, TokenError>;
 
 /** Where the retry loop gets its bearer token: minted here, or read from the token secret. */
 export interface TokenSource {
@@ -72,7 +74,7 @@ export class TokenProvider implements TokenSource {
   constructor(private readonly options: TokenProviderOptions) {}
 
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
-    if (this.cached && this.options.now() < this.cached.renewAt) return { ok: true, token: this.cached };
+    if (this.cached && this.options.now() < this.cached.renewAt) return ok(this.cached);
     // One mint for every concurrent caller; it ends when the last of them stops waiting (their
     // deadlines, or the end of a prefetch, which Lambda would otherwise freeze mid-request).
     const prefetch = options.prefetch === true;
@@ -81,10 +83,7 @@ export class TokenProvider implements TokenSource {
     } catch (error) {
       // Only the caller's own deadline is expected here; anything else is a bug, for the flag's error path to log.
       if (error instanceof AbortedError)
-        return {
-          ok: false,
-          error: { kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 },
-        };
+        return err({ kind: 'deadline', reason: 'deadline reached while waiting for a token', status: 0 });
       throw error;
     }
   }
@@ -100,19 +99,19 @@ export class TokenProvider implements TokenSource {
   /** `signal`: aborts once nobody waits for this mint; every request of it is bound to it. */
   private async mint(signal: AbortSignal, prefetch: boolean): Promise<TokenFetch> {
     const first = await this.options.credentials(signal, prefetch ? { prefetch: true } : {});
-    if (!first.ok) return { ok: false, error: fromSecretError(first.error) };
+    if (!first.ok) return err(fromSecretError(first.error));
     const grant = { ...this.options, signal };
-    let result = await requestClientCredentialsToken(first.credentials, grant);
+    let result = await requestClientCredentialsToken(first.value, grant);
     if (!result.ok && result.error.kind === 'auth') {
       // The client was refused: the secret may have been rotated since it was cached.
       const again = await this.options.credentials(
         signal,
         prefetch ? { refresh: true, prefetch: true } : { refresh: true },
       );
-      if (again.ok && differs(again.credentials, first.credentials))
-        result = await requestClientCredentialsToken(again.credentials, grant);
+      if (again.ok && differs(again.value, first.value))
+        result = await requestClientCredentialsToken(again.value, grant);
     }
-    if (result.ok) this.cached = result.token;
+    if (result.ok) this.cached = result.value;
     return result;
   }
 }
@@ -135,10 +134,8 @@ export async function requestClientCredentialsToken(
     timeoutMs: options.attemptTimeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch => ({
-    ok: false,
-    error: { kind, reason, status, retryAfterMs },
-  });
+  const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch =>
+    err({ kind, reason, status, retryAfterMs });
   if (reply.kind === 'network') return fail('upstream', `token request failed: ${reply.reason}`, 0);
   // The deployer's proxy refuses: no retry can change that, and the login host never saw the request.
   if (reply.kind === 'proxy-refused') return fail('config', proxyRefusal(reply.proxyStatus), 0);
@@ -154,15 +151,12 @@ export async function requestClientCredentialsToken(
   if (status === 408 || status >= 500) return fail('upstream', `token endpoint answered ${status}`, status);
   if (status >= 400) {
     const code = oauthError(reply.body);
-    return {
-      ok: false,
-      error: {
-        kind: 'auth',
-        reason: `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`,
-        status,
-        ...(code ? { oauthError: code } : {}),
-      },
-    };
+    return err({
+      kind: 'auth',
+      reason: `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`,
+      status,
+      ...(code ? { oauthError: code } : {}),
+    });
   }
   if (status < 200 || status >= 300) return fail('upstream', `token endpoint answered ${status}`, status);
 
@@ -172,15 +166,12 @@ export async function requestClientCredentialsToken(
   // Renew early, but never so early that a short-lived token is renewed on every call.
   const margin = Math.min(options.refreshMarginMs, lifetimeMs / 2);
   const now = options.now();
-  return {
-    ok: true,
-    token: {
-      value: grant.accessToken,
-      apiBaseUrl: credentials.hosts.apiBaseUrl,
-      renewAt: now + lifetimeMs - margin,
-      expiresAt: now + lifetimeMs,
-    },
-  };
+  return ok({
+    value: grant.accessToken,
+    apiBaseUrl: credentials.hosts.apiBaseUrl,
+    renewAt: now + lifetimeMs - margin,
+    expiresAt: now + lifetimeMs,
+  });
 }
 
 /** A secret that cannot be read, as a token error; `retryAfterMs` says when the cache reads it again. */
@@ -238,17 +229,16 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
 export async function verifyToken(
   token: { value: string; apiBaseUrl: string },
   options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>,
-): Promise<{ ok: true } | { ok: false; reason: string /** 0: no answer (network) */; status: number }> {
+): Promise<Result<undefined, { reason: string /** 0: no answer (network) */; status: number }>> {
   const reply = await options.http({
     method: 'GET',
     url: `${token.apiBaseUrl}/api/v2/tokens/me`,
     headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
     timeoutMs: options.attemptTimeoutMs,
   });
-  if (reply.kind === 'network')
-    return { ok: false, reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 };
-  if (reply.kind === 'proxy-refused') return { ok: false, reason: proxyRefusal(reply.proxyStatus), status: 0 };
+  if (reply.kind === 'network') return err({ reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 });
+  if (reply.kind === 'proxy-refused') return err({ reason: proxyRefusal(reply.proxyStatus), status: 0 });
   if (reply.status < 200 || reply.status >= 300)
-    return { ok: false, reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status };
-  return { ok: true };
+    return err({ reason: `GET /api/v2/tokens/me answered ${reply.status}`, status: reply.status });
+  return ok(undefined);
 }

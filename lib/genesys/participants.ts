@@ -19,12 +19,6 @@ export interface CallOptions {
 }
 
 /**
- * A participant's `purpose` as this function accepts it (`customer`, `agent`, `external`, ...): a
- * letter, then letters, digits, `_` or `-`, 64 characters at most. It is compared, never sent.
- */
-export const PARTICIPANT_PURPOSE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-
-/**
  * What the OAuth client's role needs for each of the two calls, as Genesys's API reference
  * publishes it ("Requires ANY permissions"). The lookup needs conversation:communication:view
  * (getConversation in the platform API reference and the SDKs' docs); the attributes PATCH lists

@@ -8,6 +8,7 @@
  */
 import { AbortedError } from '../deadline';
 import { parseJsonObject } from '../json';
+import { err, ok, type Result } from '../result';
 import type { CachedSecret } from '../aws/secret-cache';
 import type { SecretFetch } from '../aws/secret-source';
 import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './oauth-tokens';
@@ -20,25 +21,21 @@ export interface StoredToken {
   environment: string;
 }
 
-export type StoredTokenParse = { ok: true; token: StoredToken } | { ok: false; reason: string };
+export type StoredTokenParse = Result<StoredToken, string>;
 
 export function parseStoredToken(secretString: string): StoredTokenParse {
   const record = parseJsonObject(secretString);
   if (!record)
-    return {
-      ok: false,
-      reason: 'the token secret is not a JSON object: expected {"accessToken", "expiresAt", "environment"}',
-    };
+    return err('the token secret is not a JSON object: expected {"accessToken", "expiresAt", "environment"}');
   const missing = ['accessToken', 'expiresAt'].filter(
     (k) => typeof record[k] !== 'string' || (record[k] as string) === '',
   );
-  if (missing.length > 0) return { ok: false, reason: `the token secret lacks ${missing.join(', ')}` };
+  if (missing.length > 0) return err(`the token secret lacks ${missing.join(', ')}`);
   const expiresAt = Date.parse(record.expiresAt as string);
-  if (Number.isNaN(expiresAt))
-    return { ok: false, reason: 'the token secret has an expiresAt that is not an ISO-8601 date' };
+  if (Number.isNaN(expiresAt)) return err('the token secret has an expiresAt that is not an ISO-8601 date');
   // "" only makes sense with both hosts overridden; resolveHosts refuses it otherwise.
   const environment = typeof record.environment === 'string' ? record.environment : '';
-  return { ok: true, token: { accessToken: record.accessToken as string, expiresAt, environment } };
+  return ok({ accessToken: record.accessToken as string, expiresAt, environment });
 }
 
 export function formatStoredToken(token: StoredToken): string {
@@ -82,8 +79,6 @@ interface Refusal {
 export class SecretTokenSource implements TokenSource {
   private cached: { token: AccessToken; secretString: string } | undefined;
   private refusal: Refusal | undefined;
-  /** Tokens handed out as a second try after a first 401: a 401 on one of these confirms the refusal. */
-  private readonly secondTries = new WeakSet<AccessToken>();
   readonly refusedAgain =
     'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?';
 
@@ -93,7 +88,7 @@ export class SecretTokenSource implements TokenSource {
   ) {}
 
   async get(signal?: AbortSignal, options: { prefetch?: boolean } = {}): Promise<TokenFetch> {
-    if (this.cached && this.options.now() < this.cached.token.renewAt) return { ok: true, token: this.cached.token };
+    if (this.cached && this.options.now() < this.cached.token.renewAt) return ok(this.cached.token);
 
     let fetched: SecretFetch;
     try {
@@ -104,50 +99,42 @@ export class SecretTokenSource implements TokenSource {
       fetched = await this.secret.get(signal, read);
     } catch (error) {
       if (error instanceof AbortedError)
-        return {
-          ok: false,
-          error: { kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 },
-        };
+        return err({ kind: 'deadline', reason: 'deadline reached while reading the token secret', status: 0 });
       throw error;
     }
-    if (!fetched.ok) return { ok: false, error: fromSecretError(fetched.error) };
+    if (!fetched.ok) return err(fromSecretError(fetched.error));
     // As they are now: concurrent flags may have changed them while this one waited for the secret.
     const now = this.options.now();
     const { refusal } = this;
     const sameAsRefused = refusal !== undefined && fetched.value === refusal.secretString;
     if (refusal && sameAsRefused && refusal.confirmed && now - refusal.at < this.options.refusalMemoryMs) {
       const seconds = Math.ceil((this.options.refusalMemoryMs - (now - refusal.at)) / 1000);
-      return {
-        ok: false,
-        error: {
-          kind: 'auth',
-          reason: `Genesys refused the token in the token secret twice (401), and the secret holds no newer one: is its rotation running? It is tried again in ${seconds} s`,
-          status: 401,
-        },
-      };
+      return err({
+        kind: 'auth',
+        reason:
+          'Genesys refused the token in the token secret twice (401), and the secret holds no newer one: ' +
+          `is its rotation running? It is tried again in ${seconds} s`,
+        status: 401,
+      });
     }
     const parsed = parseStoredToken(fetched.value);
-    if (!parsed.ok) return { ok: false, error: { kind: 'config', reason: parsed.reason, status: 0 } };
-    const stored = parsed.token;
+    if (!parsed.ok) return err({ kind: 'config', reason: parsed.error, status: 0 });
+    const stored = parsed.value;
     if (stored.expiresAt <= now) {
-      return {
-        ok: false,
-        error: {
-          kind: 'auth',
-          reason: `the token in the token secret expired at ${new Date(stored.expiresAt).toISOString()}: is its rotation running?`,
-          status: 0,
-        },
-      };
+      const at = new Date(stored.expiresAt).toISOString();
+      return err({
+        kind: 'auth',
+        reason: `the token in the token secret expired at ${at}: is its rotation running?`,
+        status: 0,
+      });
     }
     const hosts = resolveHosts(stored.environment, this.options.overrides);
-    if (!hosts.ok)
-      return {
-        ok: false,
-        error: { kind: 'config', reason: hosts.reason.replace('credentials secret', 'token secret'), status: 0 },
-      };
+    if (!hosts.ok) {
+      return err({ kind: 'config', reason: hosts.error.replace('credentials secret', 'token secret'), status: 0 });
+    }
     const token: AccessToken = {
       value: stored.accessToken,
-      apiBaseUrl: hosts.hosts.apiBaseUrl,
+      apiBaseUrl: hosts.value.apiBaseUrl,
       // Close to expiry (rotation late or stopped) the token is still used, but the secret is
       // looked at again on the next call (the secret cache rate-limits those reads).
       renewAt: Math.max(now, stored.expiresAt - this.options.refreshMarginMs),
@@ -159,14 +146,13 @@ export class SecretTokenSource implements TokenSource {
         // The one probe once the memory has passed: no second try, and the memory starts again
         // now, so concurrent flags do not probe too.
         this.refusal = { ...refusal, at: now };
-        return { ok: true, token };
+        return ok(token);
       }
-      this.secondTries.add(token);
-      return { ok: true, token, afterRefusal: true };
+      return ok({ ...token, afterRefusal: true });
     }
     this.cached = { token, secretString: fetched.value };
     this.refusal = undefined;
-    return { ok: true, token };
+    return ok(token);
   }
 
   /** Genesys refused this token (401): see the class comment for what follows. */
@@ -176,7 +162,7 @@ export class SecretTokenSource implements TokenSource {
     if (refusal && refusal.tokenValue === token.value) {
       // A second try or a probe refused again confirms it; a first try that was in flight
       // alongside the one that opened the refusal changes nothing.
-      if (this.secondTries.has(token) || refusal.confirmed) this.refusal = { ...refusal, confirmed: true, at: now };
+      if (token.afterRefusal === true || refusal.confirmed) this.refusal = { ...refusal, confirmed: true, at: now };
       return;
     }
     if (this.cached?.token.value !== token.value) return; // the secret has moved on since
@@ -189,6 +175,8 @@ export class SecretTokenSource implements TokenSource {
     const { refusal } = this;
     if (!refusal || refusal.tokenValue !== token.value) return;
     this.refusal = undefined;
-    this.cached = { token, secretString: refusal.secretString };
+    // Cached as a plain token again: the next flags send it at once, not as a second try.
+    const { value, apiBaseUrl, renewAt, expiresAt } = token;
+    this.cached = { token: { value, apiBaseUrl, renewAt, expiresAt }, secretString: refusal.secretString };
   }
 }

@@ -12,8 +12,8 @@
  * deny and throws for 'unavailable', so that API Gateway answers 500 (the webhook-5xx alarm) rather
  * than a 403 that would hide a missing or unreadable secret.
  */
-import type { Env, LogLevel } from '../config';
-import { prefetchWithin } from '../create-flagger';
+import { loadAuthorizerConfig, type AuthorizerConfig, type Env } from '../config';
+import { prefetchWithin } from '../flagger';
 import { CachedSecret } from '../aws/secret-cache';
 import { awsSecretSource, type SecretSource } from '../aws/secret-source';
 import { deadlineSignal } from '../deadline';
@@ -33,14 +33,8 @@ export interface Authorizer {
   prefetch(): Promise<void>;
 }
 
-/** One Secrets Manager attempt, as the flagging functions' default. */
-const SECRET_READ_TIMEOUT_MS = 3_000;
-const PREFETCH_MS = 3_000;
-/** Kept back from the Lambda's remaining time, to answer before it ends. */
-const SAFETY_MARGIN_MS = 500;
-/** Outside Lambda (no remaining time known): one read and its margin. */
-const DEFAULT_BUDGET_MS = SECRET_READ_TIMEOUT_MS + SAFETY_MARGIN_MS;
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** Outside Lambda (no remaining time known): one attempt and the safety margin. */
+const budgetOutsideLambda = (config: AuthorizerConfig): number => config.attemptTimeoutMs + config.safetyMarginMs;
 
 /**
  * The Authorization header of a payload 2.0 authorizer event (names in lower case), else the first
@@ -56,11 +50,13 @@ export function authorizationOf(event: unknown): string | undefined {
 }
 
 export function createAuthorizer(env: Env, overrides: Partial<AuthorizerDeps> = {}): Authorizer {
-  const level = LEVELS.find((l) => l === env.LOG_LEVEL?.trim()) ?? 'info';
-  const logger = overrides.logger ?? createLogger({ level });
+  const parsed = loadAuthorizerConfig(env);
+  const config = parsed.ok ? parsed.value : parsed.error.fallback;
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  if (!parsed.ok) logger.error('configuration invalid', { reason: parsed.error.reason });
   const now = overrides.now ?? Date.now;
-  const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: SECRET_READ_TIMEOUT_MS });
-  const secretId = env.WEBHOOK_TOKEN_SECRET_ID?.trim();
+  const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
+  const secretId = config.webhookTokenSecretId;
   const bearer = secretId
     ? new BearerCheck(
         new CachedSecret(secretSource, secretId, {
@@ -74,13 +70,13 @@ export function createAuthorizer(env: Env, overrides: Partial<AuthorizerDeps> = 
 
   return {
     prefetch: async () => {
-      if (bearer) await prefetchWithin(PREFETCH_MS, now, logger, (signal) => bearer.prefetch(signal));
+      if (bearer) await prefetchWithin(config.initPrefetchMs, now, logger, (signal) => bearer.prefetch(signal));
     },
     authorize: async (event, invocation) => {
       const authorization = authorizationOf(event);
       let verdict: BearerVerdict = 'unavailable';
       if (bearer) {
-        const budgetMs = (invocation.remainingMs ?? DEFAULT_BUDGET_MS) - SAFETY_MARGIN_MS;
+        const budgetMs = (invocation.remainingMs ?? budgetOutsideLambda(config)) - config.safetyMarginMs;
         const deadline = deadlineSignal(now() + Math.max(0, budgetMs), now);
         try {
           verdict = await bearer.verify(authorization, deadline.signal);

@@ -20,10 +20,10 @@
  */
 import { deadlineSignal } from '../deadline';
 import { BearerCheck, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
-import { NUMERIC_SETTINGS, type Env } from '../config';
-import { createFlagger, type FlaggerDeps } from '../create-flagger';
+import type { Env } from '../config';
+import { createContainer, type ContainerDeps } from '../container';
+import { flaggerOf } from '../flagger';
 import { parseJson } from '../json';
-import { CachedSecret } from '../aws/secret-cache';
 import { errorFields } from '../log';
 
 export interface WebhookRequest {
@@ -79,20 +79,16 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export const TOKEN_CACHE_MIN_AGE_MS = TOKEN_REFRESH_INTERVAL_MS;
 
-export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): Webhook {
-  const flagger = createFlagger(env, overrides);
-  const { logger } = flagger;
-  const now = overrides.now ?? Date.now;
-  const tokenSecretId = env.WEBHOOK_TOKEN_SECRET_ID?.trim();
+export function createWebhook(env: Env, deps: Partial<ContainerDeps> = {}): Webhook {
+  const container = createContainer(env, deps);
+  const flagger = flaggerOf(container);
+  const { logger, now } = container;
+  const tokenSecretId = container.config.webhookTokenSecretId;
   const bearer = tokenSecretId
     ? new BearerCheck(
-        new CachedSecret(flagger.secretSource, tokenSecretId, {
-          maxAgeMs: Math.max(
-            flagger.config?.secretMaxAgeMs ?? NUMERIC_SETTINGS.secretMaxAgeMs.default,
-            TOKEN_CACHE_MIN_AGE_MS,
-          ),
+        container.cachedSecret(tokenSecretId, {
+          minAgeMs: TOKEN_CACHE_MIN_AGE_MS,
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
-          now,
         }),
       )
     : undefined;
@@ -107,7 +103,7 @@ export function createWebhook(env: Env, overrides: Partial<FlaggerDeps> = {}): W
 
     // The deadline counts from here: a slow token-secret read is time the flag no longer has.
     const timed = { ...invocation, startedAt: now() };
-    const deadline = deadlineSignal(flagger.deadline(timed), now);
+    const deadline = deadlineSignal(container.deadline(timed), now);
     let verdict: BearerVerdict;
     try {
       verdict = bearer ? await bearer.verify(header('authorization'), deadline.signal) : 'unavailable';

@@ -6,10 +6,14 @@
  * failure: the queue redelivers it, and after maxReceiveCount the dead-letter queue keeps it. The
  * PATCH sets the same values again, so a redelivery is harmless.
  */
-import { unwrapMessageBody, type BodyRules } from './message-body';
-import type { Flagger } from '../create-flagger';
+import { unwrapMessageBody } from './message-body';
+import type { BodyRules } from '../config';
+import { createContainer, type ContainerDeps } from '../container';
+import type { Env } from '../config';
+import { flaggerOf, type Flagger } from '../flagger';
 import type { Logger } from '../log';
-import type { Pacer } from './pacer';
+import { createPacer, type Pacer } from './pacer';
+import { sleep } from '../deadline';
 import { FLAG_STATUSES, type FlagStatus } from '../core/flag-result';
 
 export interface BatchRecord {
@@ -52,6 +56,8 @@ export function batchRecords(event: unknown, logger: Logger, requestId: string):
 
 export interface BatchOptions {
   requestId: string;
+  /** Where the batch's own line goes ("batch done", with counts by status); none: not logged. */
+  logger?: Logger;
   /** The Lambda's remaining time, read when each record starts. */
   remainingMs?: () => number;
   concurrency: number;
@@ -78,15 +84,16 @@ export async function flagBatch(
     const unwrapped = unwrapMessageBody(record.body, options.bodyRules);
     if (!unwrapped.ok) {
       // Never reaches Genesys; reported as a failure so that it ends in the DLQ where a person sees it.
-      return flagger.refuse(unwrapped.reason, { requestId: options.requestId, logFields: { messageId: record.id } })
+      return flagger.refuse(unwrapped.error, { requestId: options.requestId, logFields: { messageId: record.id } })
         .status;
     }
     await options.pace?.();
     const remainingMs = options.remainingMs?.();
-    const result = await flagger.flag(unwrapped.event, {
+    const { event, envelope } = unwrapped.value;
+    const result = await flagger.flag(event, {
       requestId: options.requestId,
       ...(remainingMs === undefined ? {} : { remainingMs }),
-      logFields: { messageId: record.id, envelope: unwrapped.envelope },
+      logFields: { messageId: record.id, envelope },
     });
     return result.status;
   });
@@ -96,7 +103,7 @@ export async function flagBatch(
     const record = records[index];
     if (status !== 'UPDATED' && record) failedIds.push(record.id);
   });
-  flagger.logger.info('batch done', {
+  options.logger?.info('batch done', {
     requestId: options.requestId,
     records: records.length,
     failed: failedIds.length,
@@ -122,4 +129,35 @@ export async function mapWithConcurrency<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** The queue door's logic, without AWS event types: a batch in, the message ids to redeliver out. */
+export interface QueueDoor {
+  /** Never throws; `remainingMs` is the Lambda's remaining time, read as each record starts. */
+  handle(event: unknown, invocation: { requestId: string; remainingMs?: () => number }): Promise<BatchOutcome>;
+  /** The secret and a token read ahead of traffic (see Flagger.prefetch); never throws. */
+  prefetch(): Promise<void>;
+}
+
+/**
+ * The queue door as a container builds it: its flagger, the bodies the stack's senders may send
+ * (BodyRules), its concurrency, and a pacer shared by every batch of the container.
+ */
+export function createQueueDoor(env: Env, deps: Partial<ContainerDeps> = {}): QueueDoor {
+  const container = createContainer(env, deps);
+  const flagger = flaggerOf(container);
+  const { config, logger } = container;
+  const pace = createPacer(config.batchStartIntervalMs, container.now, (ms) => sleep(ms));
+  return {
+    prefetch: () => flagger.prefetch(),
+    handle: (event, invocation) =>
+      flagBatch(batchRecords(event, logger, invocation.requestId), flagger, {
+        requestId: invocation.requestId,
+        logger,
+        ...(invocation.remainingMs ? { remainingMs: invocation.remainingMs } : {}),
+        concurrency: config.batchConcurrency,
+        bodyRules: config.queueBodies,
+        pace,
+      }),
+  };
 }

@@ -6,6 +6,7 @@
  * secret's ARN, the id Secrets Manager puts in the event): an event for any other secret is refused
  * before anything is read or written, whoever managed to invoke the function with it.
  */
+import { err } from '../result';
 import { hostOverrides, loadConfig, overridesInForce, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/api-client';
@@ -29,22 +30,23 @@ export interface RotatorDeps {
 
 export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): Rotator {
   const parsed = loadConfig(env);
-  const logger = overrides.logger ?? createLogger({ level: parsed.ok ? parsed.config.logLevel : 'info' });
-  if (!parsed.ok || !parsed.config.credentialsSecretId || !parsed.config.tokenSecretId) {
+  const logger =
+    overrides.logger ?? createLogger({ level: (parsed.ok ? parsed.value : parsed.error.fallback).logLevel });
+  if (!parsed.ok || !parsed.value.credentialsSecretId || !parsed.value.tokenSecretId) {
     const reason = !parsed.ok
-      ? parsed.reason
-      : !parsed.config.credentialsSecretId
+      ? parsed.error.reason
+      : !parsed.value.credentialsSecretId
         ? 'GENESYS_CREDENTIALS_SECRET_ID is not set: the rotation needs the OAuth client'
         : 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names';
     return {
       rotate: async () => {
         logger.error('token rotation failed', { reason });
-        return { ok: false, reason };
+        return err(reason);
       },
     };
   }
-  const { config } = parsed;
-  const tokenSecretId = parsed.config.tokenSecretId;
+  const config = parsed.value;
+  const { tokenSecretId } = config;
   // The rotation sends the client secret to the login host: an override of it is said at init.
   const hosts = overridesInForce(config);
   if (Object.keys(hosts).length > 0) logger.warn('Genesys host override in force', hosts);
@@ -74,7 +76,7 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
       const parsedEvent = parseRotationEvent(event);
       if (!parsedEvent) {
         logger.error('token rotation failed', { reason: 'not a Secrets Manager rotation event' });
-        return { ok: false, reason: 'not a Secrets Manager rotation event' };
+        return err('not a Secrets Manager rotation event');
       }
       // Not "secretId": field names that look like credentials are redacted from logs.
       const fields = {
@@ -86,17 +88,17 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
         const reason =
           'refused: the event names another secret than the token secret this function rotates (GENESYS_TOKEN_SECRET_ID); nothing was read or written';
         logger.error('token rotation step failed', { ...fields, reason });
-        return { ok: false, reason };
+        return err(reason);
       }
       try {
         const outcome = await rotate(parsedEvent, deps);
-        if (outcome.ok) logger.info('token rotation step done', { ...fields, detail: outcome.message });
-        else logger.error('token rotation step failed', { ...fields, reason: outcome.reason });
+        if (outcome.ok) logger.info('token rotation step done', { ...fields, detail: outcome.value });
+        else logger.error('token rotation step failed', { ...fields, reason: outcome.error });
         return outcome;
       } catch (error) {
         const reason = `Secrets Manager call failed: ${error instanceof Error ? error.name : 'unknown error'}`;
         logger.error('token rotation step failed', { ...fields, reason });
-        return { ok: false, reason };
+        return err(reason);
       }
     },
   };

@@ -24,6 +24,7 @@ import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '.
 import type { CredentialsSource } from '../genesys/credentials';
 import { formatStoredToken, parseStoredToken, type StoredToken } from '../genesys/token-secret';
 import type { SecretVersions } from '../aws/secret-versions';
+import { err, ok, type Result } from '../result';
 import {
   formatDuration,
   requiredLifetimeMs,
@@ -46,7 +47,8 @@ export interface RotationDeps extends GrantOptions {
   credentials: CredentialsSource;
 }
 
-export type RotationOutcome = { ok: true; message: string } | { ok: false; reason: string };
+/** What a step did (a line for the log), or why it failed. */
+export type RotationOutcome = Result<string, string>;
 
 /**
  * A pending token checked after createSecret may have aged by the few seconds (or a retried
@@ -71,15 +73,16 @@ interface Lifetime {
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<RotationOutcome> {
   const { SecretId: secretId, ClientRequestToken: version, Step: step } = event;
   const described = await deps.versions.describe(secretId);
-  if (!described.rotationEnabled) return { ok: false, reason: 'rotation is not enabled on the token secret' };
+  if (!described.rotationEnabled) return err('rotation is not enabled on the token secret');
   const stages = described.versions[version];
-  if (!stages) return { ok: false, reason: `version ${version} is not a version of the token secret` };
-  if (stages.includes('AWSCURRENT')) return { ok: true, message: `${step}: version is already AWSCURRENT` };
-  if (!stages.includes('AWSPENDING'))
-    return {
-      ok: false,
-      reason: `${step}: version ${version} is not AWSPENDING (a stale pending version loses the label; the next rotation starts a new one)`,
-    };
+  if (!stages) return err(`version ${version} is not a version of the token secret`);
+  if (stages.includes('AWSCURRENT')) return ok(`${step}: version is already AWSCURRENT`);
+  if (!stages.includes('AWSPENDING')) {
+    return err(
+      `${step}: version ${version} is not AWSPENDING ` +
+        '(a stale pending version loses the label; the next rotation starts a new one)',
+    );
+  }
   const schedule = rotationSchedule(described.rotationRules);
   // Without a schedule this function can read (none, or a cron expression), only the spare time is required.
   const lifetime: Lifetime = { requiredMs: schedule ? requiredLifetimeMs(schedule) : ROTATION_SPARE_MS, schedule };
@@ -88,10 +91,10 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
     case 'createSecret':
       return createSecret(secretId, version, lifetime, deps);
     case 'setSecret':
-      return { ok: true, message: 'setSecret: nothing to set, Genesys issued the token' };
+      return ok('setSecret: nothing to set, Genesys issued the token');
     case 'testSecret': {
       const tested = await testPending(secretId, version, lifetime, deps, step);
-      return tested.ok ? { ok: true, message: 'testSecret: the pending token works' } : tested;
+      return tested.ok ? ok('testSecret: the pending token works') : tested;
     }
     case 'finishSecret': {
       // Steps can arrive out of order or be retried: only a token that passes the test now is made current.
@@ -99,7 +102,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
       if (!tested.ok) return tested;
       const current = Object.entries(described.versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
       await deps.versions.makeCurrent(secretId, version, current);
-      return { ok: true, message: 'finishSecret: the new token is AWSCURRENT' };
+      return ok('finishSecret: the new token is AWSCURRENT');
     }
   }
 }
@@ -113,21 +116,22 @@ async function createSecret(
   const existing = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
   if (existing !== undefined) {
     const kept = await freshToken(existing, lifetime, deps, 'createSecret', secretId, version);
-    return kept.ok ? { ok: true, message: 'createSecret: the pending version exists already' } : kept;
+    return kept.ok ? ok('createSecret: the pending version exists already') : kept;
   }
   const credentials = await deps.credentials(undefined, { refresh: true });
-  if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
-  const minted = await requestClientCredentialsToken(credentials.credentials, deps);
-  if (!minted.ok) return { ok: false, reason: minted.error.reason };
-  const livesMs = minted.token.expiresAt - deps.now();
-  if (livesMs < lifetime.requiredMs) return { ok: false, reason: `createSecret: ${tooShort(livesMs, lifetime)}` };
-  const { environment } = credentials.credentials;
+  if (!credentials.ok) return err(credentials.error.reason);
+  const minted = await requestClientCredentialsToken(credentials.value, deps);
+  if (!minted.ok) return err(minted.error.reason);
+  const token = minted.value;
+  const livesMs = token.expiresAt - deps.now();
+  if (livesMs < lifetime.requiredMs) return err(`createSecret: ${tooShort(livesMs, lifetime)}`);
+  const { environment } = credentials.value;
   await deps.versions.putPending(
     secretId,
     version,
-    formatStoredToken({ accessToken: minted.token.value, expiresAt: minted.token.expiresAt, environment }),
+    formatStoredToken({ accessToken: token.value, expiresAt: token.expiresAt, environment }),
   );
-  return { ok: true, message: `createSecret: new token, expires ${new Date(minted.token.expiresAt).toISOString()}` };
+  return ok(`createSecret: new token, expires ${new Date(token.expiresAt).toISOString()}`);
 }
 
 /** The pending token parses, will last, and Genesys accepts it (`GET /api/v2/tokens/me`). */
@@ -137,10 +141,10 @@ async function testPending(
   lifetime: Lifetime,
   deps: RotationDeps,
   step: RotationStep,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+): Promise<Result<undefined, string>> {
   const pending = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
   if (pending === undefined)
-    return { ok: false, reason: `${step}: the pending version holds no token (createSecret has not stored one)` };
+    return err(`${step}: the pending version holds no token (createSecret has not stored one)`);
   const fresh = await freshToken(
     pending,
     { ...lifetime, requiredMs: lifetime.requiredMs - STEP_SLACK_MS },
@@ -151,12 +155,12 @@ async function testPending(
   );
   if (!fresh.ok) return fresh;
   const credentials = await deps.credentials(undefined, {});
-  if (!credentials.ok) return { ok: false, reason: credentials.error.reason };
+  if (!credentials.ok) return err(credentials.error.reason);
   const verified = await verifyToken(
-    { value: fresh.token.accessToken, apiBaseUrl: credentials.credentials.hosts.apiBaseUrl },
+    { value: fresh.value.accessToken, apiBaseUrl: credentials.value.hosts.apiBaseUrl },
     deps,
   );
-  return verified.ok ? { ok: true } : { ok: false, reason: `${step}: ${verified.reason}` };
+  return verified.ok ? ok(undefined) : err(`${step}: ${verified.error.reason}`);
 }
 
 /**
@@ -171,23 +175,23 @@ async function freshToken(
   step: RotationStep,
   secretId: string,
   version: string,
-): Promise<{ ok: true; token: StoredToken } | { ok: false; reason: string }> {
+): Promise<Result<StoredToken, string>> {
   const parsed = parseStoredToken(value);
   let why: string;
-  if (!parsed.ok) why = parsed.reason;
+  if (!parsed.ok) why = parsed.error;
   else {
-    const livesMs = parsed.token.expiresAt - deps.now();
+    const livesMs = parsed.value.expiresAt - deps.now();
     if (livesMs >= lifetime.requiredMs) return parsed;
     why =
       livesMs <= 0
-        ? `its token expired at ${new Date(parsed.token.expiresAt).toISOString()}`
+        ? `its token expired at ${new Date(parsed.value.expiresAt).toISOString()}`
         : tooShort(livesMs, lifetime, 'has');
   }
   await deps.versions.clearPending(secretId, version);
-  return {
-    ok: false,
-    reason: `${step}: the pending version is stale (${why}); its AWSPENDING label is removed, so the next rotation stores a fresh token`,
-  };
+  return err(
+    `${step}: the pending version is stale (${why}); ` +
+      'its AWSPENDING label is removed, so the next rotation stores a fresh token',
+  );
 }
 
 /** Why a token that lives `livesMs` cannot be made current, naming the setting that fixes it. */

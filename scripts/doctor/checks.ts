@@ -174,12 +174,12 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
 
   const parsed = loadConfig(env);
   if (parsed.ok) {
-    await runChecks(parsed.config, mode, set, sensitive, overrides);
+    await runChecks(parsed.value, mode, set, sensitive, overrides);
   } else {
     set(
       'config',
       'fail',
-      parsed.reason,
+      parsed.error.reason,
       'set or correct the variables it names (docs/configuration.md lists each, with its bounds)',
     );
   }
@@ -280,25 +280,25 @@ async function runChecks(
       set(
         'secret-well-formed',
         'fail',
-        fields.reason,
+        fields.error,
         'store {"clientId": "…", "clientSecret": "…", "environment": "mypurecloud.ie"} in the secret (docs/deploy.md, step 3)',
       );
       set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
       return;
     }
     sensitive.push(
-      fields.fields.clientSecret,
-      Buffer.from(`${fields.fields.clientId}:${fields.fields.clientSecret}`, 'utf8').toString('base64'),
+      fields.value.clientSecret,
+      Buffer.from(`${fields.value.clientId}:${fields.value.clientSecret}`, 'utf8').toString('base64'),
     );
     set('secret-well-formed', 'pass', 'clientId, clientSecret and environment are present (none of them is shown)');
 
     // 4. The environment, and the AWS region that pairs with it.
-    if (!environmentCheck(fields.fields.environment, 'credentials secret', overridesOfHosts, awsRegion, set)) return;
+    if (!environmentCheck(fields.value.environment, 'credentials secret', overridesOfHosts, awsRegion, set)) return;
 
     // 5. A token from the login host, with the function's own grant.
     const credentials = parseCredentials(fetched.value, overridesOfHosts);
     if (!credentials.ok) throw new Error('unreachable: the fields and the environment passed');
-    const minted = await requestClientCredentialsToken(credentials.credentials, {
+    const minted = await requestClientCredentialsToken(credentials.value, {
       http: deps.http,
       now: deps.now,
       attemptTimeoutMs: config.attemptTimeoutMs,
@@ -310,13 +310,13 @@ async function runChecks(
       set('data-action', 'skipped', 'skipped: needs a token');
       return;
     }
-    sensitive.push(minted.token.value);
+    sensitive.push(minted.value.value);
     set(
       'token-granted',
       'pass',
-      `the login host granted a token (it lives ${formatDuration(minted.token.expiresAt - deps.now())})`,
+      `the login host granted a token (it lives ${formatDuration(minted.value.expiresAt - deps.now())})`,
     );
-    await apiChecks(minted.token, 'the token the login host just granted', config, deps, set);
+    await apiChecks(minted.value, 'the token the login host just granted', config, deps, set);
     return;
   }
 
@@ -326,26 +326,26 @@ async function runChecks(
     set(
       'secret-well-formed',
       'fail',
-      stored.reason,
+      stored.error,
       'the rotation function writes this secret: run a rotation (aws secretsmanager rotate-secret --secret-id …) and read its log',
     );
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
   }
-  sensitive.push(stored.token.accessToken);
+  sensitive.push(stored.value.accessToken);
   set('secret-well-formed', 'pass', 'accessToken, expiresAt and environment are present (the token is not shown)');
 
   // 4. The environment.
-  if (!environmentCheck(stored.token.environment, 'token secret', overridesOfHosts, awsRegion, set)) return;
-  const hosts = resolveHosts(stored.token.environment, overridesOfHosts);
+  if (!environmentCheck(stored.value.environment, 'token secret', overridesOfHosts, awsRegion, set)) return;
+  const hosts = resolveHosts(stored.value.environment, overridesOfHosts);
   if (!hosts.ok) throw new Error('unreachable: the environment check passed');
 
   // 5b first, as it runs whatever 5 finds: whether the schedule keeps the token live.
-  await rotationCheck(secretId, stored.token.expiresAt, deps, set);
+  await rotationCheck(secretId, stored.value.expiresAt, deps, set);
 
   // 5. The stored token is live: not expired, and Genesys accepts it.
   const now = deps.now();
-  const expiresAt = stored.token.expiresAt;
+  const expiresAt = stored.value.expiresAt;
   if (expiresAt <= now) {
     set(
       'token-live',
@@ -357,20 +357,20 @@ async function runChecks(
     return;
   }
   const token: AccessToken = {
-    value: stored.token.accessToken,
-    apiBaseUrl: hosts.hosts.apiBaseUrl,
+    value: stored.value.accessToken,
+    apiBaseUrl: hosts.value.apiBaseUrl,
     renewAt: expiresAt,
     expiresAt,
   };
   const verified = await verifyToken(token, { http: deps.http, attemptTimeoutMs: config.attemptTimeoutMs });
   if (!verified.ok) {
     const fix =
-      verified.status === 401
+      verified.error.status === 401
         ? "Genesys no longer accepts this token (revoked, or its OAuth client deleted): run a rotation, and read the rotation function's log if it fails"
-        : verified.status === 0
+        : verified.error.status === 0
           ? 'check the network, GENESYS_API_BASE_URL and GENESYS_HTTPS_PROXY, then try again'
           : 'Genesys could not answer now: try again in a minute';
-    set('token-live', 'fail', `${verified.reason}; the stored token expires at ${iso(expiresAt)}`, fix);
+    set('token-live', 'fail', `${verified.error.reason}; the stored token expires at ${iso(expiresAt)}`, fix);
     set('data-action', 'skipped', 'skipped: needs a live token');
     return;
   }
@@ -393,12 +393,12 @@ function environmentCheck(
   const fix = `set environment in the ${secretLabel} to your org's domain or region, e.g. "mypurecloud.ie" or "eu-west-1" (every one is in lib/genesys/environments.ts)`;
   const resolved = resolveHosts(environment, overrides);
   if (!resolved.ok) {
-    set('environment', 'fail', resolved.reason.replace('credentials secret', secretLabel), fix);
+    set('environment', 'fail', resolved.error.replace('credentials secret', secretLabel), fix);
     set('region-pairing', 'skipped', 'skipped: needs a known Genesys environment');
     return false;
   }
   const region = genesysRegion(environment);
-  const hosts = `requests go to ${hostsOf(resolved.hosts)}`;
+  const hosts = `requests go to ${hostsOf(resolved.value)}`;
   if (region === undefined) {
     // Only both host overrides get here: the function works, through them alone.
     set(

@@ -465,7 +465,7 @@ describe('token mode', () => {
     const version = h.secrets.beginRotation(TOKEN_SECRET);
     for (const Step of ROTATION_STEPS) {
       const outcome = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
-      if (!outcome.ok) throw new Error(`${Step}: ${outcome.reason}`);
+      if (!outcome.ok) throw new Error(`${Step}: ${outcome.error}`);
     }
     h.secrets.completeRotation(TOKEN_SECRET);
   }

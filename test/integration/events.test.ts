@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch, mapWithConcurrency } from '../../lib/queue/batch';
-import { ANY_BODY, bodyRulesFrom } from '../../lib/queue/message-body';
+import { ANY_BODY, bodyRulesFrom } from '../../lib/config';
+import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -44,6 +45,7 @@ test('a mixed batch reports exactly the records that were not flagged', async ()
   const end = Date.now() + 2000; // a short Lambda budget: 1.5 s per record after the safety margin
   const outcome = await flagBatch(records, h.flagger(), {
     requestId: invocation().requestId,
+    logger: createLogger({ sink: (line) => h.logs.push(line) }),
     remainingMs: () => end - Date.now(),
     concurrency: 5,
     bodyRules: ANY_BODY,

@@ -13,8 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch, batchRecords } from '../../lib/queue/batch';
-import { ANY_BODY } from '../../lib/queue/message-body';
-import { createFlagger, type Flagger } from '../../lib/create-flagger';
+import { ANY_BODY } from '../../lib/config';
+import { createFlagger, type Flagger } from '../../lib/flagger';
 import { parseGrant } from '../../lib/genesys/oauth-tokens';
 import { createLogger } from '../../lib/log';
 import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';

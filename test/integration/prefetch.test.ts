@@ -2,6 +2,8 @@
  * The prefetch a door runs during a Lambda init: the secret and a token ahead of traffic, bounded
  * in time, never failing the init, and never leaving a failure behind for the first invocation.
  */
+import { createContainer } from '../../lib/container';
+import { flaggerOf } from '../../lib/flagger';
 import { createWebhook } from '../../lib/http/flag-endpoint';
 import { createLogger } from '../../lib/log';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
@@ -139,27 +141,24 @@ test("the webhook's prefetch also reads its bearer token's secret", async () => 
 
 describe("the init's time and the first invocation's deadline", () => {
   const T = 1_000_000;
-  /** A flagger whose init began 1 s before it was built (the runtime's start, the module's load), on a still clock. */
-  const built = (initType?: string) =>
-    h.flagger(initType ? { AWS_LAMBDA_INITIALIZATION_TYPE: initType } : {}, {
+  /** A container whose init began 1 s before it was built (the runtime's start, the module's load), on a still clock. */
+  const built = (initType?: string, initMs = 1000) =>
+    createContainer(initType ? { ...h.env, AWS_LAMBDA_INITIALIZATION_TYPE: initType } : h.env, {
       now: () => T,
-      initStartedAt: T - 1000,
+      initStartedAt: T - initMs,
       logger: createLogger({ sink: () => undefined }),
     });
 
   test('after an on-demand init, the first invocation (and only it) has the init taken from its budget', () => {
-    const flagger = built('on-demand');
-    expect(flagger.deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000 - 1000);
-    expect(flagger.deadline({ requestId: 'first', startedAt: T + 5 })).toBe(T + 5 + 3000 - 1000); // the webhook asks twice
-    expect(flagger.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
+    const container = built('on-demand');
+    expect(container.deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000 - 1000);
+    expect(container.deadline({ requestId: 'first', startedAt: T + 5 })).toBe(T + 5 + 3000 - 1000); // the webhook asks twice
+    expect(container.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
   });
 
   test('an init longer than the deadline leaves the first invocation no time at all (TIMEOUT at once), never less', () => {
-    const flagger = h.flagger(
-      { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' },
-      { now: () => T, initStartedAt: T - 5000, logger: createLogger({ sink: () => undefined }) },
-    );
-    expect(flagger.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
+    const container = built('on-demand', 5000);
+    expect(container.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
   });
 
   test('after a provisioned-concurrency or SnapStart init, or outside Lambda, nothing is taken', () => {
@@ -168,8 +167,8 @@ describe("the init's time and the first invocation's deadline", () => {
   });
 
   test('the first invocation pays for the init whatever it is: one refused as INVALID_INPUT leaves the next its whole budget', async () => {
-    const flagger = built('on-demand');
-    expect((await flagger.flag({ not: 'an event' }, { requestId: 'first' })).status).toBe('INVALID_INPUT');
-    expect(flagger.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
+    const container = built('on-demand');
+    expect((await flaggerOf(container).flag({ not: 'an event' }, { requestId: 'first' })).status).toBe('INVALID_INPUT');
+    expect(container.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import type { Flagger } from '../../lib/create-flagger';
+import type { Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { hostileId, uuid } from '../property/arbitraries';
 import { isUuid } from '../property/oracle';

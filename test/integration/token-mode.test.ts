@@ -31,7 +31,7 @@ async function rotateOnce(): Promise<string> {
   const version = h.secrets.beginRotation(TOKEN_SECRET);
   for (const Step of ROTATION_STEPS) {
     const outcome = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
-    if (!outcome.ok) throw new Error(`${Step}: ${outcome.reason}`);
+    if (!outcome.ok) throw new Error(`${Step}: ${outcome.error}`);
   }
   h.secrets.completeRotation(TOKEN_SECRET);
   return version;
@@ -73,14 +73,14 @@ test('steps are idempotent: a retried createSecret keeps the pending token', asy
     rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
   expect(await step('createSecret')).toMatchObject({ ok: true });
   const pending = h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING');
-  expect(await step('createSecret')).toMatchObject({ ok: true, message: expect.stringContaining('exists already') });
+  expect(await step('createSecret')).toMatchObject({ ok: true, value: expect.stringContaining('exists already') });
   expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBe(pending);
   expect(h.genesys.count('token')).toBe(1);
   for (const s of ['setSecret', 'testSecret', 'finishSecret'] as const)
     expect(await step(s)).toMatchObject({ ok: true });
   expect(await step('finishSecret')).toMatchObject({
     ok: true,
-    message: expect.stringContaining('already AWSCURRENT'),
+    value: expect.stringContaining('already AWSCURRENT'),
   });
 });
 
@@ -91,7 +91,7 @@ test('a token Genesys refuses never becomes current', async () => {
   ).toMatchObject({ ok: true });
   h.genesys.revokeTokens();
   const tested = await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'testSecret' });
-  expect(tested).toEqual({ ok: false, reason: 'testSecret: GET /api/v2/tokens/me answered 401' });
+  expect(tested).toEqual({ ok: false, error: 'testSecret: GET /api/v2/tokens/me answered 401' });
   expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
 });
 
@@ -106,7 +106,7 @@ describe('a rotation makes current only a token that will last until the next on
     const created = await step(version, 'createSecret');
     expect(created).toEqual({
       ok: false,
-      reason:
+      error:
         "createSecret: Genesys issued a token that lives 2 h, less than the 6 h it must last (the rotation runs every 4 h in a 1 h window, plus 1 h to spare): it would expire before the next rotation replaces it. Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) to at least 6 h, or rotate more often",
     });
     expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBeUndefined();
@@ -117,9 +117,7 @@ describe('a rotation makes current only a token that will last until the next on
     h.genesys.tokenLifetimeSeconds = 86_400;
     expect(await step(version, 'createSecret')).toMatchObject({
       ok: false,
-      reason: expect.stringContaining(
-        'less than the 2 d 1 h it must last (the rotation runs every 1 d in a 1 d window',
-      ),
+      error: expect.stringContaining('less than the 2 d 1 h it must last (the rotation runs every 1 d in a 1 d window'),
     });
   });
 
@@ -143,7 +141,7 @@ describe('a rotation makes current only a token that will last until the next on
       const outcome = await step(v, retried, later);
       expect(outcome).toMatchObject({
         ok: false,
-        reason: expect.stringContaining(`${retried}: the pending version is stale (its token has 4 h left`),
+        error: expect.stringContaining(`${retried}: the pending version is stale (its token has 4 h left`),
       });
       expect(h.secrets.stagesOf(TOKEN_SECRET)[v] ?? []).not.toContain('AWSPENDING');
     }
@@ -158,13 +156,13 @@ describe('a rotation makes current only a token that will last until the next on
     const version = h.secrets.beginRotation(TOKEN_SECRET);
     expect(await step(version, 'finishSecret')).toEqual({
       ok: false,
-      reason: 'finishSecret: the pending version holds no token (createSecret has not stored one)',
+      error: 'finishSecret: the pending version holds no token (createSecret has not stored one)',
     });
     expect(await step(version, 'createSecret')).toMatchObject({ ok: true });
     h.genesys.revokeTokens(); // refused after it was stored, before anything tested it
     expect(await step(version, 'finishSecret')).toEqual({
       ok: false,
-      reason: 'finishSecret: GET /api/v2/tokens/me answered 401',
+      error: 'finishSecret: GET /api/v2/tokens/me answered 401',
     });
     expect(h.secrets.valueAt(TOKEN_SECRET)).toBe('{}');
     expect(h.secrets.stagesOf(TOKEN_SECRET)[version]).toEqual(['AWSPENDING']);
@@ -174,16 +172,16 @@ describe('a rotation makes current only a token that will last until the next on
 test('bad rotation events and states are refused', async () => {
   expect(await rotator.rotate({ SecretId: TOKEN_SECRET, Step: 'createSecret' })).toMatchObject({
     ok: false,
-    reason: 'not a Secrets Manager rotation event',
+    error: 'not a Secrets Manager rotation event',
   });
   expect(
     await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: 'no-such-version', Step: 'createSecret' }),
-  ).toMatchObject({ ok: false, reason: expect.stringContaining('is not a version') });
+  ).toMatchObject({ ok: false, error: expect.stringContaining('is not a version') });
   h.secrets.setRotation(TOKEN_SECRET, undefined);
   const version = h.secrets.beginRotation(TOKEN_SECRET);
   expect(
     await rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step: 'createSecret' }),
-  ).toMatchObject({ ok: false, reason: 'rotation is not enabled on the token secret' });
+  ).toMatchObject({ ok: false, error: 'rotation is not enabled on the token secret' });
   h.secrets.put(TOKEN_SECRET, '{}', { rotationEnabled: true });
   h.secrets.put(SECRET_NAME, JSON.stringify({ clientId: 'x', clientSecret: 'wrong', environment: 'mypurecloud.com' }));
   const refused = await rotator.rotate({
@@ -191,7 +189,7 @@ test('bad rotation events and states are refused', async () => {
     ClientRequestToken: h.secrets.beginRotation(TOKEN_SECRET),
     Step: 'createSecret',
   });
-  expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('invalid_client') });
+  expect(refused).toMatchObject({ ok: false, error: expect.stringContaining('invalid_client') });
 });
 
 test('an event for another secret is refused before anything is read, written or minted', async () => {
@@ -204,7 +202,7 @@ test('an event for another secret is refused before anything is read, written or
     const outcome = await rotator.rotate({ SecretId: 'payments/api-key', ClientRequestToken: version, Step });
     expect(outcome).toEqual({
       ok: false,
-      reason: expect.stringMatching(
+      error: expect.stringMatching(
         /^refused: the event names another secret than the token secret this function rotates \(GENESYS_TOKEN_SECRET_ID\)/,
       ),
     });
@@ -223,7 +221,7 @@ test('an event for another secret is refused before anything is read, written or
     }),
   ).toEqual({
     ok: false,
-    reason: 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names',
+    error: 'GENESYS_TOKEN_SECRET_ID is not set: the rotation rotates only the token secret it names',
   });
 });
 

@@ -14,7 +14,7 @@ import { flagParticipant, type FlagDeps, type FlagPolicy } from '../../lib/core/
 import type { TokenFetch } from '../../lib/genesys/oauth-tokens';
 import type { HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import type { GenesysId } from '../../lib/genesys/ids';
-import type { Flagger } from '../../lib/create-flagger';
+import type { Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { computeDeadline } from '../../lib/deadline';
 import type { Fault } from '../emulators/genesys';
@@ -251,7 +251,7 @@ async function runVirtual(s: Scenario) {
         if (step.kind === 'ok')
           return {
             ok: true,
-            token: {
+            value: {
               value: 'token',
               apiBaseUrl: 'http://genesys.invalid',
               renewAt: Number.MAX_SAFE_INTEGER,

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import type { Flagger } from '../../lib/create-flagger';
+import type { Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { parseFlagRequest } from '../../lib/core/flag-request';
 import { invocation, startHarness, type Harness } from '../support/harness';
@@ -44,16 +44,16 @@ function agree(event: unknown, limits: Limits, contract: Map<string, ContractTyp
   const parsed = parseFlagRequest(event, limits, 'customer', contract);
   if (!verdict.valid) {
     if (parsed.ok)
-      throw new Error(`accepted an event the contract refuses (${verdict.why}): ${JSON.stringify(parsed.request)}`);
-    expect(parsed.reason).not.toContain(SENTINEL);
+      throw new Error(`accepted an event the contract refuses (${verdict.why}): ${JSON.stringify(parsed.value)}`);
+    expect(parsed.error).not.toContain(SENTINEL);
     return;
   }
-  if (!parsed.ok) throw new Error(`refused a valid event: ${parsed.reason}`);
-  expect(parsed.request.conversationId).toBe(verdict.conversationId);
-  expect(parsed.request.participantId).toBe(verdict.participantId);
-  expect(parsed.request.participantPurpose).toBe(verdict.purpose);
+  if (!parsed.ok) throw new Error(`refused a valid event: ${parsed.error}`);
+  expect(parsed.value.conversationId).toBe(verdict.conversationId);
+  expect(parsed.value.participantId).toBe(verdict.participantId);
+  expect(parsed.value.participantPurpose).toBe(verdict.purpose);
   // Same values and same order: the order is what goes over the wire.
-  expect(JSON.stringify(parsed.request.attributes)).toBe(JSON.stringify(verdict.attributes));
+  expect(JSON.stringify(parsed.value.attributes)).toBe(JSON.stringify(verdict.attributes));
 }
 
 let validSeen = 0;

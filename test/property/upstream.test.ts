@@ -305,7 +305,7 @@ async function run(s: Scenario) {
       credentialReads += 1;
       return {
         ok: true,
-        credentials: {
+        value: {
           clientId: 'c',
           clientSecret: `s${credentialReads}`,
           environment: '',

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFlagger, type Flagger, type FlaggerDeps } from '../../lib/create-flagger';
+import type { ContainerDeps } from '../../lib/container';
+import { createFlagger, type Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 import { GenesysEmulator, type GenesysEmulatorOptions } from '../emulators/genesys';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
@@ -56,7 +57,7 @@ export interface Harness {
   env: Record<string, string>;
   /** Every line the flaggers built by `flagger()` logged. */
   logs: string[];
-  flagger(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Flagger;
+  flagger(extraEnv?: Record<string, string>, deps?: Partial<ContainerDeps>): Flagger;
   close(): Promise<void>;
 }
 

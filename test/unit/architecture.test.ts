@@ -26,13 +26,13 @@ const rules: [string, (file: string) => boolean, (target: string) => boolean][] 
   [
     "the Genesys client and the AWS pieces never import the core, a door's rules or the composition",
     (f) => /^lib\/(genesys|aws)\//.test(f),
-    (t) => /^lib\/(core|queue|http|rotation)\/|^lib\/create-flagger$/.test(t),
+    (t) => /^lib\/(core|queue|http|rotation)\/|^lib\/(container|flagger)$/.test(t),
   ],
   ['the AWS pieces know nothing of Genesys', (f) => f.startsWith('lib/aws/'), (t) => t.startsWith('lib/genesys/')],
   [
     "the core never imports a door's rules or the composition",
     (f) => f.startsWith('lib/core/'),
-    (t) => /^lib\/(queue|http|rotation)\/|^lib\/create-flagger$/.test(t),
+    (t) => /^lib\/(queue|http|rotation)\/|^lib\/(container|flagger)$/.test(t),
   ],
   [
     "a door's rules never import another door's",
@@ -59,6 +59,13 @@ test.each(rules)('%s', (_rule, applies, forbidden) => {
       .map((target) => `${file} -> ${target}`),
   );
   expect(broken).toEqual([]);
+});
+
+test('only lib/config.ts reads the environment: every other module gets its settings from a Config', () => {
+  const readers = sources('lib')
+    .filter((file) => file !== path.join('lib', 'config.ts'))
+    .filter((file) => /process\.env|\benv\.[A-Z_]+|\benv\[/.test(readFileSync(path.join(ROOT, file), 'utf8')));
+  expect(readers).toEqual([]);
 });
 
 describe('the maps in the documentation match the tree', () => {

@@ -8,7 +8,7 @@ test('defaults are the documented ones', () => {
   const parsed = loadConfig(base);
   expect(parsed.ok).toBe(true);
   if (!parsed.ok) return;
-  expect(parsed.config).toMatchObject({
+  expect(parsed.value).toMatchObject({
     credentialsSecretId: 'genesys/creds',
     deadlineMs: 8000,
     safetyMarginMs: 500,
@@ -19,8 +19,8 @@ test('defaults are the documented ones', () => {
     defaultParticipantPurpose: 'customer',
     logLevel: 'info',
   });
-  expect(parsed.config.apiBaseUrl).toBeUndefined();
-  expect(parsed.config.limits).toEqual({ maxCount: 50, maxKeyLength: 128, maxValueLength: 256, maxBodyBytes: 32_768 });
+  expect(parsed.value.apiBaseUrl).toBeUndefined();
+  expect(parsed.value.limits).toEqual({ maxCount: 50, maxKeyLength: 128, maxValueLength: 256, maxBodyBytes: 32_768 });
 });
 
 test('every tunable can be set from the environment', () => {
@@ -39,7 +39,7 @@ test('every tunable can be set from the environment', () => {
     GENESYS_LOGIN_BASE_URL: 'https://login.proxy.example',
     LOG_LEVEL: 'DEBUG',
   });
-  expect(parsed.ok && parsed.config).toMatchObject({
+  expect(parsed.ok && parsed.value).toMatchObject({
     deadlineMs: 4000,
     safetyMarginMs: 250,
     backoffBaseMs: 50,
@@ -82,7 +82,7 @@ test.each([
 ])('a bad environment is a reason, not an exception: %j', (env, reason) => {
   const parsed = loadConfig(env);
   expect(parsed.ok).toBe(false);
-  if (!parsed.ok) expect(parsed.reason).toContain(reason);
+  if (!parsed.ok) expect(parsed.error.reason).toContain(reason);
 });
 
 test('settings that fit the chain are accepted: the defaults, a prefetch that leaves exactly one attempt, no prefetch under a short deadline', () => {

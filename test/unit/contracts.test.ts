@@ -42,8 +42,8 @@ function compile(schema: Schema) {
 
 const config = (() => {
   const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x' });
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.config;
+  if (!parsed.ok) throw new Error(parsed.error.reason);
+  return parsed.value;
 })();
 
 test('the generated files are up to date with infra/contracts/attributes.json (npm run contracts)', () => {
@@ -74,7 +74,7 @@ test('every attribute in attributes.json is an input property, and the function 
   }
   expect(compile(input as Schema)(event)).toBe(true);
   const parsed = parseFlagRequest(event, config.limits, 'customer', CONTRACT);
-  expect(parsed.ok && Object.keys(parsed.request.attributes)).toEqual(attributes.map((a) => a.name));
+  expect(parsed.ok && Object.keys(parsed.value.attributes)).toEqual(attributes.map((a) => a.name));
 });
 
 test('the example events pass the input contract (flat) and the function (all forms)', () => {
@@ -95,7 +95,7 @@ test('the example events pass the input contract (flat) and the function (all fo
     };
     expect(parseFlagRequest(event, config.limits, 'customer', CONTRACT)).toMatchObject({
       ok: true,
-      request: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' },
+      value: { attributes: { risk_level: 'low' }, participantPurpose: 'customer' },
     });
   }
 });
@@ -122,7 +122,7 @@ test("the input contract's description says what the function does with unset an
   );
   expect(parsed).toEqual({
     ok: true,
-    request: {
+    value: {
       conversationId: flat.conversationId,
       participantPurpose: 'customer',
       attributes: { risk_level: '', verification_method: 'kba' },

@@ -14,7 +14,7 @@ test('a complete secret gives its fields, trimmed where a copy and paste adds sp
   );
   expect(read).toEqual({
     ok: true,
-    fields: { clientId: 'id', clientSecret: ` ${SECRET}`, environment: 'mypurecloud.ie' },
+    value: { clientId: 'id', clientSecret: ` ${SECRET}`, environment: 'mypurecloud.ie' },
   });
 });
 
@@ -46,20 +46,20 @@ test.each([
   ],
 ])('%s: the reason names the field, never the content', (_case, text, reason) => {
   const read = readCredentialFields(text, {});
-  expect(read).toEqual({ ok: false, reason });
+  expect(read).toEqual({ ok: false, error: reason });
   expect(JSON.stringify(read)).not.toContain(SECRET);
 });
 
 test('with both hosts overridden the environment may be absent', () => {
   expect(readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), both)).toEqual({
     ok: true,
-    fields: { clientId: 'id', clientSecret: SECRET, environment: '' },
+    value: { clientId: 'id', clientSecret: SECRET, environment: '' },
   });
   expect(
     readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), { apiBaseUrl: both.apiBaseUrl }),
   ).toEqual({
     ok: false,
-    reason: 'the credentials secret lacks environment',
+    error: 'the credentials secret lacks environment',
   });
 });
 
@@ -68,7 +68,7 @@ test('parseCredentials: the fields, then the hosts; an unknown environment is re
     parseCredentials(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'eu-west-1' }), {}),
   ).toEqual({
     ok: true,
-    credentials: {
+    value: {
       clientId: 'id',
       clientSecret: SECRET,
       environment: 'eu-west-1',

@@ -3,13 +3,13 @@ import { GENESYS_ENVIRONMENTS, genesysRegion, isGenesysHost, resolveHosts } from
 test('a known domain maps to its api and login hosts', () => {
   expect(resolveHosts('mypurecloud.ie', {})).toEqual({
     ok: true,
-    hosts: { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' },
+    value: { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' },
   });
 });
 
 test('a region name and odd casing are accepted', () => {
-  expect(resolveHosts(' EU-Central-1 ', {})).toMatchObject({ hosts: { loginBaseUrl: 'https://login.mypurecloud.de' } });
-  expect(resolveHosts('USW2.PURE.CLOUD', {})).toMatchObject({ hosts: { apiBaseUrl: 'https://api.usw2.pure.cloud' } });
+  expect(resolveHosts(' EU-Central-1 ', {})).toMatchObject({ value: { loginBaseUrl: 'https://login.mypurecloud.de' } });
+  expect(resolveHosts('USW2.PURE.CLOUD', {})).toMatchObject({ value: { apiBaseUrl: 'https://api.usw2.pure.cloud' } });
 });
 
 test.each([
@@ -28,11 +28,11 @@ test.each([
 test('overrides win, each on its own', () => {
   expect(resolveHosts('anything', { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' })).toEqual({
     ok: true,
-    hosts: { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' },
+    value: { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' },
   });
   expect(resolveHosts('mypurecloud.jp', { apiBaseUrl: 'http://proxy' })).toEqual({
     ok: true,
-    hosts: { apiBaseUrl: 'http://proxy', loginBaseUrl: 'https://login.mypurecloud.jp' },
+    value: { apiBaseUrl: 'http://proxy', loginBaseUrl: 'https://login.mypurecloud.jp' },
   });
   // The login host (where the client secret goes) is still allow-listed when only the API is overridden.
   expect(resolveHosts('evil.example.com', { apiBaseUrl: 'http://proxy' }).ok).toBe(false);

@@ -52,7 +52,7 @@ function virtualDeps(replies: (n: number) => HttpReply) {
     tokens: {
       get: async () => ({
         ok: true,
-        token: {
+        value: {
           value: 't',
           apiBaseUrl: 'http://x',
           renewAt: Number.MAX_SAFE_INTEGER,

@@ -30,7 +30,7 @@ const parse = (event: unknown, contract: AttributeContract = TEST_CONTRACT) =>
 const reasonOf = (event: unknown, contract: AttributeContract = TEST_CONTRACT): string => {
   const parsed = parse(event, contract);
   if (parsed.ok) throw new Error('expected INVALID_INPUT');
-  return parsed.reason;
+  return parsed.error;
 };
 
 describe('flat form (what an Architect data action sends)', () => {
@@ -39,7 +39,7 @@ describe('flat form (what an Architect data action sends)', () => {
       parse({ conversationId, participantId, compliance_checked: true, score: 42, ratio: 0.5, risk_level: 'low' }),
     ).toEqual({
       ok: true,
-      request: {
+      value: {
         conversationId,
         participantId,
         participantPurpose: 'customer',
@@ -51,7 +51,7 @@ describe('flat form (what an Architect data action sends)', () => {
   test('null means "not set in the flow": the key is skipped', () => {
     expect(parse({ conversationId, participantId, a: null, b: 'x' })).toMatchObject({
       ok: true,
-      request: { attributes: { b: 'x' } },
+      value: { attributes: { b: 'x' } },
     });
   });
 
@@ -64,13 +64,13 @@ describe('flat form (what an Architect data action sends)', () => {
       rawRequest: 'r',
       flag: false,
     });
-    expect(parsed).toMatchObject({ ok: true, request: { attributes: { flag: 'false' } } });
+    expect(parsed).toMatchObject({ ok: true, value: { attributes: { flag: 'false' } } });
   });
 
   test('an empty string value is sent as an empty string', () => {
     expect(parse({ conversationId, participantId, note: '' })).toMatchObject({
       ok: true,
-      request: { attributes: { note: '' } },
+      value: { attributes: { note: '' } },
     });
   });
 });
@@ -79,7 +79,7 @@ describe('nested form (queues, webhooks, programs)', () => {
   test('attributes come from the object, ids from the top level', () => {
     expect(parse({ conversationId, participantId, attributes: { compliance_checked: 'true', n: 1 } })).toMatchObject({
       ok: true,
-      request: { attributes: { compliance_checked: 'true', n: '1' } },
+      value: { attributes: { compliance_checked: 'true', n: '1' } },
     });
   });
 
@@ -103,15 +103,15 @@ describe('participant id', () => {
     const parsed = parse({ conversationId, participantId: id, a: 'x' });
     expect(parsed.ok).toBe(true);
     if (parsed.ok) {
-      expect(parsed.request.participantId).toBeUndefined();
-      expect(parsed.request.participantPurpose).toBe('customer');
+      expect(parsed.value.participantId).toBeUndefined();
+      expect(parsed.value.participantPurpose).toBe('customer');
     }
   });
 
   test('participantPurpose picks another purpose and is not an attribute', () => {
     expect(parse({ conversationId, participantPurpose: 'external', a: 'x' })).toMatchObject({
       ok: true,
-      request: { participantPurpose: 'external', attributes: { a: 'x' } },
+      value: { participantPurpose: 'external', attributes: { a: 'x' } },
     });
   });
 
@@ -126,7 +126,7 @@ describe('participant id', () => {
     expect(
       parse({ conversationId: conversationId.toUpperCase(), participantId: participantId.toUpperCase(), a: 'x' }),
     ).toMatchObject({
-      request: { conversationId, participantId },
+      value: { conversationId, participantId },
     });
   });
 
@@ -182,7 +182,7 @@ describe('refusals', () => {
     );
     expect(tight).toEqual({
       ok: false,
-      reason: expect.stringMatching(/^attributes take \d+ bytes, more than the limit of 300$/),
+      error: expect.stringMatching(/^attributes take \d+ bytes, more than the limit of 300$/),
     });
     expect(parse({ conversationId, participantId, attributes: wide }).ok).toBe(true);
   });
@@ -211,7 +211,7 @@ describe('the attribute contract', () => {
     const parsed = parseFlagRequest(event, limits, 'customer', CONTRACT);
     expect(parsed).toEqual({
       ok: false,
-      reason: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)',
+      error: 'attribute "vip" is not in the attribute contract (infra/contracts/attributes.json)',
     });
   });
 
@@ -225,14 +225,14 @@ describe('the attribute contract', () => {
     };
     expect(parse(flat, CONTRACT)).toMatchObject({
       ok: true,
-      request: {
+      value: {
         attributes: { compliance_checked: 'true', verification_method: 'knowledge-based', risk_level: 'low' },
       },
     });
     const nested = { conversationId, participantId, attributes: { compliance_checked: 'false', risk_level: '' } };
     expect(parse(nested, CONTRACT)).toMatchObject({
       ok: true,
-      request: { attributes: { compliance_checked: 'false', risk_level: '' } },
+      value: { attributes: { compliance_checked: 'false', risk_level: '' } },
     });
   });
 
@@ -278,12 +278,12 @@ describe('the attribute contract', () => {
       for (const value of asIs)
         expect(parse({ conversationId, attributes: { field: value } }, contract)).toMatchObject({
           ok: true,
-          request: { attributes: { field: value } },
+          value: { attributes: { field: value } },
         });
       for (const [value, sent] of converted)
         expect(parse({ conversationId, field: value }, contract)).toMatchObject({
           ok: true,
-          request: { attributes: { field: sent } },
+          value: { attributes: { field: sent } },
         });
       for (const value of refused) {
         const reason = reasonOf({ conversationId, field: value }, contract);

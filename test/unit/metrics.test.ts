@@ -3,7 +3,7 @@
  * metrics only when the directive is well formed and every named metric and dimension is a
  * top-level field of the line.
  */
-import { createFlagger } from '../../lib/create-flagger';
+import { createFlagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
 
 type Emf = { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] };

@@ -55,20 +55,18 @@ describe('verifyToken: GET /api/v2/tokens/me proves a token', () => {
       seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
       return { kind: 'response', status: 200, headers: {}, body: '{}', truncated: false };
     };
-    expect(await verify(http)).toEqual({ ok: true });
+    expect(await verify(http)).toEqual({ ok: true, value: undefined });
     expect(seen).toEqual(['GET http://api/api/v2/tokens/me Bearer sentinel-token-91']);
   });
 
   test('a refusal and a network fault say which, with the status (0: no answer)', async () => {
     expect(await verify(answering(401, '{"code":"bad.credentials"}'))).toEqual({
       ok: false,
-      reason: 'GET /api/v2/tokens/me answered 401',
-      status: 401,
+      error: { reason: 'GET /api/v2/tokens/me answered 401', status: 401 },
     });
     expect(await verify(async () => ({ kind: 'network', reason: 'refused', code: 'ECONNREFUSED' }))).toEqual({
       ok: false,
-      reason: 'GET /api/v2/tokens/me failed: refused',
-      status: 0,
+      error: { reason: 'GET /api/v2/tokens/me failed: refused', status: 0 },
     });
   });
 });

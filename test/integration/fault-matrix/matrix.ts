@@ -17,8 +17,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { flagBatch } from '../../../lib/queue/batch';
-import { ANY_BODY } from '../../../lib/queue/message-body';
-import { createFlagger, type Flagger, type FlaggerDeps } from '../../../lib/create-flagger';
+import { ANY_BODY } from '../../../lib/config';
+import type { ContainerDeps } from '../../../lib/container';
+import { createFlagger, type Flagger } from '../../../lib/flagger';
 import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
@@ -79,9 +80,9 @@ export interface Ctx {
   secrets: SecretsManagerEmulator;
   secretId: string;
   /** A flagger that has read no secret and holds no token yet; `deps` replace production ones (a row injecting a bug). */
-  cold(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Flagger;
+  cold(extraEnv?: Record<string, string>, deps?: Partial<ContainerDeps>): Flagger;
   /** A flagger with its secret and token cached; counting starts after its warm-up flag. */
-  warm(extraEnv?: Record<string, string>, deps?: Partial<FlaggerDeps>): Promise<Flagger>;
+  warm(extraEnv?: Record<string, string>, deps?: Partial<ContainerDeps>): Promise<Flagger>;
   /** Counting (requests, secret reads, waits) starts again from here: what a row did before is its setup. */
   startCounting(): void;
   putSecret(value: string): void;
@@ -263,7 +264,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
   let lines: string[] = [];
   const reads = (): number =>
     secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId).length;
-  const build = (extraEnv: Record<string, string> = {}, deps: Partial<FlaggerDeps> = {}): Flagger =>
+  const build = (extraEnv: Record<string, string> = {}, deps: Partial<ContainerDeps> = {}): Flagger =>
     createFlagger(
       { ...env, ...fastEnv(extraEnv) },
       {
