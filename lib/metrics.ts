@@ -1,7 +1,7 @@
 /**
  * CloudWatch metrics as Embedded Metric Format: the fields below, added to the one log line an
  * invocation writes anyway, make CloudWatch Logs extract the metrics. No SDK, no extra request,
- * no extra line. Alarms and the dashboard in serverless.yml read exactly these names.
+ * no extra line. The alarms (infra/aws/alarms.yml) and the dashboard read exactly these names.
  */
 import type { LogFields } from './log';
 import type { FlagResult } from './core/flag-result';

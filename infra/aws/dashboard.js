@@ -1,4 +1,4 @@
-// The CloudWatch dashboard body, built when osls renders serverless.yml (file variable), from the
+// The CloudWatch dashboard body, built when osls renders dashboard.yml (file variable), from the
 // metric names the function emits (lib/metrics.ts) and the stack's own resource names.
 
 const SERVICE = 'genesys-participant-flagger';
