@@ -194,15 +194,29 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
       const container = idle.pop();
       if (!container) throw new Error('all 8 containers busy: Lambda would start a ninth; raise WORKERS');
       const event = lab.conversation(resolveAfterMs).event;
-      flags.push(container.flag(event).then(({ status }) => (idle.push(container), status ?? 'none')));
+      flags.push(
+        container.flag(event).then(({ status }) => {
+          idle.push(container);
+          return status ?? 'none';
+        }),
+      );
     }
     const statuses = await Promise.all(flags);
     const wallMs = Date.now() - begin;
     const { forwarded, throttled, forwardedAt } = proxy.stats;
     const flagged = statuses.filter((s) => s === 'UPDATED').length;
     const perFlag = (forwarded + throttled) / calls;
-    return { perMinute, total: calls, flagged, wallMs, forwarded, throttled, perFlag,
-      busiest: busiestWindow(forwardedAt, 60_000), bearers: proxy.stats.tokens.size };
+    return {
+      perMinute,
+      total: calls,
+      flagged,
+      wallMs,
+      forwarded,
+      throttled,
+      perFlag,
+      busiest: busiestWindow(forwardedAt, 60_000),
+      bearers: proxy.stats.tokens.size,
+    };
   };
   const ivr = await run(270, o.sharedSeconds, 0);
   const connect = await run(50, o.sharedSeconds, 1000);
@@ -215,15 +229,18 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
   return {
     title: '4 (iii). One token for the fleet (token mode, the default)',
     lines: [
-      ...table(['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'], [
-        row('calls a minute, arriving evenly', (r) => `${r.perMinute}`),
-        row('flagged', (r) => `${r.flagged}/${r.total}`),
-        row('requests per flag (accepted + 429)', (r) => fmt(r.perFlag, 2)),
-        row('429 answers (honoured)', (r) => `${r.throttled}`),
-        row('most accepted requests in any minute', (r) => `${r.busiest}${minute(r)}`),
-        row('flags a minute one token carries (300 / requests per flag)', (r) => fmt(300 / r.perFlag, 0)),
-        row('bearer tokens seen', (r) => `${r.bearers}`),
-      ]),
+      ...table(
+        ['', 'IVR flag (participant there)', 'flag at connect (participant 1 s late)'],
+        [
+          row('calls a minute, arriving evenly', (r) => `${r.perMinute}`),
+          row('flagged', (r) => `${r.flagged}/${r.total}`),
+          row('requests per flag (accepted + 429)', (r) => fmt(r.perFlag, 2)),
+          row('429 answers (honoured)', (r) => `${r.throttled}`),
+          row('most accepted requests in any minute', (r) => `${r.busiest}${minute(r)}`),
+          row('flags a minute one token carries (300 / requests per flag)', (r) => fmt(300 / r.perFlag, 0)),
+          row('bearer tokens seen', (r) => `${r.bearers}`),
+        ],
+      ),
       ...prose(`${WORKERS} containers read one token from the token secret (GENESYS_TOKEN_SECRET_ID; no client
         credentials) and flag through a proxy that lets ${LIMIT.perWindow} requests per bearer token through in any
         ${LIMIT.windowMs} ms (Genesys's 300 a minute per client-credentials token, without its bursts); over it, 429
@@ -233,13 +250,24 @@ export async function measureSharedToken(bundles: Bundles, lab: Lab, o: Options)
         whole part (the containers' inits included): ${minted}.`),
     ],
     targets: [
-      ['one token: every flag lands', `${ivr.total + connect.total}/${ivr.total + connect.total}`,
+      [
+        'one token: every flag lands',
+        `${ivr.total + connect.total}/${ivr.total + connect.total}`,
         `${ivr.flagged + connect.flagged}/${ivr.total + connect.total}`,
-        ivr.flagged === ivr.total && connect.flagged === connect.total],
-      ['one token: at most 300 accepted requests in any minute', '≤ 300', `${Math.max(ivr.busiest, connect.busiest)}`,
-        Math.max(ivr.busiest, connect.busiest) <= 300],
-      ['one token: no token minted, one bearer token', '0 / 1', `${minted} / ${ivr.bearers}`,
-        minted === 0 && ivr.bearers === 1 && connect.bearers === 1],
+        ivr.flagged === ivr.total && connect.flagged === connect.total,
+      ],
+      [
+        'one token: at most 300 accepted requests in any minute',
+        '≤ 300',
+        `${Math.max(ivr.busiest, connect.busiest)}`,
+        Math.max(ivr.busiest, connect.busiest) <= 300,
+      ],
+      [
+        'one token: no token minted, one bearer token',
+        '0 / 1',
+        `${minted} / ${ivr.bearers}`,
+        minted === 0 && ivr.bearers === 1 && connect.bearers === 1,
+      ],
     ],
   };
 }
