@@ -180,14 +180,17 @@ export function loadConfig(env: Env): ConfigParse {
   // could be waiting on it.
   if (numbers.attemptTimeoutMs > numbers.deadlineMs) {
     problems.push(
-      `FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`,
+      `FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must not be above ` +
+        `FLAG_DEADLINE_MS (${numbers.deadlineMs}): one request would outlast the flag waiting on it`,
     );
   }
   // After an on-demand init, the init's time counts against the first caller's deadline (see
   // container.ts): a prefetch that used its whole budget must leave that caller one attempt.
   else if (numbers.initPrefetchMs > 0 && numbers.initPrefetchMs + numbers.attemptTimeoutMs > numbers.deadlineMs) {
     problems.push(
-      `FLAG_INIT_PREFETCH_MS (${numbers.initPrefetchMs}) plus FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) must fit in FLAG_DEADLINE_MS (${numbers.deadlineMs}): after an on-demand init, the init's time counts against the first caller's deadline, which must keep room for one attempt`,
+      `FLAG_INIT_PREFETCH_MS (${numbers.initPrefetchMs}) plus FLAG_ATTEMPT_TIMEOUT_MS (${numbers.attemptTimeoutMs}) ` +
+        `must fit in FLAG_DEADLINE_MS (${numbers.deadlineMs}): after an on-demand init, the init's time counts ` +
+        "against the first caller's deadline, which must keep room for one attempt",
     );
   }
 

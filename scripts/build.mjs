@@ -39,7 +39,8 @@ export const leanAxios = {
       loader: 'js',
       contents:
         args.path === 'form-data'
-          ? 'module.exports = class FormData { constructor() { throw new Error("multipart bodies are not bundled"); } };'
+          ? 'module.exports = class FormData { ' +
+            'constructor() { throw new Error("multipart bodies are not bundled"); } };'
           : 'export const getFetch = () => false; export default false;',
     }));
   },
@@ -79,7 +80,9 @@ export const buildOptions = {
   outExtension: { '.js': '.mjs' },
   // An ES module has no `require`, and bundled CommonJS dependencies call it for Node's built-ins.
   banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    js:
+      "import { createRequire as __createRequire } from 'node:module'; " +
+      'const require = __createRequire(import.meta.url);',
   },
   // ESM builds of the AWS SDK and axios tree-shake far better than their CJS builds.
   mainFields: ['module', 'main'],

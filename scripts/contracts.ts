@@ -73,7 +73,11 @@ export function inputContract(attributes: AttributeField[]): Schema {
     $schema: 'http://json-schema.org/draft-04/schema#',
     title: 'Flag participant request',
     description:
-      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property other than conversationId, participantId and participantPurpose is set as a participant attribute (sent as a string). Only conversationId is required. An attribute left unset (null or absent) is skipped; an empty string is set as an empty string. participantId and participantPurpose left empty or unset mean: look the participant up, by the default purpose (customer).',
+      'Generated from infra/contracts/attributes.json by `npm run contracts`. Flat by Genesys rule: every property ' +
+      'other than conversationId, participantId and participantPurpose is set as a participant attribute ' +
+      '(sent as a string). Only conversationId is required. An attribute left unset (null or absent) is skipped; ' +
+      'an empty string is set as an empty string. participantId and participantPurpose left empty or unset mean: ' +
+      'look the participant up, by the default purpose (customer).',
     type: 'object',
     required: ['conversationId'],
     properties,
@@ -135,7 +139,8 @@ export function readTimeouts(file = TIMEOUTS_FILE): Timeouts {
     )
   ) {
     throw new Error(
-      `${file}: the timeouts must nest: functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds < flowTimeoutSeconds`,
+      `${file}: the timeouts must nest: ` +
+        'functionDeadlineMs < lambdaTimeoutSeconds < actionTimeoutSeconds < flowTimeoutSeconds',
     );
   }
   if (t.actionTimeoutSeconds > 60) throw new Error(`${file}: a data action times out after at most 60 s`);
@@ -170,7 +175,8 @@ const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z]+(?:-[a-z]+)+-\d+:\d{12}:funct
 export function parseFunctionArn(text: string): string {
   if (!FUNCTION_ARN.test(text)) {
     throw new Error(
-      `--function-arn: ${JSON.stringify(text)} is not a Lambda function ARN. Expected arn:aws:lambda:<region>:<12-digit account>:function:<name>, ` +
+      `--function-arn: ${JSON.stringify(text)} is not a Lambda function ARN. ` +
+        'Expected arn:aws:lambda:<region>:<12-digit account>:function:<name>, ' +
         'without a version or alias, as the stack output DataActionFunctionArn gives it.',
     );
   }
@@ -284,7 +290,9 @@ export function contractModule(attributes: AttributeField[]): string {
 export const CONTRACT_MODULE = 'lib/core/attribute-contract.ts';
 export const ARCHY_OPTIONS_FILE = 'infra/genesys/flows/verify-and-flag.archy-options.yaml';
 export const LAMBDA_ACTION_TEMPLATE = 'infra/genesys/import/flag-participant.lambda-action.template.json';
-/** Where --function-arn writes by default: outside the committed tree (dist/ is ignored, and cleared by every build). */
+/**
+ * Where --function-arn writes by default: outside the committed tree (dist/ is ignored, and cleared by every build).
+ */
 export const READY_LAMBDA_ACTION = 'dist/genesys/flag-participant.lambda-action.json';
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -1,5 +1,5 @@
-// Runs before `npm start`, `npm test`, `npm run doctor` and `npm run bench`: on a fresh clone, installs the locked dependencies
-// (npm ci) so the README's two commands work as they are. A no-op once node_modules is in place.
+// Runs before `npm start`, `npm test`, `npm run doctor` and `npm run bench`: on a fresh clone, installs the locked
+// dependencies (npm ci) so the README's two commands work as they are. A no-op once node_modules is in place.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

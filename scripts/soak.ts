@@ -318,7 +318,8 @@ async function main(): Promise<void> {
         (r) => `${r.method} ${r.status} @${r.at - started}`,
       );
       problems.push(
-        `${received} API requests, expected ${plan.api} (${seen.join(', ')}; ${result.elapsedMs} ms, ${result.message})`,
+        `${received} API requests, ` +
+          `expected ${plan.api} (${seen.join(', ')}; ${result.elapsedMs} ms, ${result.message})`,
       );
     }
     maxOverrunMs = Math.max(maxOverrunMs, result.elapsedMs - budget);
@@ -360,7 +361,8 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `soak: ${FLAGS} flags${QUICK ? ' (quick)' : ''}, seed ${SEED}, concurrency ${CONCURRENCY}, deadline ${DEADLINE_MS} ms, attempt timeout ${ATTEMPT_TIMEOUT_MS} ms`,
+    `soak: ${FLAGS} flags${QUICK ? ' (quick)' : ''}, seed ${SEED}, concurrency ${CONCURRENCY}, ` +
+      `deadline ${DEADLINE_MS} ms, attempt timeout ${ATTEMPT_TIMEOUT_MS} ms`,
   );
   // In phases: the heap is measured between them, with nothing in flight, so that the forced GC
   // pauses no flag. The first phase warms the container (JIT, sockets, caches).
@@ -382,7 +384,8 @@ async function main(): Promise<void> {
     genesys.clearFaults(); // faults a flag never reached (it ended first)
     heapSamples.push({ after: done, mb: heapMb() });
     console.log(
-      `  ${done} flags, ${Math.round((Date.now() - started) / 1000)} s, heap ${(heapSamples.at(-1)?.mb ?? 0).toFixed(1)} MB`,
+      `  ${done} flags, ${Math.round((Date.now() - started) / 1000)} s, ` +
+        `heap ${(heapSamples.at(-1)?.mb ?? 0).toFixed(1)} MB`,
     );
   }
   const seconds = (Date.now() - started) / 1000;
@@ -395,7 +398,8 @@ async function main(): Promise<void> {
   const failed = failures.length;
   console.log(`\nsoak: ${done} flags in ${seconds.toFixed(1)} s (${Math.round(done / seconds)} flags/s), seed ${SEED}`);
   console.log(
-    `  Genesys: ${apiRequests} API requests, ${tokenRequests} token requests; Secrets Manager: ${secrets.count()} reads; ${logLines} log lines`,
+    `  Genesys: ${apiRequests} API requests, ${tokenRequests} token requests; ` +
+      `Secrets Manager: ${secrets.count()} reads; ${logLines} log lines`,
   );
   console.log('  kind                   flags  as scripted  statuses');
   for (const [kind, s] of [...byKind].sort((a, b) => b[1].n - a[1].n)) {
@@ -403,13 +407,16 @@ async function main(): Promise<void> {
     console.log(`  ${kind.padEnd(22)} ${String(s.n).padStart(5)}  ${String(s.ok).padStart(11)}  ${statuses}`);
   }
   console.log(
-    `  latest answer relative to its budget: ${maxOverrunMs > 0 ? '+' : ''}${maxOverrunMs} ms (tolerance +${LAG_MS} ms)`,
+    '  latest answer relative to its budget: ' +
+      `${maxOverrunMs > 0 ? '+' : ''}${maxOverrunMs} ms (tolerance +${LAG_MS} ms)`,
   );
   console.log(`  unhandled rejections: ${unhandled.length}`);
   if (gc) {
     const growth = finalHeap - warmHeap;
     console.log(
-      `  heap after GC: ${initialHeap.toFixed(1)} MB at start, ${warmHeap.toFixed(1)} MB after ${warmFlags} flags (warm), ${finalHeap.toFixed(1)} MB after ${done} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB since warm)`,
+      `  heap after GC: ${initialHeap.toFixed(1)} MB at start, ` +
+        `${warmHeap.toFixed(1)} MB after ${warmFlags} flags (warm), ` +
+        `${finalHeap.toFixed(1)} MB after ${done} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB since warm)`,
     );
   } else {
     console.log(`  heap: ${finalHeap.toFixed(1)} MB (not after GC: run node with --expose-gc for comparable numbers)`);

@@ -4,7 +4,8 @@
  *   npm start                          the data action on events/identity-verified.json
  *   npm start -- my-event.json         the data action on your event
  *   npm start -- --events [batch.json] the queue door on an SQS batch (events/sqs-batch.json)
- *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag (serverless-offline), with a curl to try
+ *   npm start -- --webhook             the HTTPS door on http://127.0.0.1:3000/flag (serverless-offline), with a
+ *                                      curl to try
  *   npm start -- --token-per-container with any of the above: each function mints its own token (tokenMode=false)
  *
  * Emulator mode (the default, or forced with --emulators) starts the loopback Genesys Cloud and
@@ -43,7 +44,8 @@ async function main(): Promise<number> {
   if (real) {
     if (!file || flag('--events') || flag('--webhook')) {
       console.error(
-        'Real mode (GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID is set) runs the data action on an event file: npm start -- my-event.json',
+        'Real mode (GENESYS_TOKEN_SECRET_ID or GENESYS_CREDENTIALS_SECRET_ID is set) ' +
+          'runs the data action on an event file: npm start -- my-event.json',
       );
       console.error('To use the local emulators instead, add --emulators. Check the setup first with npm run doctor.');
       return 2;
@@ -118,7 +120,8 @@ async function startEmulators(): Promise<Local> {
           { id: participantId, purpose: ids.purpose ?? 'customer', resolveAfterMs: RESOLVE_AFTER_MS },
         ]);
         console.log(
-          `  conversation ${short(conversationId)}: participant ${short(participantId)} resolves after ${RESOLVE_AFTER_MS} ms`,
+          `  conversation ${short(conversationId)}: ` +
+            `participant ${short(participantId)} resolves after ${RESOLVE_AFTER_MS} ms`,
         );
       }
       return { conversationId, participantId };
@@ -168,7 +171,8 @@ async function runDataAction(local: Local, event: unknown): Promise<number> {
   local.genesys.onRequest = undefined;
   if (ids)
     console.log(
-      `\nParticipant attributes now in the emulator: ${JSON.stringify(local.genesys.attributesOf(ids.conversationId, ids.participantId) ?? {})}`,
+      '\nParticipant attributes now in the emulator: ' +
+        `${JSON.stringify(local.genesys.attributesOf(ids.conversationId, ids.participantId) ?? {})}`,
     );
   return report(result);
 }
@@ -241,10 +245,12 @@ async function runWebhook(local: Local): Promise<number> {
   );
   console.log('\nTry it:\n');
   console.log(
-    `curl -sS -X POST ${url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`,
+    `curl -sS -X POST ${url}/flag \\\n  -H 'authorization: Bearer ${token}' \\\n` +
+      `  -H 'content-type: application/json' \\\n  -d '${JSON.stringify(sample)}'\n`,
   );
   console.log(
-    'Without the header you get 401; any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.',
+    'Without the header you get 401; ' +
+      'any other conversation id is PARTICIPANT_NOT_FOUND after the deadline. Ctrl+C stops.',
   );
   local.watch();
   await new Promise<void>((resolve) => {

@@ -22,7 +22,8 @@ function dashboard(stage, region) {
   // this body is a plain string: the dashboard links to the alarm, whose page graphs that metric.
   const webhookAlarm = `${SERVICE}-${stage}-webhook-5xx`;
   const alarmUrl = (name) =>
-    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(name)}`;
+    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
+    `#alarmsV2:alarm/${encodeURIComponent(name)}`;
   const widget = (x, y, title, metrics, extra = {}) => ({
     type: 'metric',
     x,
@@ -40,7 +41,10 @@ function dashboard(stage, region) {
         width: 24,
         height: 2,
         properties: {
-          markdown: `## ${SERVICE} (${stage})\nFlags by status, attempts per flag, time to flag, and what needs a person: AUTH_FAILED / CONFIG_ERROR (misconfiguration), the dead-letter queue, throttles, and the webhook's 5xx answers (alarm [${webhookAlarm}](${alarmUrl(webhookAlarm)})).`,
+          markdown:
+            `## ${SERVICE} (${stage})\nFlags by status, attempts per flag, time to flag, and what needs a person: ` +
+            'AUTH_FAILED / CONFIG_ERROR (misconfiguration), the dead-letter queue, throttles, ' +
+            `and the webhook's 5xx answers (alarm [${webhookAlarm}](${alarmUrl(webhookAlarm)})).`,
         },
       },
       widget(

@@ -54,7 +54,8 @@ function conditionFunctions(template, functionConditions, naming) {
       for (const [id, condition] of conditioned) {
         if (name !== id && entry.Condition !== condition && refersTo(entry, id)) {
           throw new Error(
-            `functionConditions: ${section}.${name} refers to ${id}, which exists only where ${condition} holds, and has no such condition`,
+            `functionConditions: ${section}.${name} refers to ${id}, ` +
+              `which exists only where ${condition} holds, and has no such condition`,
           );
         }
       }

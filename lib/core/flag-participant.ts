@@ -295,9 +295,16 @@ function fromApi(outcome: ApiOutcome, what: 'conversation' | 'participant', toke
 function forbiddenReason(what: 'conversation' | 'participant', code: string, named: string[] | undefined): string {
   const says = named && named.length > 0 ? `; Genesys names ${named.join(', ')}` : '';
   if (what === 'conversation') {
-    return `the OAuth client's role lacks ${REQUIRED_PERMISSIONS.lookup.join(' or ')}, which reading the conversation (to find the participant) needs (403${code}${says}); grant it, or send participantId`;
+    const needed = REQUIRED_PERMISSIONS.lookup.join(' or ');
+    return (
+      `the OAuth client's role lacks ${needed}, which reading the conversation (to find the participant) needs ` +
+      `(403${code}${says}); grant it, or send participantId`
+    );
   }
-  return `Genesys refused the attributes PATCH (403${code}${says}); it lists no required permission: check that the OAuth client has a role in the org`;
+  return (
+    `Genesys refused the attributes PATCH (403${code}${says}); ` +
+    'it lists no required permission: check that the OAuth client has a role in the org'
+  );
 }
 
 function fromTokenError(error: TokenError): Step {

@@ -100,7 +100,8 @@ function collectAttributes(
     const unknown = Object.keys(event).filter((k) => k !== 'attributes' && !ID_KEYS.has(k) && !RESERVED_KEYS.has(k));
     if (unknown.length > 0) {
       return fail(
-        `unknown top-level field ${quoteKey(unknown[0] ?? '')} next to "attributes" (put attributes inside "attributes")`,
+        `unknown top-level field ${quoteKey(unknown[0] ?? '')} next to "attributes" ` +
+          '(put attributes inside "attributes")',
       );
     }
     source = Object.entries(nested);
@@ -113,7 +114,8 @@ function collectAttributes(
   for (const [key, value] of source) {
     if (!ATTRIBUTE_KEY.test(key) || key.length > limits.maxKeyLength) {
       return fail(
-        `attribute name ${quoteKey(key)} is invalid: it must start with a letter, hold only letters, digits, ".", "-" or "_", and have at most ${limits.maxKeyLength} characters`,
+        `attribute name ${quoteKey(key)} is invalid: it must start with a letter, ` +
+          `hold only letters, digits, ".", "-" or "_", and have at most ${limits.maxKeyLength} characters`,
       );
     }
     // Checked before a null is skipped: a name outside the contract is a producer's mistake (or
@@ -128,7 +130,8 @@ function collectAttributes(
         return fail(`attribute ${quoteKey(key)} must be a string, number or boolean, got ${describe(value)}`);
       }
       return fail(
-        `attribute ${quoteKey(key)} must be ${TYPE_WORDS[type]}, as the attribute contract types it; got ${describe(value)}`,
+        `attribute ${quoteKey(key)} must be ${TYPE_WORDS[type]}, as the attribute contract types it; ` +
+          `got ${describe(value)}`,
       );
     }
     if (text.length > limits.maxValueLength) {

@@ -35,8 +35,8 @@ export interface FlagResult {
 }
 
 /**
- * Why a flag ended. Produced by the retry loop (flag-participant.ts), turned into a status only here, so the mapping from
- * "what happened" to "what the flow does" is in one reviewable table.
+ * Why a flag ended. Produced by the retry loop (flag-participant.ts), turned into a status only here,
+ * so the mapping from "what happened" to "what the flow does" is in one reviewable table.
  */
 export type FlagOutcome =
   | { kind: 'updated' }

@@ -40,9 +40,13 @@ export type HttpReply =
   /** The egress proxy answered CONNECT with `proxyStatus` (validated: 100-599, else 0): no request reached Genesys. */
   | { kind: 'proxy-refused'; proxyStatus: number };
 
-/** What a flow and the log are told when the egress proxy refuses a tunnel: its status and nothing else of its answer. */
+/**
+ * What a flow and the log are told when the egress proxy refuses a tunnel: its status and nothing
+ * else of its answer.
+ */
 export function proxyRefusal(proxyStatus: number): string {
-  return `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${proxyStatus === 0 ? 'a status that is not one' : proxyStatus}`;
+  const answer = proxyStatus === 0 ? 'a status that is not one' : String(proxyStatus);
+  return `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${answer}`;
 }
 
 export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
@@ -365,9 +369,10 @@ const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIME = '\\d{2}:\\d{2}:\\d{2}';
 /** The three HTTP-date forms of RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime. */
-const HTTP_DATE = new RegExp(
-  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`,
-);
+const IMF_FIXDATE = `${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT`;
+const RFC_850 = `(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT`;
+const ASCTIME = `${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}`;
+const HTTP_DATE = new RegExp(`^(?:${IMF_FIXDATE}|${RFC_850}|${ASCTIME})$`);
 
 /**
  * Parses an HTTP `Retry-After` header (RFC 9110 §10.2.3): either delay-seconds or an HTTP-date.

@@ -38,7 +38,8 @@ export async function patchAttributes(
   attributes: Record<string, string>,
   options: CallOptions,
 ): Promise<ApiOutcome> {
-  const path = `/api/v2/conversations/${encodeURIComponent(conversationId)}/participants/${encodeURIComponent(participantId)}/attributes`;
+  const conversation = encodeURIComponent(conversationId);
+  const path = `/api/v2/conversations/${conversation}/participants/${encodeURIComponent(participantId)}/attributes`;
   const reply = await options.http({
     method: 'PATCH',
     url: options.token.apiBaseUrl + path,

@@ -4,8 +4,9 @@
  * with ours in `detail`).
  *
  * Which of the two the door takes is the stack's to say (BodyRules, read by config.ts from the
- * environment the stack sets): the queue policy already decides who may send, and these rules repeat that decision inside
- * the function, so a body that could only have come from a sender the stack does not name is
+ * environment the stack sets): the queue policy already decides who may send, and these rules
+ * repeat that decision inside the function, so a body that could only have come from a sender the
+ * stack does not name is
  * refused even if the policy were loosened by hand.
  */
 import type { BodyRules } from '../config';

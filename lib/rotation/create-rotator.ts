@@ -86,7 +86,8 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
       };
       if (parsedEvent.SecretId !== tokenSecretId) {
         const reason =
-          'refused: the event names another secret than the token secret this function rotates (GENESYS_TOKEN_SECRET_ID); nothing was read or written';
+          'refused: the event names another secret than the token secret this function rotates ' +
+          '(GENESYS_TOKEN_SECRET_ID); nothing was read or written';
         logger.error('token rotation step failed', { ...fields, reason });
         return err(reason);
       }

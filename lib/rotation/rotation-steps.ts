@@ -198,14 +198,17 @@ async function freshToken(
 function tooShort(livesMs: number, lifetime: Lifetime, verb: 'lives' | 'has' = 'lives'): string {
   const { schedule } = lifetime;
   const plan = schedule
-    ? `the rotation runs every ${formatDuration(schedule.intervalMs)} in a ${formatDuration(schedule.windowMs)} window, plus ${formatDuration(ROTATION_SPARE_MS)} to spare`
+    ? `the rotation runs every ${formatDuration(schedule.intervalMs)} in a ${formatDuration(schedule.windowMs)} ` +
+      `window, plus ${formatDuration(ROTATION_SPARE_MS)} to spare`
     : `${formatDuration(ROTATION_SPARE_MS)} to spare (the rotation schedule could not be read)`;
   const life =
     verb === 'lives'
       ? `Genesys issued a token that lives ${formatDuration(livesMs)}`
       : `its token has ${formatDuration(livesMs)} left`;
   return (
-    `${life}, less than the ${formatDuration(lifetime.requiredMs)} it must last (${plan}): it would expire before the next rotation replaces it. ` +
-    `Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) to at least ${formatDuration(lifetime.requiredMs)}, or rotate more often`
+    `${life}, less than the ${formatDuration(lifetime.requiredMs)} it must last (${plan}): ` +
+    'it would expire before the next rotation replaces it. ' +
+    "Raise the OAuth client's token duration in Genesys (Admin > Integrations > OAuth > the client's Token Duration) " +
+    `to at least ${formatDuration(lifetime.requiredMs)}, or rotate more often`
   );
 }

@@ -239,7 +239,8 @@ async function runChecks(
       `${mode === 'token' ? 'token mode' : 'client-credentials mode'}, ${secretLabel} "${shown(secretId)}"`,
       ...(mode === 'token' && config.credentialsSecretId
         ? [
-            'GENESYS_CREDENTIALS_SECRET_ID is set too: the flagging functions do not read it in token mode (set it alone to check the OAuth client the rotation uses)',
+            'GENESYS_CREDENTIALS_SECRET_ID is set too: the flagging functions do not read it in token mode ' +
+              '(set it alone to check the OAuth client the rotation uses)',
           ]
         : []),
       ...hostNote,
@@ -281,7 +282,8 @@ async function runChecks(
         'secret-well-formed',
         'fail',
         fields.error,
-        'store {"clientId": "…", "clientSecret": "…", "environment": "mypurecloud.ie"} in the secret (docs/deploy.md, step 3)',
+        'store {"clientId": "…", "clientSecret": "…", "environment": "mypurecloud.ie"} ' +
+          'in the secret (docs/deploy.md, step 3)',
       );
       set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
       return;
@@ -327,7 +329,8 @@ async function runChecks(
       'secret-well-formed',
       'fail',
       stored.error,
-      'the rotation function writes this secret: run a rotation (aws secretsmanager rotate-secret --secret-id …) and read its log',
+      'the rotation function writes this secret: run a rotation (aws secretsmanager rotate-secret --secret-id …) ' +
+        'and read its log',
     );
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
@@ -366,7 +369,8 @@ async function runChecks(
   if (!verified.ok) {
     const fix =
       verified.error.status === 401
-        ? "Genesys no longer accepts this token (revoked, or its OAuth client deleted): run a rotation, and read the rotation function's log if it fails"
+        ? 'Genesys no longer accepts this token (revoked, or its OAuth client deleted): run a rotation, ' +
+          "and read the rotation function's log if it fails"
         : verified.error.status === 0
           ? 'check the network, GENESYS_API_BASE_URL and GENESYS_HTTPS_PROXY, then try again'
           : 'Genesys could not answer now: try again in a minute';
@@ -377,7 +381,8 @@ async function runChecks(
   set(
     'token-live',
     'pass',
-    `Genesys accepts it (GET /api/v2/tokens/me); it expires at ${iso(expiresAt)}, in ${formatDuration(expiresAt - now)}`,
+    'Genesys accepts it (GET /api/v2/tokens/me); ' +
+      `it expires at ${iso(expiresAt)}, in ${formatDuration(expiresAt - now)}`,
   );
   await apiChecks(token, 'the stored token', config, deps, set);
 }
@@ -390,7 +395,9 @@ function environmentCheck(
   awsRegion: string,
   set: SetResult,
 ): boolean {
-  const fix = `set environment in the ${secretLabel} to your org's domain or region, e.g. "mypurecloud.ie" or "eu-west-1" (every one is in lib/genesys/environments.ts)`;
+  const fix =
+    `set environment in the ${secretLabel} to your org's domain or region, e.g. ` +
+    '"mypurecloud.ie" or "eu-west-1" (every one is in lib/genesys/environments.ts)';
   const resolved = resolveHosts(environment, overrides);
   if (!resolved.ok) {
     set('environment', 'fail', resolved.error.replace('credentials secret', secretLabel), fix);
@@ -404,7 +411,8 @@ function environmentCheck(
     set(
       'environment',
       'warn',
-      `the ${secretLabel} names no known Genesys environment; only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL make this setup reach Genesys (${hosts})`,
+      `the ${secretLabel} names no known Genesys environment; ` +
+        `only GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL make this setup reach Genesys (${hosts})`,
       fix,
     );
     set('region-pairing', 'skipped', 'skipped: needs a known Genesys environment');
@@ -423,8 +431,10 @@ function environmentCheck(
     set(
       'region-pairing',
       'warn',
-      `the AWS region in use is ${awsRegion}, the org's Genesys region is ${region}: Genesys's help pages for the AWS Lambda data actions integration ask for the paired region`,
-      `deploy the stack and its secrets in ${region}; ${awsRegion} works, but every invocation and every request to Genesys crosses regions, inside the data action's timeout`,
+      `the AWS region in use is ${awsRegion}, the org's Genesys region is ${region}: ` +
+        "Genesys's help pages for the AWS Lambda data actions integration ask for the paired region",
+      `deploy the stack and its secrets in ${region}; ${awsRegion} works, ` +
+        "but every invocation and every request to Genesys crosses regions, inside the data action's timeout",
     );
   }
   return true;
@@ -448,30 +458,40 @@ function secretFailure(error: SecretError, secretId: string, region: string): { 
     case 'ResourceNotFoundException':
       return {
         found: name,
-        fix: `no secret with this id in ${region}: check the id (its name or full ARN) and AWS_REGION; the secret belongs in the region the stack deploys to`,
+        fix:
+          `no secret with this id in ${region}: check the id (its name or full ARN) and AWS_REGION; ` +
+          'the secret belongs in the region the stack deploys to',
       };
     case 'AccessDeniedException':
     case 'AccessDeniedError':
       return {
         found: name,
-        fix: 'your AWS identity may not read it: allow secretsmanager:GetSecretValue on the secret, and kms:Decrypt on its key if it is encrypted with a customer-managed key',
+        fix:
+          'your AWS identity may not read it: allow secretsmanager:GetSecretValue on the secret, ' +
+          'and kms:Decrypt on its key if it is encrypted with a customer-managed key',
       };
     case 'DecryptionFailure':
       return {
         found: name,
-        fix: "Secrets Manager could not decrypt it: allow kms:Decrypt on the secret's KMS key for your AWS identity, and check that the key is enabled",
+        fix:
+          "Secrets Manager could not decrypt it: allow kms:Decrypt on the secret's KMS key for your AWS identity, " +
+          'and check that the key is enabled',
       };
     case 'InvalidRequestException':
       return {
         found: name,
-        fix: 'the secret is scheduled for deletion or cannot be read now: restore it (aws secretsmanager restore-secret) or point the variable at a live secret',
+        fix:
+          'the secret is scheduled for deletion or cannot be read now: ' +
+          'restore it (aws secretsmanager restore-secret) or point the variable at a live secret',
       };
     case 'InvalidParameterException':
       return { found: name, fix: `"${shown(secretId)}" is not a usable secret id: give the secret's name or full ARN` };
     case 'CredentialsProviderError':
       return {
         found: `${name}: no AWS credentials were found`,
-        fix: 'sign in to AWS: set AWS_PROFILE (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+        fix:
+          'sign in to AWS: set AWS_PROFILE (and run aws sso login if it uses SSO), ' +
+          'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
       };
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
@@ -484,7 +504,9 @@ function secretFailure(error: SecretError, secretId: string, region: string): { 
     default:
       return {
         found: name,
-        fix: 'Secrets Manager did not answer: check the network (and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it), then try again',
+        fix:
+          'Secrets Manager did not answer: check the network (and AWS_ENDPOINT_URL_SECRETS_MANAGER if you set it), ' +
+          'then try again',
       };
   }
 }
@@ -503,19 +525,29 @@ function grantFailure(error: TokenError): { found: string; fix: string } {
     const answered = `the login host refused the OAuth client (${status}${code ? ` ${code}` : ''})`;
     if (code === 'unauthorized_client') {
       return {
-        found: `${answered}: the client id and secret are right, but the client may not use the client-credentials grant`,
-        fix: 'give the OAuth client the Client Credentials grant type (Admin > Integrations > OAuth), or use one that has it',
+        found:
+          `${answered}: the client id and secret are right, ` +
+          'but the client may not use the client-credentials grant',
+        fix:
+          'give the OAuth client the Client Credentials grant type (Admin > Integrations > OAuth), ' +
+          'or use one that has it',
       };
     }
     if (code === undefined || code === 'invalid_client') {
       return {
-        found: `${answered}: the client id or the client secret is wrong (Genesys answers the same for either), or the client belongs to an org in another region`,
-        fix: "copy the client id and secret of a Client Credentials OAuth client (Admin > Integrations > OAuth) into the secret, and check that environment names your org's region",
+        found:
+          `${answered}: the client id or the client secret is wrong (Genesys answers the same for either), ` +
+          'or the client belongs to an org in another region',
+        fix:
+          'copy the client id and secret of a Client Credentials OAuth client (Admin > Integrations > OAuth) ' +
+          "into the secret, and check that environment names your org's region",
       };
     }
     return {
       found: answered,
-      fix: 'unexpected for a client-credentials grant: check that GENESYS_LOGIN_BASE_URL, if set, is https://login.<your domain>',
+      fix:
+        'unexpected for a client-credentials grant: check that GENESYS_LOGIN_BASE_URL, if set, ' +
+        'is https://login.<your domain>',
     };
   }
   if (error.kind === 'throttled' || (error.kind === 'upstream' && (status >= 500 || status === 408))) {
@@ -558,7 +590,8 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
       'token-rotation',
       'fail',
       `rotation is not enabled on the token secret: nothing replaces the token, which expires at ${iso(expiresAt)}`,
-      'deploy with tokenMode=true, which schedules the rotation (every 4 hours), or turn rotation on for this secret with the rotate-token function',
+      'deploy with tokenMode=true, which schedules the rotation (every 4 hours), ' +
+        'or turn rotation on for this secret with the rotate-token function',
     );
     return;
   }
@@ -567,8 +600,10 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
     set(
       'token-rotation',
       'warn',
-      `rotation is enabled, but ${next.reason} and Secrets Manager gave no NextRotationDate; the token expires at ${iso(expiresAt)}`,
-      "make sure the schedule rotates more often than the OAuth client's tokens live, e.g. ScheduleExpression rate(4 hours)",
+      `rotation is enabled, but ${next.reason} and Secrets Manager gave no NextRotationDate; ` +
+        `the token expires at ${iso(expiresAt)}`,
+      "make sure the schedule rotates more often than the OAuth client's tokens live, e.g. " +
+        'ScheduleExpression rate(4 hours)',
     );
     return;
   }
@@ -578,12 +613,14 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
       'token-rotation',
       'fail',
       `the rotation is overdue: it was due by ${iso(next.at)} (${next.basis}); the token expires at ${iso(expiresAt)}`,
-      "read the rotate-token function's log for the step that fails, and run a rotation (aws secretsmanager rotate-secret --secret-id …)",
+      "read the rotate-token function's log for the step that fails, " +
+        'and run a rotation (aws secretsmanager rotate-secret --secret-id …)',
     );
     return;
   }
   const schedule = showableSchedule(facts.rotationRules?.scheduleExpression);
-  const scheduled = `the next rotation, by ${iso(next.at)} (${next.basis}${schedule && !next.basis.includes(schedule) ? `; schedule ${schedule}` : ''})`;
+  const scheduleNote = schedule && !next.basis.includes(schedule) ? `; schedule ${schedule}` : '';
+  const scheduled = `the next rotation, by ${iso(next.at)} (${next.basis}${scheduleNote})`;
   const spare = formatDuration(ROTATION_SPARE_MS);
   if (expiresAt - ROTATION_SPARE_MS >= next.at) {
     set('token-rotation', 'pass', `the token expires at ${iso(expiresAt)}, more than ${spare} after ${scheduled}`);
@@ -594,8 +631,10 @@ async function rotationCheck(secretId: string, expiresAt: number, deps: DoctorDe
     'fail',
     expiresAt < next.at
       ? `the token expires at ${iso(expiresAt)}, before ${scheduled}: flags would fail with AUTH_FAILED in between`
-      : `the token expires at ${iso(expiresAt)}, less than ${spare} after ${scheduled}: a late or retried rotation would leave flags failing with AUTH_FAILED`,
-    "rotate more often than the OAuth client's tokens live (Admin > Integrations > OAuth > Token Duration): a shorter ScheduleExpression such as rate(4 hours), or a longer token duration",
+      : `the token expires at ${iso(expiresAt)}, less than ${spare} after ${scheduled}: ` +
+          'a late or retried rotation would leave flags failing with AUTH_FAILED',
+    "rotate more often than the OAuth client's tokens live (Admin > Integrations > OAuth > Token Duration): " +
+      'a shorter ScheduleExpression such as rate(4 hours), or a longer token duration',
   );
 }
 
@@ -616,14 +655,17 @@ async function apiChecks(
     set(
       'lookup-permitted',
       'pass',
-      `GET /api/v2/conversations/{a random id} answered ${lookup.status}: the role may read conversations (${REQUIRED_PERMISSIONS.lookup.join(', ')})`,
+      `GET /api/v2/conversations/{a random id} answered ${lookup.status}: ` +
+        `the role may read conversations (${REQUIRED_PERMISSIONS.lookup.join(', ')})`,
     );
   } else if (lookup.kind === 'forbidden') {
     set(
       'lookup-permitted',
       'fail',
-      `GET /api/v2/conversations/{id} was refused (403${codeOf(lookup)}${namedBy(lookup)}): the OAuth client's role lacks ${REQUIRED_PERMISSIONS.lookup.join(' or ')}${contextOf(lookup)}`,
-      `add ${REQUIRED_PERMISSIONS.lookup.join(' or ')} to the OAuth client's role (Admin > Roles / Permissions), or send participantId in every event (then the function never reads the conversation)`,
+      `GET /api/v2/conversations/{id} was refused (403${codeOf(lookup)}${namedBy(lookup)}): ` +
+        `the OAuth client's role lacks ${REQUIRED_PERMISSIONS.lookup.join(' or ')}${contextOf(lookup)}`,
+      `add ${REQUIRED_PERMISSIONS.lookup.join(' or ')} to the OAuth client's role (Admin > Roles / Permissions), ` +
+        'or send participantId in every event (then the function never reads the conversation)',
     );
   } else {
     const why = apiFailure(lookup, which);
@@ -648,7 +690,8 @@ async function apiChecks(
     set(
       'patch-permitted',
       'warn',
-      `${patchPath} answered 400${codeOf(patch)} to the probe's empty attribute map: the token was accepted, but a 400 does not prove the PATCH is permitted${contextOf(patch)}`,
+      `${patchPath} answered 400${codeOf(patch)} to the probe's empty attribute map: the token was accepted, ` +
+        `but a 400 does not prove the PATCH is permitted${contextOf(patch)}`,
       'the first real flag shows it: AUTH_FAILED with httpStatus 403 means the OAuth client needs a role in the org',
     );
   } else if (patch.kind === 'forbidden') {
@@ -691,7 +734,9 @@ function apiFailure(outcome: ApiOutcome, which: string): { found: string; fix: s
     case 'unauthorized':
       return {
         found: `Genesys refused ${which} (401${codeOf(outcome)})`,
-        fix: "the API host must be the login host's environment: check GENESYS_API_BASE_URL if you set it; in token mode, run a rotation",
+        fix:
+          "the API host must be the login host's environment: check GENESYS_API_BASE_URL if you set it; " +
+          'in token mode, run a rotation',
       };
     case 'throttled':
       return {
@@ -732,7 +777,9 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       }),
       deps.now(),
     );
-  const needs = `skipped: needs ${ACTION_VIEW_PERMISSIONS.join(' or ')} on the OAuth client's role (the function itself does not)`;
+  const needs =
+    `skipped: needs ${ACTION_VIEW_PERMISSIONS.join(' or ')} on the OAuth client's role ` +
+    '(the function itself does not)';
   const names: readonly string[] = [ACTION_NAMES.lambda, ACTION_NAMES.webhook];
 
   const list = await get(`/api/v2/integrations/actions?name=${encodeURIComponent(ACTION_NAMES.lambda)}&pageSize=100`);
@@ -762,7 +809,8 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       'data-action',
       'warn',
       `no data action named "${ACTION_NAMES.lambda}" in the org yet`,
-      'step 5 of docs/deploy.md: terraform apply in infra/genesys/, or import the file npm run contracts -- --function-arn <DataActionFunctionArn> writes (keep its name)',
+      'step 5 of docs/deploy.md: terraform apply in infra/genesys/, ' +
+        'or import the file npm run contracts -- --function-arn <DataActionFunctionArn> writes (keep its name)',
     );
   }
   const problems: string[] = [];
@@ -802,6 +850,7 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
     'data-action',
     'warn',
     problems.join('; '),
-    'npm run contracts, then terraform apply in infra/genesys/ (a changed contract re-creates the action: republish the flows that call it)',
+    'npm run contracts, then terraform apply in infra/genesys/ ' +
+      '(a changed contract re-creates the action: republish the flows that call it)',
   );
 }

@@ -66,7 +66,8 @@ export function contractDifferences(expected: unknown, actual: unknown): string[
     want.required.size !== got.required.size || [...want.required].some((name) => !got.required.has(name));
   if (requiredDiffers)
     differences.push(
-      `requires ${[...got.required].slice(0, MAX_NAMED).join(', ') || 'nothing'} instead of ${[...want.required].join(', ') || 'nothing'}`,
+      `requires ${[...got.required].slice(0, MAX_NAMED).join(', ') || 'nothing'} ` +
+        `instead of ${[...want.required].join(', ') || 'nothing'}`,
     );
   return differences;
 }

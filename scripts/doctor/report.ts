@@ -72,12 +72,14 @@ export function formatLines(checks: readonly CheckResult[]): string[] {
   lines.push('');
   if (failed === 0 && skipped === 0) {
     lines.push(
-      `Every required check passed${warned > 0 ? ` (read the ${warned === 1 ? 'line' : 'lines'} marked !)` : ''}: the function can flag with this setup.`,
+      `Every required check passed${warned > 0 ? ` (read the ${warned === 1 ? 'line' : 'lines'} marked !)` : ''}: ` +
+        'the function can flag with this setup.',
     );
   } else {
     const notRun = skipped > 0 ? ` and ${skipped} could not run` : '';
     lines.push(
-      `${failed} required check${failed === 1 ? '' : 's'} failed${notRun}: fix what the first ✗ says, then run npm run doctor again.`,
+      `${failed} required check${failed === 1 ? '' : 's'} failed${notRun}: fix what the first ✗ says, ` +
+        'then run npm run doctor again.',
     );
   }
   return lines;

@@ -51,7 +51,10 @@ function invokeBundle(
   const script = `
     const { handler } = await import('./dist/functions/${name}.mjs');
     const end = Date.now() + ${remainingMs};
-    const r = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'req-artifact', getRemainingTimeInMillis: () => end - Date.now() });
+    const r = await handler(JSON.parse(process.argv[1]), {
+      awsRequestId: 'req-artifact',
+      getRemainingTimeInMillis: () => end - Date.now(),
+    });
     process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`;
   return new Promise((resolve, reject) => {
     const child = spawn(node, ['--input-type=module', '-e', script, JSON.stringify(event)], {
@@ -79,33 +82,37 @@ const lambdaEnv = (extra: Record<string, string> = {}): Record<string, string> =
 
 describe.each(NODES)('on %s', (_label, node) => {
   describe('data-action.mjs', () => {
-    test('alone, it flags a late participant and logs the overrides and the prefetch at load, and a line for the flag', async () => {
-      const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
-      const { result, lines } = await invokeBundle(
-        node,
-        'data-action',
-        { conversationId, participantId, compliance_checked: true },
-        lambdaEnv(),
-      );
+    test(
+      'alone, it flags a late participant and logs the overrides and the prefetch at load, ' +
+        'and a line for the flag',
+      async () => {
+        const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 200 });
+        const { result, lines } = await invokeBundle(
+          node,
+          'data-action',
+          { conversationId, participantId, compliance_checked: true },
+          lambdaEnv(),
+        );
 
-      expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
-      expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
-      // At load, the warning that the hosts are overridden (the emulator) and one line for the
-      // prefetch; then one for the flag.
-      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
-        'Genesys host override in force',
-        'prefetched',
-        'flagged',
-      ]);
-      expect(JSON.parse(lines[2] ?? '')).toMatchObject({
-        level: 'info',
-        message: 'flagged',
-        status: 'UPDATED',
-        conversationId,
-        attributeKeys: ['compliance_checked'],
-      });
-      expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
-    });
+        expect(result).toMatchObject({ status: 'UPDATED', updated: true, httpStatus: 202, participantId });
+        expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
+        // At load, the warning that the hosts are overridden (the emulator) and one line for the
+        // prefetch; then one for the flag.
+        expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
+          'Genesys host override in force',
+          'prefetched',
+          'flagged',
+        ]);
+        expect(JSON.parse(lines[2] ?? '')).toMatchObject({
+          level: 'info',
+          message: 'flagged',
+          status: 'UPDATED',
+          conversationId,
+          attributeKeys: ['compliance_checked'],
+        });
+        expect(lines.join('\n')).not.toContain(CLIENT_SECRET);
+      },
+    );
 
     test('bad input and missing configuration are statuses, not crashes', async () => {
       const invalid = await invokeBundle(node, 'data-action', { conversationId: 'x' }, lambdaEnv());
@@ -323,10 +330,14 @@ describe.each(NODES)('on %s', (_label, node) => {
         for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
           await handler({ SecretId: 'genesys/token', ClientRequestToken: '${version}', Step });
         }
-        try { await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' }); console.log('NO THROW'); }
-        catch (e) { console.log('THREW ' + e.message); }
-        try { await handler({ SecretId: 'genesys/other', ClientRequestToken: '${version}', Step: 'createSecret' }); console.log('NO THROW'); }
-        catch (e) { console.log('THREW ' + e.message); }`;
+        try {
+          await handler({ SecretId: 'genesys/token', ClientRequestToken: 'nope', Step: 'createSecret' });
+          console.log('NO THROW');
+        } catch (e) { console.log('THREW ' + e.message); }
+        try {
+          await handler({ SecretId: 'genesys/other', ClientRequestToken: '${version}', Step: 'createSecret' });
+          console.log('NO THROW');
+        } catch (e) { console.log('THREW ' + e.message); }`;
       // Asynchronously: the emulators answering it live in this process.
       const out = await new Promise<string>((resolve, reject) => {
         execFile(
@@ -451,31 +462,34 @@ describe('AWS stack (rendered template)', () => {
     ) as Template;
   const ofType = (type: string) => Object.entries(template().Resources).filter(([, r]) => r.Type === type);
 
-  test('Genesys may assume the invoke role only with the org id as ExternalId, and only to invoke the data action', () => {
-    const role = template().Resources.GenesysInvokeRole?.Properties as {
-      AssumeRolePolicyDocument: { Statement: unknown[] };
-      Policies: { PolicyDocument: { Statement: unknown[] } }[];
-    };
-    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${GenesysAwsAccountId}:root' } },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'GenesysOrgId' } } },
-      },
-    ]);
-    expect(role.Policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: { 'Fn::GetAtt': ['DataActionLambdaFunction', 'Arn'] },
-      },
-    ]);
-    const params = template().Parameters;
-    expect(params.GenesysAwsAccountId?.Default).toBe('765628985471');
-    expect(params.GenesysOrgId?.Default).toBeUndefined(); // a deploy without the org id fails loudly
-    expect(params.GenesysOrgId?.AllowedPattern).toContain('[0-9a-fA-F]{8}');
-  });
+  test(
+    'Genesys may assume the invoke role only with the org id as ExternalId, ' + 'and only to invoke the data action',
+    () => {
+      const role = template().Resources.GenesysInvokeRole?.Properties as {
+        AssumeRolePolicyDocument: { Statement: unknown[] };
+        Policies: { PolicyDocument: { Statement: unknown[] } }[];
+      };
+      expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${GenesysAwsAccountId}:root' } },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'GenesysOrgId' } } },
+        },
+      ]);
+      expect(role.Policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: { 'Fn::GetAtt': ['DataActionLambdaFunction', 'Arn'] },
+        },
+      ]);
+      const params = template().Parameters;
+      expect(params.GenesysAwsAccountId?.Default).toBe('765628985471');
+      expect(params.GenesysOrgId?.Default).toBeUndefined(); // a deploy without the org id fails loudly
+      expect(params.GenesysOrgId?.AllowedPattern).toContain('[0-9a-fA-F]{8}');
+    },
+  );
 
   test('no IAM statement anywhere allows a wildcard action or resource', () => {
     const statements: { Action: unknown; Resource: unknown }[] = [];
@@ -545,13 +559,17 @@ describe('AWS stack (rendered template)', () => {
     expect(r.GenesysTokenSecret?.Condition).toBe('UseTokenMode');
   });
 
-  test('every log group keeps its logs for the logRetentionDays parameter (365 by default), and is kept when the stack goes', () => {
-    const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(6);
-    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
-    for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    expect(template().Parameters.LogRetentionDays?.Default).toBe(365);
-  });
+  test(
+    'every log group keeps its logs for the logRetentionDays parameter (365 by default), ' +
+      'and is kept when the stack goes',
+    () => {
+      const groups = ofType('AWS::Logs::LogGroup');
+      expect(groups).toHaveLength(6);
+      for (const [, g] of groups) expect(g.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+      for (const [, g] of groups) expect(g).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(template().Parameters.LogRetentionDays?.Default).toBe(365);
+    },
+  );
 
   test('alarms watch misconfiguration, the DLQ and throttles, and notify the alarm topic', () => {
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm'));

@@ -182,7 +182,10 @@ const LOG_GROUPS = [
   'HttpApiLogGroup',
 ];
 const QUEUES = ['IdentityVerifiedQueue', 'IdentityVerifiedDLQ', 'IdentityVerifiedRuleDLQ'];
-/** What exists only in token mode: the rotation function and all osls generates for it, its role, the secret and what uses it. */
+/**
+ * What exists only in token mode: the rotation function and all osls generates for it, its role,
+ * the secret and what uses it.
+ */
 const ROTATION_RESOURCES = Object.keys(TEMPLATE.Resources).filter((id) => id.startsWith('RotateToken'));
 const props = (r: Record<string, Resource>, name: string): Record<string, Json> => r[name]?.Properties ?? {};
 type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Json };
@@ -496,35 +499,38 @@ describe('parameters', () => {
     expect(free.sort()).toEqual(['SecurityGroupIds', 'SubnetIds']);
   });
 
-  test('GenesysProxyUrl: the template takes only proxy URLs the function accepts, so none deploys to a CONFIG_ERROR', () => {
-    const candidates = [
-      'http://proxy.internal:3128',
-      'http://proxy',
-      'http://proxy:3128/',
-      'http://10.0.0.1:8080',
-      'http://my_proxy.corp:1',
-      'http://a.b.c:65535',
-      'https://proxy.internal:3128',
-      'HTTP://proxy:3128',
-      'http://proxy:0',
-      'http://proxy:65536',
-      'http://proxy.:3128',
-      'http://proxy..internal',
-      'http://1.2.3.999',
-      'http://proxy.0x1f',
-      'http://[::1]:3128',
-      'http://pro xy:3128',
-      'http://proxy:3128#x',
-      'http://:3128',
-      'http://',
-    ];
-    const taken = candidates.filter((url) => url !== '' && accepts('GenesysProxyUrl', url));
-    expect(taken.length).toBeGreaterThanOrEqual(6);
-    for (const url of taken) {
-      const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x', GENESYS_HTTPS_PROXY: url });
-      expect({ url, ok: parsed.ok }).toEqual({ url, ok: true });
-    }
-  });
+  test(
+    'GenesysProxyUrl: the template takes only proxy URLs the function accepts, ' + 'so none deploys to a CONFIG_ERROR',
+    () => {
+      const candidates = [
+        'http://proxy.internal:3128',
+        'http://proxy',
+        'http://proxy:3128/',
+        'http://10.0.0.1:8080',
+        'http://my_proxy.corp:1',
+        'http://a.b.c:65535',
+        'https://proxy.internal:3128',
+        'HTTP://proxy:3128',
+        'http://proxy:0',
+        'http://proxy:65536',
+        'http://proxy.:3128',
+        'http://proxy..internal',
+        'http://1.2.3.999',
+        'http://proxy.0x1f',
+        'http://[::1]:3128',
+        'http://pro xy:3128',
+        'http://proxy:3128#x',
+        'http://:3128',
+        'http://',
+      ];
+      const taken = candidates.filter((url) => url !== '' && accepts('GenesysProxyUrl', url));
+      expect(taken.length).toBeGreaterThanOrEqual(6);
+      for (const url of taken) {
+        const parsed = loadConfig({ GENESYS_CREDENTIALS_SECRET_ID: 'x', GENESYS_HTTPS_PROXY: url });
+        expect({ url, ok: parsed.ok }).toEqual({ url, ok: true });
+      }
+    },
+  );
 });
 
 describe('rules: the stack refuses half a VPC', () => {
@@ -569,11 +575,15 @@ describe('the caller on hold comes first', () => {
     expect(mapping(SET)).toEqual({ MaximumConcurrency: '3' });
   });
 
-  test('API Gateway throttles the webhook at 2 requests a second (bursts of 5, its share of the one token), or as set', () => {
-    const stage = (r: Record<string, Resource>) => props(r, 'HttpApiStage').DefaultRouteSettings;
-    expect(stage(DEFAULTS)).toMatchObject({ ThrottlingRateLimit: '2', ThrottlingBurstLimit: '5' });
-    expect(stage(SET)).toMatchObject({ ThrottlingRateLimit: '1', ThrottlingBurstLimit: '3' });
-  });
+  test(
+    'API Gateway throttles the webhook at 2 requests a second ' +
+      '(bursts of 5, its share of the one token), or as set',
+    () => {
+      const stage = (r: Record<string, Resource>) => props(r, 'HttpApiStage').DefaultRouteSettings;
+      expect(stage(DEFAULTS)).toMatchObject({ ThrottlingRateLimit: '2', ThrottlingBurstLimit: '5' });
+      expect(stage(SET)).toMatchObject({ ThrottlingRateLimit: '1', ThrottlingBurstLimit: '3' });
+    },
+  );
 
   test('reserved concurrency for the data action: off by default, the given slots when set', () => {
     expect(props(DEFAULTS, 'DataActionLambdaFunction')).not.toHaveProperty('ReservedConcurrentExecutions');
@@ -794,26 +804,30 @@ describe('each guardrail alone changes only what it is for', () => {
 });
 
 describe("the account's own rules, all set at once", () => {
-  test('customer-managed key: kms:Decrypt on that key only, and only through Secrets Manager (and SQS for the queue door)', () => {
-    for (const role of ROLES) expect(kmsStatements(DEFAULTS, role)).toEqual([]);
-    for (const role of ['DataActionRole', 'WebhookRole']) {
-      expect(kmsStatements(SET, role)).toEqual([
+  test(
+    'customer-managed key: kms:Decrypt on that key only, ' +
+      'and only through Secrets Manager (and SQS for the queue door)',
+    () => {
+      for (const role of ROLES) expect(kmsStatements(DEFAULTS, role)).toEqual([]);
+      for (const role of ['DataActionRole', 'WebhookRole']) {
+        expect(kmsStatements(SET, role)).toEqual([
+          { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') },
+        ]);
+      }
+      expect(kmsStatements(SET, 'EventsRole')).toEqual([
         { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('sqs') },
       ]);
-    }
-    expect(kmsStatements(SET, 'EventsRole')).toEqual([
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('secretsmanager') },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: via('sqs') },
-    ]);
-    expect(kmsStatements(SET, 'RotateTokenRole')).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: KEY,
-        Condition: via('secretsmanager'),
-      },
-    ]);
-  });
+      expect(kmsStatements(SET, 'RotateTokenRole')).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: KEY,
+          Condition: via('secretsmanager'),
+        },
+      ]);
+    },
+  );
 
   test('customer-managed key: the token secret, the queues and the log groups use it when given', () => {
     for (const queue of QUEUES) {
@@ -841,26 +855,30 @@ describe("the account's own rules, all set at once", () => {
       });
   });
 
-  test("VPC and tracing: each function in the given subnets, traced; each role with the network-interface actions inline and X-Ray's managed policy, nothing more", () => {
-    for (const fn of FUNCTIONS) {
-      expect(props(DEFAULTS, fn)).not.toHaveProperty('VpcConfig');
-      expect(props(DEFAULTS, fn)).not.toHaveProperty('TracingConfig');
-      expect(props(SET, fn).VpcConfig).toEqual({
-        SubnetIds: GUARDRAILS.SubnetIds,
-        SecurityGroupIds: GUARDRAILS.SecurityGroupIds,
-      });
-      expect(props(SET, fn).TracingConfig).toEqual({ Mode: 'Active' });
-    }
-    for (const role of ROLES) {
-      expect(props(DEFAULTS, role).ManagedPolicyArns).toEqual([]);
-      expect(vpcStatements(DEFAULTS, role)).toEqual([]);
-      expect(props(SET, role).ManagedPolicyArns).toEqual([XRAY_POLICY]);
-      expect(vpcStatements(SET, role)).toEqual([VPC_STATEMENT]);
-    }
-    // No AWSLambdaVPCAccessExecutionRole anywhere: its logs actions on every log group would undo
-    // the per-log-group statements.
-    expect(JSON.stringify(TEMPLATE)).not.toContain('AWSLambdaVPCAccessExecutionRole');
-  });
+  test(
+    'VPC and tracing: each function in the given subnets, traced; ' +
+      "each role with the network-interface actions inline and X-Ray's managed policy, nothing more",
+    () => {
+      for (const fn of FUNCTIONS) {
+        expect(props(DEFAULTS, fn)).not.toHaveProperty('VpcConfig');
+        expect(props(DEFAULTS, fn)).not.toHaveProperty('TracingConfig');
+        expect(props(SET, fn).VpcConfig).toEqual({
+          SubnetIds: GUARDRAILS.SubnetIds,
+          SecurityGroupIds: GUARDRAILS.SecurityGroupIds,
+        });
+        expect(props(SET, fn).TracingConfig).toEqual({ Mode: 'Active' });
+      }
+      for (const role of ROLES) {
+        expect(props(DEFAULTS, role).ManagedPolicyArns).toEqual([]);
+        expect(vpcStatements(DEFAULTS, role)).toEqual([]);
+        expect(props(SET, role).ManagedPolicyArns).toEqual([XRAY_POLICY]);
+        expect(vpcStatements(SET, role)).toEqual([VPC_STATEMENT]);
+      }
+      // No AWSLambdaVPCAccessExecutionRole anywhere: its logs actions on every log group would undo
+      // the per-log-group statements.
+      expect(JSON.stringify(TEMPLATE)).not.toContain('AWSLambdaVPCAccessExecutionRole');
+    },
+  );
 
   test('egress proxy: GENESYS_HTTPS_PROXY only when the deployer names one', () => {
     for (const fn of FUNCTIONS) {
@@ -869,15 +887,20 @@ describe("the account's own rules, all set at once", () => {
     }
   });
 
-  test("with every guardrail set, no inline IAM statement has a wildcard action, and the only '*' resources are the VPC's network interfaces and log streams", () => {
-    for (const role of ROLES) {
-      for (const s of statementsOf(SET, role)) {
-        for (const action of [s.Action].flat()) expect(action).not.toContain('*');
-        if (JSON.stringify(s) === JSON.stringify(VPC_STATEMENT)) continue; // the one documented exception (docs/deploy.md)
-        expect(JSON.stringify(s.Resource).replace(/:log-group:[^"]*:\*"/g, '"')).not.toContain('*');
+  test(
+    'with every guardrail set, no inline IAM statement has a wildcard action, ' +
+      "and the only '*' resources are the VPC's network interfaces and log streams",
+    () => {
+      for (const role of ROLES) {
+        for (const s of statementsOf(SET, role)) {
+          for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+          // the one documented exception (docs/deploy.md)
+          if (JSON.stringify(s) === JSON.stringify(VPC_STATEMENT)) continue;
+          expect(JSON.stringify(s.Resource).replace(/:log-group:[^"]*:\*"/g, '"')).not.toContain('*');
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('what needs a person', () => {
@@ -932,18 +955,25 @@ describe('what needs a person', () => {
     expect(props(SET, 'AlarmTopic').KmsMasterKeyId).toBe(KEY);
   });
 
-  test("the key parameter takes key ARNs only (an alias could be AWS-managed), and the deploy guide gives CloudWatch's grant next to it", () => {
-    const pattern = new RegExp(TEMPLATE.Parameters.KmsKeyArn?.AllowedPattern ?? '^$');
-    expect(pattern.test(KEY)).toBe(true);
-    for (const alias of ['alias/aws/sns', 'arn:aws:kms:us-east-1:123456789012:alias/aws/sns'])
-      expect(pattern.test(alias)).toBe(false);
-    const deploy = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
-    const row = deploy.split('\n').find((line) => line.startsWith('| `kmsKeyArn` |')) ?? '';
-    expect(row).toContain('`cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*`');
-    expect(deploy).toMatch(
-      /"Principal": \{ "Service": "cloudwatch\.amazonaws\.com" \},\s+"Action": \["kms:Decrypt", "kms:GenerateDataKey\*"\]/,
-    );
-  });
+  test(
+    'the key parameter takes key ARNs only (an alias could be AWS-managed), ' +
+      "and the deploy guide gives CloudWatch's grant next to it",
+    () => {
+      const pattern = new RegExp(TEMPLATE.Parameters.KmsKeyArn?.AllowedPattern ?? '^$');
+      expect(pattern.test(KEY)).toBe(true);
+      for (const alias of ['alias/aws/sns', 'arn:aws:kms:us-east-1:123456789012:alias/aws/sns'])
+        expect(pattern.test(alias)).toBe(false);
+      const deploy = readFileSync(path.join(ROOT, 'docs/deploy.md'), 'utf8');
+      const row = deploy.split('\n').find((line) => line.startsWith('| `kmsKeyArn` |')) ?? '';
+      expect(row).toContain('`cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*`');
+      expect(deploy).toMatch(
+        new RegExp(
+          /"Principal": \{ "Service": "cloudwatch\.amazonaws\.com" \},/.source +
+            /\s+"Action": \["kms:Decrypt", "kms:GenerateDataKey\*"\]/.source,
+        ),
+      );
+    },
+  );
 
   test("the webhook's 5xx answers (503: its token secret unreadable) raise an alarm on the alarm topic", () => {
     const alarm = TEMPLATE.Resources.WebhookServerErrorsAlarm;
@@ -981,37 +1011,48 @@ describe('who can flag through each door, and nobody else', () => {
   const sources = GUARDRAILS.EventSources as string[];
   const senders = GUARDRAILS.QueueSenderArns as string[];
 
-  test('the event bus: with no producer named, every principal is denied PutEvents; with producers, only they, and only for the named sources', () => {
-    expect(busStatements(DEFAULTS)).toEqual([BUS_DENY_ALL]);
-    expect(busStatements(SET)).toEqual(busStatementsFor(producers, sources));
-  });
+  test(
+    'the event bus: with no producer named, every principal is denied PutEvents; with producers, only they, ' +
+      'and only for the named sources',
+    () => {
+      expect(busStatements(DEFAULTS)).toEqual([BUS_DENY_ALL]);
+      expect(busStatements(SET)).toEqual(busStatementsFor(producers, sources));
+    },
+  );
 
-  test('the rule: disabled until a source is named, then only "Identity Verified" of those sources, with a dead-letter queue', () => {
-    const target = {
-      Id: 'identity-verified-queue',
-      Arn: QUEUE_ARN,
-      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IdentityVerifiedRuleDLQ', 'Arn'] } },
-    };
-    expect(props(DEFAULTS, 'IdentityVerifiedRule')).toMatchObject({
-      State: 'DISABLED',
-      EventPattern: { source: [''], 'detail-type': ['Identity Verified'] },
-      Targets: [target],
-    });
-    expect(props(SET, 'IdentityVerifiedRule')).toMatchObject({
-      State: 'ENABLED',
-      EventPattern: { source: sources, 'detail-type': ['Identity Verified'] },
-      Targets: [target],
-    });
-    expect(Object.keys(props(SET, 'IdentityVerifiedRule').EventPattern as object).sort()).toEqual([
-      'detail-type',
-      'source',
-    ]);
-  });
+  test(
+    'the rule: disabled until a source is named, then only "Identity Verified" of those sources, ' +
+      'with a dead-letter queue',
+    () => {
+      const target = {
+        Id: 'identity-verified-queue',
+        Arn: QUEUE_ARN,
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IdentityVerifiedRuleDLQ', 'Arn'] } },
+      };
+      expect(props(DEFAULTS, 'IdentityVerifiedRule')).toMatchObject({
+        State: 'DISABLED',
+        EventPattern: { source: [''], 'detail-type': ['Identity Verified'] },
+        Targets: [target],
+      });
+      expect(props(SET, 'IdentityVerifiedRule')).toMatchObject({
+        State: 'ENABLED',
+        EventPattern: { source: sources, 'detail-type': ['Identity Verified'] },
+        Targets: [target],
+      });
+      expect(Object.keys(props(SET, 'IdentityVerifiedRule').EventPattern as object).sort()).toEqual([
+        'detail-type',
+        'source',
+      ]);
+    },
+  );
 
-  test('the queue: only the rule may send by default; named senders besides it; every other sender denied; TLS only', () => {
-    expect(queueStatements(DEFAULTS)).toEqual(queueStatementsFor([]));
-    expect(queueStatements(SET)).toEqual(queueStatementsFor(senders));
-  });
+  test(
+    'the queue: only the rule may send by default; ' + 'named senders besides it; every other sender denied; TLS only',
+    () => {
+      expect(queueStatements(DEFAULTS)).toEqual(queueStatementsFor([]));
+      expect(queueStatements(SET)).toEqual(queueStatementsFor(senders));
+    },
+  );
 
   test('the DLQ: nobody may send to it (SQS moves messages there itself), TLS only', () => {
     const dlq = { 'Fn::GetAtt': ['IdentityVerifiedDLQ', 'Arn'] };
@@ -1057,38 +1098,42 @@ describe('who can flag through each door, and nobody else', () => {
     });
   });
 
-  test('the webhook route: the bearer authorizer runs first (cached 5 minutes per Authorization header), and the throttle stays', () => {
-    for (const r of [DEFAULTS, SET]) {
-      expect(props(r, 'HttpApiRoutePostFlag')).toMatchObject({
-        RouteKey: 'POST /flag',
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: { Ref: 'HttpApiAuthorizerBearer' },
+  test(
+    'the webhook route: the bearer authorizer runs first (cached 5 minutes per Authorization header), ' +
+      'and the throttle stays',
+    () => {
+      for (const r of [DEFAULTS, SET]) {
+        expect(props(r, 'HttpApiRoutePostFlag')).toMatchObject({
+          RouteKey: 'POST /flag',
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: 'HttpApiAuthorizerBearer' },
+        });
+        expect(props(r, 'HttpApiAuthorizerBearer')).toMatchObject({
+          ApiId: { Ref: 'HttpApi' },
+          AuthorizerType: 'REQUEST',
+          IdentitySource: ['$request.header.Authorization'],
+          AuthorizerResultTtlInSeconds: 300,
+          EnableSimpleResponses: true,
+          AuthorizerPayloadFormatVersion: '2.0',
+        });
+        expect(JSON.stringify(props(r, 'HttpApiAuthorizerBearer').AuthorizerUri)).toContain(
+          '"AuthorizerLambdaFunction","Arn"',
+        );
+      }
+      expect(props(DEFAULTS, 'HttpApiStage').DefaultRouteSettings).toMatchObject({
+        ThrottlingRateLimit: '2',
+        ThrottlingBurstLimit: '5',
       });
-      expect(props(r, 'HttpApiAuthorizerBearer')).toMatchObject({
-        ApiId: { Ref: 'HttpApi' },
-        AuthorizerType: 'REQUEST',
-        IdentitySource: ['$request.header.Authorization'],
-        AuthorizerResultTtlInSeconds: 300,
-        EnableSimpleResponses: true,
-        AuthorizerPayloadFormatVersion: '2.0',
+      // API Gateway may invoke the authorizer of this API only.
+      expect(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi')).toMatchObject({
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] },
       });
-      expect(JSON.stringify(props(r, 'HttpApiAuthorizerBearer').AuthorizerUri)).toContain(
-        '"AuthorizerLambdaFunction","Arn"',
+      expect(JSON.stringify(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi').SourceArn)).toContain(
+        '{"Ref":"HttpApi"},"/*"',
       );
-    }
-    expect(props(DEFAULTS, 'HttpApiStage').DefaultRouteSettings).toMatchObject({
-      ThrottlingRateLimit: '2',
-      ThrottlingBurstLimit: '5',
-    });
-    // API Gateway may invoke the authorizer of this API only.
-    expect(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi')).toMatchObject({
-      Principal: 'apigateway.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] },
-    });
-    expect(JSON.stringify(props(DEFAULTS, 'BearerLambdaAuthorizerPermissionHttpApi').SourceArn)).toContain(
-      '{"Ref":"HttpApi"},"/*"',
-    );
-  });
+    },
+  );
 
   test('the authorizer reads the webhook token secret and nothing else: no Genesys secret, no queue', () => {
     const secrets = statementsOf(DEFAULTS, 'AuthorizerRole').filter((st) =>
@@ -1100,7 +1145,8 @@ describe('who can flag through each door, and nobody else', () => {
         Action: 'secretsmanager:GetSecretValue',
         Resource: {
           'Fn::Sub':
-            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:genesys-participant-flagger/dev/webhook-token-??????',
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:' +
+            'genesys-participant-flagger/dev/webhook-token-??????',
         },
       },
     ]);
@@ -1123,90 +1169,116 @@ describe('who can flag through each door, and nobody else', () => {
     });
     for (const variable of Object.values(format))
       expect(variable).toMatch(
-        /^\$context\.(requestId|identity\.sourceIp|requestTime|routeKey|status|responseLatency|integrationLatency|authorizer\.error|error\.message)$/,
+        new RegExp(
+          String.raw`^\$context\.(requestId|identity\.sourceIp|requestTime|routeKey|status|responseLatency|` +
+            String.raw`integrationLatency|authorizer\.error|error\.message)$`,
+        ),
       );
     expect(settings.Format).not.toMatch(/header|userAgent|authorization|body|\$input/i);
     expect(props(SET, 'HttpApiStage').AccessLogSettings).toEqual(settings);
   });
 
-  test('the token secret: only the stack roles that use it (and the break-glass role when named) may read or write its value', () => {
-    const deny = (principals: Json[]) => [
-      {
-        Sid: 'OnlyTheStackReadsOrWritesTheToken',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        Resource: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': principals } },
-      },
-    ];
-    expect(props(DEFAULTS, 'GenesysTokenSecretPolicy')).toMatchObject({
-      SecretId: { Ref: 'GenesysTokenSecret' },
-      BlockPublicPolicy: true,
-    });
-    expect(secretPolicyStatements(DEFAULTS)).toEqual(deny(STACK_TOKEN_READERS));
-    expect(secretPolicyStatements(SET)).toEqual(deny([...STACK_TOKEN_READERS, GUARDRAILS.BreakGlassRoleArn as string]));
-    // The authorizer never reads it.
-    expect(JSON.stringify(secretPolicyStatements(SET))).not.toContain('AuthorizerRole');
-    expect(TOKEN_PER_CONTAINER).not.toHaveProperty('GenesysTokenSecretPolicy');
-  });
+  test(
+    'the token secret: only the stack roles that use it (and the break-glass role when named) ' +
+      'may read or write its value',
+    () => {
+      const deny = (principals: Json[]) => [
+        {
+          Sid: 'OnlyTheStackReadsOrWritesTheToken',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: [
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+          ],
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': principals } },
+        },
+      ];
+      expect(props(DEFAULTS, 'GenesysTokenSecretPolicy')).toMatchObject({
+        SecretId: { Ref: 'GenesysTokenSecret' },
+        BlockPublicPolicy: true,
+      });
+      expect(secretPolicyStatements(DEFAULTS)).toEqual(deny(STACK_TOKEN_READERS));
+      expect(secretPolicyStatements(SET)).toEqual(
+        deny([...STACK_TOKEN_READERS, GUARDRAILS.BreakGlassRoleArn as string]),
+      );
+      // The authorizer never reads it.
+      expect(JSON.stringify(secretPolicyStatements(SET))).not.toContain('AuthorizerRole');
+      expect(TOKEN_PER_CONTAINER).not.toHaveProperty('GenesysTokenSecretPolicy');
+    },
+  );
 
-  test('the rotation: Secrets Manager may invoke it for the token secret only, and it is told which secret that is', () => {
-    expect(props(DEFAULTS, 'RotateTokenInvokePermission')).toEqual({
-      Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': ['RotateTokenLambdaFunction', 'Arn'] },
-      Principal: 'secretsmanager.amazonaws.com',
-      SourceAccount: { Ref: 'AWS::AccountId' },
-      SourceArn: { Ref: 'GenesysTokenSecret' },
-    });
-    expect(env(DEFAULTS, 'RotateTokenLambdaFunction').GENESYS_TOKEN_SECRET_ID).toEqual({ Ref: 'GenesysTokenSecret' });
-  });
+  test(
+    'the rotation: Secrets Manager may invoke it for the token secret only, ' + 'and it is told which secret that is',
+    () => {
+      expect(props(DEFAULTS, 'RotateTokenInvokePermission')).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': ['RotateTokenLambdaFunction', 'Arn'] },
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: { Ref: 'GenesysTokenSecret' },
+      });
+      expect(env(DEFAULTS, 'RotateTokenLambdaFunction').GENESYS_TOKEN_SECRET_ID).toEqual({ Ref: 'GenesysTokenSecret' });
+    },
+  );
 
-  test('nothing of the rotation is deployed when nothing rotates (tokenMode=false): function, versions, log group, role, permission, output', () => {
-    for (const id of ROTATION_RESOURCES) {
-      expect({ id, condition: TEMPLATE.Resources[id]?.Condition }).toEqual({ id, condition: 'UseTokenMode' });
-      expect(TOKEN_PER_CONTAINER).not.toHaveProperty(id);
-    }
-    expect(ROTATION_RESOURCES.filter((id) => TEMPLATE.Resources[id]?.Type === 'AWS::Lambda::Version')).toHaveLength(1);
-    expect(TEMPLATE.Outputs.RotateTokenLambdaFunctionQualifiedArn?.Condition).toBe('UseTokenMode');
-    // What stays refers to none of it.
-    const rest = JSON.stringify(TOKEN_PER_CONTAINER);
-    for (const id of ROTATION_RESOURCES)
-      expect({ id, referred: rest.includes(`"${id}"`) }).toEqual({ id, referred: false });
-  });
+  test(
+    'nothing of the rotation is deployed when nothing rotates (tokenMode=false): function, versions, log group, ' +
+      'role, permission, output',
+    () => {
+      for (const id of ROTATION_RESOURCES) {
+        expect({ id, condition: TEMPLATE.Resources[id]?.Condition }).toEqual({ id, condition: 'UseTokenMode' });
+        expect(TOKEN_PER_CONTAINER).not.toHaveProperty(id);
+      }
+      expect(ROTATION_RESOURCES.filter((id) => TEMPLATE.Resources[id]?.Type === 'AWS::Lambda::Version')).toHaveLength(
+        1,
+      );
+      expect(TEMPLATE.Outputs.RotateTokenLambdaFunctionQualifiedArn?.Condition).toBe('UseTokenMode');
+      // What stays refers to none of it.
+      const rest = JSON.stringify(TOKEN_PER_CONTAINER);
+      for (const id of ROTATION_RESOURCES)
+        expect({ id, referred: rest.includes(`"${id}"`) }).toEqual({ id, referred: false });
+    },
+  );
 
-  test('events the rule could not deliver raise an alarm: FailedInvocations and the dead-letter counts of this rule on this bus', () => {
-    const alarm = props(DEFAULTS, 'EventDeliveryFailedAlarm');
-    const metrics = alarm.Metrics as {
-      Id: string;
-      Expression?: string;
-      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Json } };
-    }[];
-    const dimensions = [
-      { Name: 'EventBusName', Value: { Ref: 'FlaggerEventBus' } },
-      { Name: 'RuleName', Value: 'genesys-participant-flagger-dev-identity-verified' },
-    ];
-    expect(
-      metrics
-        .filter((m) => m.MetricStat)
-        .map((m) => [m.MetricStat?.Metric.Namespace, m.MetricStat?.Metric.MetricName, m.MetricStat?.Metric.Dimensions]),
-    ).toEqual([
-      ['AWS/Events', 'FailedInvocations', dimensions],
-      ['AWS/Events', 'InvocationsSentToDlq', dimensions],
-      ['AWS/Events', 'InvocationsFailedToBeSentToDlq', dimensions],
-    ]);
-    expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(failed, 0) + FILL(toDlq, 0) + FILL(lost, 0)');
-    expect(alarm).toMatchObject({
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      AlarmActions: [{ Ref: 'AlarmTopic' }],
-    });
-    expect(props(DEFAULTS, 'IdentityVerifiedRule').Name).toBe('genesys-participant-flagger-dev-identity-verified');
-  });
+  test(
+    'events the rule could not deliver raise an alarm: ' +
+      'FailedInvocations and the dead-letter counts of this rule on this bus',
+    () => {
+      const alarm = props(DEFAULTS, 'EventDeliveryFailedAlarm');
+      const metrics = alarm.Metrics as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Json } };
+      }[];
+      const dimensions = [
+        { Name: 'EventBusName', Value: { Ref: 'FlaggerEventBus' } },
+        { Name: 'RuleName', Value: 'genesys-participant-flagger-dev-identity-verified' },
+      ];
+      expect(
+        metrics
+          .filter((m) => m.MetricStat)
+          .map((m) => [
+            m.MetricStat?.Metric.Namespace,
+            m.MetricStat?.Metric.MetricName,
+            m.MetricStat?.Metric.Dimensions,
+          ]),
+      ).toEqual([
+        ['AWS/Events', 'FailedInvocations', dimensions],
+        ['AWS/Events', 'InvocationsSentToDlq', dimensions],
+        ['AWS/Events', 'InvocationsFailedToBeSentToDlq', dimensions],
+      ]);
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(failed, 0) + FILL(toDlq, 0) + FILL(lost, 0)');
+      expect(alarm).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+      expect(props(DEFAULTS, 'IdentityVerifiedRule').Name).toBe('genesys-participant-flagger-dev-identity-verified');
+    },
+  );
 });
 
 describe('what a bank keeps', () => {

@@ -103,7 +103,8 @@ export class ConnectProxy {
         .join('');
       const body = answer.body ?? '';
       client.end(
-        `HTTP/1.1 ${answer.status} ${answer.reason ?? 'Refused'}\r\n${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `HTTP/1.1 ${answer.status} ${answer.reason ?? 'Refused'}\r\n` +
+          `${headers}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
       return;
     }

@@ -1,9 +1,10 @@
 /**
  * A Genesys Cloud emulator on loopback: the OAuth client-credentials grant, GET conversation and
  * the participant attributes PATCH, `GET /api/v2/tokens/me`, and the data actions list and one
- * action with its contract (what `npm run doctor` reads), speaking the wire format of the public Genesys Cloud API (ErrorBody
- * with contextId, ININ-Correlation-Id, 202 without body). Faults are scripted per route and,
- * optionally, per conversation: errors, Retry-After, resets, hangs, slow bodies, revoked tokens.
+ * action with its contract (what `npm run doctor` reads), speaking the wire format of the public
+ * Genesys Cloud API (ErrorBody with contextId, ININ-Correlation-Id, 202 without body). Faults are
+ * scripted per route and, optionally, per conversation: errors, Retry-After, resets, hangs, slow
+ * bodies, revoked tokens.
  *
  * Like Genesys, it checks the permission each endpoint publishes against the role given to the
  * OAuth client (`ENDPOINT_PERMISSIONS`, `setPermissions`), and answers a missing one with 403
@@ -51,7 +52,10 @@ export type Fault =
   | { grant: Record<string, unknown> }
   /** Answer with this status and a body that never ends: 64 KiB chunks until the client hangs up. */
   | { endlessBody: number }
-  /** Answer with this status and a chunked body that never sends a byte: the connection stays open until the client closes it. */
+  /**
+   * Answer with this status and a chunked body that never sends a byte: the connection stays open
+   * until the client closes it.
+   */
   | { silentBody: number }
   /** Destroy the socket without an answer. */
   | { reset: true }
@@ -583,7 +587,8 @@ const MESSAGES: Record<string, string> = {
   'bad.credentials': 'Invalid login credentials.',
   'missing.permissions': 'You are missing the following permission(s): conversation:participant:wrapup',
   'unsupported.media.type':
-    'Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect Content-Type value in the header.',
+    'Unsupported Media Type - Unsupported or incorrect media type, ' +
+    'such as an incorrect Content-Type value in the header.',
   'too.many.requests': 'Rate limit exceeded the maximum. Retry the request in [1] seconds',
   'internal.server.error':
     'The server encountered an unexpected condition which prevented it from fulfilling the request.',
@@ -609,19 +614,21 @@ function defaultCode(status: number): string {
   return byStatus[status] ?? 'error';
 }
 
+const MISSING_ANY_PERMISSIONS =
+  'Unable to perform the requested action. You must have at least one of the following permissions assigned:';
+
 /**
  * Genesys's answer to a token whose role holds none of the permissions an endpoint accepts. The
  * code and the message's wording are Genesys's; where `messageParams` carries the names is not
  * documented, so the function must not rely on it (it validates whatever it reads from either).
  */
 function missingPermissions(needed: readonly string[]): Answer {
-  const message = `Unable to perform the requested action. You must have at least one of the following permissions assigned: ${needed.join(', ')}`;
+  const message = `${MISSING_ANY_PERMISSIONS} ${needed.join(', ')}`;
   return json(403, {
     message,
     code: 'missing.any.permissions',
     status: 403,
-    messageWithParams:
-      'Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}',
+    messageWithParams: `${MISSING_ANY_PERMISSIONS} {permissions}`,
     messageParams: { permissions: needed.join(', ') },
     contextId: randomUUID(),
     details: [],

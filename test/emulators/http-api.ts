@@ -178,7 +178,9 @@ async function authorize(
     const authorizerEvent = {
       version: '2.0',
       type: 'REQUEST',
-      routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+      routeArn:
+        'arn:aws:execute-api:us-east-1:000000000000:local/$default/' +
+        `${event.requestContext.http.method}${event.rawPath}`,
       identitySource: [identity],
       routeKey: event.routeKey,
       rawPath: event.rawPath,

@@ -81,7 +81,9 @@ export class LambdaRuntimeApi {
       'lambda-runtime-aws-request-id': next.id,
       'lambda-runtime-deadline-ms': String(next.deadlineMs),
       'lambda-runtime-invoked-function-arn': this.functionArn,
-      'lambda-runtime-trace-id': `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
+      'lambda-runtime-trace-id':
+        `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-` +
+        `${randomUUID().replace(/-/g, '').slice(0, 24)};Sampled=0`,
     });
     res.end(JSON.stringify(next.event));
   }

@@ -138,7 +138,10 @@ export class SecretsManagerEmulator {
     return versionId;
   }
 
-  /** What Secrets Manager does once finishSecret succeeded: the AWSPENDING label goes away, and the rotation's date is kept. */
+  /**
+   * What Secrets Manager does once finishSecret succeeded: the AWSPENDING label goes away, and the
+   * rotation's date is kept.
+   */
   completeRotation(name: string): void {
     const secret = this.secrets.get(name);
     for (const version of secret?.versions.values() ?? []) version.stages.delete('AWSPENDING');

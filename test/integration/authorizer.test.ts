@@ -46,7 +46,8 @@ describe('verdicts', () => {
   test('the right token is ok; a wrong, malformed or missing one is denied; nothing of either is logged', async () => {
     const a = authorizer();
     expect(await a.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r1' })).toBe('ok');
-    expect(await a.authorize(eventWith(`bearer ${TOKEN}`), { requestId: 'r2' })).toBe('ok'); // the scheme is case-insensitive
+    // the scheme is case-insensitive
+    expect(await a.authorize(eventWith(`bearer ${TOKEN}`), { requestId: 'r2' })).toBe('ok');
     for (const header of [
       `Bearer ${TOKEN}x`,
       TOKEN,
@@ -182,12 +183,15 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
     expect(ran.webhook).toBe(1);
   });
 
-  test("the token's secret unreadable: 500 from API Gateway (the webhook-5xx alarm), the webhook never runs", async () => {
-    secretId = 'no/such/secret';
-    const response = await post({ authorization: 'Bearer some-token-not-yet-cached-0001' });
-    expect(response.status).toBe(500);
-    expect(ran).toEqual({ authorizer: 1, webhook: 0 });
-  });
+  test(
+    "the token's secret unreadable: 500 from API Gateway " + '(the webhook-5xx alarm), the webhook never runs',
+    async () => {
+      secretId = 'no/such/secret';
+      const response = await post({ authorization: 'Bearer some-token-not-yet-cached-0001' });
+      expect(response.status).toBe(500);
+      expect(ran).toEqual({ authorizer: 1, webhook: 0 });
+    },
+  );
 
   /**
    * The cost model of a flood that is not throttled: every request of an unauthenticated client is
@@ -196,55 +200,64 @@ describe('POST /flag behind the authorizer, over HTTP', () => {
    * invoked the webhook, which answered 401 itself. A JWT authorizer would invoke nothing at all
    * (API Gateway checks the signature); that cannot run here.
    */
-  test('a flood of wrong tokens: one authorizer invocation per distinct token, no webhook invocation, one secret read', async () => {
-    const readsBefore = tokenReads();
-    const repeated = 'Bearer the-same-wrong-token-000000';
-    const kinds = [
-      ...Array.from({ length: 200 }, () => ({})),
-      ...Array.from({ length: 200 }, () => ({ authorization: repeated })),
-      ...Array.from({ length: 200 }, () => ({ authorization: `Bearer ${randomUUID()}` })),
-    ];
-    const statuses: number[] = [];
-    for (let i = 0; i < kinds.length; i += 50) {
-      statuses.push(
-        ...(await Promise.all(kinds.slice(i, i + 50).map(async (headers) => (await post(headers)).status))),
-      );
-    }
-    expect(statuses.filter((s) => s === 401)).toHaveLength(200);
-    expect(statuses.filter((s) => s === 403)).toHaveLength(400);
-    // The repeated token at most once per concurrent first wave (API Gateway, like this stand-in,
-    // caches an answer once it has it), each distinct token once.
-    if (process.env.AUTHORIZER_FLOOD_REPORT)
-      process.stdout.write(
-        `flood: ${kinds.length} requests, ${ran.authorizer} authorizer invocations, ${ran.webhook} webhook invocations, ${tokenReads() - readsBefore} secret reads\n`,
-      );
-    expect(ran.webhook).toBe(0);
-    expect(ran.authorizer).toBeGreaterThanOrEqual(201);
-    expect(ran.authorizer).toBeLessThanOrEqual(250);
-    // Wrong tokens make the authorizer re-read its secret at most once a minute.
-    expect(tokenReads() - readsBefore).toBeLessThanOrEqual(1);
-  });
+  test(
+    'a flood of wrong tokens: one authorizer invocation per distinct token, ' +
+      'no webhook invocation, one secret read',
+    async () => {
+      const readsBefore = tokenReads();
+      const repeated = 'Bearer the-same-wrong-token-000000';
+      const kinds = [
+        ...Array.from({ length: 200 }, () => ({})),
+        ...Array.from({ length: 200 }, () => ({ authorization: repeated })),
+        ...Array.from({ length: 200 }, () => ({ authorization: `Bearer ${randomUUID()}` })),
+      ];
+      const statuses: number[] = [];
+      for (let i = 0; i < kinds.length; i += 50) {
+        statuses.push(
+          ...(await Promise.all(kinds.slice(i, i + 50).map(async (headers) => (await post(headers)).status))),
+        );
+      }
+      expect(statuses.filter((s) => s === 401)).toHaveLength(200);
+      expect(statuses.filter((s) => s === 403)).toHaveLength(400);
+      // The repeated token at most once per concurrent first wave (API Gateway, like this stand-in,
+      // caches an answer once it has it), each distinct token once.
+      if (process.env.AUTHORIZER_FLOOD_REPORT)
+        process.stdout.write(
+          `flood: ${kinds.length} requests, ${ran.authorizer} authorizer invocations, ` +
+            `${ran.webhook} webhook invocations, ${tokenReads() - readsBefore} secret reads\n`,
+        );
+      expect(ran.webhook).toBe(0);
+      expect(ran.authorizer).toBeGreaterThanOrEqual(201);
+      expect(ran.authorizer).toBeLessThanOrEqual(250);
+      // Wrong tokens make the authorizer re-read its secret at most once a minute.
+      expect(tokenReads() - readsBefore).toBeLessThanOrEqual(1);
+    },
+  );
 });
 
 describe('what one authorizer invocation costs', () => {
-  test('a wrong token with the secret cached: no Secrets Manager request, well under a millisecond of work', async () => {
-    const a = createAuthorizer(
-      { WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET },
-      { logger: createLogger({ level: 'error', sink: () => undefined }) },
-    );
-    expect(await a.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'warm' })).toBe('ok');
-    const readsBefore = tokenReads();
-    const n = 2000;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < n; i += 1)
-      await a.authorize(eventWith(`Bearer wrong-${i}-0000000000000`), { requestId: 'flood' });
-    const perCallMs = Number(process.hrtime.bigint() - started) / 1e6 / n;
-    if (process.env.AUTHORIZER_FLOOD_REPORT)
-      process.stdout.write(
-        `authorizer: ${n} wrong tokens, ${perCallMs.toFixed(3)} ms each in-process, ${tokenReads() - readsBefore} secret reads\n`,
+  test(
+    'a wrong token with the secret cached: ' + 'no Secrets Manager request, well under a millisecond of work',
+    async () => {
+      const a = createAuthorizer(
+        { WEBHOOK_TOKEN_SECRET_ID: TOKEN_SECRET },
+        { logger: createLogger({ level: 'error', sink: () => undefined }) },
       );
-    expect(tokenReads() - readsBefore).toBeLessThanOrEqual(1);
-    // An upper bound only, loose enough for a loaded 2-core machine.
-    expect(perCallMs).toBeLessThan(5);
-  });
+      expect(await a.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'warm' })).toBe('ok');
+      const readsBefore = tokenReads();
+      const n = 2000;
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < n; i += 1)
+        await a.authorize(eventWith(`Bearer wrong-${i}-0000000000000`), { requestId: 'flood' });
+      const perCallMs = Number(process.hrtime.bigint() - started) / 1e6 / n;
+      if (process.env.AUTHORIZER_FLOOD_REPORT)
+        process.stdout.write(
+          `authorizer: ${n} wrong tokens, ${perCallMs.toFixed(3)} ms each in-process, ` +
+            `${tokenReads() - readsBefore} secret reads\n`,
+        );
+      expect(tokenReads() - readsBefore).toBeLessThanOrEqual(1);
+      // An upper bound only, loose enough for a loaded 2-core machine.
+      expect(perCallMs).toBeLessThan(5);
+    },
+  );
 });

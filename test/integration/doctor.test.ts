@@ -85,86 +85,97 @@ const allPass = (ids: CheckId[]) => Object.fromEntries(ids.map((id) => [id, 'pas
 const genesysSent = () => h.genesys.requests.map((r) => `${r.method} ${r.route} ${r.status}`);
 
 describe('client-credentials mode', () => {
-  test('a healthy setup: every required check passes, with one token, one lookup and one PATCH that sets nothing', async () => {
-    const run = await doctor();
-    expect(run.outcome).toEqual({ ...allPass(REQUIRED_CC), 'region-pairing': 'pass', 'data-action': 'skipped' });
-    expect(run.code).toBe(0);
-    expect(run.checks.map((c) => [c.id, c.required])).toEqual([
-      ...REQUIRED_CC.map((id) => [id, true]),
-      ['region-pairing', false],
-      ['data-action', false],
-    ]);
-    expect(run.get('config').message).toBe(
-      `client-credentials mode, credentials secret "${SECRET_NAME}"; API host overridden: ${h.genesys.url}; login host overridden: ${h.genesys.url}`,
-    );
-    expect(run.get('secret-readable').message).toBe(`read the credentials secret "${SECRET_NAME}" in us-east-1`);
-    expect(run.get('environment').message).toContain(
-      'mypurecloud.com: Genesys region us-east-1, which pairs with AWS region us-east-1',
-    );
-    expect(run.get('token-granted').message).toBe('the login host granted a token (it lives 1 d)');
-    expect(run.get('lookup-permitted').message).toContain(
-      'answered 404: the role may read conversations (conversation:communication:view)',
-    );
-    expect(run.get('patch-permitted').message).toContain(
-      'answered 404: the client may set attributes (nothing was set)',
-    );
-    // The documented role cannot list data actions: the optional check says what it would need.
-    expect(run.get('data-action').message).toBe(
-      "skipped: needs integrations:action:view or bridge:actions:view on the OAuth client's role (the function itself does not)",
-    );
+  test(
+    'a healthy setup: every required check passes, ' + 'with one token, one lookup and one PATCH that sets nothing',
+    async () => {
+      const run = await doctor();
+      expect(run.outcome).toEqual({ ...allPass(REQUIRED_CC), 'region-pairing': 'pass', 'data-action': 'skipped' });
+      expect(run.code).toBe(0);
+      expect(run.checks.map((c) => [c.id, c.required])).toEqual([
+        ...REQUIRED_CC.map((id) => [id, true]),
+        ['region-pairing', false],
+        ['data-action', false],
+      ]);
+      expect(run.get('config').message).toBe(
+        `client-credentials mode, credentials secret "${SECRET_NAME}"; API host overridden: ${h.genesys.url}; ` +
+          `login host overridden: ${h.genesys.url}`,
+      );
+      expect(run.get('secret-readable').message).toBe(`read the credentials secret "${SECRET_NAME}" in us-east-1`);
+      expect(run.get('environment').message).toContain(
+        'mypurecloud.com: Genesys region us-east-1, which pairs with AWS region us-east-1',
+      );
+      expect(run.get('token-granted').message).toBe('the login host granted a token (it lives 1 d)');
+      expect(run.get('lookup-permitted').message).toContain(
+        'answered 404: the role may read conversations (conversation:communication:view)',
+      );
+      expect(run.get('patch-permitted').message).toContain(
+        'answered 404: the client may set attributes (nothing was set)',
+      );
+      // The documented role cannot list data actions: the optional check says what it would need.
+      expect(run.get('data-action').message).toBe(
+        "skipped: needs integrations:action:view or bridge:actions:view on the OAuth client's role " +
+          '(the function itself does not)',
+      );
 
-    expect(genesysSent()).toEqual([
-      'POST token 200',
-      'GET get-conversation 404',
-      'PATCH patch-attributes 404',
-      'GET list-actions 403',
-    ]);
-    const [lookup, patch] = [h.genesys.requests[1], h.genesys.requests[2]];
-    // Random ids, two different conversations, and a body that sets no attribute.
-    expect(lookup?.conversationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(patch?.conversationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(patch?.conversationId).not.toBe(lookup?.conversationId);
-    expect(patch?.body).toEqual({ attributes: {} });
-    expect(h.secrets.requests.map((r) => r.operation)).toEqual(['GetSecretValue']);
-  });
+      expect(genesysSent()).toEqual([
+        'POST token 200',
+        'GET get-conversation 404',
+        'PATCH patch-attributes 404',
+        'GET list-actions 403',
+      ]);
+      const [lookup, patch] = [h.genesys.requests[1], h.genesys.requests[2]];
+      // Random ids, two different conversations, and a body that sets no attribute.
+      expect(lookup?.conversationId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(patch?.conversationId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(patch?.conversationId).not.toBe(lookup?.conversationId);
+      expect(patch?.body).toEqual({ attributes: {} });
+      expect(h.secrets.requests.map((r) => r.operation)).toEqual(['GetSecretValue']);
+    },
+  );
 
-  test('with the right to view data actions, the optional check finds the action and compares its contracts', async () => {
-    h.genesys.setPermissions(CLIENT_ID, [...DOCUMENTED_ROLE, 'integrations:action:view']);
-    const contract = (name: string): unknown =>
-      JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
-    const input = contract('flag-participant.input.json') as { properties: Record<string, unknown> };
-    h.genesys.addAction({
-      name: 'Flag participant',
-      contract: { input: { inputSchema: input }, output: { successSchema: contract('flag-participant.output.json') } },
-    });
-    h.genesys.addAction({
-      name: 'Flag participants of another kind',
-      contract: { input: { inputSchema: {} }, output: { successSchema: {} } },
-    });
+  test(
+    'with the right to view data actions, ' + 'the optional check finds the action and compares its contracts',
+    async () => {
+      h.genesys.setPermissions(CLIENT_ID, [...DOCUMENTED_ROLE, 'integrations:action:view']);
+      const contract = (name: string): unknown =>
+        JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts', name), 'utf8')) as unknown;
+      const input = contract('flag-participant.input.json') as { properties: Record<string, unknown> };
+      h.genesys.addAction({
+        name: 'Flag participant',
+        contract: {
+          input: { inputSchema: input },
+          output: { successSchema: contract('flag-participant.output.json') },
+        },
+      });
+      h.genesys.addAction({
+        name: 'Flag participants of another kind',
+        contract: { input: { inputSchema: {} }, output: { successSchema: {} } },
+      });
 
-    const good = await doctor();
-    expect(good.get('data-action')).toMatchObject({
-      outcome: 'pass',
-      message: `"Flag participant" has this repository's input and output contracts`,
-    });
-    expect(genesysSent().slice(-2)).toEqual(['GET list-actions 200', 'GET get-action 200']);
+      const good = await doctor();
+      expect(good.get('data-action')).toMatchObject({
+        outcome: 'pass',
+        message: `"Flag participant" has this repository's input and output contracts`,
+      });
+      expect(genesysSent().slice(-2)).toEqual(['GET list-actions 200', 'GET get-action 200']);
 
-    const { risk_level: _dropped, ...rest } = input.properties;
-    h.genesys.addAction({
-      name: 'Flag participant (webhook)',
-      contract: {
-        input: { inputSchema: { ...input, properties: rest } },
-        output: { successSchema: contract('flag-participant.output.json') },
-      },
-    });
-    const drifted = await doctor();
-    expect(drifted.get('data-action')).toMatchObject({
-      outcome: 'warn',
-      message: '"Flag participant (webhook)": its input contract lacks risk_level',
-      fix: expect.stringContaining('npm run contracts, then terraform apply'),
-    });
-    expect(drifted.code).toBe(0);
-  });
+      const { risk_level: _dropped, ...rest } = input.properties;
+      h.genesys.addAction({
+        name: 'Flag participant (webhook)',
+        contract: {
+          input: { inputSchema: { ...input, properties: rest } },
+          output: { successSchema: contract('flag-participant.output.json') },
+        },
+      });
+      const drifted = await doctor();
+      expect(drifted.get('data-action')).toMatchObject({
+        outcome: 'warn',
+        message: '"Flag participant (webhook)": its input contract lacks risk_level',
+        fix: expect.stringContaining('npm run contracts, then terraform apply'),
+      });
+      expect(drifted.code).toBe(0);
+    },
+  );
 
   test('the optional data action check: none in the org yet is a warning, never a failure', async () => {
     h.genesys.setPermissions(CLIENT_ID, [...DOCUMENTED_ROLE, 'bridge:actions:view']);
@@ -257,26 +268,32 @@ describe('client-credentials mode', () => {
       return { GENESYS_CREDENTIALS_SECRET_ID: 'doctor/client' };
     };
 
-    test('a wrong client secret and an unknown client id get the same answer from the login host, so the same message', async () => {
-      const wrongSecret = await doctor(store(CLIENT_ID, 'sentinel-wrong-secret'));
-      const unknownId = await doctor(store('sentinel-unknown-client', CLIENT_SECRET));
-      for (const run of [wrongSecret, unknownId]) {
-        expect(run.get('token-granted')).toMatchObject({
-          outcome: 'fail',
-          message:
-            'the login host refused the OAuth client (401 invalid_client): the client id or the client secret is wrong (Genesys answers the same for either), or the client belongs to an org in another region',
-          fix: expect.stringContaining('Client Credentials OAuth client'),
-        });
-        expect(run.outcome).toMatchObject({
-          'lookup-permitted': 'skipped',
-          'patch-permitted': 'skipped',
-          'data-action': 'skipped',
-        });
-        expect(run.code).toBe(1);
-      }
-      expect(wrongSecret.get('token-granted').message).toBe(unknownId.get('token-granted').message);
-      expect(genesysSent()).toEqual(['POST token 401', 'POST token 401']);
-    });
+    test(
+      'a wrong client secret and an unknown client id get the same answer from the login host, ' +
+        'so the same message',
+      async () => {
+        const wrongSecret = await doctor(store(CLIENT_ID, 'sentinel-wrong-secret'));
+        const unknownId = await doctor(store('sentinel-unknown-client', CLIENT_SECRET));
+        for (const run of [wrongSecret, unknownId]) {
+          expect(run.get('token-granted')).toMatchObject({
+            outcome: 'fail',
+            message:
+              'the login host refused the OAuth client (401 invalid_client): ' +
+              'the client id or the client secret is wrong (Genesys answers the same for either), ' +
+              'or the client belongs to an org in another region',
+            fix: expect.stringContaining('Client Credentials OAuth client'),
+          });
+          expect(run.outcome).toMatchObject({
+            'lookup-permitted': 'skipped',
+            'patch-permitted': 'skipped',
+            'data-action': 'skipped',
+          });
+          expect(run.code).toBe(1);
+        }
+        expect(wrongSecret.get('token-granted').message).toBe(unknownId.get('token-granted').message);
+        expect(genesysSent()).toEqual(['POST token 401', 'POST token 401']);
+      },
+    );
 
     test('unauthorized_client does tell: the client authenticated, but lacks the grant type', async () => {
       h.genesys.script('token', [
@@ -286,7 +303,8 @@ describe('client-credentials mode', () => {
       expect(run.get('token-granted')).toMatchObject({
         outcome: 'fail',
         message:
-          'the login host refused the OAuth client (400 unauthorized_client): the client id and secret are right, but the client may not use the client-credentials grant',
+          'the login host refused the OAuth client (400 unauthorized_client): ' +
+          'the client id and secret are right, but the client may not use the client-credentials grant',
         fix: expect.stringContaining('Client Credentials grant type'),
       });
     });
@@ -327,7 +345,8 @@ describe('client-credentials mode', () => {
     expect(run.get('environment')).toMatchObject({
       outcome: 'fail',
       message:
-        'the credentials secret names an unknown Genesys environment: use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
+        'the credentials secret names an unknown Genesys environment: ' +
+        'use a domain such as "mypurecloud.com" or a region such as "us-east-1"',
       fix: expect.stringContaining('"mypurecloud.ie" or "eu-west-1"'),
     });
     expect(run.outcome).toMatchObject({ 'token-granted': 'skipped', 'region-pairing': 'skipped' });
@@ -355,41 +374,54 @@ describe('client-credentials mode', () => {
     expect(run.code).toBe(0);
   });
 
-  test('an org in another Genesys region than the AWS region in use: the optional pairing check warns, the run passes', async () => {
-    h.secrets.put(
-      'doctor/ie',
-      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.ie' }),
-    );
-    const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/ie' });
-    expect(run.get('environment').message).toContain(
-      'mypurecloud.ie: Genesys region eu-west-1, which pairs with AWS region eu-west-1',
-    );
-    expect(run.get('region-pairing')).toMatchObject({
-      outcome: 'warn',
-      required: false,
-      message:
-        "the AWS region in use is us-east-1, the org's Genesys region is eu-west-1: Genesys's help pages for the AWS Lambda data actions integration ask for the paired region",
-      fix: expect.stringContaining('deploy the stack and its secrets in eu-west-1'),
-    });
-    expect(run.code).toBe(0);
-  });
+  test(
+    'an org in another Genesys region than the AWS region in use: ' +
+      'the optional pairing check warns, the run passes',
+    async () => {
+      h.secrets.put(
+        'doctor/ie',
+        JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.ie' }),
+      );
+      const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/ie' });
+      expect(run.get('environment').message).toContain(
+        'mypurecloud.ie: Genesys region eu-west-1, which pairs with AWS region eu-west-1',
+      );
+      expect(run.get('region-pairing')).toMatchObject({
+        outcome: 'warn',
+        required: false,
+        message:
+          "the AWS region in use is us-east-1, the org's Genesys region is eu-west-1: " +
+          "Genesys's help pages for the AWS Lambda data actions integration ask for the paired region",
+        fix: expect.stringContaining('deploy the stack and its secrets in eu-west-1'),
+      });
+      expect(run.code).toBe(0);
+    },
+  );
 
-  test('a role without conversation:communication:view: the lookup fails naming it; the PATCH still passes', async () => {
-    h.genesys.setPermissions(CLIENT_ID, ['routing:queue:view']);
-    const run = await doctor();
-    expect(run.get('lookup-permitted')).toMatchObject({
-      outcome: 'fail',
-      message: expect.stringMatching(
-        /^GET \/api\/v2\/conversations\/\{id\} was refused \(403 missing\.any\.permissions; Genesys names conversation:communication:view\): the OAuth client's role lacks conversation:communication:view \(Genesys contextId [0-9a-f-]{36}\)$/,
-      ),
-      fix: expect.stringContaining("add conversation:communication:view to the OAuth client's role"),
-    });
-    expect(run.outcome['patch-permitted']).toBe('pass');
-    expect(run.code).toBe(1);
-  });
+  test(
+    'a role without conversation:communication:view: ' + 'the lookup fails naming it; the PATCH still passes',
+    async () => {
+      h.genesys.setPermissions(CLIENT_ID, ['routing:queue:view']);
+      const run = await doctor();
+      expect(run.get('lookup-permitted')).toMatchObject({
+        outcome: 'fail',
+        message: expect.stringMatching(
+          new RegExp(
+            /^GET \/api\/v2\/conversations\/\{id\} was refused \(403 missing\.any\.permissions; /.source +
+              /Genesys names conversation:communication:view\): the OAuth client's role lacks /.source +
+              /conversation:communication:view \(Genesys contextId [0-9a-f-]{36}\)$/.source,
+          ),
+        ),
+        fix: expect.stringContaining("add conversation:communication:view to the OAuth client's role"),
+      });
+      expect(run.outcome['patch-permitted']).toBe('pass');
+      expect(run.code).toBe(1);
+    },
+  );
 
   test("a 403's text is untrusted: only validated permission names reach the report", async () => {
-    const message = `denied <script>x</script> sentinel-value-4417 analytics:conversationDetail:view ${'z'.repeat(5000)}`;
+    const padding = 'z'.repeat(5000);
+    const message = `denied <script>x</script> sentinel-value-4417 analytics:conversationDetail:view ${padding}`;
     h.genesys.script('get-conversation', [
       {
         status: 403,
@@ -399,7 +431,11 @@ describe('client-credentials mode', () => {
     const run = await doctor();
     // The body's context id is not shaped like one: the correlation header's is quoted instead.
     expect(run.get('lookup-permitted').message).toMatch(
-      /^GET \/api\/v2\/conversations\/\{id\} was refused \(403 missing\.permissions; Genesys names analytics:conversationDetail:view\): the OAuth client's role lacks conversation:communication:view \(Genesys contextId [0-9a-f-]{36}\)$/,
+      new RegExp(
+        /^GET \/api\/v2\/conversations\/\{id\} was refused \(403 missing\.permissions; /.source +
+          /Genesys names analytics:conversationDetail:view\): the OAuth client's role lacks /.source +
+          /conversation:communication:view \(Genesys contextId [0-9a-f-]{36}\)$/.source,
+      ),
     );
   });
 
@@ -420,7 +456,8 @@ describe('client-credentials mode', () => {
     expect(run.get('patch-permitted')).toMatchObject({
       outcome: 'warn',
       message: expect.stringContaining(
-        "answered 400 invalid.value to the probe's empty attribute map: the token was accepted, but a 400 does not prove the PATCH is permitted",
+        "answered 400 invalid.value to the probe's empty attribute map: the token was accepted, " +
+          'but a 400 does not prove the PATCH is permitted',
       ),
     });
     expect(run.code).toBe(0);
@@ -432,7 +469,10 @@ describe('client-credentials mode', () => {
     expect(run.get('lookup-permitted')).toMatchObject({
       outcome: 'fail',
       message: expect.stringMatching(
-        /^GET \/api\/v2\/conversations\/\{id\}: Genesys answered 503 service\.unavailable \(Genesys contextId [0-9a-f-]{36}\), try again$/,
+        new RegExp(
+          /^GET \/api\/v2\/conversations\/\{id\}: Genesys answered 503 service\.unavailable /.source +
+            /\(Genesys contextId [0-9a-f-]{36}\), try again$/.source,
+        ),
       ),
     });
   });
@@ -442,7 +482,8 @@ describe('client-credentials mode', () => {
     expect(run.get('config')).toMatchObject({
       outcome: 'fail',
       message:
-        'configuration: FLAG_DEADLINE_MS must be a whole number from 1 to 900000; GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query',
+        'configuration: FLAG_DEADLINE_MS must be a whole number from 1 to 900000; ' +
+        'GENESYS_HTTPS_PROXY must be http://host:port, without credentials, path or query',
     });
     expect(run.checks.filter((c) => c.id !== 'config').every((c) => c.outcome === 'skipped')).toBe(true);
     expect(run.code).toBe(1);
@@ -492,7 +533,10 @@ describe('token mode', () => {
       /^Genesys accepts it \(GET \/api\/v2\/tokens\/me\); it expires at \S+Z, in (1 d|23 h \d+ min)$/,
     );
     expect(run.get('token-rotation').message).toMatch(
-      /^the token expires at \S+Z, more than 1 h after the next rotation, by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\)$/,
+      new RegExp(
+        /^the token expires at \S+Z, more than 1 h after the next rotation, /.source +
+          /by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\)$/.source,
+      ),
     );
     expect(h.genesys.requests.slice(before).map((r) => `${r.method} ${r.route} ${r.status}`)).toEqual([
       'GET tokens-me 200',
@@ -514,7 +558,10 @@ describe('token mode', () => {
     expect(run.get('token-rotation')).toMatchObject({
       outcome: 'fail',
       message: expect.stringMatching(
-        /before the next rotation, by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): flags would fail with AUTH_FAILED in between$/,
+        new RegExp(
+          /before the next rotation, by \S+Z \(NextRotationDate from Secrets Manager; schedule rate\(4 hours\)\): /
+            .source + /flags would fail with AUTH_FAILED in between$/.source,
+        ),
       ),
     });
   });
@@ -564,7 +611,11 @@ describe('token mode', () => {
     });
     expect(run.get('token-rotation')).toMatchObject({
       message: expect.stringMatching(
-        /^the token expires at \S+Z, before the next rotation, by \S+Z \(last rotated \S+Z, rate\(1 day\) in a 24 h window\): flags would fail with AUTH_FAILED in between$/,
+        new RegExp(
+          /^the token expires at \S+Z, before the next rotation, /.source +
+            /by \S+Z \(last rotated \S+Z, rate\(1 day\) in a 24 h window\): /.source +
+            /flags would fail with AUTH_FAILED in between$/.source,
+        ),
       ),
       fix: expect.stringContaining('rotate more often than the OAuth client'),
     });
@@ -577,28 +628,40 @@ describe('token mode', () => {
     });
   });
 
-  test('a token that outlives the next rotation by less than the hour to spare fails; an overdue rotation too', async () => {
-    await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
-    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() });
-    restamp(Date.now() + 5.5 * HOUR); // the next rotation is due within 5 h
-    const close = await doctor(tokenMode);
-    expect(close.get('token-rotation')).toMatchObject({
-      outcome: 'fail',
-      message: expect.stringMatching(
-        /less than 1 h after the next rotation, by \S+Z \(.*\): a late or retried rotation would leave flags failing with AUTH_FAILED$/,
-      ),
-    });
+  test(
+    'a token that outlives the next rotation by less than the hour to spare fails; ' + 'an overdue rotation too',
+    async () => {
+      await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
+      h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() });
+      restamp(Date.now() + 5.5 * HOUR); // the next rotation is due within 5 h
+      const close = await doctor(tokenMode);
+      expect(close.get('token-rotation')).toMatchObject({
+        outcome: 'fail',
+        message: expect.stringMatching(
+          new RegExp(
+            /less than 1 h after the next rotation, by \S+Z \(.*\): /.source +
+              /a late or retried rotation would leave flags failing with AUTH_FAILED$/.source,
+          ),
+        ),
+      });
 
-    h.secrets.setRotation(TOKEN_SECRET, { scheduleExpression: 'rate(4 hours)', lastRotatedAt: Date.now() - 7 * HOUR });
-    const overdue = await doctor(tokenMode);
-    expect(overdue.get('token-rotation')).toMatchObject({
-      outcome: 'fail',
-      message: expect.stringMatching(
-        /^the rotation is overdue: it was due by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\); the token expires at \S+Z$/,
-      ),
-      fix: expect.stringContaining("rotate-token function's log"),
-    });
-  });
+      h.secrets.setRotation(TOKEN_SECRET, {
+        scheduleExpression: 'rate(4 hours)',
+        lastRotatedAt: Date.now() - 7 * HOUR,
+      });
+      const overdue = await doctor(tokenMode);
+      expect(overdue.get('token-rotation')).toMatchObject({
+        outcome: 'fail',
+        message: expect.stringMatching(
+          new RegExp(
+            /^the rotation is overdue: it was due by \S+Z \(last rotated \S+Z, rate\(4 hours\) in a 1 h window\); /
+              .source + /the token expires at \S+Z$/.source,
+          ),
+        ),
+        fix: expect.stringContaining("rotate-token function's log"),
+      });
+    },
+  );
 
   test('rotation not enabled is said so; a schedule that cannot be read is a warning', async () => {
     await rotatedTokenSecret({ scheduleExpression: 'rate(4 hours)' });
@@ -704,7 +767,8 @@ describe('the CLI', () => {
     printed.push(text.out.join('\n'), json.out.join('\n'));
   });
 
-  test('npm run doctor -- --emulators --json in a child process on a fresh environment: exit 0, JSON that parses', async () => {
+  test('npm run doctor -- --emulators --json in a child process on a fresh environment: ' +
+    'exit 0, JSON that parses', async () => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
     const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/doctor.ts', '--emulators', '--json'], {
       cwd: ROOT,

@@ -73,7 +73,10 @@ function flagInBundleTimed(
   const script = `
     const { handler } = await import(${JSON.stringify(path.join(ROOT, 'dist/functions/data-action.mjs'))});
     const end = Date.now() + 10000;
-    const r = await handler(${JSON.stringify({ conversationId, participantId, compliance_checked: true })}, { awsRequestId: 'r', getRemainingTimeInMillis: () => end - Date.now() });
+    const r = await handler(${JSON.stringify({ conversationId, participantId, compliance_checked: true })}, {
+      awsRequestId: 'r',
+      getRemainingTimeInMillis: () => end - Date.now(),
+    });
     process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -111,31 +114,34 @@ function flagInBundleTimed(
   });
 }
 
-test('with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, which sees host names and ciphertext only', async () => {
-  proxy.connects.length = 0;
-  proxy.relayed = Buffer.alloc(0);
-  const before = genesys.requests.length;
-  const result = await flagInBundle({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0' });
-  expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
-  expect(genesys.requests.slice(before).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
+test(
+  'with GENESYS_HTTPS_PROXY, Genesys traffic tunnels through the proxy, ' + 'which sees host names and ciphertext only',
+  async () => {
+    proxy.connects.length = 0;
+    proxy.relayed = Buffer.alloc(0);
+    const before = genesys.requests.length;
+    const result = await flagInBundle({ GENESYS_HTTPS_PROXY: proxy.url, FLAG_INIT_PREFETCH_MS: '0' });
+    expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
+    expect(genesys.requests.slice(before).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
 
-  const port = new URL(genesys.url).port;
-  expect(targets(proxy).length).toBeGreaterThan(0);
-  expect(new Set(targets(proxy))).toEqual(new Set([`localhost:${port}`]));
-  const seen = proxy.relayed.toString('latin1');
-  expect(seen.length).toBeGreaterThan(1000); // TLS handshakes and records did pass through
-  for (const secret of [
-    CLIENT_SECRET,
-    Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
-    ...genesys.issuedTokens(),
-    'Bearer',
-    'PATCH',
-    'oauth/token',
-    'compliance_checked',
-  ]) {
-    expect(seen).not.toContain(secret);
-  }
-});
+    const port = new URL(genesys.url).port;
+    expect(targets(proxy).length).toBeGreaterThan(0);
+    expect(new Set(targets(proxy))).toEqual(new Set([`localhost:${port}`]));
+    const seen = proxy.relayed.toString('latin1');
+    expect(seen.length).toBeGreaterThan(1000); // TLS handshakes and records did pass through
+    for (const secret of [
+      CLIENT_SECRET,
+      Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64'),
+      ...genesys.issuedTokens(),
+      'Bearer',
+      'PATCH',
+      'oauth/token',
+      'compliance_checked',
+    ]) {
+      expect(seen).not.toContain(secret);
+    }
+  },
+);
 
 test('generic proxy variables are never followed: without GENESYS_HTTPS_PROXY the proxy sees nothing', async () => {
   proxy.connects.length = 0;
@@ -163,7 +169,8 @@ test.each([
   [403, { status: 403, reason: 'Forbidden' }],
   [302, { status: 302, reason: 'Found', headers: { location: 'https://evil.example/' } }],
 ] as const)(
-  'a proxy that refuses the tunnel (%i) is CONFIG_ERROR after one CONNECT, named in the result and the log by its status only, never a bypass',
+  'a proxy that refuses the tunnel (%i) is CONFIG_ERROR after one CONNECT, ' +
+    'named in the result and the log by its status only, never a bypass',
   async (status, answer) => {
     proxy.connects.length = 0;
     proxy.answer = answer;
@@ -175,7 +182,8 @@ test.each([
         FLAG_DEADLINE_MS: '1000',
         FLAG_ATTEMPT_TIMEOUT_MS: '1000',
       });
-      const message = `the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with ${status}`;
+      const refused = 'the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys';
+      const message = `${refused}: it answered CONNECT with ${status}`;
       expect(result).toMatchObject({ status: 'CONFIG_ERROR', attempts: 0, message });
       expect(proxy.connects).toHaveLength(1);
       expect(genesys.requests.length).toBe(before);
@@ -238,13 +246,16 @@ test('a host that is not an allowed Genesys host is refused before the proxy is 
   agent.destroy();
 });
 
-test('GENESYS_HTTPS_PROXY must be http://host:port: credentials, paths and other schemes are configuration errors', async () => {
-  for (const bad of ['http://user:pw@proxy:3128', 'socks5://proxy:1080', 'http://proxy:3128/path', 'not a url']) {
-    const result = await flagInBundle({ GENESYS_HTTPS_PROXY: bad });
-    expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_HTTPS_PROXY') });
-    expect(String(result.message)).not.toContain('pw');
-  }
-});
+test(
+  'GENESYS_HTTPS_PROXY must be http://host:port: credentials, ' + 'paths and other schemes are configuration errors',
+  async () => {
+    for (const bad of ['http://user:pw@proxy:3128', 'socks5://proxy:1080', 'http://proxy:3128/path', 'not a url']) {
+      const result = await flagInBundle({ GENESYS_HTTPS_PROXY: bad });
+      expect(result).toMatchObject({ status: 'CONFIG_ERROR', message: expect.stringContaining('GENESYS_HTTPS_PROXY') });
+      expect(String(result.message)).not.toContain('pw');
+    }
+  },
+);
 
 describe('a proxy that accepts the connection and never answers CONNECT', () => {
   test('the tunnel gives up after its bounded wait and closes the socket to the proxy', async () => {
@@ -265,7 +276,8 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
     agent.destroy();
   });
 
-  test("through the function's own client: the attempt times out, and the pending CONNECT is closed with it, not at the tunnel's own bound", async () => {
+  test("through the function's own client: the attempt times out, " +
+    "and the pending CONNECT is closed with it, not at the tunnel's own bound", async () => {
     silent.connects.length = 0;
     const client = axiosHttpClient(createGenesysAxios(silent.url, {}, 5000));
     const started = Date.now();

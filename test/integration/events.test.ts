@@ -113,9 +113,8 @@ test("a paced batch asks for each record's turn before it reaches Genesys, and e
   const pace = async () => {
     turns += 1;
     // What Genesys had seen of this batch when the next record asked for its turn.
-    log.push(
-      `turn ${turns} after ${conversations.filter((c) => h.genesys.received('patch-attributes', c.conversationId) > 0).length} PATCHes`,
-    );
+    const patched = conversations.filter((c) => h.genesys.received('patch-attributes', c.conversationId) > 0).length;
+    log.push(`turn ${turns} after ${patched} PATCHes`);
   };
   const outcome = await flagBatch(records, h.flagger(), {
     requestId: invocation().requestId,
@@ -138,35 +137,39 @@ describe("the stack's rules on who may have sent a body (QUEUE_ACCEPTS, EVENT_SO
     return flagBatch(records, h.flagger(), { requestId: 'r', concurrency: 5, bodyRules: bodyRulesFrom(env) });
   };
 
-  test('with no direct sender named, only envelopes of a named source are flagged; nothing else reaches Genesys', async () => {
-    const named = newConversation(h.genesys);
-    const [plain, otherSource, otherType] = [
-      newConversation(h.genesys),
-      newConversation(h.genesys),
-      newConversation(h.genesys),
-    ];
-    const outcome = await flagOnly(
-      {
-        named: envelope({ ...named, compliance_checked: true }, 'acme.idv'),
-        plain: JSON.stringify({ ...plain, compliance_checked: true }),
-        'other-source': envelope({ ...otherSource, compliance_checked: true }, 'anyone.else'),
-        'other-type': envelope({ ...otherType, compliance_checked: true }, 'acme.idv', 'Something Else'),
-      },
-      { QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'acme.idv, acme.kyc' },
-    );
-    expect(outcome.failedIds.sort()).toEqual(['other-source', 'other-type', 'plain']);
-    expect(outcome.counts).toMatchObject({ UPDATED: 1, INVALID_INPUT: 3 });
-    for (const c of [plain, otherSource, otherType])
-      expect(h.genesys.count('patch-attributes', c.conversationId)).toBe(0);
-    const reasons = h.logs
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.status === 'INVALID_INPUT')
-      .map((l) => String(l.reason));
-    expect(reasons).toContain(
-      'the message is not an EventBridge event, and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)',
-    );
-    expect(reasons.join('\n')).not.toContain('anyone.else');
-  });
+  test(
+    'with no direct sender named, ' + 'only envelopes of a named source are flagged; nothing else reaches Genesys',
+    async () => {
+      const named = newConversation(h.genesys);
+      const [plain, otherSource, otherType] = [
+        newConversation(h.genesys),
+        newConversation(h.genesys),
+        newConversation(h.genesys),
+      ];
+      const outcome = await flagOnly(
+        {
+          named: envelope({ ...named, compliance_checked: true }, 'acme.idv'),
+          plain: JSON.stringify({ ...plain, compliance_checked: true }),
+          'other-source': envelope({ ...otherSource, compliance_checked: true }, 'anyone.else'),
+          'other-type': envelope({ ...otherType, compliance_checked: true }, 'acme.idv', 'Something Else'),
+        },
+        { QUEUE_ACCEPTS: 'eventbridge', EVENT_SOURCES: 'acme.idv, acme.kyc' },
+      );
+      expect(outcome.failedIds.sort()).toEqual(['other-source', 'other-type', 'plain']);
+      expect(outcome.counts).toMatchObject({ UPDATED: 1, INVALID_INPUT: 3 });
+      for (const c of [plain, otherSource, otherType])
+        expect(h.genesys.count('patch-attributes', c.conversationId)).toBe(0);
+      const reasons = h.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.status === 'INVALID_INPUT')
+        .map((l) => String(l.reason));
+      expect(reasons).toContain(
+        'the message is not an EventBridge event, ' +
+          'and this stack names no sender that may send to the queue directly (QUEUE_ACCEPTS)',
+      );
+      expect(reasons.join('\n')).not.toContain('anyone.else');
+    },
+  );
 
   test('with direct senders named, plain bodies are flagged too', async () => {
     const plain = newConversation(h.genesys);

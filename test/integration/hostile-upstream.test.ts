@@ -300,7 +300,9 @@ const ROWS: Row[] = [
     check: (o) => expect(o.wallMs).toBeLessThan(900),
   },
   {
-    name: 'PATCH 202 with a chunked body that never sends a byte, 10 flags: each a success, sent once, its connection closed at once',
+    name:
+      'PATCH 202 with a chunked body that never sends a byte, 10 flags: each a success, sent once, ' +
+      'its connection closed at once',
     status: 'UPDATED',
     api: 10,
     token: 0,
@@ -323,7 +325,9 @@ const ROWS: Row[] = [
       expect({ answers: o.notes.answers, stillOpen: o.notes.stillOpen }).toEqual({ answers: 10, stillOpen: 0 }),
   },
   {
-    name: 'PATCH 202 with a small body that came whole, 10 flags back to back: the kept-alive connections serve them (at most 2 new ones)',
+    name:
+      'PATCH 202 with a small body that came whole, 10 flags back to back: ' +
+      'the kept-alive connections serve them (at most 2 new ones)',
     status: 'UPDATED',
     api: 10,
     token: 0,
@@ -526,7 +530,8 @@ const ROWS: Row[] = [
         return results;
       },
       check: (o) => {
-        // The first flag waits for the read (the hang: the SDK's request timeout); the others are answered from the cache.
+        // The first flag waits for the read (the hang: the SDK's request timeout); the others are
+        // answered from the cache.
         expect(o.results.slice(1).every((r) => r.elapsedMs < 100)).toBe(true);
         if (name.includes('error type'))
           expect(o.results[0]?.message).toBe('Secrets Manager GetSecretValue failed: UnknownError');
@@ -710,29 +715,33 @@ describe('the webhook token secret, in every state', () => {
     },
   );
 
-  test('SECRET_CACHE_MAX_AGE_MS=0 does not reach the bearer secret: 30 requests with a wrong token and 30 with the right one, 1 read', async () => {
-    const secretId = `hostile/webhook/${randomUUID()}`;
-    secretsEmulator.put(secretId, 'a-good-long-webhook-token-0007');
-    const webhook = createWebhook(
-      {
-        ...ENV,
-        SECRET_CACHE_MAX_AGE_MS: '0',
-        GENESYS_CREDENTIALS_SECRET_ID: 'unused',
-        WEBHOOK_TOKEN_SECRET_ID: secretId,
-      },
-      { logger: createLogger({ sink: () => undefined }) },
-    );
-    const answers: number[] = [];
-    for (let i = 0; i < 30; i += 1)
-      answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
-    expect(new Set(answers)).toEqual(new Set([401]));
-    expect(reads(secretId)).toBe(1);
-    // The right token is let through (the flag itself then fails on the unused credentials secret: 200 and a status).
-    for (let i = 0; i < 30; i += 1)
-      answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
-    expect(answers.slice(30).every((code) => code === 200)).toBe(true);
-    expect(reads(secretId)).toBe(1);
-  });
+  test(
+    'SECRET_CACHE_MAX_AGE_MS=0 does not reach the bearer secret: ' +
+      '30 requests with a wrong token and 30 with the right one, 1 read',
+    async () => {
+      const secretId = `hostile/webhook/${randomUUID()}`;
+      secretsEmulator.put(secretId, 'a-good-long-webhook-token-0007');
+      const webhook = createWebhook(
+        {
+          ...ENV,
+          SECRET_CACHE_MAX_AGE_MS: '0',
+          GENESYS_CREDENTIALS_SECRET_ID: 'unused',
+          WEBHOOK_TOKEN_SECRET_ID: secretId,
+        },
+        { logger: createLogger({ sink: () => undefined }) },
+      );
+      const answers: number[] = [];
+      for (let i = 0; i < 30; i += 1)
+        answers.push((await webhook.handle(request(`Bearer wrong-token-${i}-xxxxxxxxxxxx`), invocation())).statusCode);
+      expect(new Set(answers)).toEqual(new Set([401]));
+      expect(reads(secretId)).toBe(1);
+      // The right token is let through (the flag itself then fails on the unused credentials secret: 200 and a status).
+      for (let i = 0; i < 30; i += 1)
+        answers.push((await webhook.handle(request('Bearer a-good-long-webhook-token-0007'), invocation())).statusCode);
+      expect(answers.slice(30).every((code) => code === 200)).toBe(true);
+      expect(reads(secretId)).toBe(1);
+    },
+  );
 
   test('a slow token-secret read is part of the deadline: the answer comes inside the Lambda time', async () => {
     const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
@@ -776,59 +785,63 @@ describe('the webhook token secret, in every state', () => {
     }
   });
 
-  test('API Gateway events are read by their own method field: payload 2.0 requestContext.http.method, payload 1.0 (REST API) httpMethod; an event with neither is not a POST', async () => {
-    const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
-    try {
-      const credentialsId = `hostile/${randomUUID()}`;
-      const tokenId = `hostile/webhook/${randomUUID()}`;
-      secretsEmulator.put(credentialsId, credentials());
-      secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
-      const webhook = createWebhook(
-        {
-          ...ENV,
-          GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
-          WEBHOOK_TOKEN_SECRET_ID: tokenId,
-          GENESYS_API_BASE_URL: genesys.url,
-          GENESYS_LOGIN_BASE_URL: genesys.url,
-        },
-        { logger: createLogger({ sink: () => undefined }) },
-      );
-      const c = newConversation(genesys);
-      const common = {
-        headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' },
-        body: JSON.stringify({ ...c, compliance_checked: true }),
-        isBase64Encoded: false,
-      };
-      const answer = async (event: Record<string, unknown>) => {
-        const before = genesys.arrivals.filter((r) => r.route !== 'token').length;
-        const response = await webhook.handle(webhookRequestOf(event), invocation());
-        return {
-          statusCode: response.statusCode,
-          api: genesys.arrivals.filter((r) => r.route !== 'token').length - before,
+  test(
+    'API Gateway events are read by their own method field: payload 2.0 requestContext.http.method, ' +
+      'payload 1.0 (REST API) httpMethod; an event with neither is not a POST',
+    async () => {
+      const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+      try {
+        const credentialsId = `hostile/${randomUUID()}`;
+        const tokenId = `hostile/webhook/${randomUUID()}`;
+        secretsEmulator.put(credentialsId, credentials());
+        secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
+        const webhook = createWebhook(
+          {
+            ...ENV,
+            GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
+            WEBHOOK_TOKEN_SECRET_ID: tokenId,
+            GENESYS_API_BASE_URL: genesys.url,
+            GENESYS_LOGIN_BASE_URL: genesys.url,
+          },
+          { logger: createLogger({ sink: () => undefined }) },
+        );
+        const c = newConversation(genesys);
+        const common = {
+          headers: { Authorization: 'Bearer a-good-long-webhook-token-0006', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...c, compliance_checked: true }),
+          isBase64Encoded: false,
         };
-      };
-      const rest = (httpMethod: string) => ({
-        resource: '/flag',
-        path: '/flag',
-        httpMethod,
-        requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' },
-        ...common,
-      });
-      const http = (method: string) => ({
-        version: '2.0',
-        routeKey: `${method} /flag`,
-        requestContext: { http: { method, path: '/flag' } },
-        ...common,
-      });
-      expect(await answer(rest('GET'))).toEqual({ statusCode: 405, api: 0 });
-      expect(await answer(http('GET'))).toEqual({ statusCode: 405, api: 0 });
-      expect(await answer({ ...common })).toEqual({ statusCode: 405, api: 0 });
-      expect(await answer(rest('POST'))).toEqual({ statusCode: 200, api: 1 });
-      expect(await answer(http('POST'))).toEqual({ statusCode: 200, api: 1 });
-    } finally {
-      await genesys.close();
-    }
-  });
+        const answer = async (event: Record<string, unknown>) => {
+          const before = genesys.arrivals.filter((r) => r.route !== 'token').length;
+          const response = await webhook.handle(webhookRequestOf(event), invocation());
+          return {
+            statusCode: response.statusCode,
+            api: genesys.arrivals.filter((r) => r.route !== 'token').length - before,
+          };
+        };
+        const rest = (httpMethod: string) => ({
+          resource: '/flag',
+          path: '/flag',
+          httpMethod,
+          requestContext: { httpMethod, resourcePath: '/flag', stage: 'prod' },
+          ...common,
+        });
+        const http = (method: string) => ({
+          version: '2.0',
+          routeKey: `${method} /flag`,
+          requestContext: { http: { method, path: '/flag' } },
+          ...common,
+        });
+        expect(await answer(rest('GET'))).toEqual({ statusCode: 405, api: 0 });
+        expect(await answer(http('GET'))).toEqual({ statusCode: 405, api: 0 });
+        expect(await answer({ ...common })).toEqual({ statusCode: 405, api: 0 });
+        expect(await answer(rest('POST'))).toEqual({ statusCode: 200, api: 1 });
+        expect(await answer(http('POST'))).toEqual({ statusCode: 200, api: 1 });
+      } finally {
+        await genesys.close();
+      }
+    },
+  );
 
   test('a token-secret read that outlasts the whole deadline answers 503 in time', async () => {
     const tokenId = `hostile/webhook/${randomUUID()}`;
@@ -862,25 +875,28 @@ describe('queue events of odd shapes', () => {
     expect(logs.join('\n')).toContain('not a queue event');
   });
 
-  test('null records, records without a messageId or with an absurd one are logged and left out; the rest are kept', () => {
-    logs.length = 0;
-    const event = {
-      Records: [
-        null,
-        { body: '{}' },
-        { messageId: '', body: '{}' },
-        { messageId: 'm'.repeat(300), body: '{}' },
-        { messageId: 'm-1', body: 5 },
-        { messageId: 'm-2', body: '{}' },
-      ],
-    };
-    expect(batchRecords(event, logger, 'r-1')).toEqual([
-      { id: 'm-1', body: 5 },
-      { id: 'm-2', body: '{}' },
-    ]);
-    expect(logs.filter((line) => line.includes('queue record dropped'))).toHaveLength(4);
-    expect(logs.join('\n')).not.toContain('mmmmmmmmmm');
-  });
+  test(
+    'null records, records without a messageId or with an absurd one are logged and left out; ' + 'the rest are kept',
+    () => {
+      logs.length = 0;
+      const event = {
+        Records: [
+          null,
+          { body: '{}' },
+          { messageId: '', body: '{}' },
+          { messageId: 'm'.repeat(300), body: '{}' },
+          { messageId: 'm-1', body: 5 },
+          { messageId: 'm-2', body: '{}' },
+        ],
+      };
+      expect(batchRecords(event, logger, 'r-1')).toEqual([
+        { id: 'm-1', body: 5 },
+        { id: 'm-2', body: '{}' },
+      ]);
+      expect(logs.filter((line) => line.includes('queue record dropped'))).toHaveLength(4);
+      expect(logs.join('\n')).not.toContain('mmmmmmmmmm');
+    },
+  );
 
   test('a record whose body is not a string is refused and reported for redelivery', async () => {
     const flagger = createFlagger(

@@ -57,7 +57,9 @@ describe("a PATCH refused with 403: Genesys's text is untrusted", () => {
   test('only validated permission names reach the message, which stays bounded', async () => {
     const { conversationId, participantId } = newConversation(h.genesys);
     // Past the first 4 KiB nothing is looked at.
-    const message = `You are missing <script>x</script> sentinel-value-4417 architect:flow:view, a:b:c:d:e, x:1 ${'z'.repeat(5000)} late:permission:name`;
+    const message =
+      'You are missing <script>x</script> sentinel-value-4417 architect:flow:view, a:b:c:d:e, ' +
+      `x:1 ${'z'.repeat(5000)} late:permission:name`;
     h.genesys.script(
       'patch-attributes',
       [{ status: 403, body: JSON.stringify({ code: 'missing.permissions', message, status: 403 }) }],
@@ -66,7 +68,8 @@ describe("a PATCH refused with 403: Genesys's text is untrusted", () => {
     const result = await h.flagger().flag({ conversationId, participantId, compliance_checked: true }, invocation());
     expect(result).toMatchObject({ status: 'AUTH_FAILED', attempts: 1, httpStatus: 403 });
     expect(result.message).toBe(
-      'Genesys refused the attributes PATCH (403 missing.permissions; Genesys names architect:flow:view); it lists no required permission: check that the OAuth client has a role in the org',
+      'Genesys refused the attributes PATCH (403 missing.permissions; Genesys names architect:flow:view); ' +
+        'it lists no required permission: check that the OAuth client has a role in the org',
     );
   });
 });

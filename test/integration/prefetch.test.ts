@@ -35,23 +35,28 @@ test('after a prefetch, the first flag is one request: the PATCH', async () => {
 /** Lets the event loop deliver a socket's close to the emulator. */
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
-test('a hung secret read ends the prefetch at its bound, abandoned rather than left running; the first flag reads again', async () => {
-  const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
-  const readsBefore = reads(SECRET);
-  h.secrets.script([{ hang: true }]);
-  const started = Date.now();
-  await expect(flagger.prefetch()).resolves.toBeUndefined();
-  const ended = Date.now();
-  expect(ended - started).toBeLessThan(600);
-  await settle();
-  const hung = h.secrets.requests.filter((r) => r.secretId === SECRET).at(-1);
-  expect(hung?.abandonedAt).toBeDefined();
-  expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500); // left running, it would last the 2 s attempt timeout
+test(
+  'a hung secret read ends the prefetch at its bound, abandoned rather than left running; ' +
+    'the first flag reads again',
+  async () => {
+    const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
+    const readsBefore = reads(SECRET);
+    h.secrets.script([{ hang: true }]);
+    const started = Date.now();
+    await expect(flagger.prefetch()).resolves.toBeUndefined();
+    const ended = Date.now();
+    expect(ended - started).toBeLessThan(600);
+    await settle();
+    const hung = h.secrets.requests.filter((r) => r.secretId === SECRET).at(-1);
+    expect(hung?.abandonedAt).toBeDefined();
+    // left running, it would last the 2 s attempt timeout
+    expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500);
 
-  const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
-  expect(result.status).toBe('UPDATED');
-  expect(reads(SECRET)).toBe(readsBefore + 2);
-});
+    const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
+    expect(result.status).toBe('UPDATED');
+    expect(reads(SECRET)).toBe(readsBefore + 2);
+  },
+);
 
 test('a hung token request ends the prefetch at its bound, abandoned; the first flag gets a token itself', async () => {
   const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
@@ -63,7 +68,8 @@ test('a hung token request ends the prefetch at its bound, abandoned; the first 
   expect(ended - started).toBeLessThan(600);
   await settle();
   const hung = h.genesys.arrivals.filter((r) => r.route === 'token').at(-1);
-  expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500); // left running, it would last the 2 s attempt timeout
+  // left running, it would last the 2 s attempt timeout
+  expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500);
 
   const before = h.genesys.arrivals.length;
   const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
@@ -85,29 +91,33 @@ test('a failed prefetch is not remembered: the first invocation reads the secret
   expect(reads(SECRET)).toBe(readsBefore + 2);
 });
 
-test('a bug met during the prefetch is logged as one (an error line), never taken for the end of its budget; the init goes on', async () => {
-  const lines: string[] = [];
-  const flagger = h.flagger(
-    {},
-    {
-      logger: createLogger({ sink: (line) => lines.push(line) }),
-      secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
-    },
-  );
-  await expect(flagger.prefetch()).resolves.toBeUndefined();
-  const logged = lines.map(
-    (line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } },
-  );
-  expect(logged.filter((l) => l.level === 'error')).toEqual([
-    expect.objectContaining({
-      message: 'unexpected error',
-      during: 'prefetch',
-      error: expect.objectContaining({ name: 'TypeError' }),
-    }),
-  ]);
-  expect(lines.join('\n')).not.toContain('a bug in the secret source'); // the name and frames, not the message
-  expect(logged.some((l) => l.message.startsWith('prefetch incomplete'))).toBe(false);
-});
+test(
+  'a bug met during the prefetch is logged as one (an error line), never taken for the end of its budget; ' +
+    'the init goes on',
+  async () => {
+    const lines: string[] = [];
+    const flagger = h.flagger(
+      {},
+      {
+        logger: createLogger({ sink: (line) => lines.push(line) }),
+        secretSource: { fetch: async () => Promise.reject(new TypeError('a bug in the secret source')) },
+      },
+    );
+    await expect(flagger.prefetch()).resolves.toBeUndefined();
+    const logged = lines.map(
+      (line) => JSON.parse(line) as { level: string; message: string; during?: string; error?: { name: string } },
+    );
+    expect(logged.filter((l) => l.level === 'error')).toEqual([
+      expect.objectContaining({
+        message: 'unexpected error',
+        during: 'prefetch',
+        error: expect.objectContaining({ name: 'TypeError' }),
+      }),
+    ]);
+    expect(lines.join('\n')).not.toContain('a bug in the secret source'); // the name and frames, not the message
+    expect(logged.some((l) => l.message.startsWith('prefetch incomplete'))).toBe(false);
+  },
+);
 
 test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
   const readsBefore = reads(SECRET);
@@ -141,7 +151,7 @@ test("the webhook's prefetch also reads its bearer token's secret", async () => 
 
 describe("the init's time and the first invocation's deadline", () => {
   const T = 1_000_000;
-  /** A container whose init began 1 s before it was built (the runtime's start, the module's load), on a still clock. */
+  /** A container whose init began `initMs` before it was built (the runtime's start, the module's load). */
   const built = (initType?: string, initMs = 1000) =>
     createContainer(initType ? { ...h.env, AWS_LAMBDA_INITIALIZATION_TYPE: initType } : h.env, {
       now: () => T,
@@ -152,23 +162,32 @@ describe("the init's time and the first invocation's deadline", () => {
   test('after an on-demand init, the first invocation (and only it) has the init taken from its budget', () => {
     const container = built('on-demand');
     expect(container.deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000 - 1000);
-    expect(container.deadline({ requestId: 'first', startedAt: T + 5 })).toBe(T + 5 + 3000 - 1000); // the webhook asks twice
+    // the webhook asks twice
+    expect(container.deadline({ requestId: 'first', startedAt: T + 5 })).toBe(T + 5 + 3000 - 1000);
     expect(container.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
   });
 
-  test('an init longer than the deadline leaves the first invocation no time at all (TIMEOUT at once), never less', () => {
-    const container = built('on-demand', 5000);
-    expect(container.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
-  });
+  test(
+    'an init longer than the deadline leaves the first invocation no time at all (TIMEOUT at once), ' + 'never less',
+    () => {
+      const container = built('on-demand', 5000);
+      expect(container.deadline({ requestId: 'first', startedAt: T, remainingMs: 10_000 })).toBe(T);
+    },
+  );
 
   test('after a provisioned-concurrency or SnapStart init, or outside Lambda, nothing is taken', () => {
     for (const type of ['provisioned-concurrency', 'snap-start', undefined])
       expect(built(type).deadline({ requestId: 'first', startedAt: T })).toBe(T + 3000);
   });
 
-  test('the first invocation pays for the init whatever it is: one refused as INVALID_INPUT leaves the next its whole budget', async () => {
-    const container = built('on-demand');
-    expect((await flaggerOf(container).flag({ not: 'an event' }, { requestId: 'first' })).status).toBe('INVALID_INPUT');
-    expect(container.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
-  });
+  test(
+    'the first invocation pays for the init whatever it is: ' +
+      'one refused as INVALID_INPUT leaves the next its whole budget',
+    async () => {
+      const container = built('on-demand');
+      const refused = await flaggerOf(container).flag({ not: 'an event' }, { requestId: 'first' });
+      expect(refused.status).toBe('INVALID_INPUT');
+      expect(container.deadline({ requestId: 'second', startedAt: T })).toBe(T + 3000);
+    },
+  );
 });

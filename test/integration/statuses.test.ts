@@ -372,7 +372,8 @@ describe('TIMEOUT', () => {
     const result = await flagger.flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
     expect(result).toMatchObject({ status: 'TIMEOUT', attempts: 1, httpStatus: 0, updated: false });
-    expect(Date.now() - started).toBeLessThan(1500); // the deadline (the attempt timeout, as long, is cut to the time left)
+    // the deadline (the attempt timeout, as long, is cut to the time left)
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   test("the Lambda's remaining time, less the safety margin, caps the budget", async () => {

@@ -13,20 +13,24 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-test('300 requests a minute on one token; the 301st is a 429 whose Retry-After lies past the deadline: RATE_LIMITED at once, one request', async () => {
-  const flagger = h.flagger();
-  const c = newConversation(h.genesys);
-  const results = [];
-  for (let i = 0; i < PER_MINUTE; i += 1)
-    results.push(await flagger.flag({ ...c, verification_method: String(i) }, invocation()));
-  expect(results.every((r) => r.status === 'UPDATED' && r.attempts === 1)).toBe(true);
+test(
+  '300 requests a minute on one token; the 301st is a 429 whose Retry-After lies past the deadline: ' +
+    'RATE_LIMITED at once, one request',
+  async () => {
+    const flagger = h.flagger();
+    const c = newConversation(h.genesys);
+    const results = [];
+    for (let i = 0; i < PER_MINUTE; i += 1)
+      results.push(await flagger.flag({ ...c, verification_method: String(i) }, invocation()));
+    expect(results.every((r) => r.status === 'UPDATED' && r.attempts === 1)).toBe(true);
 
-  const over = await flagger.flag({ ...c, verification_method: 'one too many' }, invocation());
-  expect(over).toMatchObject({ status: 'RATE_LIMITED', attempts: 1, httpStatus: 429 });
-  const last = h.genesys.requests.at(-1);
-  expect(last?.status).toBe(429);
-  expect(h.genesys.received('patch-attributes', c.conversationId)).toBe(PER_MINUTE + 1);
-});
+    const over = await flagger.flag({ ...c, verification_method: 'one too many' }, invocation());
+    expect(over).toMatchObject({ status: 'RATE_LIMITED', attempts: 1, httpStatus: 429 });
+    const last = h.genesys.requests.at(-1);
+    expect(last?.status).toBe(429);
+    expect(h.genesys.received('patch-attributes', c.conversationId)).toBe(PER_MINUTE + 1);
+  },
+);
 
 test('in token mode every container draws on the one token: a fresh container is limited too', async () => {
   const { accessToken, expiresAt } = h.genesys.issueToken(CLIENT_ID);

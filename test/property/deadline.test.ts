@@ -2,11 +2,11 @@
  * Any budget from 50 ms to 15 s against a Genesys that never succeeds: the function answers before
  * the budget ends, inside its safety margin, and reports the last real answer it got.
  *
- * Thousands of runs drive lib/core/flag-participant.ts on a virtual clock (the `deps` of test/unit/flag-participant.test.ts):
- * random budgets, margins and policies, random sequences of 404, 429 (Retry-After in seconds, as
- * an HTTP date, absent), 5xx, resets, lookups without the participant, token failures, 401s,
- * hangs cut by the attempt timeout and attempts cut by the deadline. A handful of runs do the same
- * over real sockets with small Lambda budgets.
+ * Thousands of runs drive lib/core/flag-participant.ts on a virtual clock (the `deps` of
+ * test/unit/flag-participant.test.ts): random budgets, margins and policies, random sequences of
+ * 404, 429 (Retry-After in seconds, as an HTTP date, absent), 5xx, resets, lookups without the
+ * participant, token failures, 401s, hangs cut by the attempt timeout and attempts cut by the
+ * deadline. A handful of runs do the same over real sockets with small Lambda budgets.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fc from 'fast-check';
@@ -308,7 +308,8 @@ async function runVirtual(s: Scenario) {
 }
 
 test(
-  'virtual clock: any budget, any faults: answered inside the budget, less the safety margin, with the last real answer',
+  'virtual clock: any budget, any faults: answered inside the budget, less the safety margin, ' +
+    'with the last real answer',
   async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {

@@ -32,7 +32,10 @@ const policy: FlagPolicy = {
   minAttemptMs: 50,
 };
 
-/** Before the recovery: a flag after `gapMs`; Genesys answers its PATCHes from `answers` (401 or 202); maybe a rotation first. */
+/**
+ * Before the recovery: a flag after `gapMs`; Genesys answers its PATCHes from `answers` (401 or
+ * 202); maybe a rotation first.
+ */
 const troubledFlag = fc.record({
   gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30_000 })),
   rotateFirst: fc.boolean(),

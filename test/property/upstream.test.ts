@@ -200,7 +200,10 @@ const secretAnswer: fc.Arbitrary<SecretAnswer> = fc.record({
   latencyMs: latency,
 });
 
-/** A backoff or poll schedule as the configuration allows it (a cap no smaller than its base); bases from 20 ms keep a run short. */
+/**
+ * A backoff or poll schedule as the configuration allows it (a cap no smaller than its base); bases
+ * from 20 ms keep a run short.
+ */
 const schedule = fc
   .integer({ min: 20, max: 1000 })
   .chain((baseMs) => fc.integer({ min: baseMs, max: 5000 }).map((capMs) => ({ baseMs, capMs })));

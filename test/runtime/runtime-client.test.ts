@@ -117,7 +117,8 @@ const responseOf = (outcome: InvocationOutcome): Record<string, unknown> => {
 if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
   test('the Lambda runtime interface client is built', () => {
     throw new Error(
-      'node_modules/aws-lambda-ric was not built (it needs cmake, g++, autoconf, automake and libtool): the runtime suites cannot run',
+      'node_modules/aws-lambda-ric was not built (it needs cmake, g++, autoconf, automake and libtool): ' +
+        'the runtime suites cannot run',
     );
   });
 }
@@ -133,66 +134,84 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
   });
 
   describe.each(NODES)('on %s', (_label, node) => {
-    test('data action: initialised ahead of traffic, it has its token before the runtime asks for an event, and flags the first caller with one request', async () => {
-      const before = h.genesys.arrivals.length;
-      const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv());
-      try {
-        await until(() => runtime.api.firstNextAt !== undefined);
-        const init = h.genesys.arrivals.slice(before);
-        // The prefetch ended inside init: the token request came before the first `next`.
-        expect(init.map((r) => r.route)).toEqual(['token']);
-        expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
-        await new Promise((resolve) => setTimeout(resolve, 300)); // idle, as a provisioned environment is
+    test(
+      'data action: initialised ahead of traffic, it has its token before the runtime asks for an event, ' +
+        'and flags the first caller with one request',
+      async () => {
+        const before = h.genesys.arrivals.length;
+        const runtime = await startRuntime(node, 'dataAction', 'DataActionLambdaFunction', lambdaEnv());
+        try {
+          await until(() => runtime.api.firstNextAt !== undefined);
+          const init = h.genesys.arrivals.slice(before);
+          // The prefetch ended inside init: the token request came before the first `next`.
+          expect(init.map((r) => r.route)).toEqual(['token']);
+          expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
+          await new Promise((resolve) => setTimeout(resolve, 300)); // idle, as a provisioned environment is
 
-        const { conversationId, participantId } = newConversation(h.genesys);
-        const sent = h.genesys.arrivals.length;
-        const result = responseOf(
-          await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
+          const { conversationId, participantId } = newConversation(h.genesys);
+          const sent = h.genesys.arrivals.length;
+          const result = responseOf(
+            await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
+          );
+          expect(result).toMatchObject({
+            status: 'UPDATED',
+            updated: true,
+            attempts: 1,
+            httpStatus: 202,
+            participantId,
+          });
+          expect(h.genesys.arrivals.slice(sent).map((r) => `${r.method} ${r.route}`)).toEqual([
+            'PATCH patch-attributes',
+          ]);
+          expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
+          expect(runtime.output()).not.toContain(CLIENT_SECRET);
+        } finally {
+          await runtime.stop();
+        }
+      },
+    );
+
+    test(
+      'data action: a token request that hangs during init ends with the init, abandoned; no init error, ' +
+        'and the first caller is flagged',
+      async () => {
+        h.genesys.script('token', [{ hang: true }]);
+        const before = h.genesys.arrivals.length;
+        const runtime = await startRuntime(
+          node,
+          'dataAction',
+          'DataActionLambdaFunction',
+          lambdaEnv({ FLAG_INIT_PREFETCH_MS: '500' }),
         );
-        expect(result).toMatchObject({ status: 'UPDATED', updated: true, attempts: 1, httpStatus: 202, participantId });
-        expect(h.genesys.arrivals.slice(sent).map((r) => `${r.method} ${r.route}`)).toEqual(['PATCH patch-attributes']);
-        expect(h.genesys.attributesOf(conversationId, participantId)).toEqual({ compliance_checked: 'true' });
-        expect(runtime.output()).not.toContain(CLIENT_SECRET);
-      } finally {
-        await runtime.stop();
-      }
-    });
+        try {
+          await until(() => runtime.api.firstNextAt !== undefined);
+          const firstNext = runtime.api.firstNextAt ?? 0;
+          const hung = h.genesys.arrivals.slice(before).find((r) => r.route === 'token');
+          // Bounded by FLAG_INIT_PREFETCH_MS (500 ms), not by the 1 s attempt timeout: the hung request
+          // came first, and the init ended before that request's own timeout could have cut it.
+          expect(hung?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
+          expect(firstNext - (hung?.at ?? 0)).toBeLessThan(950);
+          await until(() => hung?.abandonedAt !== undefined, 1000);
+          // left running: the 1 s attempt timeout
+          expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(firstNext + 200);
+          expect(runtime.api.initErrors).toEqual([]);
 
-    test('data action: a token request that hangs during init ends with the init, abandoned; no init error, and the first caller is flagged', async () => {
-      h.genesys.script('token', [{ hang: true }]);
-      const before = h.genesys.arrivals.length;
-      const runtime = await startRuntime(
-        node,
-        'dataAction',
-        'DataActionLambdaFunction',
-        lambdaEnv({ FLAG_INIT_PREFETCH_MS: '500' }),
-      );
-      try {
-        await until(() => runtime.api.firstNextAt !== undefined);
-        const firstNext = runtime.api.firstNextAt ?? 0;
-        const hung = h.genesys.arrivals.slice(before).find((r) => r.route === 'token');
-        // Bounded by FLAG_INIT_PREFETCH_MS (500 ms), not by the 1 s attempt timeout: the hung request
-        // came first, and the init ended before that request's own timeout could have cut it.
-        expect(hung?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
-        expect(firstNext - (hung?.at ?? 0)).toBeLessThan(950);
-        await until(() => hung?.abandonedAt !== undefined, 1000);
-        expect(hung?.abandonedAt ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(firstNext + 200); // left running: the 1 s attempt timeout
-        expect(runtime.api.initErrors).toEqual([]);
+          const { conversationId, participantId } = newConversation(h.genesys);
+          const sent = h.genesys.arrivals.length;
+          const result = responseOf(
+            await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
+          );
+          expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
+          expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
+          expect(runtime.output()).toContain('prefetch incomplete');
+        } finally {
+          await runtime.stop();
+        }
+      },
+    );
 
-        const { conversationId, participantId } = newConversation(h.genesys);
-        const sent = h.genesys.arrivals.length;
-        const result = responseOf(
-          await runtime.api.invoke({ conversationId, participantId, compliance_checked: true }),
-        );
-        expect(result).toMatchObject({ status: 'UPDATED', attempts: 1 });
-        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['token', 'patch-attributes']);
-        expect(runtime.output()).toContain('prefetch incomplete');
-      } finally {
-        await runtime.stop();
-      }
-    });
-
-    test("data action after an on-demand init, its token endpoint hanging: from the process's start to the answer within the function's deadline, at least 1 s inside the data action's timeout", async () => {
+    test("data action after an on-demand init, its token endpoint hanging: from the process's start to the answer " +
+      "within the function's deadline, at least 1 s inside the data action's timeout", async () => {
       // The data action as deployed: serverless.yml's deadline from timeouts.json, every other setting at its default.
       const timeouts = JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts/timeouts.json'), 'utf8')) as {
         functionDeadlineMs: number;
@@ -264,133 +283,147 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
       }
     });
 
-    test('queue door: token before the first `next`; an SQS batch gets its batchItemFailures back, with one request for its one flag', async () => {
-      const before = h.genesys.arrivals.length;
-      const runtime = await startRuntime(node, 'events', 'EventsLambdaFunction', lambdaEnv());
-      try {
-        await until(() => runtime.api.firstNextAt !== undefined);
-        const init = h.genesys.arrivals.slice(before);
-        expect(init.map((r) => r.route)).toEqual(['token']);
-        expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
-        const ok = newConversation(h.genesys);
-        const sent = h.genesys.arrivals.length;
-        const record = (messageId: string, body: string) => ({
-          messageId,
-          receiptHandle: 'rh',
-          body,
-          attributes: {},
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-          awsRegion: 'us-east-1',
-        });
-        const result = responseOf(
-          await runtime.api.invoke(
-            { Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')] },
-            5000,
-          ),
+    test(
+      'queue door: token before the first `next`; an SQS batch gets its batchItemFailures back, ' +
+        'with one request for its one flag',
+      async () => {
+        const before = h.genesys.arrivals.length;
+        const runtime = await startRuntime(node, 'events', 'EventsLambdaFunction', lambdaEnv());
+        try {
+          await until(() => runtime.api.firstNextAt !== undefined);
+          const init = h.genesys.arrivals.slice(before);
+          expect(init.map((r) => r.route)).toEqual(['token']);
+          expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
+          const ok = newConversation(h.genesys);
+          const sent = h.genesys.arrivals.length;
+          const record = (messageId: string, body: string) => ({
+            messageId,
+            receiptHandle: 'rh',
+            body,
+            attributes: {},
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+            awsRegion: 'us-east-1',
+          });
+          const result = responseOf(
+            await runtime.api.invoke(
+              {
+                Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')],
+              },
+              5000,
+            ),
+          );
+          expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+          expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
+        } finally {
+          await runtime.stop();
+        }
+      },
+    );
+
+    test(
+      'webhook: token and bearer secret before the first `next`; ' +
+        'an API Gateway HTTP API event gets its HTTP answer with one request',
+      async () => {
+        const before = h.genesys.arrivals.length;
+        const bearerReads = () =>
+          h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue');
+        const bearerBefore = bearerReads().length;
+        const runtime = await startRuntime(
+          node,
+          'webhook',
+          'WebhookLambdaFunction',
+          lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
         );
-        expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
-        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
-      } finally {
-        await runtime.stop();
-      }
-    });
-
-    test('webhook: token and bearer secret before the first `next`; an API Gateway HTTP API event gets its HTTP answer with one request', async () => {
-      const before = h.genesys.arrivals.length;
-      const bearerReads = () =>
-        h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue');
-      const bearerBefore = bearerReads().length;
-      const runtime = await startRuntime(
-        node,
-        'webhook',
-        'WebhookLambdaFunction',
-        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
-      );
-      try {
-        await until(() => runtime.api.firstNextAt !== undefined);
-        const firstNext = runtime.api.firstNextAt ?? 0;
-        const init = h.genesys.arrivals.slice(before);
-        expect(init.map((r) => r.route)).toEqual(['token']);
-        expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
-        const bearerInit = bearerReads().slice(bearerBefore);
-        expect(bearerInit).toHaveLength(1);
-        expect(bearerInit[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
-        const { conversationId, participantId } = newConversation(h.genesys);
-        const sent = h.genesys.arrivals.length;
-        const event = {
-          version: '2.0',
-          routeKey: 'POST /flag',
-          rawPath: '/flag',
-          rawQueryString: '',
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          requestContext: {
-            http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-            requestId: 'r',
+        try {
+          await until(() => runtime.api.firstNextAt !== undefined);
+          const firstNext = runtime.api.firstNextAt ?? 0;
+          const init = h.genesys.arrivals.slice(before);
+          expect(init.map((r) => r.route)).toEqual(['token']);
+          expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
+          const bearerInit = bearerReads().slice(bearerBefore);
+          expect(bearerInit).toHaveLength(1);
+          expect(bearerInit[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(firstNext);
+          const { conversationId, participantId } = newConversation(h.genesys);
+          const sent = h.genesys.arrivals.length;
+          const event = {
+            version: '2.0',
             routeKey: 'POST /flag',
-            stage: '$default',
-          },
-          body: JSON.stringify({ conversationId, participantId, compliance_checked: true }),
-          isBase64Encoded: false,
-        };
-        const result = responseOf(await runtime.api.invoke(event));
-        expect(result).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
-        expect(JSON.parse(String(result.body))).toMatchObject({ status: 'UPDATED', participantId });
-        expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
-        expect(bearerReads().length).toBe(bearerBefore + 1);
-        expect(runtime.output()).not.toContain(TOKEN);
-      } finally {
-        await runtime.stop();
-      }
-    });
+            rawPath: '/flag',
+            rawQueryString: '',
+            headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+            requestContext: {
+              http: { method: 'POST', path: '/flag', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+              requestId: 'r',
+              routeKey: 'POST /flag',
+              stage: '$default',
+            },
+            body: JSON.stringify({ conversationId, participantId, compliance_checked: true }),
+            isBase64Encoded: false,
+          };
+          const result = responseOf(await runtime.api.invoke(event));
+          expect(result).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
+          expect(JSON.parse(String(result.body))).toMatchObject({ status: 'UPDATED', participantId });
+          expect(h.genesys.arrivals.slice(sent).map((r) => r.route)).toEqual(['patch-attributes']);
+          expect(bearerReads().length).toBe(bearerBefore + 1);
+          expect(runtime.output()).not.toContain(TOKEN);
+        } finally {
+          await runtime.stop();
+        }
+      },
+    );
 
-    test("authorizer: the bearer secret read before the first `next`; allowed and refused without another read; a secret it cannot read is an error to the runtime (API Gateway's 500)", async () => {
-      const bearerReads = () =>
-        h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue').length;
-      const bearerBefore = bearerReads();
-      const event = (authorization: string) => ({
-        version: '2.0',
-        type: 'REQUEST',
-        routeKey: 'POST /flag',
-        identitySource: [authorization],
-        headers: { authorization },
-      });
-      const runtime = await startRuntime(
-        node,
-        'authorizer',
-        'AuthorizerLambdaFunction',
-        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
-      );
-      try {
-        await until(() => runtime.api.firstNextAt !== undefined);
-        expect(bearerReads()).toBe(bearerBefore + 1);
-        expect(responseOf(await runtime.api.invoke(event(`Bearer ${TOKEN}`)))).toEqual({ isAuthorized: true });
-        expect(responseOf(await runtime.api.invoke(event('Bearer a-wrong-token-0123456789')))).toEqual({
-          isAuthorized: false,
+    test(
+      'authorizer: the bearer secret read before the first `next`; allowed and refused without another read; ' +
+        "a secret it cannot read is an error to the runtime (API Gateway's 500)",
+      async () => {
+        const bearerReads = () =>
+          h.secrets.requests.filter((r) => r.secretId === 'webhook/token' && r.operation === 'GetSecretValue').length;
+        const bearerBefore = bearerReads();
+        const event = (authorization: string) => ({
+          version: '2.0',
+          type: 'REQUEST',
+          routeKey: 'POST /flag',
+          identitySource: [authorization],
+          headers: { authorization },
         });
-        expect(bearerReads()).toBe(bearerBefore + 1);
-        expect(runtime.output()).not.toContain(TOKEN);
-      } finally {
-        await runtime.stop();
-      }
-      const unreadable = await startRuntime(
-        node,
-        'authorizer',
-        'AuthorizerLambdaFunction',
-        lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }),
-      );
-      try {
-        const failed = await unreadable.api.invoke(event(`Bearer ${TOKEN}`));
-        expect(failed).toMatchObject({
-          kind: 'error',
-          body: { errorType: 'Error', errorMessage: 'authentication unavailable' },
-        });
-      } finally {
-        await unreadable.stop();
-      }
-    });
+        const runtime = await startRuntime(
+          node,
+          'authorizer',
+          'AuthorizerLambdaFunction',
+          lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'webhook/token' }),
+        );
+        try {
+          await until(() => runtime.api.firstNextAt !== undefined);
+          expect(bearerReads()).toBe(bearerBefore + 1);
+          expect(responseOf(await runtime.api.invoke(event(`Bearer ${TOKEN}`)))).toEqual({ isAuthorized: true });
+          expect(responseOf(await runtime.api.invoke(event('Bearer a-wrong-token-0123456789')))).toEqual({
+            isAuthorized: false,
+          });
+          expect(bearerReads()).toBe(bearerBefore + 1);
+          expect(runtime.output()).not.toContain(TOKEN);
+        } finally {
+          await runtime.stop();
+        }
+        const unreadable = await startRuntime(
+          node,
+          'authorizer',
+          'AuthorizerLambdaFunction',
+          lambdaEnv({ WEBHOOK_TOKEN_SECRET_ID: 'no/such/secret' }),
+        );
+        try {
+          const failed = await unreadable.api.invoke(event(`Bearer ${TOKEN}`));
+          expect(failed).toMatchObject({
+            kind: 'error',
+            body: { errorType: 'Error', errorMessage: 'authentication unavailable' },
+          });
+        } finally {
+          await unreadable.stop();
+        }
+      },
+    );
 
     test('rotation: the four steps succeed, and a failing step is reported to the runtime as an error', async () => {
       h.secrets.put('genesys/token', '{}', { rotationEnabled: true });
@@ -444,6 +477,7 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
 
 if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT !== '1') {
   console.warn(
-    'runtime suites skipped: node_modules/aws-lambda-ric is not built on this machine (optional: it needs cmake, g++, autoconf, automake and libtool)',
+    'runtime suites skipped: node_modules/aws-lambda-ric is not built on this machine ' +
+      '(optional: it needs cmake, g++, autoconf, automake and libtool)',
   );
 }

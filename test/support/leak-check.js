@@ -44,13 +44,16 @@ module.exports.teardown = async () => {
   const leaks = lines.filter((line) => forbidden.some((secret) => line.includes(secret)));
   if (lines.length === 0)
     throw new Error(
-      `leak check: ${flaggers} harness flagger(s) were built but no log line was collected (is the harness still writing them?)`,
+      `leak check: ${flaggers} harness flagger(s) were built but no log line was collected ` +
+        '(is the harness still writing them?)',
     );
   if (leaks.length > 0)
     throw new Error(
-      `leak check: ${leaks.length} log line(s) hold a secret, a token or an attribute value, e.g. ${leaks[0].slice(0, 200)}`,
+      `leak check: ${leaks.length} log line(s) hold a secret, a token or an attribute value, ` +
+        `e.g. ${leaks[0].slice(0, 200)}`,
     );
   console.log(
-    `leak check: ${lines.length} log lines of the suite from ${flaggers} harness flaggers, ${new Set(tokens).size} issued tokens: no secret, token or attribute value in any line`,
+    `leak check: ${lines.length} log lines of the suite from ${flaggers} harness flaggers, ` +
+      `${new Set(tokens).size} issued tokens: no secret, token or attribute value in any line`,
   );
 };

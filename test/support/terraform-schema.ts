@@ -226,7 +226,9 @@ export function checkVersionConstraint(files: HclFile[], snapshotVersion: string
   }
   if (wrong.length > 0) {
     complaints.push(
-      `required_providers genesyscloud: version ${JSON.stringify(constraint)} must admit the snapshot's ${snapshotVersion} and nothing outside ${major}.${minor}.x from it on: ${wrong.join(', ')}`,
+      `required_providers genesyscloud: version ${JSON.stringify(constraint)} ` +
+        `must admit the snapshot's ${snapshotVersion} and nothing outside ${major}.${minor}.x from it on: ` +
+        `${wrong.join(', ')}`,
     );
   }
   return complaints;

@@ -34,7 +34,8 @@ describe('parseErrorBody', () => {
   test("reads the permission a 403's message names (missing.any.permissions)", () => {
     const body = {
       message:
-        'Unable to perform the requested action. You must have at least one of the following permissions assigned: conversation:communication:view',
+        'Unable to perform the requested action. ' +
+        'You must have at least one of the following permissions assigned: conversation:communication:view',
       code: 'missing.any.permissions',
       status: 403,
     };
@@ -124,15 +125,19 @@ test('upstreamToken accepts short tokens of letters, digits, . _ - only', () => 
 });
 
 describe('axiosHttpClient: what it takes for a network fault', () => {
-  test('a bug on the way (here a request interceptor that throws a TypeError) is rethrown, not reported as a network fault', async () => {
-    const instance = createAxios();
-    instance.interceptors.request.use(() => {
-      throw new TypeError('a bug before the request was sent');
-    });
-    await expect(
-      axiosHttpClient(instance)({ method: 'GET', url: 'http://127.0.0.1:9/', headers: {}, timeoutMs: 1000 }),
-    ).rejects.toThrow(TypeError);
-  });
+  test(
+    'a bug on the way (here a request interceptor that throws a TypeError) is rethrown, ' +
+      'not reported as a network fault',
+    async () => {
+      const instance = createAxios();
+      instance.interceptors.request.use(() => {
+        throw new TypeError('a bug before the request was sent');
+      });
+      await expect(
+        axiosHttpClient(instance)({ method: 'GET', url: 'http://127.0.0.1:9/', headers: {}, timeoutMs: 1000 }),
+      ).rejects.toThrow(TypeError);
+    },
+  );
 
   test('a refused connection is a network fault', async () => {
     expect(
@@ -149,7 +154,8 @@ test("a proxy's refusal keeps its status only when it is one, and the message sh
     'the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with 407',
   );
   expect(proxyRefusal(0)).toBe(
-    'the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: it answered CONNECT with a status that is not one',
+    'the egress proxy (GENESYS_HTTPS_PROXY) refused the tunnel to Genesys: ' +
+      'it answered CONNECT with a status that is not one',
   );
   expect(classify({ kind: 'proxy-refused', proxyStatus: 407 }, NOW)).toEqual({
     kind: 'proxy-refused',

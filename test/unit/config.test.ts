@@ -85,19 +85,27 @@ test.each([
   if (!parsed.ok) expect(parsed.error.reason).toContain(reason);
 });
 
-test('settings that fit the chain are accepted: the defaults, a prefetch that leaves exactly one attempt, no prefetch under a short deadline', () => {
-  expect(loadConfig(base).ok).toBe(true);
-  expect(loadConfig({ ...base, FLAG_INIT_PREFETCH_MS: '5000' }).ok).toBe(true);
-  expect(
-    loadConfig({ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000', FLAG_INIT_PREFETCH_MS: '0' }).ok,
-  ).toBe(true);
-});
+test(
+  'settings that fit the chain are accepted: the defaults, a prefetch that leaves exactly one attempt, ' +
+    'no prefetch under a short deadline',
+  () => {
+    expect(loadConfig(base).ok).toBe(true);
+    expect(loadConfig({ ...base, FLAG_INIT_PREFETCH_MS: '5000' }).ok).toBe(true);
+    expect(
+      loadConfig({ ...base, FLAG_DEADLINE_MS: '1000', FLAG_ATTEMPT_TIMEOUT_MS: '1000', FLAG_INIT_PREFETCH_MS: '0' }).ok,
+    ).toBe(true);
+  },
+);
 
-test("docs/configuration.md's table mirrors NUMERIC_SETTINGS: its rows with a number for default are exactly those settings, in their order", () => {
-  const doc = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');
-  const numericRows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
-  expect(numericRows).toEqual(Object.values(NUMERIC_SETTINGS).map((setting) => `${setting.env} ${setting.default}`));
-});
+test(
+  "docs/configuration.md's table mirrors NUMERIC_SETTINGS: " +
+    'its rows with a number for default are exactly those settings, in their order',
+  () => {
+    const doc = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');
+    const numericRows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(numericRows).toEqual(Object.values(NUMERIC_SETTINGS).map((setting) => `${setting.env} ${setting.default}`));
+  },
+);
 
 test('docs/configuration.md lists every setting with its default', () => {
   const readme = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');

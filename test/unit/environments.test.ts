@@ -41,18 +41,22 @@ test('overrides win, each on its own', () => {
 describe('isGenesysHost: what the egress proxy may tunnel to', () => {
   const domains = [...new Set(Object.values(GENESYS_ENVIRONMENTS))];
 
-  test('the table holds every domain form Genesys uses (mypurecloud.*, <region>.pure.cloud, the government and sovereign clouds)', () => {
-    expect(domains).toEqual(
-      expect.arrayContaining([
-        'mypurecloud.com',
-        'mypurecloud.ie',
-        'mypurecloud.com.au',
-        'usw2.pure.cloud',
-        'use2.us-gov-pure.cloud',
-        'edee1.eusc-pure.cloud',
-      ]),
-    );
-  });
+  test(
+    'the table holds every domain form Genesys uses ' +
+      '(mypurecloud.*, <region>.pure.cloud, the government and sovereign clouds)',
+    () => {
+      expect(domains).toEqual(
+        expect.arrayContaining([
+          'mypurecloud.com',
+          'mypurecloud.ie',
+          'mypurecloud.com.au',
+          'usw2.pure.cloud',
+          'use2.us-gov-pure.cloud',
+          'edee1.eusc-pure.cloud',
+        ]),
+      );
+    },
+  );
 
   test.each(domains)('api. and login. of %s are allowed, in any case', (domain) => {
     expect(isGenesysHost(`api.${domain}`, {})).toBe(true);

@@ -275,62 +275,73 @@ test('the Archy options file holds exactly the substitutions genesyscloud_flow f
   expect(archy).toEqual(terraform);
 });
 
-describe("the substitutions, written as Archy's documentation shows (developer.genesys.cloud, Archy, lesson 7: substitutions)", () => {
-  // Values are strings, numbers or booleans; in the flow, a placeholder that stands for a string is
-  // quoted. Terraform's provider replaces each {{key}} with its string as text, so both routes give
-  // the same flow only if the text of each options value is Terraform's string.
-  const raw = read(ARCHY_OPTIONS_FILE);
-  const values = asNode(asNode(parse(raw)).substitutions);
+describe(
+  "the substitutions, written as Archy's documentation shows " +
+    '(developer.genesys.cloud, Archy, lesson 7: substitutions)',
+  () => {
+    // Values are strings, numbers or booleans; in the flow, a placeholder that stands for a string is
+    // quoted. Terraform's provider replaces each {{key}} with its string as text, so both routes give
+    // the same flow only if the text of each options value is Terraform's string.
+    const raw = read(ARCHY_OPTIONS_FILE);
+    const values = asNode(asNode(parse(raw)).substitutions);
 
-  test('the names are strings, written quoted (a name like "Support: Tier 1" or "No" stays one); the timeout is a number', () => {
-    expect(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value]))).toEqual({
-      flow_name: 'string',
-      integration_name: 'string',
-      action_name: 'string',
-      queue_name: 'string',
-      flow_timeout_seconds: 'number',
+    test(
+      'the names are strings, written quoted (a name like "Support: Tier 1" or "No" stays one); ' +
+        'the timeout is a number',
+      () => {
+        expect(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value]))).toEqual({
+          flow_name: 'string',
+          integration_name: 'string',
+          action_name: 'string',
+          queue_name: 'string',
+          flow_timeout_seconds: 'number',
+        });
+        for (const [key, value] of Object.entries(values)) {
+          if (typeof value === 'string') expect(raw).toContain(`\n  ${key}: ${JSON.stringify(value)}\n`);
+        }
+        for (const name of ['Support: Tier 1', 'No', '0800']) {
+          expect(
+            asNode(asNode(parse(`substitutions:\n  queue_name: ${JSON.stringify(name)}\n`)).substitutions).queue_name,
+          ).toBe(name);
+        }
+      },
+    );
+
+    test("in the flow, every placeholder for a string sits in a quoted scalar, and the number's does not", () => {
+      const uses = flowText
+        .split('\n')
+        .flatMap((line) => [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => ({ line: line.trim(), key: m[1] ?? '' })));
+      expect(uses.length).toBeGreaterThan(placeholders.length);
+      for (const { line, key } of uses) {
+        const quoted = new RegExp(`"[^"]*\\{\\{${key}\\}\\}[^"]*"`).test(line);
+        expect({ line, quoted }).toEqual({ line, quoted: typeof values[key] === 'string' });
+      }
+      // The number lands where Architect takes a number of seconds, and parses as one.
+      for (const call of actions(publishedFlow(archySubstitutions())).filter(([kind]) => kind === 'callData')) {
+        expect(call[1].timeout).toEqual({ lit: { seconds: timeouts.flowTimeoutSeconds } });
+      }
     });
-    for (const [key, value] of Object.entries(values)) {
-      if (typeof value === 'string') expect(raw).toContain(`\n  ${key}: ${JSON.stringify(value)}\n`);
-    }
-    for (const name of ['Support: Tier 1', 'No', '0800']) {
-      expect(
-        asNode(asNode(parse(`substitutions:\n  queue_name: ${JSON.stringify(name)}\n`)).substitutions).queue_name,
-      ).toBe(name);
-    }
-  });
+  },
+);
 
-  test("in the flow, every placeholder for a string sits in a quoted scalar, and the number's does not", () => {
-    const uses = flowText
-      .split('\n')
-      .flatMap((line) => [...line.matchAll(/\{\{(\w+)\}\}/g)].map((m) => ({ line: line.trim(), key: m[1] ?? '' })));
-    expect(uses.length).toBeGreaterThan(placeholders.length);
-    for (const { line, key } of uses) {
-      const quoted = new RegExp(`"[^"]*\\{\\{${key}\\}\\}[^"]*"`).test(line);
-      expect({ line, quoted }).toEqual({ line, quoted: typeof values[key] === 'string' });
+test(
+  "its inputs are the contract's: the required ones bound, " + 'every attribute of attributes.json given, nothing else',
+  () => {
+    for (const call of calls) {
+      const action = actionOf(call);
+      const inputs = asNode(action.inputs);
+      expect(Object.keys(inputs).sort()).toEqual(Object.keys(input.properties).sort());
+      for (const name of input.required) expect(asNode(inputs[name]).noValue).toBeUndefined();
+      expect(asNode(inputs.conversationId)).toEqual({ exp: 'Call.ConversationId' });
+      for (const attribute of readAttributes()) expect(inputs).toHaveProperty(attribute.name);
+      const outputs = asNode(action.successOutputs);
+      for (const name of Object.keys(outputs)) expect(output.properties).toHaveProperty(name);
+      expect(outputs.status).toEqual({ var: 'Task.FlagStatus' });
+      // The action's own failure and timeout paths are set, so the switch sees them.
+      expect(Object.keys(asNode(call.outputs)).sort()).toEqual(['failure', 'timeout']);
     }
-    // The number lands where Architect takes a number of seconds, and parses as one.
-    for (const call of actions(publishedFlow(archySubstitutions())).filter(([kind]) => kind === 'callData')) {
-      expect(call[1].timeout).toEqual({ lit: { seconds: timeouts.flowTimeoutSeconds } });
-    }
-  });
-});
-
-test("its inputs are the contract's: the required ones bound, every attribute of attributes.json given, nothing else", () => {
-  for (const call of calls) {
-    const action = actionOf(call);
-    const inputs = asNode(action.inputs);
-    expect(Object.keys(inputs).sort()).toEqual(Object.keys(input.properties).sort());
-    for (const name of input.required) expect(asNode(inputs[name]).noValue).toBeUndefined();
-    expect(asNode(inputs.conversationId)).toEqual({ exp: 'Call.ConversationId' });
-    for (const attribute of readAttributes()) expect(inputs).toHaveProperty(attribute.name);
-    const outputs = asNode(action.successOutputs);
-    for (const name of Object.keys(outputs)) expect(output.properties).toHaveProperty(name);
-    expect(outputs.status).toEqual({ var: 'Task.FlagStatus' });
-    // The action's own failure and timeout paths are set, so the switch sees them.
-    expect(Object.keys(asNode(call.outputs)).sort()).toEqual(['failure', 'timeout']);
-  }
-});
+  },
+);
 
 describe('every status takes the path the README gives it', () => {
   const advice = readmeAdvice();

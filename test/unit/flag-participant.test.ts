@@ -68,46 +68,52 @@ function virtualDeps(replies: (n: number) => HttpReply) {
   return { deps, sleeps, start: t, elapsed: () => t - 1_000_000, calls: () => calls };
 }
 
-test('after overload signals, waits grow from the base, double, and stop at the cap; none crosses the deadline', async () => {
-  const v = virtualDeps(() => reply(503));
-  const result = await flagParticipant(
-    request,
-    policy,
-    { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
-    v.deps,
-  );
+test(
+  'after overload signals, waits grow from the base, ' + 'double, and stop at the cap; none crosses the deadline',
+  async () => {
+    const v = virtualDeps(() => reply(503));
+    const result = await flagParticipant(
+      request,
+      policy,
+      { startedAt: v.start, deadline: v.start + 8000, requestId: 'r' },
+      v.deps,
+    );
 
-  expect(result.status).toBe('UPSTREAM_ERROR');
-  expect(v.sleeps.slice(0, 6)).toEqual([99, 199, 399, 799, 999, 999]);
-  expect(v.elapsed()).toBeLessThanOrEqual(8000);
-  // It stopped because the next wait (plus the minimum attempt window) would have crossed the deadline, not earlier.
-  expect(v.elapsed() + 999 + 50).toBeGreaterThanOrEqual(8000);
-  expect(result.attempts).toBe(v.calls());
-});
+    expect(result.status).toBe('UPSTREAM_ERROR');
+    expect(v.sleeps.slice(0, 6)).toEqual([99, 199, 399, 799, 999, 999]);
+    expect(v.elapsed()).toBeLessThanOrEqual(8000);
+    // It stopped because the next wait (plus the minimum attempt window) would have crossed the deadline, not earlier.
+    expect(v.elapsed() + 999 + 50).toBeGreaterThanOrEqual(8000);
+    expect(result.attempts).toBe(v.calls());
+  },
+);
 
-test('while the participant is not resolved, polling waits are 80 % fixed, 20 % random, up to the poll cap', async () => {
-  const top = virtualDeps(() => reply(404));
-  const result = await flagParticipant(
-    request,
-    policy,
-    { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' },
-    top.deps,
-  );
-  expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
-  expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 559, 559, 559]);
+test(
+  'while the participant is not resolved, ' + 'polling waits are 80 % fixed, 20 % random, up to the poll cap',
+  async () => {
+    const top = virtualDeps(() => reply(404));
+    const result = await flagParticipant(
+      request,
+      policy,
+      { startedAt: top.start, deadline: top.start + 8000, requestId: 'r' },
+      top.deps,
+    );
+    expect(result.status).toBe('PARTICIPANT_NOT_FOUND');
+    expect(top.sleeps.slice(0, 5)).toEqual([149, 299, 559, 559, 559]);
 
-  const bottom = virtualDeps(() => reply(404));
-  bottom.deps.random = () => 0;
-  await flagParticipant(
-    request,
-    policy,
-    { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' },
-    bottom.deps,
-  );
-  expect(bottom.sleeps.slice(0, 5)).toEqual([120, 240, 448, 448, 448]);
-  // Never more than one request per 80 % of a poll window: bounded use of the org's rate limit.
-  expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 448) + 3);
-});
+    const bottom = virtualDeps(() => reply(404));
+    bottom.deps.random = () => 0;
+    await flagParticipant(
+      request,
+      policy,
+      { startedAt: bottom.start, deadline: bottom.start + 8000, requestId: 'r' },
+      bottom.deps,
+    );
+    expect(bottom.sleeps.slice(0, 5)).toEqual([120, 240, 448, 448, 448]);
+    // Never more than one request per 80 % of a poll window: bounded use of the org's rate limit.
+    expect(bottom.calls()).toBeLessThanOrEqual(Math.ceil(8000 / 448) + 3);
+  },
+);
 
 test('a Retry-After longer than the backoff is waited exactly', async () => {
   const v = virtualDeps((n) => (n === 1 ? reply(429, { 'retry-after': '2' }) : reply(202)));

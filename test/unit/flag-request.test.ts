@@ -291,7 +291,8 @@ describe('the attribute contract', () => {
           value,
           reason: expect.stringMatching(
             new RegExp(
-              `^attribute "field" must be an? ${type}\\b.*, as the attribute contract types it; got an? (string|number|boolean)$`,
+              `^attribute "field" must be an? ${type}\\b.*, as the attribute contract types it; ` +
+                'got an? (string|number|boolean)$',
             ),
           ),
         });

@@ -21,19 +21,26 @@ describe('rotationSchedule: RotationRules as DescribeSecret reports them', () =>
     });
   });
 
-  test('a rate in days, or AutomaticallyAfterDays: the window closes at the end of the UTC day unless Duration says otherwise', () => {
-    expect(rotationSchedule({ scheduleExpression: 'rate(10 days)' })).toEqual({ intervalMs: 10 * DAY, windowMs: DAY });
-    expect(rotationSchedule({ automaticallyAfterDays: 30 })).toEqual({ intervalMs: 30 * DAY, windowMs: DAY });
-    expect(rotationSchedule({ automaticallyAfterDays: 7, duration: '4h' })).toEqual({
-      intervalMs: 7 * DAY,
-      windowMs: 4 * HOUR,
-    });
-    // DescribeSecret may report both for a rate in days: the expression wins.
-    expect(rotationSchedule({ scheduleExpression: 'rate(2 days)', automaticallyAfterDays: 2 })).toEqual({
-      intervalMs: 2 * DAY,
-      windowMs: DAY,
-    });
-  });
+  test(
+    'a rate in days, or AutomaticallyAfterDays: ' +
+      'the window closes at the end of the UTC day unless Duration says otherwise',
+    () => {
+      expect(rotationSchedule({ scheduleExpression: 'rate(10 days)' })).toEqual({
+        intervalMs: 10 * DAY,
+        windowMs: DAY,
+      });
+      expect(rotationSchedule({ automaticallyAfterDays: 30 })).toEqual({ intervalMs: 30 * DAY, windowMs: DAY });
+      expect(rotationSchedule({ automaticallyAfterDays: 7, duration: '4h' })).toEqual({
+        intervalMs: 7 * DAY,
+        windowMs: 4 * HOUR,
+      });
+      // DescribeSecret may report both for a rate in days: the expression wins.
+      expect(rotationSchedule({ scheduleExpression: 'rate(2 days)', automaticallyAfterDays: 2 })).toEqual({
+        intervalMs: 2 * DAY,
+        windowMs: DAY,
+      });
+    },
+  );
 
   test('what it cannot read is no schedule: none, a cron expression, nonsense', () => {
     for (const rules of [

@@ -63,21 +63,24 @@ test('a failed read is remembered for the minimum refresh interval, then read ag
   expect(source.reads).toBe(2);
 });
 
-test('while Secrets Manager is unavailable, the value read earlier is served and the failure rate-limits reads', async () => {
-  const source = scriptedSource([value('v1'), throttled, value('v2')]);
-  const { cache, advance } = cacheOver(source);
-  expect(await cache.get()).toEqual(value('v1'));
+test(
+  'while Secrets Manager is unavailable, ' + 'the value read earlier is served and the failure rate-limits reads',
+  async () => {
+    const source = scriptedSource([value('v1'), throttled, value('v2')]);
+    const { cache, advance } = cacheOver(source);
+    expect(await cache.get()).toEqual(value('v1'));
 
-  advance(MAX_AGE_MS);
-  expect(await cache.get()).toEqual(value('v1')); // the read failed: the old value, not an error
-  advance(MIN_REFRESH_MS - 1);
-  expect(await cache.get()).toEqual(value('v1'));
-  expect(source.reads).toBe(2);
+    advance(MAX_AGE_MS);
+    expect(await cache.get()).toEqual(value('v1')); // the read failed: the old value, not an error
+    advance(MIN_REFRESH_MS - 1);
+    expect(await cache.get()).toEqual(value('v1'));
+    expect(source.reads).toBe(2);
 
-  advance(1);
-  expect(await cache.get()).toEqual(value('v2'));
-  expect(source.reads).toBe(3);
-});
+    advance(1);
+    expect(await cache.get()).toEqual(value('v2'));
+    expect(source.reads).toBe(3);
+  },
+);
 
 test('a value known to be refused is not served again when the read that should replace it fails', async () => {
   const source = scriptedSource([value('v1'), throttled]);
@@ -136,23 +139,27 @@ function hangingSource(): SecretSource & { signals: AbortSignal[] } {
   return source;
 }
 
-test('the shared read is abandoned once every caller waiting on it has stopped, not before; the next caller reads afresh', async () => {
-  const source = hangingSource();
-  const { cache } = cacheOver(source);
-  const first = new AbortController();
-  const second = new AbortController();
-  const waits = [cache.get(first.signal), cache.get(second.signal)];
-  expect(source.signals).toHaveLength(1); // one read for both
-  first.abort();
-  await expect(waits[0]).rejects.toThrow('aborted');
-  expect(source.signals[0]?.aborted).toBe(false); // the second still waits on it
-  second.abort();
-  await expect(waits[1]).rejects.toThrow('aborted');
-  expect(source.signals[0]?.aborted).toBe(true);
-  // Nobody waited for its answer: its failure is not remembered, and a new caller reads again.
-  const third = new AbortController();
-  const next = cache.get(third.signal);
-  expect(source.signals).toHaveLength(2);
-  third.abort();
-  await expect(next).rejects.toThrow('aborted');
-});
+test(
+  'the shared read is abandoned once every caller waiting on it has stopped, not before; ' +
+    'the next caller reads afresh',
+  async () => {
+    const source = hangingSource();
+    const { cache } = cacheOver(source);
+    const first = new AbortController();
+    const second = new AbortController();
+    const waits = [cache.get(first.signal), cache.get(second.signal)];
+    expect(source.signals).toHaveLength(1); // one read for both
+    first.abort();
+    await expect(waits[0]).rejects.toThrow('aborted');
+    expect(source.signals[0]?.aborted).toBe(false); // the second still waits on it
+    second.abort();
+    await expect(waits[1]).rejects.toThrow('aborted');
+    expect(source.signals[0]?.aborted).toBe(true);
+    // Nobody waited for its answer: its failure is not remembered, and a new caller reads again.
+    const third = new AbortController();
+    const next = cache.get(third.signal);
+    expect(source.signals).toHaveLength(2);
+    third.abort();
+    await expect(next).rejects.toThrow('aborted');
+  },
+);

@@ -195,10 +195,13 @@ describe('the checker names what is wrong', () => {
     ['latest', ['it is not a version constraint']],
   ])('a version constraint that does not name the snapshot: %s', async (constraint, reasons) => {
     const files = await parseTerraform({
-      'v.tf': `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n      version = "${constraint}"\n    }\n  }\n}\n`,
+      'v.tf':
+        `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n` +
+        `      version = "${constraint}"\n    }\n  }\n}\n`,
     });
     expect(checkVersionConstraint(files, '1.84.1')).toEqual([
-      `required_providers genesyscloud: version "${constraint}" must admit the snapshot's 1.84.1 and nothing outside 1.84.x from it on: ${reasons.join(', ')}`,
+      `required_providers genesyscloud: version "${constraint}" ` +
+        `must admit the snapshot's 1.84.1 and nothing outside 1.84.x from it on: ${reasons.join(', ')}`,
     ]);
   });
 
@@ -206,7 +209,9 @@ describe('the checker names what is wrong', () => {
     'a constraint that names it: %s',
     async (constraint) => {
       const files = await parseTerraform({
-        'v.tf': `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n      version = "${constraint}"\n    }\n  }\n}\n`,
+        'v.tf':
+          `terraform {\n  required_providers {\n    genesyscloud = {\n      source  = "mypurecloud/genesyscloud"\n` +
+          `      version = "${constraint}"\n    }\n  }\n}\n`,
       });
       expect(checkVersionConstraint(files, '1.84.1')).toEqual([]);
     },

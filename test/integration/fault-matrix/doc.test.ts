@@ -70,7 +70,8 @@ function renderDoc(): string {
     );
     for (const r of ROWS.filter((x) => x.group === group)) {
       lines.push(
-        `| ${cell(r.case)} | ${r.start} | ${cell(r.fault)} | \`${r.status}\` | ${show(r.token)} + ${show(r.api, typeof r.api !== 'number')} | ${show(r.secretReads)} |`,
+        `| ${cell(r.case)} | ${r.start} | ${cell(r.fault)} | \`${r.status}\` ` +
+          `| ${show(r.token)} + ${show(r.api, typeof r.api !== 'number')} | ${show(r.secretReads)} |`,
       );
     }
     lines.push('');
@@ -92,7 +93,8 @@ function renderDoc(): string {
       .join(', ');
     const api = b.records.map((r) => `${r.id} ${show(r.api)}`).join(', ');
     lines.push(
-      `| ${cell(b.case)} | ${cell(b.fault)} | ${byStatus}; \`failedIds\` = the ${failed.length} not \`UPDATED\` | ${show(b.token)} + per record: ${cell(api)} |`,
+      `| ${cell(b.case)} | ${cell(b.fault)} | ${byStatus}; ` +
+        `\`failedIds\` = the ${failed.length} not \`UPDATED\` | ${show(b.token)} + per record: ${cell(api)} |`,
     );
   }
   lines.push(

@@ -79,7 +79,9 @@ export interface Ctx {
   /** The Secrets Manager emulator all rows share: only `serial` rows script its faults. */
   secrets: SecretsManagerEmulator;
   secretId: string;
-  /** A flagger that has read no secret and holds no token yet; `deps` replace production ones (a row injecting a bug). */
+  /**
+   * A flagger that has read no secret and holds no token yet; `deps` replace production ones (a row injecting a bug).
+   */
   cold(extraEnv?: Record<string, string>, deps?: Partial<ContainerDeps>): Flagger;
   /** A flagger with its secret and token cached; counting starts after its warm-up flag. */
   warm(extraEnv?: Record<string, string>, deps?: Partial<ContainerDeps>): Promise<Flagger>;
@@ -162,7 +164,10 @@ export async function flagParticipant(
   return flagger.flag({ ...c, compliance_checked: true }, invocation(remainingMs));
 }
 
-/** The common shape of a row that flags by conversation only, so the participant is looked up first; `faults` script that lookup. */
+/**
+ * The common shape of a row that flags by conversation only, so the participant is looked up first;
+ * `faults` script that lookup.
+ */
 export async function lookUp(ctx: Ctx, flagger: Flagger, faults: Fault[]): Promise<FlagResult> {
   const c = ctx.conversation();
   ctx.script('get-conversation', faults, c.conversationId);
@@ -505,4 +510,5 @@ export function runMatrix(rows: Row[], batchRows: BatchRow[] = []): void {
 
 /** Checked in secret.test.ts after the rows (it scripts the shared Secrets Manager queue); described in the doc. */
 export const HUNG_SECRET =
-  'a hung GetSecretValue does not wedge the container: the SDK gives up on it after its request timeout, and the flag reads the secret again within its deadline';
+  'a hung GetSecretValue does not wedge the container: the SDK gives up on it after its request timeout, ' +
+  'and the flag reads the secret again within its deadline';

@@ -1,4 +1,7 @@
-/** Fault matrix rows: a bug in the function (a dependency that throws) is logged and reported, never taken for a deadline. */
+/**
+ * Fault matrix rows: a bug in the function (a dependency that throws) is logged and reported, never
+ * taken for a deadline.
+ */
 import { awsSecretSource } from '../../../../lib/aws/secret-source';
 import { axiosHttpClient, createAxios, type HttpClient } from '../../../../lib/genesys/api-client';
 import { flagParticipant, type Row } from '../matrix';

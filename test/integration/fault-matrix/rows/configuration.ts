@@ -1,4 +1,7 @@
-/** Fault matrix rows: settings that cannot hurt. A refused setting is CONFIG_ERROR before anything is sent; an accepted override is said at init. */
+/**
+ * Fault matrix rows: settings that cannot hurt. A refused setting is CONFIG_ERROR before anything
+ * is sent; an accepted override is said at init.
+ */
 import { flagParticipant, type Row } from '../matrix';
 
 const INVALID = 'configuration invalid';

@@ -76,7 +76,9 @@ const MIXED: BatchCase[] = [
 export const BATCH_ROWS: BatchRow[] = [
   {
     case: 'a mixed batch',
-    fault: `${MIXED.length} records: ${MIXED.map((r) => r.id).join(', ')}; attempt timeout 300 ms, deadline ${BATCH_DEADLINE_MS} ms, concurrency 5`,
+    fault:
+      `${MIXED.length} records: ${MIXED.map((r) => r.id).join(', ')}; attempt timeout 300 ms, ` +
+      `deadline ${BATCH_DEADLINE_MS} ms, concurrency 5`,
     // One token, plus one per 401 that dropped the shared token (three: a refused token is never
     // handed out again), unless a refresh already under way is shared or no record needs one after.
     token: { min: 2, max: 4 },

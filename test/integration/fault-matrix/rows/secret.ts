@@ -136,7 +136,8 @@ export const ROWS: Row[] = [
     case: 'a hung read ends with the last flag waiting on it',
     start: 'cold',
     fault:
-      'GetSecretValue never answered, then the secret; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
+      'GetSecretValue never answered, then the secret; attempt timeout 2 s; ' +
+      'a flag with 1 s of Lambda time left (500 ms budget), then another',
     status: 'UPDATED',
     token: 1,
     api: 1,

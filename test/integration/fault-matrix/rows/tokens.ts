@@ -66,7 +66,8 @@ export const ROWS: Row[] = [
     case: 'a hung token request ends with the last flag waiting on it',
     start: 'cold',
     fault:
-      'POST /oauth/token never answered, then OK; attempt timeout 2 s; a flag with 1 s of Lambda time left (500 ms budget), then another',
+      'POST /oauth/token never answered, then OK; attempt timeout 2 s; ' +
+      'a flag with 1 s of Lambda time left (500 ms budget), then another',
     status: 'UPDATED',
     token: 2,
     api: 1,
