@@ -8,6 +8,8 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 20000,
   // Every log line the harness's flaggers write is collected and checked for secrets after the last suite.
+  // Sensitive values compare by what they hold, not as empty objects.
+  setupFilesAfterEnv: ['<rootDir>/test/support/sensitive-equality.ts'],
   globalSetup: '<rootDir>/test/support/leak-setup.js',
   globalTeardown: '<rootDir>/test/support/leak-teardown.js',
   // `npm test` runs with --coverage: lib/ is held to these floors (V8's own coverage, which needs

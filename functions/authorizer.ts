@@ -1,7 +1,8 @@
 /**
- * Door for API Gateway's Lambda authorizer of POST /flag (HTTP API, payload 2.0, simple responses):
- * `isAuthorized` for a right or wrong bearer token; an error when the token's secret cannot be read,
- * which API Gateway answers with 500 (the webhook-5xx alarm) instead of a 403 that would hide it.
+ * API Gateway's Lambda authorizer of POST /flag (HTTP API, payload 2.0, simple responses), in front
+ * of the webhook door and not a door itself: `isAuthorized` for a right or wrong bearer token; an
+ * error when the token's secret cannot be read, which API Gateway answers with 500 (the webhook-5xx
+ * alarm) instead of a 403 that would hide it.
  */
 import type { Context } from 'aws-lambda';
 import { createAuthorizer } from '../lib/http/authorizer';

@@ -1,7 +1,8 @@
 /**
- * Door for Secrets Manager rotation of the token secret (token mode). Secrets Manager calls it
- * four times per rotation (createSecret, setSecret, testSecret, finishSecret); a thrown error is
- * how it learns that a step failed, so here, unlike the other doors, failures throw.
+ * Secrets Manager's rotation function for the token secret (token mode); not a door, it flags
+ * nothing. Secrets Manager calls it four times per rotation (createSecret, setSecret, testSecret,
+ * finishSecret); a thrown error is how it learns that a step failed, so here, unlike the doors,
+ * failures throw.
  */
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { createRotator } from '../lib/rotation/create-rotator';

@@ -1,8 +1,9 @@
 /**
  * Structured JSON logging: one line per event, written straight to stdout so CloudWatch stores
  * it verbatim (and Logs Insights can query its fields). Callers pass fields, never free text with
- * values in it; as a second line of defence, fields whose names look like credentials are
- * replaced before anything is written.
+ * values in it. Secrets and tokens travel as Sensitive values (sensitive.ts), which serialize as
+ * "[redacted]" wherever they sit in the fields; what a field is called changes nothing, so a field
+ * named for what it holds (`secretId`, `tokenRefreshMarginMs`) prints as it is.
  */
 import type { LogLevel } from './config';
 
@@ -16,7 +17,6 @@ export interface Logger {
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SENSITIVE_NAME = /secret|token|password|authorization|credential|apikey|api_key/i;
 
 export type LineSink = (line: string) => void;
 
@@ -30,7 +30,7 @@ export function createLogger(options: { level?: LogLevel; sink?: LineSink; now?:
   const now = options.now ?? Date.now;
   const write = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (RANK[level] < threshold) return;
-    sink(JSON.stringify({ level, time: new Date(now()).toISOString(), message, ...redact(fields ?? {}) }));
+    sink(JSON.stringify({ level, time: new Date(now()).toISOString(), message, ...fields }));
   };
   return {
     debug: (m, f) => write('debug', m, f),
@@ -38,18 +38,6 @@ export function createLogger(options: { level?: LogLevel; sink?: LineSink; now?:
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
   };
-}
-
-/** Drops the value of any field whose name says it holds a credential, at any depth. */
-export function redact(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (SENSITIVE_NAME.test(key)) out[key] = '[redacted]';
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value))
-      out[key] = redact(value as LogFields);
-    else out[key] = value;
-  }
-  return out;
 }
 
 /** Stack frames kept per error: enough to find the line, few enough to keep the line short. */

@@ -5,6 +5,7 @@
  * by concurrent invocations, abandoned once none of them waits for it any more.
  */
 import { SharedWork } from '../deadline';
+import type { Sensitive } from '../sensitive';
 import type { SecretError, SecretFetch, SecretSource } from './secret-source';
 
 export interface CachedSecretOptions {
@@ -19,7 +20,7 @@ export interface CachedSecretOptions {
 
 /** The last value read. */
 interface CachedValue {
-  value: string;
+  value: Sensitive;
   fetchedAt: number;
 }
 
@@ -37,7 +38,7 @@ export interface SecretRead {
    * it is fetched again at once, ignoring `minRefreshIntervalMs`, but only once per value: after
    * that, `replacing` the same value is rate-limited like `refresh`.
    */
-  replacing?: string;
+  replacing?: Sensitive;
   /**
    * A read ahead of traffic (during a Lambda init): a failure is not remembered, so the first
    * invocation reads the secret itself, as it would have without the prefetch. (Like every read,
@@ -51,7 +52,7 @@ export class CachedSecret {
   private failure: Failure | undefined;
   private readonly reads = new SharedWork<SecretFetch>();
   /** The last value a `replacing` read was forced for. */
-  private replaced: string | undefined;
+  private replaced: Sensitive | undefined;
 
   constructor(
     private readonly source: SecretSource,
@@ -78,8 +79,9 @@ export class CachedSecret {
     const { cached } = this;
     if (cached) {
       const age = now - cached.fetchedAt;
-      if (read.replacing !== undefined && cached.value !== read.replacing) return { ok: true, value: cached.value };
-      if (read.replacing !== undefined && this.replaced !== read.replacing) this.replaced = read.replacing;
+      if (read.replacing !== undefined && !cached.value.equals(read.replacing))
+        return { ok: true, value: cached.value };
+      if (read.replacing !== undefined && !read.replacing.equals(this.replaced)) this.replaced = read.replacing;
       else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs))
         return { ok: true, value: cached.value };
     }
@@ -103,7 +105,7 @@ export class CachedSecret {
 
   private afterFailure(failure: Failure, read: SecretRead, now: number): SecretFetch {
     const stale = this.cached;
-    if (stale && failure.error.kind === 'unavailable' && stale.value !== read.replacing)
+    if (stale && failure.error.kind === 'unavailable' && !stale.value.equals(read.replacing))
       return { ok: true, value: stale.value };
     return {
       ok: false,

@@ -4,6 +4,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Result } from '../result';
+import { type Sensitive, sensitive } from '../sensitive';
 import { createSecretsManagerClient } from './secrets-manager-client';
 
 /**
@@ -18,7 +19,8 @@ export type SecretError = {
   /** The AWS error name the reason quotes (e.g. `AccessDeniedException`), when the SDK threw one. */
   errorName?: string;
 };
-export type SecretFetch = Result<string, SecretError>;
+/** The secret's string, carried as Sensitive: it holds credentials or a token. */
+export type SecretFetch = Result<Sensitive, SecretError>;
 
 export interface SecretSource {
   fetch(secretId: string, signal?: AbortSignal): Promise<SecretFetch>;
@@ -58,7 +60,7 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
             error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' },
           };
         }
-        return { ok: true, value: reply.SecretString };
+        return { ok: true, value: sensitive(reply.SecretString) };
       } catch (error) {
         // The SDK names the error after the service's `__type`: an upstream string, kept only if
         // it looks like an AWS error name. Never the message: it may quote the request.

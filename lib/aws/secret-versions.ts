@@ -10,6 +10,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerClient } from './secrets-manager-client';
+import { type Sensitive, sensitive } from '../sensitive';
 
 export interface SecretDescription {
   rotationEnabled: boolean;
@@ -26,9 +27,9 @@ export interface SecretDescription {
 export interface SecretVersions {
   describe(secretId: string): Promise<SecretDescription>;
   /** undefined when no version has that id / label. */
-  getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined>;
+  getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<Sensitive | undefined>;
   /** Stores `value` as version `versionId` labelled AWSPENDING (idempotent for the same value). */
-  putPending(secretId: string, versionId: string, value: string): Promise<void>;
+  putPending(secretId: string, versionId: string, value: Sensitive): Promise<void>;
   /** Moves AWSCURRENT from `fromVersionId` to `toVersionId` (AWS then labels the old one AWSPREVIOUS). */
   makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void>;
   /** Takes AWSPENDING off `versionId`, so that the next rotation starts with a new version. */
@@ -69,7 +70,7 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
         const reply = await sm().send(
           new GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }),
         );
-        return reply.SecretString;
+        return reply.SecretString === undefined ? undefined : sensitive(reply.SecretString);
       } catch (error) {
         if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
         throw error;
@@ -80,7 +81,7 @@ export function awsSecretVersions(options: { requestTimeoutMs: number }): Secret
         new PutSecretValueCommand({
           SecretId: secretId,
           ClientRequestToken: versionId,
-          SecretString: value,
+          SecretString: value.reveal(),
           VersionStages: ['AWSPENDING'],
         }),
       );

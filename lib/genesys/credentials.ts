@@ -5,13 +5,14 @@
  */
 import { parseJsonObject } from '../json';
 import { err, ok, type Result } from '../result';
+import { type Sensitive, sensitive } from '../sensitive';
 import type { CachedSecret, SecretRead } from '../aws/secret-cache';
 import type { SecretError } from '../aws/secret-source';
 import { resolveHosts, type GenesysHosts } from './environments';
 
 export interface GenesysCredentials {
   clientId: string;
-  clientSecret: string;
+  clientSecret: Sensitive;
   /** As written in the secret (a domain or region name); "" when both hosts are overridden. */
   environment: string;
   hosts: GenesysHosts;
@@ -39,7 +40,7 @@ export function credentialsFromSecret(
 /** The secret's three fields as written, before the environment is resolved to hosts. */
 export interface CredentialFields {
   clientId: string;
-  clientSecret: string;
+  clientSecret: Sensitive;
   /** Trimmed; "" when absent, which only both host overrides make usable. */
   environment: string;
 }
@@ -51,10 +52,10 @@ export type CredentialFieldsParse = Result<CredentialFields, string>;
  * resolveHosts's business. Messages name the missing field, never the secret's content.
  */
 export function readCredentialFields(
-  secretString: string,
+  secretString: Sensitive,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): CredentialFieldsParse {
-  const record = parseJsonObject(secretString);
+  const record = parseJsonObject(secretString.reveal());
   if (!record)
     return err('the credentials secret is not a JSON object: expected {"clientId", "clientSecret", "environment"}');
   const missing = ['clientId', 'clientSecret', 'environment'].filter(
@@ -65,14 +66,14 @@ export function readCredentialFields(
   if (needed.length > 0) return err(`the credentials secret lacks ${needed.join(', ')}`);
   return ok({
     clientId: (record.clientId as string).trim(),
-    clientSecret: record.clientSecret as string,
+    clientSecret: sensitive(record.clientSecret as string),
     environment: typeof record.environment === 'string' ? record.environment.trim() : '',
   });
 }
 
 /** The credentials and the hosts they may be sent to. Messages name the missing field, never the secret's content. */
 export function parseCredentials(
-  secretString: string,
+  secretString: Sensitive,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
 ): CredentialsFetch {
   const read = readCredentialFields(secretString, overrides);

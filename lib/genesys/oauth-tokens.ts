@@ -8,11 +8,12 @@ import { AbortedError, SharedWork } from '../deadline';
 import { parseJsonObject } from '../json';
 import { err, ok, type Result } from '../result';
 import type { SecretError } from '../aws/secret-source';
+import { type Sensitive, sensitive } from '../sensitive';
 import type { CredentialsSource, GenesysCredentials } from './credentials';
 import { parseRetryAfter, proxyRefusal, type HttpClient } from './api-client';
 
 export interface AccessToken {
-  value: string;
+  value: Sensitive;
   apiBaseUrl: string;
   /** Epoch ms after which the cached token is not handed out any more. */
   renewAt: number;
@@ -121,7 +122,7 @@ export async function requestClientCredentialsToken(
   credentials: GenesysCredentials,
   options: GrantOptions,
 ): Promise<TokenFetch> {
-  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, 'utf8').toString('base64');
+  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret.reveal()}`, 'utf8').toString('base64');
   const reply = await options.http({
     method: 'POST',
     url: `${credentials.hosts.loginBaseUrl}/oauth/token`,
@@ -187,7 +188,7 @@ export function fromSecretError(error: SecretError): TokenError {
 function differs(a: GenesysCredentials, b: GenesysCredentials): boolean {
   return (
     a.clientId !== b.clientId ||
-    a.clientSecret !== b.clientSecret ||
+    !a.clientSecret.equals(b.clientSecret) ||
     a.hosts.apiBaseUrl !== b.hosts.apiBaseUrl ||
     a.hosts.loginBaseUrl !== b.hosts.loginBaseUrl
   );
@@ -208,7 +209,7 @@ const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_TOKEN_LENGTH = 4096;
 
 /** The token and its lifetime from the login host's reply, which is untrusted like any other answer. */
-export function parseGrant(body: string): { accessToken: string; expiresInSeconds: number } | undefined {
+export function parseGrant(body: string): { accessToken: Sensitive; expiresInSeconds: number } | undefined {
   const record = parseJsonObject(body);
   if (!record) return undefined;
   const accessToken = record.access_token;
@@ -219,7 +220,7 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
     typeof raw === 'number' || (typeof raw === 'string' && /^\d{1,12}$/.test(raw)) ? Number(raw) : Number.NaN;
   const expiresInSeconds =
     Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(expiresIn, MAX_LIFETIME_SECONDS) : FALLBACK_LIFETIME_SECONDS;
-  return { accessToken, expiresInSeconds };
+  return { accessToken: sensitive(accessToken), expiresInSeconds };
 }
 
 /**
@@ -227,13 +228,13 @@ export function parseGrant(body: string): { accessToken: string; expiresInSecond
  * rotation's testSecret step runs before the new token becomes current.
  */
 export async function verifyToken(
-  token: { value: string; apiBaseUrl: string },
+  token: { value: Sensitive; apiBaseUrl: string },
   options: Pick<GrantOptions, 'http' | 'attemptTimeoutMs'>,
 ): Promise<Result<undefined, { reason: string /** 0: no answer (network) */; status: number }>> {
   const reply = await options.http({
     method: 'GET',
     url: `${token.apiBaseUrl}/api/v2/tokens/me`,
-    headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
+    headers: { authorization: `Bearer ${token.value.reveal()}`, accept: 'application/json' },
     timeoutMs: options.attemptTimeoutMs,
   });
   if (reply.kind === 'network') return err({ reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 });

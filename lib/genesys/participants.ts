@@ -67,7 +67,7 @@ export async function getConversation(conversationId: GenesysId, options: CallOp
 
 function authHeaders(token: AccessToken, withBody: boolean): Record<string, string> {
   return {
-    authorization: `Bearer ${token.value}`,
+    authorization: `Bearer ${token.value.reveal()}`,
     accept: 'application/json',
     ...(withBody ? { 'content-type': 'application/json' } : {}),
   };

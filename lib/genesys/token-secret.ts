@@ -11,11 +11,12 @@ import { parseJsonObject } from '../json';
 import { err, ok, type Result } from '../result';
 import type { CachedSecret } from '../aws/secret-cache';
 import type { SecretFetch } from '../aws/secret-source';
+import { type Sensitive, sensitive } from '../sensitive';
 import { fromSecretError, type AccessToken, type TokenFetch, type TokenSource } from './oauth-tokens';
 import { resolveHosts } from './environments';
 
 export interface StoredToken {
-  accessToken: string;
+  accessToken: Sensitive;
   /** Epoch ms. */
   expiresAt: number;
   environment: string;
@@ -23,8 +24,8 @@ export interface StoredToken {
 
 export type StoredTokenParse = Result<StoredToken, string>;
 
-export function parseStoredToken(secretString: string): StoredTokenParse {
-  const record = parseJsonObject(secretString);
+export function parseStoredToken(secretString: Sensitive): StoredTokenParse {
+  const record = parseJsonObject(secretString.reveal());
   if (!record)
     return err('the token secret is not a JSON object: expected {"accessToken", "expiresAt", "environment"}');
   const missing = ['accessToken', 'expiresAt'].filter(
@@ -35,15 +36,17 @@ export function parseStoredToken(secretString: string): StoredTokenParse {
   if (Number.isNaN(expiresAt)) return err('the token secret has an expiresAt that is not an ISO-8601 date');
   // "" only makes sense with both hosts overridden; resolveHosts refuses it otherwise.
   const environment = typeof record.environment === 'string' ? record.environment : '';
-  return ok({ accessToken: record.accessToken as string, expiresAt, environment });
+  return ok({ accessToken: sensitive(record.accessToken as string), expiresAt, environment });
 }
 
-export function formatStoredToken(token: StoredToken): string {
-  return JSON.stringify({
-    accessToken: token.accessToken,
+/** The secret string to store, as Sensitive as the token it holds. */
+export function formatStoredToken(token: StoredToken): Sensitive {
+  const secretString = JSON.stringify({
+    accessToken: token.accessToken.reveal(),
     expiresAt: new Date(token.expiresAt).toISOString(),
     environment: token.environment,
   });
+  return sensitive(secretString);
 }
 
 export interface SecretTokenSourceOptions {
@@ -60,8 +63,8 @@ export interface SecretTokenSourceOptions {
 
 /** Genesys refused the token of `secretString` (401) at `at`; `confirmed` once it refused it a second time. */
 interface Refusal {
-  secretString: string;
-  tokenValue: string;
+  secretString: Sensitive;
+  tokenValue: Sensitive;
   at: number;
   confirmed: boolean;
 }
@@ -77,7 +80,7 @@ interface Refusal {
  * `refusalMemoryMs` per container.
  */
 export class SecretTokenSource implements TokenSource {
-  private cached: { token: AccessToken; secretString: string } | undefined;
+  private cached: { token: AccessToken; secretString: Sensitive } | undefined;
   private refusal: Refusal | undefined;
   readonly refusedAgain =
     'Genesys refused the token from the token secret again after re-reading the secret (401): is its rotation running?';
@@ -106,7 +109,7 @@ export class SecretTokenSource implements TokenSource {
     // As they are now: concurrent flags may have changed them while this one waited for the secret.
     const now = this.options.now();
     const { refusal } = this;
-    const sameAsRefused = refusal !== undefined && fetched.value === refusal.secretString;
+    const sameAsRefused = refusal !== undefined && fetched.value.equals(refusal.secretString);
     if (refusal && sameAsRefused && refusal.confirmed && now - refusal.at < this.options.refusalMemoryMs) {
       const seconds = Math.ceil((this.options.refusalMemoryMs - (now - refusal.at)) / 1000);
       return err({
@@ -159,13 +162,13 @@ export class SecretTokenSource implements TokenSource {
   invalidate(token: AccessToken): void {
     const now = this.options.now();
     const { refusal } = this;
-    if (refusal && refusal.tokenValue === token.value) {
+    if (refusal?.tokenValue.equals(token.value)) {
       // A second try or a probe refused again confirms it; a first try that was in flight
       // alongside the one that opened the refusal changes nothing.
       if (token.afterRefusal === true || refusal.confirmed) this.refusal = { ...refusal, confirmed: true, at: now };
       return;
     }
-    if (this.cached?.token.value !== token.value) return; // the secret has moved on since
+    if (!this.cached?.token.value.equals(token.value)) return; // the secret has moved on since
     this.refusal = { secretString: this.cached.secretString, tokenValue: token.value, at: now, confirmed: false };
     this.cached = undefined;
   }
@@ -173,7 +176,7 @@ export class SecretTokenSource implements TokenSource {
   /** Genesys answered a request made with this token: a refusal of it is over. */
   accepted(token: AccessToken): void {
     const { refusal } = this;
-    if (!refusal || refusal.tokenValue !== token.value) return;
+    if (!refusal?.tokenValue.equals(token.value)) return;
     this.refusal = undefined;
     // Cached as a plain token again: the next flags send it at once, not as a second try.
     const { value, apiBaseUrl, renewAt, expiresAt } = token;

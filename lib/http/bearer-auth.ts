@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AbortedError } from '../deadline';
 import type { CachedSecret } from '../aws/secret-cache';
 import type { SecretFetch } from '../aws/secret-source';
+import type { Sensitive } from '../sensitive';
 
 export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
 
@@ -40,15 +41,21 @@ export class BearerCheck {
 
   private async check(presented: string, signal: AbortSignal | undefined): Promise<BearerVerdict> {
     const current = await this.secret.get(signal);
-    if (!current.ok || current.value.trim().length < MIN_TOKEN_LENGTH) return 'unavailable';
-    if (sameSecret(presented, current.value.trim())) return 'ok';
+    const expected = current.ok ? configuredToken(current.value) : undefined;
+    if (expected === undefined) return 'unavailable';
+    if (sameSecret(presented, expected)) return 'ok';
     // Maybe the token was rotated since it was cached (the re-read is rate-limited by the cache).
     const reread = await this.secret.get(signal, { refresh: true });
-    if (!reread.ok || reread.value === current.value) return 'denied';
-    return reread.value.trim().length >= MIN_TOKEN_LENGTH && sameSecret(presented, reread.value.trim())
-      ? 'ok'
-      : 'denied';
+    if (!reread.ok || (current.ok && reread.value.equals(current.value))) return 'denied';
+    const rotated = configuredToken(reread.value);
+    return rotated !== undefined && sameSecret(presented, rotated) ? 'ok' : 'denied';
   }
+}
+
+/** The token the secret holds, trimmed; undefined when it is too short to be one. */
+function configuredToken(secretString: Sensitive): string | undefined {
+  const token = secretString.reveal().trim();
+  return token.length >= MIN_TOKEN_LENGTH ? token : undefined;
 }
 
 export function sameSecret(a: string, b: string): boolean {

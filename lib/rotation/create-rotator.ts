@@ -78,9 +78,8 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
         logger.error('token rotation failed', { reason: 'not a Secrets Manager rotation event' });
         return err('not a Secrets Manager rotation event');
       }
-      // Not "secretId": field names that look like credentials are redacted from logs.
       const fields = {
-        rotating: parsedEvent.SecretId,
+        secretId: parsedEvent.SecretId,
         version: parsedEvent.ClientRequestToken,
         step: parsedEvent.Step,
       };

@@ -25,6 +25,7 @@ import type { CredentialsSource } from '../genesys/credentials';
 import { formatStoredToken, parseStoredToken, type StoredToken } from '../genesys/token-secret';
 import type { SecretVersions } from '../aws/secret-versions';
 import { err, ok, type Result } from '../result';
+import type { Sensitive } from '../sensitive';
 import {
   formatDuration,
   requiredLifetimeMs,
@@ -169,7 +170,7 @@ async function testPending(
  * version's value never changes), so the next rotation must start with a new version.
  */
 async function freshToken(
-  value: string,
+  value: Sensitive,
   lifetime: Lifetime,
   deps: RotationDeps,
   step: RotationStep,

@@ -289,8 +289,8 @@ async function runChecks(
       return;
     }
     sensitive.push(
-      fields.value.clientSecret,
-      Buffer.from(`${fields.value.clientId}:${fields.value.clientSecret}`, 'utf8').toString('base64'),
+      fields.value.clientSecret.reveal(),
+      Buffer.from(`${fields.value.clientId}:${fields.value.clientSecret.reveal()}`, 'utf8').toString('base64'),
     );
     set('secret-well-formed', 'pass', 'clientId, clientSecret and environment are present (none of them is shown)');
 
@@ -312,7 +312,7 @@ async function runChecks(
       set('data-action', 'skipped', 'skipped: needs a token');
       return;
     }
-    sensitive.push(minted.value.value);
+    sensitive.push(minted.value.value.reveal());
     set(
       'token-granted',
       'pass',
@@ -335,7 +335,7 @@ async function runChecks(
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
   }
-  sensitive.push(stored.value.accessToken);
+  sensitive.push(stored.value.accessToken.reveal());
   set('secret-well-formed', 'pass', 'accessToken, expiresAt and environment are present (the token is not shown)');
 
   // 4. The environment.
@@ -772,7 +772,7 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       await deps.http({
         method: 'GET',
         url: `${token.apiBaseUrl}${pathAndQuery}`,
-        headers: { authorization: `Bearer ${token.value}`, accept: 'application/json' },
+        headers: { authorization: `Bearer ${token.value.reveal()}`, accept: 'application/json' },
         timeoutMs: config.attemptTimeoutMs,
       }),
       deps.now(),

@@ -24,6 +24,7 @@ import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
 import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';
 import { loggedWaits } from '../support/logged-waits';
+import { sensitive } from '../../lib/sensitive';
 
 const DEADLINE_MS = 1500;
 const POLICY = { backoff: { baseMs: 100, capMs: 1000 }, poll: { baseMs: 150, capMs: 560 }, minAttemptMs: 50 };
@@ -667,11 +668,11 @@ test.each(ROWS.map((r) => [r.name, r] as const))('%s', (_name, row) => {
 
 test('parseGrant cuts a lifetime beyond 48 h to 48 h, and refuses what is not a bearer token', () => {
   expect(parseGrant(JSON.stringify({ access_token: 'abc-DEF_123.~+/=', expires_in: 1e308 }))).toEqual({
-    accessToken: 'abc-DEF_123.~+/=',
+    accessToken: sensitive('abc-DEF_123.~+/='),
     expiresInSeconds: 172_800,
   });
   expect(parseGrant(JSON.stringify({ access_token: 'abc', expires_in: 3600 }))).toEqual({
-    accessToken: 'abc',
+    accessToken: sensitive('abc'),
     expiresInSeconds: 3600,
   });
   for (const token of ['', 'a b', 'a\u00e9', 'a"b', 'a,b', '=abc'])

@@ -230,7 +230,7 @@ test('an event for another secret is refused before anything is read, written or
   expect(h.secrets.requests).toEqual([]);
   expect(h.genesys.requests).toEqual([]);
   expect(h.secrets.valueAt('payments/api-key')).toBe('do-not-touch');
-  expect(rotationLogs.at(-1)).toContain('"rotating":"payments/api-key"');
+  expect(rotationLogs.at(-1)).toContain('"secretId":"payments/api-key"');
   // Without GENESYS_TOKEN_SECRET_ID it rotates nothing at all.
   const unnamed = createRotator(h.env, { logger: createLogger({ sink: () => undefined }) });
   expect(

@@ -20,6 +20,7 @@ import { computeDeadline } from '../../lib/deadline';
 import type { Fault } from '../emulators/genesys';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 import { params, resultProblems, timeout } from './support';
+import { sensitive } from '../../lib/sensitive';
 
 const quiet = createLogger({ level: 'error', sink: () => undefined });
 
@@ -252,7 +253,7 @@ async function runVirtual(s: Scenario) {
           return {
             ok: true,
             value: {
-              value: 'token',
+              value: sensitive('token'),
               apiBaseUrl: 'http://genesys.invalid',
               renewAt: Number.MAX_SAFE_INTEGER,
               expiresAt: Number.MAX_SAFE_INTEGER,

@@ -15,6 +15,7 @@ import type { GenesysId } from '../../lib/genesys/ids';
 import { SecretTokenSource } from '../../lib/genesys/token-secret';
 import { createLogger } from '../../lib/log';
 import { params, timeout } from './support';
+import { sensitive } from '../../lib/sensitive';
 
 const API = 'http://api.genesys.invalid';
 const INTERVAL_MS = 10_000; // SECRET_MIN_REFRESH_INTERVAL_MS: the cache's refresh interval and the refusal memory
@@ -73,11 +74,15 @@ test(
           const status = revoked.has(token) ? 401 : (script.shift() ?? 202);
           return { kind: 'response', status, headers: {}, body: '', truncated: false };
         };
-        const cache = new CachedSecret({ fetch: async () => ({ ok: true, value: secretValue(version) }) }, 'token', {
-          maxAgeMs: 300_000,
-          minRefreshIntervalMs: INTERVAL_MS,
-          now: () => t,
-        });
+        const cache = new CachedSecret(
+          { fetch: async () => ({ ok: true, value: sensitive(secretValue(version)) }) },
+          'token',
+          {
+            maxAgeMs: 300_000,
+            minRefreshIntervalMs: INTERVAL_MS,
+            now: () => t,
+          },
+        );
         const tokens = new SecretTokenSource(cache, {
           now: () => t,
           refreshMarginMs: 60_000,

@@ -22,6 +22,7 @@ import { attemptBound } from '../../lib/core/backoff';
 import { computeDeadline } from '../../lib/deadline';
 import { uuid } from './arbitraries';
 import { params, resultProblems, timeout } from './support';
+import { sensitive } from '../../lib/sensitive';
 
 const API = 'http://api.genesys.invalid';
 const LOGIN = 'http://login.genesys.invalid';
@@ -187,8 +188,8 @@ const storedToken = fc.record(
 );
 const secretAnswer: fc.Arbitrary<SecretAnswer> = fc.record({
   fetch: fc.oneof(
-    { weight: 4, arbitrary: storedToken.map((v): SecretFetch => ({ ok: true, value: JSON.stringify(v) })) },
-    { weight: 1, arbitrary: anyText.map((value): SecretFetch => ({ ok: true, value })) },
+    { weight: 4, arbitrary: storedToken.map((v): SecretFetch => ({ ok: true, value: sensitive(JSON.stringify(v)) })) },
+    { weight: 1, arbitrary: anyText.map((value): SecretFetch => ({ ok: true, value: sensitive(value) })) },
     {
       weight: 2,
       arbitrary: fc.constantFrom<SecretFetch>(
@@ -284,7 +285,7 @@ async function run(s: Scenario) {
         if (step.fetch.ok) {
           // A token the function may send: to the API side it is as good as one the login host issued.
           try {
-            const parsed = JSON.parse(step.fetch.value) as { accessToken?: unknown };
+            const parsed = JSON.parse(step.fetch.value.reveal()) as { accessToken?: unknown };
             if (typeof parsed.accessToken === 'string') issued.add(parsed.accessToken);
           } catch {
             // not JSON: the token source refuses it
@@ -310,7 +311,7 @@ async function run(s: Scenario) {
         ok: true,
         value: {
           clientId: 'c',
-          clientSecret: `s${credentialReads}`,
+          clientSecret: sensitive(`s${credentialReads}`),
           environment: '',
           hosts: { apiBaseUrl: API, loginBaseUrl: LOGIN },
         },

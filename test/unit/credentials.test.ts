@@ -3,18 +3,21 @@
  * resolved to hosts. `npm run doctor` reports the two as separate checks; the function needs both.
  */
 import { parseCredentials, readCredentialFields } from '../../lib/genesys/credentials';
+import { sensitive } from '../../lib/sensitive';
 
 const SECRET = 'sentinel-client-secret-8d1f';
+/** The secret string as Secrets Manager hands it over. */
+const secretOf = (fields: object) => sensitive(JSON.stringify(fields));
 const both = { apiBaseUrl: 'http://127.0.0.1:1', loginBaseUrl: 'http://127.0.0.1:2' };
 
 test('a complete secret gives its fields, trimmed where a copy and paste adds spaces (never the secret itself)', () => {
   const read = readCredentialFields(
-    JSON.stringify({ clientId: ' id ', clientSecret: ` ${SECRET}`, environment: ' mypurecloud.ie ' }),
+    secretOf({ clientId: ' id ', clientSecret: ` ${SECRET}`, environment: ' mypurecloud.ie ' }),
     {},
   );
   expect(read).toEqual({
     ok: true,
-    value: { clientId: 'id', clientSecret: ` ${SECRET}`, environment: 'mypurecloud.ie' },
+    value: { clientId: 'id', clientSecret: sensitive(` ${SECRET}`), environment: 'mypurecloud.ie' },
   });
 });
 
@@ -45,18 +48,18 @@ test.each([
     'the credentials secret lacks environment',
   ],
 ])('%s: the reason names the field, never the content', (_case, text, reason) => {
-  const read = readCredentialFields(text, {});
+  const read = readCredentialFields(sensitive(text), {});
   expect(read).toEqual({ ok: false, error: reason });
   expect(JSON.stringify(read)).not.toContain(SECRET);
 });
 
 test('with both hosts overridden the environment may be absent', () => {
-  expect(readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), both)).toEqual({
+  expect(readCredentialFields(secretOf({ clientId: 'id', clientSecret: SECRET }), both)).toEqual({
     ok: true,
-    value: { clientId: 'id', clientSecret: SECRET, environment: '' },
+    value: { clientId: 'id', clientSecret: sensitive(SECRET), environment: '' },
   });
   expect(
-    readCredentialFields(JSON.stringify({ clientId: 'id', clientSecret: SECRET }), { apiBaseUrl: both.apiBaseUrl }),
+    readCredentialFields(secretOf({ clientId: 'id', clientSecret: SECRET }), { apiBaseUrl: both.apiBaseUrl }),
   ).toEqual({
     ok: false,
     error: 'the credentials secret lacks environment',
@@ -64,26 +67,24 @@ test('with both hosts overridden the environment may be absent', () => {
 });
 
 test('parseCredentials: the fields, then the hosts; an unknown environment is refused after the fields pass', () => {
-  expect(
-    parseCredentials(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'eu-west-1' }), {}),
-  ).toEqual({
+  expect(parseCredentials(secretOf({ clientId: 'id', clientSecret: SECRET, environment: 'eu-west-1' }), {})).toEqual({
     ok: true,
     value: {
       clientId: 'id',
-      clientSecret: SECRET,
+      clientSecret: sensitive(SECRET),
       environment: 'eu-west-1',
       hosts: { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' },
     },
   });
   const unknown = parseCredentials(
-    JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'evil.example.com' }),
+    secretOf({ clientId: 'id', clientSecret: SECRET, environment: 'evil.example.com' }),
     {},
   );
   expect(unknown).toEqual({
     ok: false,
     error: { kind: 'config', reason: expect.stringContaining('unknown Genesys environment') },
   });
-  expect(parseCredentials('{}', {})).toEqual({
+  expect(parseCredentials(sensitive('{}'), {})).toEqual({
     ok: false,
     error: { kind: 'config', reason: 'the credentials secret lacks clientId, clientSecret, environment' },
   });

@@ -7,6 +7,7 @@ import type { HttpReply } from '../../lib/genesys/api-client';
 import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
 import { createLogger } from '../../lib/log';
 import { attemptBound } from '../../lib/core/backoff';
+import { sensitive } from '../../lib/sensitive';
 
 const id = (value: string): GenesysId => {
   const parsed = parseGenesysId(value);
@@ -53,7 +54,7 @@ function virtualDeps(replies: (n: number) => HttpReply) {
       get: async () => ({
         ok: true,
         value: {
-          value: 't',
+          value: sensitive('t'),
           apiBaseUrl: 'http://x',
           renewAt: Number.MAX_SAFE_INTEGER,
           expiresAt: Number.MAX_SAFE_INTEGER,

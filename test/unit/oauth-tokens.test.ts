@@ -5,10 +5,11 @@
  */
 import type { HttpClient, HttpReply } from '../../lib/genesys/api-client';
 import { requestClientCredentialsToken, verifyToken } from '../../lib/genesys/oauth-tokens';
+import { sensitive } from '../../lib/sensitive';
 
 const credentials = {
   clientId: 'id',
-  clientSecret: 'sentinel-secret-77',
+  clientSecret: sensitive('sentinel-secret-77'),
   environment: '',
   hosts: { apiBaseUrl: 'http://api', loginBaseUrl: 'http://login' },
 };
@@ -46,7 +47,7 @@ test.each([
 });
 
 describe('verifyToken: GET /api/v2/tokens/me proves a token', () => {
-  const token = { value: 'sentinel-token-91', apiBaseUrl: 'http://api' };
+  const token = { value: sensitive('sentinel-token-91'), apiBaseUrl: 'http://api' };
   const verify = (http: HttpClient) => verifyToken(token, { http, attemptTimeoutMs: 1000 });
 
   test('a 2xx proves it, with the token as the bearer', async () => {

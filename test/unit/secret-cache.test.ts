@@ -6,6 +6,7 @@
  */
 import { CachedSecret } from '../../lib/aws/secret-cache';
 import type { SecretFetch, SecretSource } from '../../lib/aws/secret-source';
+import { sensitive } from '../../lib/sensitive';
 
 const MAX_AGE_MS = 300_000;
 const MIN_REFRESH_MS = 10_000;
@@ -28,7 +29,7 @@ function scriptedSource(
   return source;
 }
 
-const value = (v: string): SecretFetch => ({ ok: true, value: v });
+const value = (v: string): SecretFetch => ({ ok: true, value: sensitive(v) });
 const throttled: SecretFetch = {
   ok: false,
   error: { kind: 'unavailable', reason: 'Secrets Manager GetSecretValue failed: ThrottlingException' },
@@ -86,11 +87,11 @@ test('a value known to be refused is not served again when the read that should 
   const source = scriptedSource([value('v1'), throttled]);
   const { cache } = cacheOver(source);
   expect(await cache.get()).toEqual(value('v1'));
-  expect(await cache.get(undefined, { replacing: 'v1' })).toMatchObject({
+  expect(await cache.get(undefined, { replacing: sensitive('v1') })).toMatchObject({
     ok: false,
     error: { kind: 'unavailable', retryAfterMs: MIN_REFRESH_MS },
   });
-  expect(await cache.get(undefined, { replacing: 'v1' })).toMatchObject({ ok: false });
+  expect(await cache.get(undefined, { replacing: sensitive('v1') })).toMatchObject({ ok: false });
   expect(source.reads).toBe(2);
 });
 
