@@ -134,7 +134,7 @@ export const NUMERIC_SETTINGS = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-export const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
+const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
 
 /** The host overrides, for resolveHosts (absent keys: derive the host from the environment). */
 export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): {

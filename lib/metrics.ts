@@ -12,7 +12,7 @@ export interface MetricsOptions {
   functionName: string;
 }
 
-export const METRIC_NAMES = { flags: 'Flags', attempts: 'Attempts', elapsed: 'ElapsedMs' } as const;
+const METRIC_NAMES = { flags: 'Flags', attempts: 'Attempts', elapsed: 'ElapsedMs' } as const;
 
 export function emfFields(result: FlagResult, options: MetricsOptions, nowMs: number): LogFields {
   return {

@@ -52,7 +52,7 @@ export function proxyRefusal(proxyStatus: number): string {
 export type HttpClient = (request: HttpRequest) => Promise<HttpReply>;
 
 /** Enough for any Genesys error body, token reply or attributes echo; a conversation may ask for more. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpClient {
   return async (request) => {

@@ -369,25 +369,39 @@ describe('deployment package', () => {
       readFileSync(path.join(ROOT, '.serverless/cloudformation-template-update-stack.json'), 'utf8'),
     ) as Template;
 
+  const NO_SECRET = 'configuration: GENESYS_CREDENTIALS_SECRET_ID is not set (nor GENESYS_TOKEN_SECRET_ID)';
+  const NO_BEARER = 'WEBHOOK_TOKEN_SECRET_ID is not set';
   test.each([
-    ['dataAction', 'data-action'],
-    ['events', 'events'],
-    ['webhook', 'webhook'],
-    ['authorizer', 'authorizer'],
-    ['rotateToken', 'rotate-token'],
-  ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle) => {
+    ['dataAction', 'data-action', [NO_SECRET]],
+    ['events', 'events', [NO_SECRET]],
+    ['webhook', 'webhook', [NO_SECRET, NO_BEARER]],
+    ['authorizer', 'authorizer', [NO_BEARER]],
+    // The rotation reads its configuration on its first event, so its init says nothing.
+    ['rotateToken', 'rotate-token', []],
+  ])('%s.zip holds exactly the tested bundle, which needs no node_modules', (fn, bundle, reasons) => {
     const zip = path.join(ROOT, `.serverless/${fn}.zip`);
     if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run package\` (npm test does)`);
     expect(zipEntries(readFileSync(zip))).toEqual([`dist/functions/${bundle}.mjs`]);
-    // It loads with nothing but itself (its prefetch, without a secret to read, gives up quietly).
+    // It loads with nothing but itself and, with no environment at all, its init names what is
+    // missing in JSON log lines instead of failing (its prefetch, without a secret, gives up quietly).
     for (const [, node] of NODES) {
-      expect(() =>
-        execFileSync(node, ['--input-type=module', '-e', `await import('./dist/functions/${bundle}.mjs')`], {
+      const stdout = execFileSync(
+        node,
+        ['--input-type=module', '-e', `await import('./dist/functions/${bundle}.mjs')`],
+        {
           cwd: lambdaDir,
           env: { PATH: process.env.PATH ?? '' },
           stdio: 'pipe',
-        }),
-      ).not.toThrow();
+          encoding: 'utf8',
+        },
+      );
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { level: string; message: string; reason: string });
+      expect(lines.map(({ level, message, reason }) => [level, message, reason])).toEqual(
+        reasons.map((reason) => ['error', 'configuration invalid', reason]),
+      );
     }
   });
 

@@ -43,14 +43,12 @@ export type Count = number | { min: number; max: number };
  * With FAST_ENV (windows of 10, 20, 40, 40 ... ms for both schedules), every wait is at least half
  * its window: 5, 10, 20, 20 ... ms (after an overload signal half the window is fixed, while
  * polling 80 %; with random = 0.5 the waits are 7, 15, 30, 30 ... and 9, 18, 36, 36 ... ms). These
- * floors give an upper bound on attempts for both schedules; `schedule` only names which one a row
- * exercises.
+ * floors give one upper bound on attempts that holds for both schedules.
  */
-export type Schedule = 'backoff' | 'poll';
 export const shortestWait = (retry: number): number => Math.floor(0.5 * Math.min(40, 10 * 2 ** (retry - 1)));
 
 /** The most attempts that can start within `ms` if every answer took no time at all. */
-export function mostAttemptsWithin(ms: number, _schedule: Schedule): number {
+export function mostAttemptsWithin(ms: number): number {
   let elapsed = 0;
   let attempts = 1;
   for (let retry = 1; ; retry += 1) {
@@ -61,9 +59,9 @@ export function mostAttemptsWithin(ms: number, _schedule: Schedule): number {
 }
 
 /** Retried until a deadline of `deadlineMs`: no retry starts with less than FLAG_MIN_ATTEMPT_MS (50) left. */
-export const untilDeadline = (deadlineMs: number, schedule: Schedule, min = 3): Count => ({
+export const untilDeadline = (deadlineMs: number, min = 3): Count => ({
   min,
-  max: mostAttemptsWithin(deadlineMs - 50, schedule),
+  max: mostAttemptsWithin(deadlineMs - 50),
 });
 
 export const within = (count: Count, n: number): boolean =>
@@ -503,9 +501,6 @@ export function runMatrix(rows: Row[], batchRows: BatchRow[] = []): void {
         },
       );
     });
-
-  // ---------------------------------------------------------------------------------------------
-  // Found by this suite: @smithy/node-http-handler only logs when `requestTimeout` passes unless
 }
 
 /** Checked in secret.test.ts after the rows (it scripts the shared Secrets Manager queue); described in the doc. */

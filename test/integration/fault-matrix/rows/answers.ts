@@ -46,7 +46,7 @@ export const ROWS: Row[] = [
     fault: 'no participantId; GET 200 `{"participants":` every time; deadline 600 ms',
     status: 'UPSTREAM_ERROR',
     token: 0,
-    api: untilDeadline(600, 'backoff'),
+    api: untilDeadline(600),
     secretReads: 0,
     run: async (ctx) =>
       lookUp(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 200, body: '{"participants":' })),
@@ -59,7 +59,7 @@ export const ROWS: Row[] = [
     fault: 'PATCH 429 `Retry-After: 0` every time; deadline 600 ms',
     status: 'RATE_LIMITED',
     token: 0,
-    api: untilDeadline(600, 'backoff'),
+    api: untilDeadline(600),
     secretReads: 0,
     run: async (ctx) =>
       flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 429, retryAfter: '0' })),
@@ -76,7 +76,7 @@ export const ROWS: Row[] = [
     fault: "no participantId; GET 200 with the customer's id `..` every time; deadline 600 ms",
     status: 'UPSTREAM_ERROR',
     token: 0,
-    api: untilDeadline(600, 'backoff'),
+    api: untilDeadline(600),
     secretReads: 0,
     run: async (ctx) =>
       lookUp(

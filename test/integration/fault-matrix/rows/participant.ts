@@ -11,7 +11,7 @@ export const ROWS: Row[] = [
     fault: 'PATCH 404 until 300 ms after the call connects',
     status: 'UPDATED',
     token: 0,
-    api: { min: 2, max: mostAttemptsWithin(300, 'poll') + 1 },
+    api: { min: 2, max: mostAttemptsWithin(300) + 1 },
     secretReads: 0,
     run: async (ctx) => flagParticipant(ctx, await ctx.warm(), [], { resolveAfterMs: 300 }),
     check: (o) => {
@@ -27,7 +27,7 @@ export const ROWS: Row[] = [
     fault: 'PATCH 404 until 1.5 s; deadline 700 ms',
     status: 'PARTICIPANT_NOT_FOUND',
     token: 0,
-    api: untilDeadline(700, 'poll'),
+    api: untilDeadline(700),
     secretReads: 0,
     run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '700' }), [], { resolveAfterMs: 1500 }),
     check: (o) => {
@@ -43,7 +43,7 @@ export const ROWS: Row[] = [
     fault: 'no participantId; GET shows no customer until 300 ms',
     status: 'UPDATED',
     token: 0,
-    api: { min: 3, max: mostAttemptsWithin(300, 'poll') + 2 },
+    api: { min: 3, max: mostAttemptsWithin(300) + 2 },
     secretReads: 0,
     run: async (ctx) => {
       const flagger = await ctx.warm();
@@ -68,7 +68,7 @@ export const ROWS: Row[] = [
     fault: 'no participantId; GET never shows a customer; deadline 700 ms',
     status: 'PARTICIPANT_NOT_FOUND',
     token: 0,
-    api: untilDeadline(700, 'poll'),
+    api: untilDeadline(700),
     secretReads: 0,
     run: async (ctx) => {
       const flagger = await ctx.warm({ FLAG_DEADLINE_MS: '700' });

@@ -32,16 +32,16 @@ const MIXED: BatchCase[] = [
       }),
   },
   // Created before the batch starts, so a record that starts late may find it at once.
-  record('late-participant', 'UPDATED', { min: 1, max: mostAttemptsWithin(300, 'poll') + 1 }, [], {
+  record('late-participant', 'UPDATED', { min: 1, max: mostAttemptsWithin(300) + 1 }, [], {
     resolveAfterMs: 300,
   }),
-  record('never-resolves', 'PARTICIPANT_NOT_FOUND', untilDeadline(BATCH_DEADLINE_MS, 'poll'), [], {
+  record('never-resolves', 'PARTICIPANT_NOT_FOUND', untilDeadline(BATCH_DEADLINE_MS), [], {
     resolveAfterMs: NEVER,
   }),
   record('429-then-ok', 'UPDATED', 2, [{ status: 429, retryAfter: '0' }]),
   record('429-retry-after-30', 'RATE_LIMITED', 1, [{ status: 429, retryAfter: '30' }]),
   record('500-then-ok', 'UPDATED', 2, [{ status: 500 }]),
-  record('503-every-time', 'UPSTREAM_ERROR', untilDeadline(BATCH_DEADLINE_MS, 'backoff'), many(200, { status: 503 })),
+  record('503-every-time', 'UPSTREAM_ERROR', untilDeadline(BATCH_DEADLINE_MS), many(200, { status: 503 })),
   record('reset-then-ok', 'UPDATED', 2, [{ reset: true }]),
   record('hang-then-ok', 'UPDATED', 2, [{ hang: true }]),
   // 0-300, 305-605, then 615 with 185 ms left: cut by the deadline, reported as the last answer.

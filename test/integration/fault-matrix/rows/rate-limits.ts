@@ -103,7 +103,7 @@ export const ROWS: Row[] = [
     fault: 'PATCH 429 (no header) every time; deadline 600 ms',
     status: 'RATE_LIMITED',
     token: 0,
-    api: untilDeadline(600, 'backoff'),
+    api: untilDeadline(600),
     secretReads: 0,
     run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status: 429 })),
     check: (o) => expect(o.result.httpStatus).toBe(429),

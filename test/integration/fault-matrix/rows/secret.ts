@@ -89,7 +89,7 @@ export const ROWS: Row[] = [
     status: 'UPSTREAM_ERROR',
     token: 0,
     api: 0,
-    secretReads: untilDeadline(600, 'backoff', 2),
+    secretReads: untilDeadline(600, 2),
     serial: true,
     run: async (ctx) => {
       ctx.secrets.script(many<SecretsFault>(200, { error: 'ThrottlingException' }));

@@ -11,7 +11,7 @@ export const ROWS: Row[] = [
       fault: `PATCH ${status} every time; deadline 600 ms`,
       status: 'UPSTREAM_ERROR',
       token: 0,
-      api: untilDeadline(600, 'backoff'),
+      api: untilDeadline(600),
       secretReads: 0,
       run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { status })),
       check: (o) => {
@@ -49,7 +49,7 @@ export const ROWS: Row[] = [
     fault: 'PATCH socket destroyed every time; deadline 600 ms',
     status: 'UPSTREAM_ERROR',
     token: 0,
-    api: untilDeadline(600, 'backoff'),
+    api: untilDeadline(600),
     secretReads: 0,
     run: async (ctx) => flagParticipant(ctx, await ctx.warm({ FLAG_DEADLINE_MS: '600' }), many(200, { reset: true })),
     check: (o) => expect(o.result.httpStatus).toBe(0),

@@ -23,7 +23,7 @@ export const ROWS: Row[] = [
     start: 'cold',
     fault: 'POST /oauth/token 500 every time; deadline 800 ms',
     status: 'UPSTREAM_ERROR',
-    token: untilDeadline(800, 'backoff', 2),
+    token: untilDeadline(800, 2),
     api: 0,
     secretReads: 1,
     run: async (ctx) => {
@@ -143,7 +143,7 @@ export const ROWS: Row[] = [
     start: 'cold',
     fault: 'POST /oauth/token 200 without `access_token` every time; deadline 800 ms',
     status: 'UPSTREAM_ERROR',
-    token: untilDeadline(800, 'backoff', 2),
+    token: untilDeadline(800, 2),
     api: 0,
     secretReads: 1,
     run: async (ctx) => {
