@@ -264,6 +264,19 @@ describe('a Secrets Manager call that throws', () => {
       expect(world.raw.join('\n')).not.toContain(MINTED);
     },
   );
+
+  test.each([
+    ['a sentence', `token ${MINTED} refused`],
+    ['5,000 characters', 'E'.repeat(5000)],
+  ])('an error name that is not an AWS error name (%s) is not repeated', async (_case, name) => {
+    const world = setup();
+    world.versions.failing = { operation: 'describe', error: thrown(name, 'message') };
+    expect(await world.step('createSecret')).toEqual({
+      ok: false,
+      error: 'Secrets Manager call failed: unknown error',
+    });
+    expect(world.raw.join('\n')).not.toContain(name);
+  });
 });
 
 test('each step logs one line with secretId, version and step: info when done, error when it failed', async () => {
