@@ -16,6 +16,9 @@ import { awsSecretVersions, type SecretVersions } from '../aws/secret-versions';
 import { awsSecretSource, type SecretSource } from '../aws/secret-source';
 import { CachedSecret } from '../aws/secret-cache';
 
+/** An AWS error name, as secret-source.ts accepts one: anything else in `name` is not repeated. */
+const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
+
 export interface Rotator {
   rotate(event: unknown): Promise<RotationOutcome>;
 }
@@ -96,7 +99,10 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
         else logger.error('token rotation step failed', { ...fields, reason: outcome.error });
         return outcome;
       } catch (error) {
-        const reason = `Secrets Manager call failed: ${error instanceof Error ? error.name : 'unknown error'}`;
+        // The SDK names the error after the service's `__type`, an upstream string (a 5,000-character
+        // one included). Never the message: it may quote the request.
+        const name = error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'unknown error';
+        const reason = `Secrets Manager call failed: ${name}`;
         logger.error('token rotation step failed', { ...fields, reason });
         return err(reason);
       }
