@@ -234,7 +234,9 @@ test.each([
 });
 
 describe('a Secrets Manager call that throws', () => {
-  const thrown = (name: string, message: string): Error => Object.assign(new Error(message), { name });
+  // As the SDK throws them: a name, a message and `$metadata`.
+  const thrown = (name: string, message: string): Error =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
   const leakyMessage = `User arn:aws:sts::123456789012:assumed-role/rotator is not authorized; value ${MINTED}`;
 
   test.each([
@@ -242,7 +244,6 @@ describe('a Secrets Manager call that throws', () => {
     ['putPending', 'createSecret', thrown('ThrottlingException', leakyMessage), 'ThrottlingException'],
     ['getValue', 'testSecret', thrown('InternalServiceError', leakyMessage), 'InternalServiceError'],
     ['makeCurrent', 'finishSecret', thrown('InvalidParameterException', leakyMessage), 'InvalidParameterException'],
-    ['describe', 'setSecret', `a string thrown: ${MINTED}`, 'unknown error'],
   ] as const)(
     '%s throwing in %s: the reason names the error, never its message',
     async (operation, step, error, name) => {
@@ -276,6 +277,29 @@ describe('a Secrets Manager call that throws', () => {
       error: 'Secrets Manager call failed: unknown error',
     });
     expect(world.raw.join('\n')).not.toContain(name);
+  });
+});
+
+describe('anything else thrown is a bug, and named as one', () => {
+  test.each([
+    ['a TypeError from the code', new TypeError(`cannot read ${MINTED}`), 'TypeError'],
+    ['a string', `a string thrown: ${MINTED}`, 'string'],
+    [
+      'an Error without $metadata',
+      Object.assign(new Error(MINTED), { name: 'AccessDeniedException' }),
+      'AccessDeniedException',
+    ],
+  ] as const)('%s: an unexpected error with its name and frames, never its message', async (_case, error, name) => {
+    const world = setup();
+    world.versions.failing = { operation: 'describe', error };
+    const outcome = await world.step('createSecret');
+    expect(outcome).toEqual({
+      ok: false,
+      error: 'unexpected error in the rotation (a bug): its name and stack frames are in the log',
+    });
+    expect(world.lines.at(-2)).toMatchObject({ message: 'unexpected error', error: { name } });
+    expect(world.lines.at(-1)).toMatchObject({ message: 'token rotation step failed', step: 'createSecret' });
+    expect(world.raw.join('\n')).not.toContain(MINTED);
   });
 });
 
