@@ -18,7 +18,8 @@ import { createLogger } from '../lib/log';
 import type { FlagResult, FlagStatus } from '../lib/core/flag-result';
 import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../test/emulators/genesys';
 import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, fastEnv, useSecretsEmulator } from '../test/support/harness';
+import { CLIENT_ID, CLIENT_SECRET, useSecretsEmulator } from '../test/support/emulator-env';
+import { fastEnv } from '../test/support/harness';
 
 function option(name: string, fallback: number): number {
   const args = process.argv.slice(2);
