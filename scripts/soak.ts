@@ -16,9 +16,9 @@ import { randomUUID } from 'node:crypto';
 import { createFlagger } from '../lib/flagger';
 import { createLogger } from '../lib/log';
 import type { FlagResult, FlagStatus } from '../lib/core/flag-result';
-import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../test/emulators/genesys';
-import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, fastEnv, useSecretsEmulator } from '../test/support/harness';
+import type { GenesysEmulator, Fault, RecordedRequest, Route } from '../test/emulators/genesys';
+import { genesysEnv, startEmulators, useSecretsEmulator } from '../test/support/emulator-env';
+import { fastEnv } from '../test/support/harness';
 
 function option(name: string, fallback: number): number {
   const args = process.argv.slice(2);
@@ -243,21 +243,14 @@ async function main(): Promise<void> {
     return process.memoryUsage().heapUsed / 1024 / 1024;
   };
 
-  const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
-  const secrets = await SecretsManagerEmulator.start();
+  const emulators = await startEmulators();
+  const { genesys, secrets } = emulators;
   useSecretsEmulator(secrets.url);
-  const secretId = 'soak/credentials';
-  secrets.put(
-    secretId,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
-  );
 
   let logLines = 0;
   const flagger = createFlagger(
     {
-      GENESYS_CREDENTIALS_SECRET_ID: secretId,
-      GENESYS_API_BASE_URL: genesys.url,
-      GENESYS_LOGIN_BASE_URL: genesys.url,
+      ...genesysEnv(genesys.url),
       ...fastEnv({
         FLAG_DEADLINE_MS: String(DEADLINE_MS),
         FLAG_ATTEMPT_TIMEOUT_MS: String(ATTEMPT_TIMEOUT_MS),
@@ -392,7 +385,7 @@ async function main(): Promise<void> {
   const warmHeap = heapSamples[0]?.mb ?? initialHeap;
   const finalHeap = heapSamples.at(-1)?.mb ?? initialHeap;
 
-  await Promise.all([genesys.close(), secrets.close()]);
+  await emulators.close();
 
   // ----- summary
   const failed = failures.length;

@@ -23,8 +23,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { GenesysEmulator, type RecordedRequest } from '../test/emulators/genesys';
-import { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
+import type { GenesysEmulator, RecordedRequest } from '../test/emulators/genesys';
+import type { SecretsManagerEmulator } from '../test/emulators/secrets-manager';
+import { genesysEnv, SECRET_NAME, startEmulators, useSecretsEmulator } from '../test/support/emulator-env';
 import { readTimeouts } from './contracts';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
     return report(await invoke<Record<string, unknown>>('data-action', readJson(file)));
   }
 
-  const local = await startEmulators();
+  const local = await startLocal();
   if (flag('--token-per-container')) {
     console.log(
       '\nMode: a token per container (tokenMode=false): the function mints its own token with the client credentials.',
@@ -80,30 +81,16 @@ interface Local {
   close(): Promise<void>;
 }
 
-async function startEmulators(): Promise<Local> {
-  const genesys = await GenesysEmulator.start({ clients: { 'demo-client': 'demo-secret' } });
-  const secrets = await SecretsManagerEmulator.start();
-  secrets.put(
-    'genesys/demo',
-    JSON.stringify({ clientId: 'demo-client', clientSecret: 'demo-secret', environment: 'mypurecloud.com' }),
-  );
-  Object.assign(process.env, {
-    GENESYS_CREDENTIALS_SECRET_ID: 'genesys/demo',
-    GENESYS_API_BASE_URL: genesys.url,
-    GENESYS_LOGIN_BASE_URL: genesys.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-    AWS_SECRET_ACCESS_KEY: 'emulator-only',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  });
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+async function startLocal(): Promise<Local> {
+  const { genesys, secrets, close } = await startEmulators();
+  // The bundles run in this process (the webhook's serverless-offline inherits it): its environment is theirs.
+  useSecretsEmulator(secrets.url);
+  Object.assign(process.env, genesysEnv(genesys.url));
 
   const known = new Map<string, string>();
   console.log('Local emulators:');
   console.log(`  Genesys Cloud    ${genesys.url}`);
-  console.log(`  Secrets Manager  ${secrets.url}   (secret "genesys/demo")`);
+  console.log(`  Secrets Manager  ${secrets.url}   (secret "${SECRET_NAME}")`);
   return {
     genesys,
     secrets,
@@ -131,7 +118,7 @@ async function startEmulators(): Promise<Local> {
       console.log('\nRequests the function sent to Genesys:');
       genesys.onRequest = (r) => console.log(`  ${String(r.at - started).padStart(5)} ms  ${describe(r)}`);
     },
-    close: () => Promise.all([genesys.close(), secrets.close()]).then(() => undefined),
+    close,
   };
 }
 

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { GenesysEmulator } from '../../test/emulators/genesys';
 import { LoopbackServer, readBody } from '../../test/emulators/loopback';
-import { SecretsManagerEmulator } from '../../test/emulators/secrets-manager';
+import { CLIENT_ID, emulatorEnv, GENESYS_ENVIRONMENT, startEmulators } from '../../test/support/emulator-env';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export type Env = Record<string, string>;
@@ -66,10 +65,8 @@ export type Lab = Awaited<ReturnType<typeof startLab>>;
 
 /** The emulators; `tmp` holds the HOME where the SDK reads ~/.genesyscloudjavascript. */
 export async function startLab(latencyMs: number, tmp: string) {
-  const [clientId, clientSecret, secretName] = ['bench-client', 'bench-secret-7c1d', 'genesys/bench/credentials'];
-  const genesys = await GenesysEmulator.start({ clients: { [clientId]: clientSecret }, latencyMs });
-  const secrets = await SecretsManagerEmulator.start();
-  secrets.put(secretName, JSON.stringify({ clientId, clientSecret, environment: 'mypurecloud.com' }));
+  const emulators = await startEmulators({ genesys: { latencyMs } });
+  const { genesys, secrets } = emulators;
   // The Secrets Manager emulator has no latency of its own.
   const secretsProxy = latencyMs > 0 ? await startProxy(secrets.url, { delayMs: latencyMs }) : undefined;
   const home = path.join(tmp, 'home');
@@ -80,14 +77,7 @@ export async function startLab(latencyMs: number, tmp: string) {
     env: (extra: Env = {}, genesysUrl = genesys.url): Env => ({
       PATH: process.env.PATH ?? '',
       HOME: home,
-      GENESYS_CREDENTIALS_SECRET_ID: secretName,
-      GENESYS_API_BASE_URL: genesysUrl,
-      GENESYS_LOGIN_BASE_URL: genesysUrl,
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsProxy?.url ?? secrets.url,
-      AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-      AWS_SECRET_ACCESS_KEY: 'emulator-only',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...emulatorEnv({ genesys: genesysUrl, secrets: secretsProxy?.url ?? secrets.url }),
       AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action',
       LOG_LEVEL: 'info',
       FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
@@ -106,13 +96,13 @@ export async function startLab(latencyMs: number, tmp: string) {
     requestCount: () => genesys.arrivals.length + secrets.requests.length,
     /** Token mode: a token secret holding a token the emulator issued, as the rotation would; returns its name. */
     tokenSecret(): string {
-      const { accessToken, expiresAt } = genesys.issueToken(clientId);
+      const { accessToken, expiresAt } = genesys.issueToken(CLIENT_ID);
       const name = 'genesys/bench/token';
       const expires = new Date(expiresAt).toISOString();
-      secrets.put(name, JSON.stringify({ accessToken, expiresAt: expires, environment: 'mypurecloud.com' }));
+      secrets.put(name, JSON.stringify({ accessToken, expiresAt: expires, environment: GENESYS_ENVIRONMENT }));
       return name;
     },
-    close: () => Promise.all([genesys.close(), secrets.close(), secretsProxy?.close()]),
+    close: () => Promise.all([emulators.close(), secretsProxy?.close()]),
   };
 }
 

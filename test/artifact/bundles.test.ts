@@ -9,7 +9,8 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleEnv, CLIENT_SECRET, type Harness, newConversation, startHarness } from '../support/harness';
+import { CLIENT_SECRET } from '../support/emulator-env';
+import { bundleEnv, type Harness, newConversation, startHarness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** This machine's Node, and Lambda's major. */

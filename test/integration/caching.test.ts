@@ -2,7 +2,8 @@
  * Secret and token caching per container, under concurrency, expiry and rotation, counted at the
  * emulators' side of the wire.
  */
-import { CLIENT_ID, invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
+import { CLIENT_ID, credentialsSecret, SECRET_NAME } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeEach(async () => {
@@ -70,10 +71,7 @@ test('a rotated client secret is picked up without a redeploy', async () => {
   // and the new value is stored in Secrets Manager.
   h.genesys.setClient(CLIENT_ID, 'rotated-secret-7d1e');
   h.genesys.revokeTokens();
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'rotated-secret-7d1e', environment: 'mypurecloud.com' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret({ clientSecret: 'rotated-secret-7d1e' }));
   h.genesys.requests.length = 0;
 
   const result = await flagOne(flagger);
@@ -89,10 +87,7 @@ test('a rotated client secret is picked up without a redeploy', async () => {
 });
 
 test('forced secret re-reads are rate-limited, so a bad client cannot hammer Secrets Manager', async () => {
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong', environment: 'mypurecloud.com' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret({ clientSecret: 'wrong' }));
   const flagger = h.flagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '60000' });
   for (let i = 0; i < 5; i += 1) expect((await flagOne(flagger)).status).toBe('AUTH_FAILED');
   expect(h.secrets.count()).toBe(1);

@@ -22,7 +22,8 @@ import {
 } from '../../scripts/doctor/report';
 import { runCli } from '../../scripts/doctor';
 import { DOCUMENTED_ROLE } from '../emulators/genesys';
-import { CLIENT_ID, CLIENT_SECRET, SECRET_NAME, startHarness, type Harness } from '../support/harness';
+import { CLIENT_ID, CLIENT_SECRET, credentialsSecret, SECRET_NAME } from '../support/emulator-env';
+import { startHarness, type Harness } from '../support/harness';
 
 const ROOT = path.join(__dirname, '../..');
 const TOKEN_SECRET = 'genesys/flagger/token';
@@ -333,10 +334,7 @@ describe('client-credentials mode', () => {
   });
 
   test('an unknown environment fails before any request, and credentials go nowhere', async () => {
-    h.secrets.put(
-      'doctor/env',
-      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }),
-    );
+    h.secrets.put('doctor/env', credentialsSecret({ environment: 'sentinel.example.com' }));
     const run = await doctor({
       GENESYS_CREDENTIALS_SECRET_ID: 'doctor/env',
       GENESYS_API_BASE_URL: undefined,
@@ -355,10 +353,7 @@ describe('client-credentials mode', () => {
   });
 
   test('an unknown environment behind both host overrides works, as the function does, but is a warning', async () => {
-    h.secrets.put(
-      'doctor/env',
-      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'sentinel.example.com' }),
-    );
+    h.secrets.put('doctor/env', credentialsSecret({ environment: 'sentinel.example.com' }));
     const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/env' });
     expect(run.get('environment')).toMatchObject({
       outcome: 'warn',
@@ -378,10 +373,7 @@ describe('client-credentials mode', () => {
     'an org in another Genesys region than the AWS region in use: ' +
       'the optional pairing check warns, the run passes',
     async () => {
-      h.secrets.put(
-        'doctor/ie',
-        JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.ie' }),
-      );
+      h.secrets.put('doctor/ie', credentialsSecret({ environment: 'mypurecloud.ie' }));
       const run = await doctor({ GENESYS_CREDENTIALS_SECRET_ID: 'doctor/ie' });
       expect(run.get('environment').message).toContain(
         'mypurecloud.ie: Genesys region eu-west-1, which pairs with AWS region eu-west-1',

@@ -21,9 +21,8 @@ import path from 'node:path';
 import { axiosHttpClient, createGenesysAxios } from '../../lib/genesys/api-client';
 import { tunnelAgent } from '../../lib/genesys/proxy-tunnel';
 import { ConnectProxy } from '../emulators/connect-proxy';
-import { GenesysEmulator } from '../emulators/genesys';
-import { SecretsManagerEmulator } from '../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET } from '../support/harness';
+import type { GenesysEmulator } from '../emulators/genesys';
+import { CLIENT_ID, CLIENT_SECRET, type Emulators, startEmulators } from '../support/emulator-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 // A self-signed certificate for localhost, for these tests only (test/fixtures/tls).
@@ -33,8 +32,8 @@ const TLS = {
   cert: readFileSync(CERT, 'utf8'),
 };
 
+let emulators: Emulators;
 let genesys: GenesysEmulator;
-let secrets: SecretsManagerEmulator;
 /** Tunnels (or refuses, where a test says so), recording each CONNECT and every byte relayed. */
 let proxy: ConnectProxy;
 /** Accepts connections, reads each CONNECT and never answers it. */
@@ -45,17 +44,13 @@ const received = (p: ConnectProxy): string[] => p.connects.map((c) => c.line);
 const targets = (p: ConnectProxy): string[] => p.connects.map((c) => c.target);
 
 beforeAll(async () => {
-  genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, tls: TLS });
-  secrets = await SecretsManagerEmulator.start();
-  secrets.put(
-    'proxy/credentials',
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
-  );
+  emulators = await startEmulators({ genesys: { tls: TLS } });
+  genesys = emulators.genesys;
   proxy = await ConnectProxy.start('tunnel');
   silent = await ConnectProxy.start('silent');
 });
 afterAll(async () => {
-  await Promise.all([genesys.close(), secrets.close(), proxy.close(), silent.close()]);
+  await Promise.all([emulators.close(), proxy.close(), silent.close()]);
 });
 
 /** One flag by the built data action bundle in a fresh process, configured from `env`. */
@@ -83,14 +78,7 @@ function flagInBundleTimed(
       env: {
         PATH: process.env.PATH ?? '',
         NODE_EXTRA_CA_CERTS: CERT,
-        GENESYS_CREDENTIALS_SECRET_ID: 'proxy/credentials',
-        GENESYS_API_BASE_URL: genesys.url,
-        GENESYS_LOGIN_BASE_URL: genesys.url,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-        AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...emulators.env,
         ...env,
       },
     });
@@ -219,14 +207,14 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
   // A plain-http target (an emulator) goes through a tunnel too, never around the proxy.
   const plain = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: false });
   const answer = await new Promise<{ status: number | undefined; type: unknown }>((resolve) =>
-    http.get(`${secrets.url}/`, { agent: plain }, (res) => {
+    http.get(`${emulators.secrets.url}/`, { agent: plain }, (res) => {
       res.resume();
       resolve({ status: res.statusCode, type: res.headers['x-amzn-errortype'] });
     }),
   );
   // The emulator's own answer to an unsigned request: it was reached, through the tunnel.
   expect(answer).toEqual({ status: 403, type: 'MissingAuthenticationTokenException' });
-  expect(targets(proxy).at(-1)).toBe(`127.0.0.1:${new URL(secrets.url).port}`);
+  expect(targets(proxy).at(-1)).toBe(`127.0.0.1:${new URL(emulators.secrets.url).port}`);
   plain.destroy();
 });
 

@@ -20,9 +20,10 @@ import { createLogger } from '../../lib/log';
 import type { FlagResult, FlagStatus } from '../../lib/core/flag-result';
 import { attemptBound } from '../../lib/core/backoff';
 import { createWebhook, webhookRequestOf } from '../../lib/http/flag-endpoint';
-import { GenesysEmulator, type Fault, type Route } from '../emulators/genesys';
+import type { GenesysEmulator, Fault, Route } from '../emulators/genesys';
 import { SecretsManagerEmulator, type SecretsFault } from '../emulators/secrets-manager';
-import { CLIENT_ID, CLIENT_SECRET, invocation, newConversation, useSecretsEmulator } from '../support/harness';
+import { credentialsSecret, genesysEnv, startGenesysEmulator, useSecretsEmulator } from '../support/emulator-env';
+import { invocation, newConversation } from '../support/harness';
 import { loggedWaits } from '../support/logged-waits';
 import { sensitive } from '../../lib/sensitive';
 
@@ -96,8 +97,6 @@ interface Observed {
 }
 
 const many = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => item);
-const credentials = (fields: Record<string, unknown> = {}): string =>
-  JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
 
 /** One flag of a known participant whose PATCH gets `faults` (then behaves). */
 async function flagWith(
@@ -480,9 +479,9 @@ const ROWS: Row[] = [
     [
       [null, 'missing', 'CONFIG_ERROR', 'ResourceNotFoundException'],
       ['not json', 'not JSON', 'CONFIG_ERROR', 'not a JSON object'],
-      [credentials({ clientSecret: undefined }), 'lacking clientSecret', 'CONFIG_ERROR', 'lacks clientSecret'],
+      [credentialsSecret({ clientSecret: undefined }), 'lacking clientSecret', 'CONFIG_ERROR', 'lacks clientSecret'],
       [
-        credentials({ environment: 'evil.example' }),
+        credentialsSecret({ environment: 'evil.example' }),
         'naming an unknown environment',
         'CONFIG_ERROR',
         'unknown Genesys environment',
@@ -550,9 +549,9 @@ let secretsEmulator: SecretsManagerEmulator;
 const outcomes = new Map<Row, Observed | Error>();
 
 async function runRow(row: Row): Promise<Observed> {
-  const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  const genesys = await startGenesysEmulator();
   const secretId = `hostile/${randomUUID()}`;
-  if (row.secret !== null) secretsEmulator.put(secretId, row.secret ?? credentials());
+  if (row.secret !== null) secretsEmulator.put(secretId, row.secret ?? credentialsSecret());
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   let from = { api: 0, token: 0, secret: 0, arrivals: 0 };
@@ -563,16 +562,7 @@ async function runRow(row: Row): Promise<Observed> {
     arrivals: genesys.arrivals.length,
   });
   const flagger = (extraEnv: Record<string, string> = {}): Flagger =>
-    createFlagger(
-      {
-        ...ENV,
-        GENESYS_CREDENTIALS_SECRET_ID: secretId,
-        GENESYS_API_BASE_URL: genesys.url,
-        GENESYS_LOGIN_BASE_URL: genesys.url,
-        ...extraEnv,
-      },
-      { logger },
-    );
+    createFlagger({ ...ENV, ...genesysEnv(genesys.url, secretId), ...extraEnv }, { logger });
   const ctx: Ctx = {
     genesys,
     secretId,
@@ -745,21 +735,19 @@ describe('the webhook token secret, in every state', () => {
   );
 
   test('a slow token-secret read is part of the deadline: the answer comes inside the Lambda time', async () => {
-    const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+    const genesys = await startGenesysEmulator();
     try {
       const credentialsId = `hostile/${randomUUID()}`;
       const tokenId = `hostile/webhook/${randomUUID()}`;
-      secretsEmulator.put(credentialsId, credentials());
+      secretsEmulator.put(credentialsId, credentialsSecret());
       secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0004');
       const webhook = createWebhook(
         {
           ...ENV,
           FLAG_DEADLINE_MS: '8000',
           FLAG_ATTEMPT_TIMEOUT_MS: '3000',
-          GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
+          ...genesysEnv(genesys.url, credentialsId),
           WEBHOOK_TOKEN_SECRET_ID: tokenId,
-          GENESYS_API_BASE_URL: genesys.url,
-          GENESYS_LOGIN_BASE_URL: genesys.url,
         },
         { logger: createLogger({ sink: () => undefined }) },
       );
@@ -790,19 +778,17 @@ describe('the webhook token secret, in every state', () => {
     'API Gateway events are read by their own method field: payload 2.0 requestContext.http.method, ' +
       'payload 1.0 (REST API) httpMethod; an event with neither is not a POST',
     async () => {
-      const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+      const genesys = await startGenesysEmulator();
       try {
         const credentialsId = `hostile/${randomUUID()}`;
         const tokenId = `hostile/webhook/${randomUUID()}`;
-        secretsEmulator.put(credentialsId, credentials());
+        secretsEmulator.put(credentialsId, credentialsSecret());
         secretsEmulator.put(tokenId, 'a-good-long-webhook-token-0006');
         const webhook = createWebhook(
           {
             ...ENV,
-            GENESYS_CREDENTIALS_SECRET_ID: credentialsId,
+            ...genesysEnv(genesys.url, credentialsId),
             WEBHOOK_TOKEN_SECRET_ID: tokenId,
-            GENESYS_API_BASE_URL: genesys.url,
-            GENESYS_LOGIN_BASE_URL: genesys.url,
           },
           { logger: createLogger({ sink: () => undefined }) },
         );

@@ -3,15 +3,8 @@
  * returned status, whatever happens. Runs a spread of outcomes and searches everything they produced.
  */
 import { createLogger, errorFields } from '../../lib/log';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  invocation,
-  newConversation,
-  SECRET_NAME,
-  startHarness,
-  type Harness,
-} from '../support/harness';
+import { CLIENT_ID, CLIENT_SECRET, credentialsSecret, SECRET_NAME } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 const VALUE = 'sentinel-value-4417';
 
@@ -38,15 +31,9 @@ test('secrets, tokens and attribute values never reach logs or results', async (
   await run({ ...a, verification_method: VALUE }); // REJECTED
   await run({ ...a, verification_method: { nested: VALUE } }); // INVALID_INPUT
   await run({ ...a, verification_method: VALUE.repeat(30) }); // INVALID_INPUT (too long)
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: `${CLIENT_SECRET}-old`, environment: 'mypurecloud.com' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret({ clientSecret: `${CLIENT_SECRET}-old` }));
   await run({ ...a, verification_method: VALUE }, h.flagger()); // AUTH_FAILED at the login host
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'evil.example' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret({ environment: 'evil.example' }));
   await run({ ...a, verification_method: VALUE }, h.flagger({ GENESYS_LOGIN_BASE_URL: '' })); // CONFIG_ERROR
   h.secrets.put(SECRET_NAME, `not json ${CLIENT_SECRET}`);
   await run({ ...a, verification_method: VALUE }, h.flagger()); // CONFIG_ERROR (unparseable secret quoting the secret)
@@ -75,10 +62,7 @@ test('secrets, tokens and attribute values never reach logs or results', async (
 });
 
 test("a bug's log line names the error and where it was thrown, never its message", async () => {
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret());
   const { conversationId, participantId } = newConversation(h.genesys, { resolveAfterMs: 60_000 });
   const lines: string[] = [];
   // A collaborator that throws mid-flag, as a bug would, with a message that quotes a value.

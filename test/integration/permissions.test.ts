@@ -4,7 +4,8 @@
  * none. A missing permission is AUTH_FAILED with a message that names it.
  */
 import { DOCUMENTED_ROLE } from '../emulators/genesys';
-import { CLIENT_ID, invocation, newConversation, startHarness, type Harness } from '../support/harness';
+import { CLIENT_ID } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { createContainer } from '../../lib/container';
 import { flaggerOf } from '../../lib/flagger';
 import { createWebhook } from '../../lib/http/flag-endpoint';
 import { createLogger } from '../../lib/log';
+import { SECRET_NAME } from '../support/emulator-env';
 import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -18,7 +19,6 @@ afterAll(async () => {
 
 const reads = (secretId: string) =>
   h.secrets.requests.filter((r) => r.secretId === secretId && r.operation === 'GetSecretValue').length;
-const SECRET = 'genesys/flagger/credentials';
 
 test('after a prefetch, the first flag is one request: the PATCH', async () => {
   const flagger = h.flagger();
@@ -40,21 +40,21 @@ test(
     'the first flag reads again',
   async () => {
     const flagger = h.flagger({ FLAG_INIT_PREFETCH_MS: '300', FLAG_ATTEMPT_TIMEOUT_MS: '2000' });
-    const readsBefore = reads(SECRET);
+    const readsBefore = reads(SECRET_NAME);
     h.secrets.script([{ hang: true }]);
     const started = Date.now();
     await expect(flagger.prefetch()).resolves.toBeUndefined();
     const ended = Date.now();
     expect(ended - started).toBeLessThan(600);
     await settle();
-    const hung = h.secrets.requests.filter((r) => r.secretId === SECRET).at(-1);
+    const hung = h.secrets.requests.filter((r) => r.secretId === SECRET_NAME).at(-1);
     expect(hung?.abandonedAt).toBeDefined();
     // left running, it would last the 2 s attempt timeout
     expect(hung?.abandonedAt ?? Infinity).toBeLessThanOrEqual(ended + 500);
 
     const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
     expect(result.status).toBe('UPDATED');
-    expect(reads(SECRET)).toBe(readsBefore + 2);
+    expect(reads(SECRET_NAME)).toBe(readsBefore + 2);
   },
 );
 
@@ -82,13 +82,13 @@ test('a hung token request ends the prefetch at its bound, abandoned; the first 
 test('a failed prefetch is not remembered: the first invocation reads the secret itself', async () => {
   // A minimum refresh interval that would otherwise keep the failure for a minute.
   const flagger = h.flagger({ SECRET_MIN_REFRESH_INTERVAL_MS: '60000' });
-  const readsBefore = reads(SECRET);
+  const readsBefore = reads(SECRET_NAME);
   h.secrets.script([{ error: 'ThrottlingException' }]);
   await flagger.prefetch();
-  expect(reads(SECRET)).toBe(readsBefore + 1);
+  expect(reads(SECRET_NAME)).toBe(readsBefore + 1);
   const result = await flagger.flag({ ...newConversation(h.genesys), risk_level: '1' }, invocation());
   expect(result.status).toBe('UPDATED');
-  expect(reads(SECRET)).toBe(readsBefore + 2);
+  expect(reads(SECRET_NAME)).toBe(readsBefore + 2);
 });
 
 test(
@@ -120,10 +120,10 @@ test(
 );
 
 test('FLAG_INIT_PREFETCH_MS=0 prefetches nothing', async () => {
-  const readsBefore = reads(SECRET);
+  const readsBefore = reads(SECRET_NAME);
   const tokensBefore = h.genesys.count('token');
   await h.flagger({ FLAG_INIT_PREFETCH_MS: '0' }).prefetch();
-  expect(reads(SECRET)).toBe(readsBefore);
+  expect(reads(SECRET_NAME)).toBe(readsBefore);
   expect(h.genesys.count('token')).toBe(tokensBefore);
 });
 

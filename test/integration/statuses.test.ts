@@ -5,15 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CONTRACT } from '../../lib/core/attribute-contract';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  invocation,
-  newConversation,
-  SECRET_NAME,
-  startHarness,
-  type Harness,
-} from '../support/harness';
+import { CLIENT_ID, credentialsSecret, SECRET_NAME } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 import { loggedWaits } from '../support/logged-waits';
 
 let h: Harness;
@@ -28,10 +21,7 @@ afterEach(() => {
   h.secrets.clearFaults();
   h.genesys.requests.length = 0;
   h.secrets.requests.length = 0;
-  h.secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
-  );
+  h.secrets.put(SECRET_NAME, credentialsSecret());
 });
 
 describe('UPDATED', () => {
@@ -220,10 +210,7 @@ describe('AUTH_FAILED', () => {
   });
 
   test('the login host refusing the client is AUTH_FAILED, and nothing reaches the API', async () => {
-    h.secrets.put(
-      SECRET_NAME,
-      JSON.stringify({ clientId: CLIENT_ID, clientSecret: 'wrong', environment: 'mypurecloud.com' }),
-    );
+    h.secrets.put(SECRET_NAME, credentialsSecret({ clientSecret: 'wrong' }));
     const { conversationId, participantId } = newConversation(h.genesys);
     const result = await h.flagger().flag({ conversationId, participantId, risk_level: 'x' }, invocation());
 
@@ -416,10 +403,7 @@ describe('CONFIG_ERROR (and nothing sent to Genesys)', () => {
   });
 
   test('an unknown environment never gets the client secret', async () => {
-    h.secrets.put(
-      SECRET_NAME,
-      JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'evil.example.com' }),
-    );
+    h.secrets.put(SECRET_NAME, credentialsSecret({ environment: 'evil.example.com' }));
     // Only the API host is overridden: the login host must come from the allow-list.
     const result = await h.flagger({ GENESYS_LOGIN_BASE_URL: '' }).flag(event(), invocation());
     expect(result.status).toBe('CONFIG_ERROR');

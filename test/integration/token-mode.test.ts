@@ -6,7 +6,8 @@
 import { createLogger } from '../../lib/log';
 import { ROTATION_STEPS } from '../../lib/rotation/rotation-steps';
 import { createRotator, type Rotator } from '../../lib/rotation/create-rotator';
-import { invocation, newConversation, SECRET_NAME, startHarness, type Harness } from '../support/harness';
+import { SECRET_NAME } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 const TOKEN_SECRET = 'genesys/flagger/token';
 

@@ -4,7 +4,8 @@
  * the function stays inside it by honouring the 429 and its Retry-After, and in token mode every
  * container spends the same budget, as on the real platform.
  */
-import { CLIENT_ID, invocation, newConversation, startHarness, type Harness } from '../support/harness';
+import { CLIENT_ID } from '../support/emulator-env';
+import { invocation, newConversation, startHarness, type Harness } from '../support/harness';
 
 const PER_MINUTE = 300;
 let h: Harness;

@@ -14,7 +14,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LambdaRuntimeApi, type InvocationOutcome } from '../emulators/lambda-runtime-api';
-import { bundleEnv, CLIENT_SECRET, FAST_ENV, type Harness, newConversation, startHarness } from '../support/harness';
+import { CLIENT_SECRET } from '../support/emulator-env';
+import { bundleEnv, FAST_ENV, type Harness, newConversation, startHarness } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RIC = path.join(ROOT, 'node_modules/aws-lambda-ric/bin/index.mjs');

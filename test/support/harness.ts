@@ -1,7 +1,8 @@
 /**
  * Starts both emulators and builds a real Flagger against them: the real AWS SDK client (through
  * AWS_ENDPOINT_URL_SECRETS_MANAGER), the real axios client, real sockets. Tests only choose the
- * configuration, the script of faults and, where they assert on logs, the log sink.
+ * configuration, the script of faults and, where they assert on logs, the log sink. The client,
+ * its secret and the environment that points at the emulators come from ./emulator-env.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
@@ -9,12 +10,9 @@ import path from 'node:path';
 import type { ContainerDeps } from '../../lib/container';
 import { createFlagger, type Flagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
-import { GenesysEmulator, type GenesysEmulatorOptions } from '../emulators/genesys';
-import { SecretsManagerEmulator } from '../emulators/secrets-manager';
-
-export const CLIENT_ID = 'test-client-id';
-export const CLIENT_SECRET = 'test-client-secret-5f1c9e';
-export const SECRET_NAME = 'genesys/flagger/credentials';
+import type { GenesysEmulator, GenesysEmulatorOptions } from '../emulators/genesys';
+import type { SecretsManagerEmulator } from '../emulators/secrets-manager';
+import { awsEnv, genesysEnv, startEmulators, useSecretsEmulator } from './emulator-env';
 
 /** Small waits so suites stay fast; the production defaults are exercised in unit tests. */
 export const FAST_ENV = {
@@ -62,17 +60,10 @@ export interface Harness {
 }
 
 export async function startHarness(options: GenesysEmulatorOptions = {}): Promise<Harness> {
-  const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET }, ...options });
-  const secrets = await SecretsManagerEmulator.start();
-  secrets.put(
-    SECRET_NAME,
-    JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com' }),
-  );
+  const { genesys, secrets } = await startEmulators({ genesys: options });
   useSecretsEmulator(secrets.url);
   const env: Record<string, string> = {
-    GENESYS_CREDENTIALS_SECRET_ID: SECRET_NAME,
-    GENESYS_API_BASE_URL: genesys.url,
-    GENESYS_LOGIN_BASE_URL: genesys.url,
+    ...genesysEnv(genesys.url),
     LOG_LEVEL: 'debug',
     ...FAST_ENV,
   };
@@ -112,16 +103,6 @@ export async function startHarness(options: GenesysEmulatorOptions = {}): Promis
   };
 }
 
-/** The standard AWS variables the SDK reads; no real account is involved. */
-export function useSecretsEmulator(url: string): void {
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  delete process.env.AWS_PROFILE;
-}
-
 export function newConversation(
   genesys: GenesysEmulator,
   participant: { resolveAfterMs?: number; purpose?: string } = {},
@@ -150,11 +131,7 @@ export function invocation(remainingMs = 10_000) {
 export function bundleEnv(h: Harness, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...h.env,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: h.secrets.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAEMULATOR',
-    AWS_SECRET_ACCESS_KEY: 'emulator-aws-secret',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...awsEnv(h.secrets.url),
     LOG_LEVEL: 'info',
     ...extra,
   };

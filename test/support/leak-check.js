@@ -7,9 +7,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-// Keep in step with test/support/harness.ts (CLIENT_ID, CLIENT_SECRET).
-const CLIENT_ID = 'test-client-id';
-const CLIENT_SECRET = 'test-client-secret-5f1c9e';
+// The client seeded into the emulators: the file test/support/emulator-env.ts reads it from.
+const { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = require('./emulator-client.json');
+// Without them the check would look for "undefined" and pass on anything.
+if (typeof CLIENT_ID !== 'string' || typeof CLIENT_SECRET !== 'string' || CLIENT_SECRET === '')
+  throw new Error('leak check: test/support/emulator-client.json must give clientId and clientSecret');
 
 module.exports.setup = async () => {
   process.env.FLAGGER_LEAK_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'flagger-leaks-'));

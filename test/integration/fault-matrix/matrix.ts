@@ -22,16 +22,10 @@ import type { ContainerDeps } from '../../../lib/container';
 import { createFlagger, type Flagger } from '../../../lib/flagger';
 import { createLogger } from '../../../lib/log';
 import type { FlagResult, FlagStatus } from '../../../lib/core/flag-result';
-import { GenesysEmulator, type Fault, type RecordedRequest, type Route } from '../../emulators/genesys';
+import type { GenesysEmulator, Fault, RecordedRequest, Route } from '../../emulators/genesys';
 import { SecretsManagerEmulator } from '../../emulators/secrets-manager';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  fastEnv,
-  invocation,
-  newConversation,
-  useSecretsEmulator,
-} from '../../support/harness';
+import { credentialsSecret, genesysEnv, startGenesysEmulator, useSecretsEmulator } from '../../support/emulator-env';
+import { fastEnv, invocation, newConversation } from '../../support/harness';
 import { loggedWaits } from '../../support/logged-waits';
 
 // ---------------------------------------------------------------------------------------------
@@ -146,9 +140,6 @@ export const NEVER = 3_600_000; // a participant that resolves in an hour: 404 f
  */
 export const LAG_MS = 250;
 
-export const credentials = (fields: Record<string, string> = {}): string =>
-  JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, environment: 'mypurecloud.com', ...fields });
-
 /** The common shape of a row that flags one known participant. */
 export async function flagParticipant(
   ctx: Ctx,
@@ -252,14 +243,9 @@ type Counts = {
 };
 
 export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Promise<T>): Promise<T> {
-  const genesys = await GenesysEmulator.start({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
+  const genesys = await startGenesysEmulator();
   const secretId = `fault-matrix/${randomUUID()}`;
-  const env = {
-    GENESYS_CREDENTIALS_SECRET_ID: secretId,
-    GENESYS_API_BASE_URL: genesys.url,
-    GENESYS_LOGIN_BASE_URL: genesys.url,
-    LOG_LEVEL: 'debug',
-  };
+  const env = { ...genesysEnv(genesys.url, secretId), LOG_LEVEL: 'debug' };
   let secretBaseline = 0;
   /** Error lines (a bug caught by the flagger's last line of defence would show here). */
   const errors: string[] = [];
@@ -325,7 +311,7 @@ export async function withContext<T>(fn: (ctx: Ctx, counts: () => Counts) => Pro
 
 async function runRow(row: Row): Promise<Observed> {
   return withContext(async (ctx, counts) => {
-    if (!row.ownSecret) ctx.putSecret(credentials());
+    if (!row.ownSecret) ctx.putSecret(credentialsSecret());
     const started = Date.now();
     const result = await row.run(ctx);
     const wallMs = Date.now() - started;
@@ -337,16 +323,11 @@ async function runRow(row: Row): Promise<Observed> {
 
 async function runBatch(row: BatchRow): Promise<BatchObserved> {
   return withContext(async (ctx, counts) => {
-    if (!row.noSecret) ctx.putSecret(credentials());
+    if (!row.noSecret) ctx.putSecret(credentialsSecret());
     row.prepare?.(ctx);
     const lines: string[] = [];
     const flagger = createFlagger(
-      {
-        GENESYS_CREDENTIALS_SECRET_ID: ctx.secretId,
-        GENESYS_API_BASE_URL: ctx.genesys.url,
-        GENESYS_LOGIN_BASE_URL: ctx.genesys.url,
-        ...fastEnv(row.env),
-      },
+      { ...genesysEnv(ctx.genesys.url, ctx.secretId), ...fastEnv(row.env) },
       { logger: createLogger({ level: 'info', sink: (line) => lines.push(line) }), random: () => 0.5 },
     );
     const conversationOf = new Map<string, string>();
@@ -413,7 +394,7 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
  */
 async function warmFaultPaths(): Promise<void> {
   await withContext(async (ctx) => {
-    ctx.putSecret(credentials());
+    ctx.putSecret(credentialsSecret());
     const flagger = await ctx.warm();
     await flagParticipant(ctx, flagger, [{ reset: true }, { status: 503 }]);
     await flagParticipant(ctx, flagger, [{ hang: true }], {}, 700);

@@ -1,4 +1,5 @@
-import { credentials, flagParticipant, HUNG_SECRET, runMatrix, withContext } from './matrix';
+import { credentialsSecret } from '../../support/emulator-env';
+import { flagParticipant, HUNG_SECRET, runMatrix, withContext } from './matrix';
 import { ROWS } from './rows/secret';
 
 runMatrix(ROWS);
@@ -11,7 +12,7 @@ runMatrix(ROWS);
 
 test(HUNG_SECRET, async () => {
   await withContext(async (ctx, counts) => {
-    ctx.putSecret(credentials());
+    ctx.putSecret(credentialsSecret());
     const flagger = ctx.cold({ FLAG_DEADLINE_MS: '600', FLAG_ATTEMPT_TIMEOUT_MS: '200' }); // SDK requestTimeout: 200 ms
     ctx.secrets.script([{ hang: true }]);
     const first = await flagParticipant(ctx, flagger);

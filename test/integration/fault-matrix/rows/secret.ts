@@ -1,7 +1,7 @@
 /** Fault matrix rows: The secret. */
 import type { SecretsFault } from '../../../emulators/secrets-manager';
-import { CLIENT_ID } from '../../../support/harness';
-import { credentials, flagParticipant, many, untilDeadline, type Row } from '../matrix';
+import { CLIENT_ID, credentialsSecret } from '../../../support/emulator-env';
+import { flagParticipant, many, untilDeadline, type Row } from '../matrix';
 
 export const ROWS: Row[] = [
   // ----- the secret (cold flaggers)
@@ -61,7 +61,7 @@ export const ROWS: Row[] = [
     api: 0,
     secretReads: 1,
     run: async (ctx) => {
-      ctx.putSecret(credentials({ environment: 'evil.example.com' }));
+      ctx.putSecret(credentialsSecret({ environment: 'evil.example.com' }));
       return flagParticipant(ctx, ctx.cold({ GENESYS_LOGIN_BASE_URL: '' }));
     },
     check: (o) => expect(o.result.message).toContain('unknown Genesys environment'),

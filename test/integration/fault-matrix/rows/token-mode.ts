@@ -4,7 +4,7 @@
  * which holds a token the emulator issued. The refusal memory (SECRET_MIN_REFRESH_INTERVAL_MS) is
  * 300 ms here.
  */
-import { CLIENT_ID } from '../../../support/harness';
+import { CLIENT_ID } from '../../../support/emulator-env';
 import type { FlagResult } from '../../../../lib/core/flag-result';
 import type { Ctx, Row } from '../matrix';
 import { flagParticipant } from '../matrix';
