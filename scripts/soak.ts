@@ -59,8 +59,12 @@ const many = <T>(n: number, item: T): T[] => Array.from({ length: n }, () => ite
 const DEADLINE_MS = 600;
 const ATTEMPT_TIMEOUT_MS = 250;
 const SAFETY_MARGIN_MS = 500;
-/** Timer lag tolerated on `elapsedMs <= budget` on a loaded 2-core machine (the margin covers it in Lambda). */
-const LAG_MS = 50;
+/**
+ * Timer lag tolerated on `elapsedMs <= budget`: as in the fault matrix, a loaded 2-core machine
+ * running client and emulators in one process has made flags answer 100-170 ms late. In Lambda the
+ * safety margin covers it; the exact bound is proven on a virtual clock (test/property/deadline).
+ */
+const LAG_MS = 250;
 const NEVER = 3_600_000;
 
 interface Plan {
