@@ -259,7 +259,8 @@ describe('mapWithConcurrency', () => {
     expect(g.peak()).toBe(expectedPeak);
   });
 
-  test.each([0, -1])('a limit of %p still runs everything, one at a time', async (limit) => {
+  // NaN is no limit at all: it must not start zero workers and leave every result unset.
+  test.each([0, -1, Number.NaN])('a limit of %p still runs everything, one at a time', async (limit) => {
     const g = gated();
     const done = mapWithConcurrency([1, 2, 3], limit, g.fn);
     await g.releaseAll();
