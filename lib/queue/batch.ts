@@ -127,7 +127,8 @@ export async function mapWithConcurrency<T, R>(
       results[index] = await fn(items[index] as T);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  // `|| 1`: a limit that is no number (NaN) would start no worker and leave every result unset.
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length) || 1) }, worker));
   return results;
 }
 

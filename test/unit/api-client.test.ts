@@ -163,3 +163,117 @@ test("a proxy's refusal keeps its status only when it is one, and the message sh
     proxyStatus: 407,
   });
 });
+
+describe('classify: every reply kind, at the bounds of each status range', () => {
+  test.each([
+    [199, 'rejected'],
+    [200, 'ok'],
+    [299, 'ok'],
+    [300, 'rejected'],
+    [302, 'rejected'],
+    [407, 'rejected'],
+    [408, 'server-error'],
+    [499, 'rejected'],
+    [500, 'server-error'],
+    [501, 'rejected'],
+    [502, 'server-error'],
+    [599, 'server-error'],
+  ])('%i is %s', (status, kind) => {
+    expect(classify(reply(status, ''), NOW).kind).toBe(kind);
+  });
+
+  test('a 2xx keeps its body and whether it was cut, and reads no error facts from it', () => {
+    const body = JSON.stringify({ code: 'looks.like.an.error', contextId: 'body-ctx', message: 'a:b:c' });
+    expect(classify({ ...reply(200, body), truncated: true }, NOW)).toEqual({
+      kind: 'ok',
+      status: 200,
+      body,
+      truncated: true,
+    });
+    expect(classify(reply(202, body, { 'inin-correlation-id': 'hdr-ctx' }), NOW)).toEqual({
+      kind: 'ok',
+      status: 202,
+      body,
+      truncated: false,
+      contextId: 'hdr-ctx',
+    });
+  });
+
+  test("the error body's contextId wins over the header; either is kept only as a short token", () => {
+    const headers = { 'inin-correlation-id': 'hdr-ctx' };
+    expect(classify(reply(404, { contextId: 'body-ctx' }, headers), NOW)).toMatchObject({ contextId: 'body-ctx' });
+    expect(classify(reply(404, { contextId: '<b>' }, headers), NOW)).toMatchObject({ contextId: 'hdr-ctx' });
+    const outcome = classify(reply(404, { contextId: 'c'.repeat(65) }, { 'inin-correlation-id': 'h'.repeat(65) }), NOW);
+    expect(outcome).toEqual({ kind: 'not-found', status: 404 });
+  });
+
+  test('a 429 carries its Retry-After as milliseconds, and only a usable one', () => {
+    expect(classify(reply(429, '', { 'retry-after': '3' }), NOW)).toEqual({
+      kind: 'throttled',
+      status: 429,
+      retryAfterMs: 3000,
+    });
+    expect(classify(reply(429, '', { 'retry-after': 'Sun, 06 Dec 2026 10:00:05 GMT' }), NOW)).toMatchObject({
+      retryAfterMs: 5000,
+    });
+    for (const hostile of ['-1', '1.5', 'soon', `${'9'.repeat(65)}`, ''])
+      expect(classify(reply(429, '', { 'retry-after': hostile }), NOW)).toMatchObject({ retryAfterMs: undefined });
+    // A huge one is capped at a day: the deadline ends the flag, the value is not trusted further.
+    expect(classify(reply(429, '', { 'retry-after': '999999999' }), NOW)).toMatchObject({ retryAfterMs: 86_400_000 });
+  });
+
+  test("a 403's permissions come with it; other statuses never carry any", () => {
+    const body = { code: 'missing.any.permissions', message: 'assigned: conversation:communication:view' };
+    expect(classify(reply(403, body), NOW)).toHaveProperty('permissions');
+    for (const status of [400, 401, 404, 409, 429, 500])
+      expect(classify(reply(status, body), NOW)).not.toHaveProperty('permissions');
+  });
+
+  test('network faults pass their reason and code on; an abort is the deadline, with no code', () => {
+    for (const reason of ['timeout', 'reset', 'refused', 'dns', 'other'] as const)
+      expect(classify({ kind: 'network', reason, code: 'ECODE' }, NOW)).toEqual({
+        kind: 'network',
+        status: 0,
+        reason,
+        code: 'ECODE',
+      });
+    expect(classify({ kind: 'network', reason: 'aborted', code: 'DEADLINE' }, NOW)).toEqual({
+      kind: 'deadline',
+      status: 0,
+    });
+  });
+});
+
+describe('parseErrorBody: bounds of what it keeps', () => {
+  test('a code or contextId of 64 characters is kept; 65 is dropped', () => {
+    const at = 'c'.repeat(64);
+    expect(parseErrorBody(JSON.stringify({ code: at, contextId: at }))).toEqual({ code: at, contextId: at });
+    expect(parseErrorBody(JSON.stringify({ code: `${at}c`, contextId: `${at}c` }))).toEqual({});
+  });
+
+  test('fields of another type are dropped', () => {
+    expect(parseErrorBody(JSON.stringify({ code: 404, contextId: ['x'], message: { a: 'a:b' } }))).toEqual({});
+  });
+
+  test('a permission name of 100 characters is read; 101 is not', () => {
+    const name = (length: number) => `${'a'.repeat(length - 4)}:b:c`;
+    expect(parseErrorBody(JSON.stringify({ message: `need ${name(100)}` })).permissions).toEqual([name(100)]);
+    expect(parseErrorBody(JSON.stringify({ message: `need ${name(101)}` }))).toEqual({});
+  });
+
+  test('only the first 4096 characters of a message are looked at', () => {
+    const at = (offset: number) => JSON.stringify({ message: `${' '.repeat(offset)}x:y:z` });
+    expect(parseErrorBody(at(4096 - 5)).permissions).toEqual(['x:y:z']);
+    expect(parseErrorBody(at(4096 - 4))).toEqual({});
+  });
+
+  test('trailing punctuation is not part of a name; the same name is kept once', () => {
+    const message = 'need a:b:c. and a:b:c] and d:e:f), and a:b:c.)]';
+    expect(parseErrorBody(JSON.stringify({ message })).permissions).toEqual(['a:b:c', 'd:e:f']);
+  });
+
+  test('a message quoting the request (a token, an attribute value) gives nothing of it', () => {
+    const message = 'Bearer sentinel-token-77 cannot set compliance_checked=sentinel-value:x';
+    expect(JSON.stringify(parseErrorBody(JSON.stringify({ message, code: 'bad.request' })))).not.toContain('sentinel');
+  });
+});

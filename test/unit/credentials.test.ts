@@ -89,3 +89,67 @@ test('parseCredentials: the fields, then the hosts; an unknown environment is re
     error: { kind: 'config', reason: 'the credentials secret lacks clientId, clientSecret, environment' },
   });
 });
+
+describe('parseCredentials: what the secret may and may not decide', () => {
+  const secret = (fields: Record<string, unknown>) =>
+    JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'mypurecloud.ie', ...fields });
+
+  test('a region name or a domain, in any case and with spaces around it, names the same hosts', () => {
+    const ie = { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' };
+    for (const environment of ['mypurecloud.ie', 'MyPureCloud.IE', ' eu-west-1 ', 'EU-WEST-1'])
+      expect(parseCredentials(secret({ environment }), {})).toMatchObject({ ok: true, value: { hosts: ie } });
+  });
+
+  test.each([
+    ['another domain', 'evil.example.com'],
+    ['a known domain as a subdomain of another', 'mypurecloud.ie.evil.example'],
+    ['a URL', 'https://api.mypurecloud.ie'],
+    ['a host rather than a domain', 'login.mypurecloud.ie'],
+    ['a path', 'mypurecloud.ie/../x'],
+    ['a prototype name', '__proto__'],
+    ['the client secret pasted in the wrong field', SECRET],
+  ])('%s cannot steer where the client secret goes: config, quoting nothing', (_case, environment) => {
+    const parsed = parseCredentials(secret({ environment }), {});
+    expect(parsed).toEqual({
+      ok: false,
+      error: { kind: 'config', reason: expect.stringContaining('unknown Genesys environment') },
+    });
+    expect(JSON.stringify(parsed)).not.toContain(environment);
+  });
+
+  test('an override replaces its own host only; the other still comes from the environment', () => {
+    expect(parseCredentials(secret({}), { loginBaseUrl: both.loginBaseUrl })).toMatchObject({
+      ok: true,
+      value: { hosts: { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: both.loginBaseUrl } },
+    });
+    // With one override, the environment is still needed and still checked.
+    expect(
+      parseCredentials(secret({ environment: 'evil.example.com' }), { apiBaseUrl: both.apiBaseUrl }),
+    ).toMatchObject({ ok: false, error: { kind: 'config' } });
+  });
+
+  test('with both hosts overridden, the environment, whatever it says, decides nothing', () => {
+    expect(parseCredentials(secret({ environment: 'evil.example.com' }), both)).toMatchObject({
+      ok: true,
+      value: { hosts: both, environment: 'evil.example.com' },
+    });
+  });
+
+  test('the client secret is kept exactly as stored; the id is trimmed', () => {
+    expect(parseCredentials(secret({ clientId: '\tid ', clientSecret: ` ${SECRET}\n` }), {})).toMatchObject({
+      ok: true,
+      value: { clientId: 'id', clientSecret: ` ${SECRET}\n` },
+    });
+  });
+
+  test.each([
+    ['not JSON, quoting the secret', `clientSecret=${SECRET}`],
+    ['JSON of another shape', JSON.stringify([SECRET])],
+    ['a secret of another type', JSON.stringify({ clientId: 'id', clientSecret: { value: SECRET }, environment: 'x' })],
+    ['empty', ''],
+  ])('%s: config, and the reason holds nothing of the secret string', (_case, text) => {
+    const parsed = parseCredentials(text, {});
+    expect(parsed).toMatchObject({ ok: false, error: { kind: 'config' } });
+    expect(JSON.stringify(parsed)).not.toContain(SECRET);
+  });
+});

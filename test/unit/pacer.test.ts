@@ -53,3 +53,22 @@ test('an interval of 0 never waits', async () => {
   await Promise.all([pace(), pace(), pace()]);
   expect(c.waits).toEqual([]);
 });
+
+test('a negative interval never waits either', async () => {
+  const c = clock();
+  const pace = createPacer(-1000, c.now, c.sleep);
+  await Promise.all([pace(), pace(), pace()]);
+  expect(c.waits).toEqual([]);
+});
+
+test('a start whose slot has come is not given a sleep at all, not even of 0 ms', async () => {
+  const c = clock();
+  const pace = createPacer(1000, c.now, c.sleep);
+  await pace();
+  c.advance(1000); // exactly one interval later: the slot is now
+  await pace();
+  expect(c.waits).toEqual([]);
+  c.advance(999); // one millisecond early: waits that millisecond
+  await pace();
+  expect(c.waits).toEqual([1]);
+});

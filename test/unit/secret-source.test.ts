@@ -1,0 +1,134 @@
+/**
+ * awsSecretSource over the real AWS SDK against the Secrets Manager emulator on loopback (the SDK is
+ * this module's whole job, so its requests are real; nothing is mocked). What each answer becomes:
+ * the string, or a typed failure that says whether a retry can help and quotes only a well-formed
+ * AWS error name, never the service's message; one try per read; a hung read ends.
+ */
+import { awsSecretSource } from '../../lib/aws/secret-source';
+import { SecretsManagerEmulator } from '../emulators/secrets-manager';
+
+let emulator: SecretsManagerEmulator;
+const VALUE = 'secret-value-sentinel-8e31';
+
+/** The standard AWS variables the SDK reads; no real account is involved. */
+function pointAt(url: string): void {
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
+  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  delete process.env.AWS_PROFILE;
+}
+
+beforeAll(async () => {
+  emulator = await SecretsManagerEmulator.start();
+  emulator.put('the/secret', VALUE);
+  pointAt(emulator.url);
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.clearFaults();
+  pointAt(emulator.url);
+});
+
+const source = () => awsSecretSource({ requestTimeoutMs: 2000 });
+const failure = (kind: 'config' | 'unavailable', name: string) => ({
+  ok: false,
+  error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name },
+});
+
+test('a string secret is its value', async () => {
+  expect(await source().fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+});
+
+test('a binary secret is a configuration error', async () => {
+  emulator.script([{ binary: true }]);
+  expect(await source().fetch('the/secret')).toEqual({
+    ok: false,
+    error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' },
+  });
+});
+
+test('a missing secret is a configuration error, named by its AWS error', async () => {
+  expect(await source().fetch('no/such/secret')).toEqual(failure('config', 'ResourceNotFoundException'));
+});
+
+test.each(['AccessDeniedException', 'DecryptionFailure', 'InvalidParameterException', 'InvalidRequestException'])(
+  '%s: no retry can fix it (config)',
+  async (name) => {
+    emulator.script([{ error: name }]);
+    expect(await source().fetch('the/secret')).toEqual(failure('config', name));
+  },
+);
+
+test.each(['ThrottlingException', 'InternalServiceError', 'SomethingNewException'])(
+  '%s: worth retrying (unavailable)',
+  async (name) => {
+    emulator.script([{ error: name }]);
+    expect(await source().fetch('the/secret')).toEqual(failure('unavailable', name));
+  },
+);
+
+test("the service's message never reaches the reason", async () => {
+  emulator.script([{ error: 'AccessDeniedException' }]);
+  const result = await source().fetch('the/secret');
+  expect(JSON.stringify(result)).not.toContain('scripted');
+});
+
+describe('the error name is upstream text: kept only when it looks like an AWS error name', () => {
+  test('64 characters is a name; 65 is not', async () => {
+    const longest = `E${'x'.repeat(63)}`;
+    emulator.script([{ error: longest }, { error: `${longest}x` }]);
+    expect(await source().fetch('the/secret')).toEqual(failure('unavailable', longest));
+    expect(await source().fetch('the/secret')).toEqual(failure('unavailable', 'UnknownError'));
+  });
+
+  test.each([
+    ['markup', '<script>alert(1)</script>'],
+    ['a leading digit', '9Exception'],
+    ['spaces and words', 'Access denied for AKIAEMULATOR'],
+  ])('%s becomes UnknownError, and is not repeated', async (_case, hostile) => {
+    emulator.script([{ error: hostile }]);
+    const result = await source().fetch('the/secret');
+    expect(result).toEqual(failure('unavailable', 'UnknownError'));
+  });
+});
+
+test('one try per read: a transient error is not retried by the SDK (the flag loop knows the deadline)', async () => {
+  const before = emulator.count();
+  emulator.script([{ error: 'InternalServiceError' }, { error: 'InternalServiceError' }]);
+  expect(await source().fetch('the/secret')).toMatchObject({ ok: false, error: { kind: 'unavailable' } });
+  expect(emulator.count() - before).toBe(1);
+});
+
+test('a hung read ends at the request timeout, as unavailable', async () => {
+  emulator.script([{ hang: true }]);
+  const hung = awsSecretSource({ requestTimeoutMs: 150 });
+  expect(await hung.fetch('the/secret')).toEqual(failure('unavailable', 'TimeoutError'));
+});
+
+test('a read abandoned through its signal ends at once, as unavailable, and its request is closed', async () => {
+  emulator.script([{ hang: true }]);
+  const controller = new AbortController();
+  const read = source().fetch('the/secret', controller.signal);
+  setTimeout(() => controller.abort(), 20);
+  expect(await read).toMatchObject({ ok: false, error: { kind: 'unavailable', errorName: 'AbortError' } });
+  const hung = emulator.requests.at(-1);
+  for (let i = 0; i < 50 && hung?.abandonedAt === undefined; i += 1) await new Promise((r) => setTimeout(r, 10));
+  expect(hung?.abandonedAt).toBeDefined();
+});
+
+test('nothing listening is unavailable, never an exception', async () => {
+  pointAt('http://127.0.0.1:9');
+  expect(await source().fetch('the/secret')).toMatchObject({ ok: false, error: { kind: 'unavailable' } });
+});
+
+test('one client serves every read of a source: its endpoint is settled by the first', async () => {
+  const kept = source();
+  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+  // A client built now would talk to a port where nothing listens.
+  pointAt('http://127.0.0.1:9');
+  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+});
