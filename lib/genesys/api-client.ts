@@ -185,7 +185,7 @@ function readCapped(
 
 export interface AxiosOptions {
   /** Tunnel every connection through this proxy (see proxy-tunnel.ts), only to `allowed` hosts. */
-  proxy?: { url: string; allowed: (host: string) => boolean; tunnelTimeoutMs?: number };
+  proxy?: { url: string; allowed: (host: string) => boolean; tunnelTimeoutMs: number };
 }
 
 export function createAxios(options: AxiosOptions = {}): AxiosInstance {
@@ -215,7 +215,7 @@ function tunnel(proxy: NonNullable<AxiosOptions['proxy']>, secure: boolean): Tun
     proxy: new URL(proxy.url),
     allowed: proxy.allowed,
     secure,
-    ...(proxy.tunnelTimeoutMs === undefined ? {} : { timeoutMs: proxy.tunnelTimeoutMs }),
+    timeoutMs: proxy.tunnelTimeoutMs,
   };
 }
 
@@ -226,14 +226,14 @@ function tunnel(proxy: NonNullable<AxiosOptions['proxy']>, secure: boolean): Tun
 export function createGenesysAxios(
   proxyUrl: string | undefined,
   overrides: { apiBaseUrl?: string; loginBaseUrl?: string },
-  attemptTimeoutMs?: number,
+  attemptTimeoutMs: number,
 ): AxiosInstance {
   if (!proxyUrl) return createAxios();
   return createAxios({
     proxy: {
       url: proxyUrl,
       allowed: (host) => isGenesysHost(host, overrides),
-      ...(attemptTimeoutMs === undefined ? {} : { tunnelTimeoutMs: attemptTimeoutMs }),
+      tunnelTimeoutMs: attemptTimeoutMs,
     },
   });
 }

@@ -33,12 +33,9 @@ export interface TunnelOptions {
   allowed: (host: string) => boolean;
   /** TLS inside the tunnel (an https target); false only for plain-http targets (emulators). */
   secure: boolean;
-  /** Longest wait for the tunnel to open, CONNECT and TLS handshake (default `DEFAULT_TUNNEL_TIMEOUT_MS`). */
-  timeoutMs?: number;
+  /** Longest wait for the tunnel to open, CONNECT and TLS handshake: the function passes its attempt timeout. */
+  timeoutMs: number;
 }
-
-/** FLAG_ATTEMPT_TIMEOUT_MS's default; the function passes its configured attempt timeout. */
-export const DEFAULT_TUNNEL_TIMEOUT_MS = 3000;
 
 /**
  * The request option (a symbol: Node passes it through to the agent, as it does every option but
@@ -99,7 +96,7 @@ export function tunnelAgent(options: TunnelOptions): http.Agent {
           callback(null, socket);
         }
       };
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TUNNEL_TIMEOUT_MS;
+      const { timeoutMs } = options;
       const timer = setTimeout(() => {
         settle(
           Object.assign(new Error(`the proxy did not open the tunnel within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),

@@ -13,7 +13,6 @@ import type { Env } from '../config';
 import { flaggerOf, type Flagger } from '../flagger';
 import type { Logger } from '../log';
 import { createPacer, type Pacer } from './pacer';
-import { sleep } from '../deadline';
 import { FLAG_STATUSES, type FlagStatus } from '../core/flag-result';
 
 export interface BatchRecord {
@@ -148,7 +147,10 @@ export function createQueueDoor(env: Env, deps: Partial<ContainerDeps> = {}): Qu
   const container = createContainer(env, deps);
   const flagger = flaggerOf(container);
   const { config, logger } = container;
-  const pace = createPacer(config.batchStartIntervalMs, container.now, (ms) => sleep(ms));
+  // The container's sleep (injected in tests), with a signal that never aborts: a pacing wait is
+  // bounded by the interval alone.
+  const never = new AbortController().signal;
+  const pace = createPacer(config.batchStartIntervalMs, container.now, (ms) => container.flagDeps.sleep(ms, never));
   return {
     prefetch: () => flagger.prefetch(),
     handle: (event, invocation) =>

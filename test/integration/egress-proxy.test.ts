@@ -187,7 +187,12 @@ test.each([
 
 test('the tunnel itself: TLS to the target inside CONNECT, the certificate checked for the target host', async () => {
   proxy.connects.length = 0;
-  const agent = tunnelAgent({ proxy: new URL(proxy.url), allowed: (host) => host === 'localhost', secure: true });
+  const agent = tunnelAgent({
+    proxy: new URL(proxy.url),
+    allowed: (host) => host === 'localhost',
+    secure: true,
+    timeoutMs: 3000,
+  });
   const get = (options: https.RequestOptions) =>
     new Promise<number | string>((resolve) => {
       https
@@ -200,12 +205,12 @@ test('the tunnel itself: TLS to the target inside CONNECT, the certificate check
   expect(await get({ ca: TLS.cert })).toBe(401); // an answer from Genesys, through the tunnel
   expect(targets(proxy)).toEqual([`localhost:${new URL(genesys.url).port}`]);
   // Without trusting the emulator's certificate the TLS handshake fails: TLS is end to end.
-  const fresh = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: true });
+  const fresh = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: true, timeoutMs: 3000 });
   expect(await get({ agent: fresh })).toMatch(/self-signed|certificate/i);
   agent.destroy();
   fresh.destroy();
   // A plain-http target (an emulator) goes through a tunnel too, never around the proxy.
-  const plain = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: false });
+  const plain = tunnelAgent({ proxy: new URL(proxy.url), allowed: () => true, secure: false, timeoutMs: 3000 });
   const answer = await new Promise<{ status: number | undefined; type: unknown }>((resolve) =>
     http.get(`${emulators.secrets.url}/`, { agent: plain }, (res) => {
       res.resume();
@@ -224,6 +229,7 @@ test('a host that is not an allowed Genesys host is refused before the proxy is 
     proxy: new URL(proxy.url),
     allowed: (host) => host === 'api.mypurecloud.com',
     secure: true,
+    timeoutMs: 3000,
   });
   const outcome = await new Promise<string>((resolve) => {
     https
@@ -320,7 +326,7 @@ describe('a proxy that accepts the connection and never answers CONNECT', () => 
 describe("the allow-list through the proxy: the function's own predicate (isGenesysHost)", () => {
   /** One GET through the function's Genesys client with the proxy, as it is built in Lambda. */
   const getThroughProxy = (url: string) =>
-    axiosHttpClient(createGenesysAxios(proxy.url, {}))({ method: 'GET', url, headers: {}, timeoutMs: 2000 });
+    axiosHttpClient(createGenesysAxios(proxy.url, {}, 3000))({ method: 'GET', url, headers: {}, timeoutMs: 2000 });
 
   test.each([
     'https://api.mypurecloud.ie/api/v2/tokens/me',
@@ -361,7 +367,7 @@ describe("the allow-list through the proxy: the function's own predicate (isGene
     proxy.answer = { status: 403, reason: 'Forbidden' };
     try {
       const client = axiosHttpClient(
-        createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }),
+        createGenesysAxios(proxy.url, { loginBaseUrl: 'https://login.partner.example:8443' }, 3000),
       );
       await client({
         method: 'GET',

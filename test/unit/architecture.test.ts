@@ -68,6 +68,25 @@ test('only lib/config.ts reads the environment: every other module gets its sett
   expect(readers).toEqual([]);
 });
 
+test('every module of lib/ has a unit test named after it, which imports it', () => {
+  const missing = sources('lib').filter((file) => {
+    const test = path.join('test/unit', `${path.basename(file, '.ts')}.test.ts`);
+    try {
+      return !importsOf(test).includes(file.replace(/\.ts$/, ''));
+    } catch {
+      return true;
+    }
+  });
+  expect(missing).toEqual([]);
+});
+
+test('no suite replaces a module (jest.mock and its kin): faults come in as injected dependencies', () => {
+  const mocking = sources('test').filter((file) =>
+    /\bjest\.(mock|doMock|unstable_mockModule|spyOn)\(/.test(readFileSync(path.join(ROOT, file), 'utf8')),
+  );
+  expect(mocking).toEqual([]);
+});
+
 describe('the maps in the documentation match the tree', () => {
   const architecture = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');

@@ -8,6 +8,7 @@ import { AbortedError } from '../../lib/deadline';
 import { authorizationOf, createAuthorizer } from '../../lib/http/authorizer';
 import { TOKEN_CACHE_MAX_AGE_MS, TOKEN_REFRESH_INTERVAL_MS } from '../../lib/http/bearer-auth';
 import { captureLogger, fakeSecrets, virtualClock } from './fakes';
+import { sensitive } from '../../lib/sensitive';
 
 const TOKEN = 'authorizer-token-sentinel-7c41e0';
 const SECRET_ID = 'webhook/token';
@@ -144,7 +145,7 @@ describe('the secret read: cached, and bounded by the Lambda time left', () => {
     // Timers fire in the order they expire: the read's 30 ms against the budget left after the margin.
     const answerAfter = (ms: number) => async (): Promise<SecretFetch> => {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      return { ok: true, value: TOKEN };
+      return { ok: true, value: sensitive(TOKEN) };
     };
     const cut = setup();
     cut.secrets.answer = answerAfter(30);

@@ -301,7 +301,7 @@ describe('createQueueDoor: the door as a container builds it', () => {
         logger: log.logger,
       },
     );
-    return { queueDoor, genesys, log, secrets };
+    return { queueDoor, genesys, log, secrets, clock };
   }
   const flagBody = JSON.stringify({
     conversationId: CONVERSATION_ID,
@@ -321,6 +321,15 @@ describe('createQueueDoor: the door as a container builds it', () => {
     expect(d.log.lines.map((l) => l.message)).toEqual(
       expect.arrayContaining(['queue record dropped', 'flagged', 'not flagged', 'batch done']),
     );
+  });
+
+  test("the door's pacing waits on the container's sleep: record starts spaced on the injected clock", async () => {
+    const d = door({ BATCH_START_INTERVAL_MS: '5000', BATCH_CONCURRENCY: '3' });
+    const records = ['a', 'b', 'c'].map((messageId) => ({ messageId, body: flagBody }));
+    const outcome = await d.queueDoor.handle({ Records: records }, { requestId: 'r', remainingMs: () => 60_000 });
+    expect(outcome.failedIds).toEqual([]);
+    // Three starts 5 s apart: two waits, on the virtual clock, not on the wall clock.
+    expect(d.clock.sleeps.filter((ms) => ms === 5000)).toHaveLength(2);
   });
 
   test("the stack's body rules apply: a plain body is refused where only envelopes are taken", async () => {

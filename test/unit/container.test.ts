@@ -17,6 +17,7 @@ import {
   fakeSecrets,
   virtualClock,
 } from './fakes';
+import { sensitive } from '../../lib/sensitive';
 
 const ENV = { GENESYS_CREDENTIALS_SECRET_ID: CREDENTIALS_SECRET_ID };
 const T = 1_000_000;
@@ -197,7 +198,10 @@ describe('the token source of each mode', () => {
   test('client credentials: the secret, then a grant at the login host its environment names', async () => {
     const { container, genesys } = setup();
     const token = await container.flagDeps.tokens.get();
-    expect(token).toMatchObject({ ok: true, value: { value: ACCESS_TOKEN, apiBaseUrl: 'https://api.mypurecloud.ie' } });
+    expect(token).toMatchObject({
+      ok: true,
+      value: { value: sensitive(ACCESS_TOKEN), apiBaseUrl: 'https://api.mypurecloud.ie' },
+    });
     expect(genesys.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST https://login.mypurecloud.ie/oauth/token',
     ]);
@@ -232,7 +236,7 @@ describe('the token source of each mode', () => {
     });
     expect(await container.flagDeps.tokens.get()).toMatchObject({
       ok: true,
-      value: { value: 'stored-token', apiBaseUrl: 'https://api.mypurecloud.de' },
+      value: { value: sensitive('stored-token'), apiBaseUrl: 'https://api.mypurecloud.de' },
     });
     expect(secrets.reads.map((r) => r.secretId)).toEqual(['genesys/token']);
     expect(genesys.requests).toEqual([]);

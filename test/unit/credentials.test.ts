@@ -92,7 +92,7 @@ test('parseCredentials: the fields, then the hosts; an unknown environment is re
 
 describe('parseCredentials: what the secret may and may not decide', () => {
   const secret = (fields: Record<string, unknown>) =>
-    JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'mypurecloud.ie', ...fields });
+    sensitive(JSON.stringify({ clientId: 'id', clientSecret: SECRET, environment: 'mypurecloud.ie', ...fields }));
 
   test('a region name or a domain, in any case and with spaces around it, names the same hosts', () => {
     const ie = { apiBaseUrl: 'https://api.mypurecloud.ie', loginBaseUrl: 'https://login.mypurecloud.ie' };
@@ -138,7 +138,7 @@ describe('parseCredentials: what the secret may and may not decide', () => {
   test('the client secret is kept exactly as stored; the id is trimmed', () => {
     expect(parseCredentials(secret({ clientId: '\tid ', clientSecret: ` ${SECRET}\n` }), {})).toMatchObject({
       ok: true,
-      value: { clientId: 'id', clientSecret: ` ${SECRET}\n` },
+      value: { clientId: 'id', clientSecret: sensitive(` ${SECRET}\n`) },
     });
   });
 
@@ -148,7 +148,7 @@ describe('parseCredentials: what the secret may and may not decide', () => {
     ['a secret of another type', JSON.stringify({ clientId: 'id', clientSecret: { value: SECRET }, environment: 'x' })],
     ['empty', ''],
   ])('%s: config, and the reason holds nothing of the secret string', (_case, text) => {
-    const parsed = parseCredentials(text, {});
+    const parsed = parseCredentials(sensitive(text), {});
     expect(parsed).toMatchObject({ ok: false, error: { kind: 'config' } });
     expect(JSON.stringify(parsed)).not.toContain(SECRET);
   });

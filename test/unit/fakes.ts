@@ -6,6 +6,7 @@
 import type { SecretFetch, SecretSource } from '../../lib/aws/secret-source';
 import type { HttpClient, HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import { createLogger, type Logger } from '../../lib/log';
+import { sensitive } from '../../lib/sensitive';
 
 /** A logger that keeps every line, parsed, for assertions. */
 export function captureLogger(): { logger: Logger; lines: Record<string, unknown>[]; text: () => string } {
@@ -58,7 +59,7 @@ export function fakeSecrets(values: Record<string, string>) {
             ok: false,
             error: { kind: 'config', reason: 'Secrets Manager GetSecretValue failed: ResourceNotFoundException' },
           }
-        : { ok: true, value };
+        : { ok: true, value: sensitive(value) };
     },
   };
   const secretSource: SecretSource = {

@@ -5,6 +5,8 @@
  */
 import { createFlagger } from '../../lib/flagger';
 import { createLogger } from '../../lib/log';
+import { emfFields } from '../../lib/metrics';
+import type { FlagResult } from '../../lib/core/flag-result';
 
 type Emf = { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] };
 
@@ -55,4 +57,38 @@ test('a misconfigured function still counts its CONFIG_ERROR results (the alarm 
 test('a bad namespace is a configuration error', async () => {
   const lines = await linesOf({ GENESYS_CREDENTIALS_SECRET_ID: 'x', METRICS_NAMESPACE: 'AWS/Lambda' }, {});
   expect(lines.find((l) => l.status === 'CONFIG_ERROR')?.reason).toContain('METRICS_NAMESPACE');
+});
+
+test('emfFields: the directive, its dimensions and its three metrics as top-level fields of the result', () => {
+  const result: FlagResult = {
+    status: 'UPDATED',
+    updated: true,
+    attempts: 3,
+    httpStatus: 202,
+    elapsedMs: 1460,
+    message: 'attributes set',
+    correlationId: 'c',
+    participantId: 'p',
+  };
+  expect(emfFields(result, { namespace: 'NS/dev', functionName: 'fn' }, 1_700_000_000_000)).toEqual({
+    _aws: {
+      Timestamp: 1_700_000_000_000,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'NS/dev',
+          Dimensions: [['Status'], ['FunctionName', 'Status']],
+          Metrics: [
+            { Name: 'Flags', Unit: 'Count' },
+            { Name: 'Attempts', Unit: 'Count' },
+            { Name: 'ElapsedMs', Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    },
+    Status: 'UPDATED',
+    FunctionName: 'fn',
+    Flags: 1,
+    Attempts: 3,
+    ElapsedMs: 1460,
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { awsSecretSource } from '../../lib/aws/secret-source';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
+import { sensitive } from '../../lib/sensitive';
 
 let emulator: SecretsManagerEmulator;
 const VALUE = 'secret-value-sentinel-8e31';
@@ -40,7 +41,7 @@ const failure = (kind: 'config' | 'unavailable', name: string) => ({
 });
 
 test('a string secret is its value', async () => {
-  expect(await source().fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+  expect(await source().fetch('the/secret')).toEqual({ ok: true, value: sensitive(VALUE) });
 });
 
 test('a binary secret is a configuration error', async () => {
@@ -127,8 +128,8 @@ test('nothing listening is unavailable, never an exception', async () => {
 
 test('one client serves every read of a source: its endpoint is settled by the first', async () => {
   const kept = source();
-  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: sensitive(VALUE) });
   // A client built now would talk to a port where nothing listens.
   pointAt('http://127.0.0.1:9');
-  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: VALUE });
+  expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: sensitive(VALUE) });
 });

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { LoopbackServer, readBody } from '../emulators/loopback';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
+import { sensitive } from '../../lib/sensitive';
 
 let emulator: SecretsManagerEmulator;
 
@@ -114,9 +115,9 @@ describe('the version operations', () => {
     const firstId = current('valued') ?? '';
     emulator.put('valued', 'second');
     const v = versions();
-    expect(await v.getValue('valued', { stage: 'AWSCURRENT' })).toBe('second');
-    expect(await v.getValue('valued', { stage: 'AWSPREVIOUS' })).toBe('first');
-    expect(await v.getValue('valued', { versionId: firstId })).toBe('first');
+    expect(await v.getValue('valued', { stage: 'AWSCURRENT' })).toEqual(sensitive('second'));
+    expect(await v.getValue('valued', { stage: 'AWSPREVIOUS' })).toEqual(sensitive('first'));
+    expect(await v.getValue('valued', { versionId: firstId })).toEqual(sensitive('first'));
     expect(await v.getValue('valued', { stage: 'AWSPENDING' })).toBeUndefined();
     expect(await v.getValue('no/such/secret', {})).toBeUndefined();
   });
@@ -134,11 +135,11 @@ describe('the version operations', () => {
     const oldId = current('rotated') ?? '';
     const pendingId = emulator.beginRotation('rotated');
     const v = versions();
-    await v.putPending('rotated', pendingId, 'new');
-    await v.putPending('rotated', pendingId, 'new');
+    await v.putPending('rotated', pendingId, sensitive('new'));
+    await v.putPending('rotated', pendingId, sensitive('new'));
     expect(emulator.valueAt('rotated', 'AWSPENDING')).toBe('new');
     expect(emulator.valueAt('rotated')).toBe('old');
-    await expect(v.putPending('rotated', pendingId, 'different')).rejects.toMatchObject({
+    await expect(v.putPending('rotated', pendingId, sensitive('different'))).rejects.toMatchObject({
       name: 'ResourceExistsException',
     });
 
@@ -151,7 +152,7 @@ describe('the version operations', () => {
     emulator.put('held', 'old');
     const pendingId = emulator.beginRotation('held');
     const v = versions();
-    await v.putPending('held', pendingId, 'new');
+    await v.putPending('held', pendingId, sensitive('new'));
     await expect(v.makeCurrent('held', pendingId, undefined)).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
@@ -162,7 +163,7 @@ describe('the version operations', () => {
     emulator.put('cleared', 'old');
     const pendingId = emulator.beginRotation('cleared');
     const v = versions();
-    await v.putPending('cleared', pendingId, 'new');
+    await v.putPending('cleared', pendingId, sensitive('new'));
     await v.clearPending('cleared', pendingId);
     expect(emulator.valueAt('cleared', 'AWSPENDING')).toBeUndefined();
     expect(emulator.valueAt('cleared')).toBe('old');
