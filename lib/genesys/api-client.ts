@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { parseJsonObject } from '../json';
+import type { Sensitive } from '../sensitive';
 import { isGenesysHost } from './environments';
 import { ProxyRefusedError, TUNNEL_SIGNAL, tunnelAgent, type TunnelOptions } from './proxy-tunnel';
 
@@ -15,6 +16,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH';
   url: string;
   headers: Record<string, string>;
+  /** The Authorization header's value (Basic or Bearer), revealed only as the request is sent. */
+  authorization?: Sensitive;
   body?: string;
   /** Budget of this one attempt; the attempt is abandoned when it runs out. */
   timeoutMs: number;
@@ -69,7 +72,9 @@ export function axiosHttpClient(instance: AxiosInstance = createAxios()): HttpCl
       const response = await instance.request<Readable>({
         method: request.method,
         url: request.url,
-        headers: request.headers,
+        headers: request.authorization
+          ? { ...request.headers, authorization: request.authorization.reveal() }
+          : request.headers,
         data: request.body,
         signal: attempt.signal,
         // Node's own transport, with the attempt's signal handed on to the agent: a tunnel still

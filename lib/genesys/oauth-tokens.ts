@@ -122,15 +122,11 @@ export async function requestClientCredentialsToken(
   credentials: GenesysCredentials,
   options: GrantOptions,
 ): Promise<TokenFetch> {
-  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret.reveal()}`, 'utf8').toString('base64');
   const reply = await options.http({
     method: 'POST',
     url: `${credentials.hosts.loginBaseUrl}/oauth/token`,
-    headers: {
-      authorization: `Basic ${basic}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    authorization: basicAuthorization(credentials),
     body: 'grant_type=client_credentials',
     timeoutMs: options.attemptTimeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -173,6 +169,17 @@ export async function requestClientCredentialsToken(
     renewAt: now + lifetimeMs - margin,
     expiresAt: now + lifetimeMs,
   });
+}
+
+/** `Basic base64(clientId:clientSecret)`, as Sensitive as the secret it encodes. */
+export function basicAuthorization(credentials: Pick<GenesysCredentials, 'clientId' | 'clientSecret'>): Sensitive {
+  const pair = `${credentials.clientId}:${credentials.clientSecret.reveal()}`;
+  return sensitive(`Basic ${Buffer.from(pair, 'utf8').toString('base64')}`);
+}
+
+/** A token as the Authorization header that carries it. */
+export function bearerAuthorization(token: Sensitive): Sensitive {
+  return sensitive(`Bearer ${token.reveal()}`);
 }
 
 /** A secret that cannot be read, as a token error; `retryAfterMs` says when the cache reads it again. */
@@ -234,7 +241,8 @@ export async function verifyToken(
   const reply = await options.http({
     method: 'GET',
     url: `${token.apiBaseUrl}/api/v2/tokens/me`,
-    headers: { authorization: `Bearer ${token.value.reveal()}`, accept: 'application/json' },
+    headers: { accept: 'application/json' },
+    authorization: bearerAuthorization(token.value),
     timeoutMs: options.attemptTimeoutMs,
   });
   if (reply.kind === 'network') return err({ reason: `GET /api/v2/tokens/me failed: ${reply.reason}`, status: 0 });

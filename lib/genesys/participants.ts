@@ -6,7 +6,7 @@
  *   the conversation.
  */
 import { parseJsonObject } from '../json';
-import type { AccessToken } from './oauth-tokens';
+import { bearerAuthorization, type AccessToken } from './oauth-tokens';
 import { classify, type ApiOutcome, type HttpClient } from './api-client';
 import { parseGenesysId, type GenesysId } from './ids';
 
@@ -43,7 +43,8 @@ export async function patchAttributes(
   const reply = await options.http({
     method: 'PATCH',
     url: options.token.apiBaseUrl + path,
-    headers: authHeaders(options.token, true),
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    authorization: bearerAuthorization(options.token.value),
     body: JSON.stringify({ attributes }),
     timeoutMs: options.timeoutMs,
     // Genesys answers 202 with no body on this path; nothing in a 2xx body changes the outcome.
@@ -57,20 +58,13 @@ export async function getConversation(conversationId: GenesysId, options: CallOp
   const reply = await options.http({
     method: 'GET',
     url: `${options.token.apiBaseUrl}/api/v2/conversations/${encodeURIComponent(conversationId)}`,
-    headers: authHeaders(options.token, false),
+    headers: { accept: 'application/json' },
+    authorization: bearerAuthorization(options.token.value),
     timeoutMs: options.timeoutMs,
     maxBodyBytes: MAX_CONVERSATION_BYTES,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return classify(reply, options.now());
-}
-
-function authHeaders(token: AccessToken, withBody: boolean): Record<string, string> {
-  return {
-    authorization: `Bearer ${token.value.reveal()}`,
-    accept: 'application/json',
-    ...(withBody ? { 'content-type': 'application/json' } : {}),
-  };
 }
 
 export type ParticipantPick =

@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AbortedError } from '../deadline';
 import type { CachedSecret } from '../aws/secret-cache';
 import type { SecretFetch } from '../aws/secret-source';
-import type { Sensitive } from '../sensitive';
+import { type Sensitive, sensitive } from '../sensitive';
 
 export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
 
@@ -29,17 +29,17 @@ export class BearerCheck {
 
   /** `signal`: the invocation's deadline; a secret read that outlasts it is 'unavailable'. */
   async verify(authorization: string | undefined, signal?: AbortSignal): Promise<BearerVerdict> {
-    const presented = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
-    if (!presented) return 'denied';
+    const token = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1];
+    if (!token) return 'denied';
     try {
-      return await this.check(presented, signal);
+      return await this.check(sensitive(token), signal);
     } catch (error) {
       if (error instanceof AbortedError) return 'unavailable';
       throw error;
     }
   }
 
-  private async check(presented: string, signal: AbortSignal | undefined): Promise<BearerVerdict> {
+  private async check(presented: Sensitive, signal: AbortSignal | undefined): Promise<BearerVerdict> {
     const current = await this.secret.get(signal);
     const expected = current.ok ? configuredToken(current.value) : undefined;
     if (expected === undefined) return 'unavailable';
@@ -53,12 +53,13 @@ export class BearerCheck {
 }
 
 /** The token the secret holds, trimmed; undefined when it is too short to be one. */
-function configuredToken(secretString: Sensitive): string | undefined {
+function configuredToken(secretString: Sensitive): Sensitive | undefined {
   const token = secretString.reveal().trim();
-  return token.length >= MIN_TOKEN_LENGTH ? token : undefined;
+  return token.length >= MIN_TOKEN_LENGTH ? sensitive(token) : undefined;
 }
 
-export function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+/** Constant-time equality, over SHA-256 digests so that neither content nor length leaks through timing. */
+export function sameSecret(a: Sensitive, b: Sensitive): boolean {
+  const digest = (s: Sensitive): Buffer => createHash('sha256').update(s.reveal(), 'utf8').digest();
   return timingSafeEqual(digest(a), digest(b));
 }

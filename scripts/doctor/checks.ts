@@ -34,6 +34,8 @@ import { parseCredentials, readCredentialFields } from '../../lib/genesys/creden
 import { GENESYS_ENVIRONMENTS, genesysRegion, resolveHosts, type GenesysHosts } from '../../lib/genesys/environments';
 import { parseGenesysId, type GenesysId } from '../../lib/genesys/ids';
 import {
+  basicAuthorization,
+  bearerAuthorization,
   requestClientCredentialsToken,
   verifyToken,
   type AccessToken,
@@ -42,6 +44,7 @@ import {
 import { getConversation, patchAttributes, REQUIRED_PERMISSIONS } from '../../lib/genesys/participants';
 import { parseStoredToken } from '../../lib/genesys/token-secret';
 import { parseJsonObject } from '../../lib/json';
+import { REDACTED, type Sensitive, sensitive } from '../../lib/sensitive';
 import { formatDuration, ROTATION_SPARE_MS } from '../../lib/rotation/rotation-schedule';
 import { ACTION_NAMES } from '../contracts';
 import { contractDifferences } from './contract-diff';
@@ -160,7 +163,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): Promise<CheckResult[]> {
   const mode: 'credentials' | 'token' = env.GENESYS_TOKEN_SECRET_ID?.trim() ? 'token' : 'credentials';
   const results = new Map<CheckId, CheckResult>();
-  const sensitive: string[] = [];
+  // Every secret value met on the way, so that no report line can repeat one, whatever quoted it.
+  const secretValues: Sensitive[] = [];
   const set = (id: CheckId, outcome: Outcome, message: string, fix?: string): void => {
     results.set(id, {
       id,
@@ -174,7 +178,7 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
 
   const parsed = loadConfig(env);
   if (parsed.ok) {
-    await runChecks(parsed.value, mode, set, sensitive, overrides);
+    await runChecks(parsed.value, mode, set, secretValues, overrides);
   } else {
     set(
       'config',
@@ -189,7 +193,7 @@ export async function runDoctor(env: Env, overrides: Partial<DoctorDeps> = {}): 
     .map((id) => results.get(id))
     .find((r) => r !== undefined && (r.outcome === 'fail' || r.outcome === 'skipped'));
   const scrub = (text: string): string =>
-    sensitive.reduce((t, s) => (s.length >= 4 ? t.split(s).join('[redacted]') : t), text);
+    secretValues.reduce((t, s) => (s.reveal().length >= 4 ? t.split(s.reveal()).join(REDACTED) : t), text);
   return [...REQUIRED[mode], ...OPTIONAL].map((id) => {
     const result = results.get(id) ?? {
       id,
@@ -212,7 +216,7 @@ async function runChecks(
   config: Config,
   mode: 'credentials' | 'token',
   set: SetResult,
-  sensitive: string[],
+  secretValues: Sensitive[],
   overrides: Partial<DoctorDeps>,
 ): Promise<void> {
   const deps: DoctorDeps = {
@@ -288,10 +292,9 @@ async function runChecks(
       set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
       return;
     }
-    sensitive.push(
-      fields.value.clientSecret.reveal(),
-      Buffer.from(`${fields.value.clientId}:${fields.value.clientSecret.reveal()}`, 'utf8').toString('base64'),
-    );
+    const basic = basicAuthorization(fields.value);
+    // The header, and its base64 alone: either could be quoted back.
+    secretValues.push(fields.value.clientSecret, basic, sensitive(basic.reveal().replace(/^Basic /, '')));
     set('secret-well-formed', 'pass', 'clientId, clientSecret and environment are present (none of them is shown)');
 
     // 4. The environment, and the AWS region that pairs with it.
@@ -312,7 +315,7 @@ async function runChecks(
       set('data-action', 'skipped', 'skipped: needs a token');
       return;
     }
-    sensitive.push(minted.value.value.reveal());
+    secretValues.push(minted.value.value);
     set(
       'token-granted',
       'pass',
@@ -335,7 +338,7 @@ async function runChecks(
     set('region-pairing', 'skipped', 'skipped: needs the environment in the secret');
     return;
   }
-  sensitive.push(stored.value.accessToken.reveal());
+  secretValues.push(stored.value.accessToken);
   set('secret-well-formed', 'pass', 'accessToken, expiresAt and environment are present (the token is not shown)');
 
   // 4. The environment.
@@ -772,7 +775,8 @@ async function dataActionCheck(token: AccessToken, config: Config, deps: DoctorD
       await deps.http({
         method: 'GET',
         url: `${token.apiBaseUrl}${pathAndQuery}`,
-        headers: { authorization: `Bearer ${token.value.reveal()}`, accept: 'application/json' },
+        headers: { accept: 'application/json' },
+        authorization: bearerAuthorization(token.value),
         timeoutMs: config.attemptTimeoutMs,
       }),
       deps.now(),

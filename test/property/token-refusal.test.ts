@@ -69,7 +69,7 @@ test(
         let script: number[] = [];
         let sent: string[] = [];
         const http = async (req: HttpRequest): Promise<HttpReply> => {
-          const token = req.headers.authorization?.replace(/^Bearer /, '') ?? '';
+          const token = req.authorization?.reveal().replace(/^Bearer /, '') ?? '';
           sent.push(token);
           const status = revoked.has(token) ? 401 : (script.shift() ?? 202);
           return { kind: 'response', status, headers: {}, body: '', truncated: false };

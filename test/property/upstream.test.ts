@@ -242,7 +242,7 @@ async function run(s: Scenario) {
     if (isToken) sent.token += 1;
     else sent.api.push(req.url);
     if (!isToken && !API_PATH.test(req.url)) problems.push(`requested ${req.url.slice(0, 200)}`);
-    const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+    const bearer = req.authorization?.reveal().replace(/^Bearer /, '');
     if (!isToken && (bearer === undefined || !issued.has(bearer)))
       problems.push('an API request without a token the login host issued');
     if (sent.api.length + sent.token > 10_000) throw new Error('runaway retry loop');

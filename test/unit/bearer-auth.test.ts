@@ -14,6 +14,7 @@ import {
   TOKEN_REFRESH_INTERVAL_MS,
 } from '../../lib/http/bearer-auth';
 import { fakeSecrets, virtualClock } from './fakes';
+import { sensitive } from '../../lib/sensitive';
 
 const TOKEN = 'bearer-token-sentinel-4c1d9e';
 const SECRET_ID = 'webhook/token';
@@ -164,20 +165,21 @@ describe('the deadline and failures of the read', () => {
 });
 
 describe('sameSecret', () => {
+  const same = (a: string, b: string): boolean => sameSecret(sensitive(a), sensitive(b));
+
   test('equal strings match; any difference does not', () => {
-    expect(sameSecret(TOKEN, TOKEN)).toBe(true);
-    expect(sameSecret(TOKEN, `${TOKEN} `)).toBe(false);
-    expect(sameSecret(TOKEN, TOKEN.toUpperCase())).toBe(false);
-    expect(sameSecret('', '')).toBe(true);
+    expect(same(TOKEN, TOKEN)).toBe(true);
+    expect(same(TOKEN, `${TOKEN} `)).toBe(false);
+    expect(same(TOKEN, TOKEN.toUpperCase())).toBe(false);
+    expect(same('', '')).toBe(true);
   });
 
   test('strings of different lengths compare without throwing (digests have one length)', () => {
-    expect(() => sameSecret('a', 'a'.repeat(100_000))).not.toThrow();
-    expect(sameSecret('a', 'a'.repeat(100_000))).toBe(false);
+    expect(same('a', 'a'.repeat(100_000))).toBe(false);
   });
 
   test('UTF-8 is compared as bytes: composed and decomposed forms differ', () => {
-    expect(sameSecret('caf\u00e9-token-000000', 'cafe\u0301-token-000000')).toBe(false);
-    expect(sameSecret('caf\u00e9-token-000000', 'caf\u00e9-token-000000')).toBe(true);
+    expect(same('caf\u00e9-token-000000', 'cafe\u0301-token-000000')).toBe(false);
+    expect(same('caf\u00e9-token-000000', 'caf\u00e9-token-000000')).toBe(true);
   });
 });

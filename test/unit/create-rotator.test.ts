@@ -370,7 +370,7 @@ test('every new token is minted with the credentials as they are now, not as cac
   expect(await world.step('createSecret', 'v-next')).toMatchObject({ ok: true });
   const basics = world.requests
     .filter((r) => r.url.endsWith('/oauth/token'))
-    .map((r) => Buffer.from(r.headers.authorization?.replace(/^Basic /, '') ?? '', 'base64').toString());
+    .map((r) => Buffer.from(r.authorization?.reveal().replace(/^Basic /, '') ?? '', 'base64').toString());
   expect(basics).toEqual([`client-id:${CLIENT_SECRET}`, 'client-id:sentinel-rotated-client-secret-2d8e']);
 });
 

@@ -53,7 +53,7 @@ describe('verifyToken: GET /api/v2/tokens/me proves a token', () => {
   test('a 2xx proves it, with the token as the bearer', async () => {
     const seen: string[] = [];
     const http: HttpClient = async (request) => {
-      seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
+      seen.push(`${request.method} ${request.url} ${request.authorization?.reveal() ?? ''}`);
       return { kind: 'response', status: 200, headers: {}, body: '{}', truncated: false };
     };
     expect(await verify(http)).toEqual({ ok: true, value: undefined });

@@ -128,7 +128,7 @@ class FakeGenesys {
 
   /** `METHOD url authorization`, the part each case checks. */
   sent(): string[] {
-    return this.requests.map((r) => `${r.method} ${r.url} ${r.headers.authorization ?? ''}`);
+    return this.requests.map((r) => `${r.method} ${r.url} ${r.authorization?.reveal() ?? ''}`);
   }
 }
 
