@@ -133,19 +133,12 @@ export const NUMERIC_SETTINGS = {
 } satisfies Record<string, NumericSetting>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** LOG_LEVEL's default, and the logger's when it is given none. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+/** DEFAULT_PARTICIPANT_PURPOSE's default: the caller's side of a call. */
+const DEFAULT_PURPOSE = 'customer';
 
 const DEFAULT_METRICS_NAMESPACE = 'GenesysParticipantFlagger';
-
-/** The host overrides, for resolveHosts (absent keys: derive the host from the environment). */
-export function hostOverrides(config: Pick<Config, 'apiBaseUrl' | 'loginBaseUrl'>): {
-  apiBaseUrl?: string;
-  loginBaseUrl?: string;
-} {
-  return {
-    ...(config.apiBaseUrl ? { apiBaseUrl: config.apiBaseUrl } : {}),
-    ...(config.loginBaseUrl ? { loginBaseUrl: config.loginBaseUrl } : {}),
-  };
-}
 
 /**
  * The host of each override in force, by its variable: what a door logs at init, since an override
@@ -203,10 +196,10 @@ export function loadConfig(env: Env): ConfigParse {
   const loginBaseUrl = parseBaseUrl(env, 'GENESYS_LOGIN_BASE_URL', problems);
   const genesysProxyUrl = parseProxyUrl(env, problems);
 
-  let purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || 'customer';
+  let purpose = env.DEFAULT_PARTICIPANT_PURPOSE?.trim() || DEFAULT_PURPOSE;
   if (!PARTICIPANT_PURPOSE.test(purpose)) {
-    problems.push('DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "customer"');
-    purpose = 'customer';
+    problems.push(`DEFAULT_PARTICIPANT_PURPOSE must be a purpose name such as "${DEFAULT_PURPOSE}"`);
+    purpose = DEFAULT_PURPOSE;
   }
 
   let namespace = env.METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE;
@@ -264,6 +257,8 @@ export interface AuthorizerConfig {
   initPrefetchMs: number;
   /** Kept back from the Lambda's remaining time (FLAG_SAFETY_MARGIN_MS), to answer before it ends. */
   safetyMarginMs: number;
+  /** How long the token's secret is cached (SECRET_CACHE_MAX_AGE_MS), as the webhook caches it. */
+  secretMaxAgeMs: number;
   logLevel: LogLevel;
 }
 
@@ -272,12 +267,18 @@ export function loadAuthorizerConfig(
   env: Env,
 ): Result<AuthorizerConfig, { reason: string; fallback: AuthorizerConfig }> {
   const problems: string[] = [];
-  const numbers = readNumbers(env, problems, ['attemptTimeoutMs', 'initPrefetchMs', 'safetyMarginMs']);
+  const numbers = readNumbers(env, problems, [
+    'attemptTimeoutMs',
+    'initPrefetchMs',
+    'safetyMarginMs',
+    'secretMaxAgeMs',
+  ]);
   const config: AuthorizerConfig = {
     webhookTokenSecretId: env.WEBHOOK_TOKEN_SECRET_ID?.trim() ?? '',
     attemptTimeoutMs: numbers.attemptTimeoutMs,
     initPrefetchMs: numbers.initPrefetchMs,
     safetyMarginMs: numbers.safetyMarginMs,
+    secretMaxAgeMs: numbers.secretMaxAgeMs,
     logLevel: readLogLevel(env, problems),
   };
   return problems.length > 0 ? err({ reason: `configuration: ${problems.join('; ')}`, fallback: config }) : ok(config);
@@ -304,10 +305,10 @@ function readNumbers(env: Env, problems: string[], names?: readonly NumericName[
 }
 
 function readLogLevel(env: Env, problems: string[]): LogLevel {
-  const level = LOG_LEVELS.find((l) => l === (env.LOG_LEVEL?.trim().toLowerCase() || 'info'));
+  const level = LOG_LEVELS.find((l) => l === (env.LOG_LEVEL?.trim().toLowerCase() || DEFAULT_LOG_LEVEL));
   if (level) return level;
   problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  return 'info';
+  return DEFAULT_LOG_LEVEL;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { CachedSecret } from './aws/secret-cache';
 import { awsSecretSource, type SecretSource } from './aws/secret-source';
-import { hostOverrides, loadConfig, overridesInForce, type Config, type Env } from './config';
+import { loadConfig, overridesInForce, type Config, type Env } from './config';
 import type { FlagDeps, FlagPolicy } from './core/flag-participant';
 import type { AttributeContract } from './core/flag-request';
 import { CONTRACT } from './core/attribute-contract';
@@ -56,8 +56,6 @@ export interface Container {
   readonly invalid: string | undefined;
   readonly logger: Logger;
   readonly now: () => number;
-  /** The container's Secrets Manager source, also for a door's own secrets (the webhook's bearer token). */
-  readonly secretSource: SecretSource;
   /** What the retry loop needs: tokens, HTTP, clock, sleep, randomness, logger. */
   readonly flagDeps: FlagDeps;
   readonly policy: FlagPolicy;
@@ -66,7 +64,10 @@ export interface Container {
   deadline(invocation: Invocation): number;
   /** The init has ended (the prefetch is done): what an on-demand init's first invocation is charged up to. */
   initEnded(): void;
-  /** A cache in front of `secretId`, with the configured ages (`minAgeMs` a floor on the maximum age). */
+  /**
+   * A cache in front of `secretId` over the container's Secrets Manager source, with the configured
+   * ages (`minAgeMs` a floor on the maximum age): also for a door's own secret (the webhook's bearer token).
+   */
   cachedSecret(secretId: string, options?: { minAgeMs?: number; minRefreshIntervalMs?: number }): CachedSecret;
 }
 
@@ -80,8 +81,7 @@ export function createContainer(env: Env, overrides: Partial<ContainerDeps> = {}
   else logOverrides(config, logger);
   const secretSource = overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs });
   const http =
-    overrides.http ??
-    axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs));
+    overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, config, config.attemptTimeoutMs));
   const cachedSecret: Container['cachedSecret'] = (secretId, options = {}) =>
     new CachedSecret(secretSource, secretId, {
       maxAgeMs: Math.max(config.secretMaxAgeMs, options.minAgeMs ?? 0),
@@ -94,7 +94,6 @@ export function createContainer(env: Env, overrides: Partial<ContainerDeps> = {}
     invalid,
     logger,
     now,
-    secretSource,
     flagDeps: {
       tokens: tokenSource(config, cachedSecret, http, now),
       http,
@@ -186,17 +185,17 @@ function tokenSource(
   http: HttpClient,
   now: () => number,
 ): TokenSource {
-  const overrides = hostOverrides(config);
+  // The host overrides are the config's own apiBaseUrl and loginBaseUrl.
   if (config.tokenSecretId) {
     return new SecretTokenSource(cachedSecret(config.tokenSecretId), {
       now,
       refreshMarginMs: config.tokenRefreshMarginMs,
       refusalMemoryMs: config.secretMinRefreshIntervalMs,
-      overrides,
+      overrides: config,
     });
   }
   return new TokenProvider({
-    credentials: credentialsFromSecret(cachedSecret(config.credentialsSecretId), overrides),
+    credentials: credentialsFromSecret(cachedSecret(config.credentialsSecretId), config),
     http,
     now,
     attemptTimeoutMs: config.attemptTimeoutMs,

@@ -1,9 +1,10 @@
 /**
- * The one interface a door calls: `flag` an event, `refuse` what it could not read as one, and
- * `prefetch` during the init. It is the use case over the container's pieces (container.ts): parse
- * the event, run the retry loop, and log one line (with its metrics) per result. A door never
- * reaches into the pieces; a door's own rules (the webhook's bearer check, the queue's batches)
- * take from the container what they need beside it.
+ * The one interface through which a door flags: `flag` an event, `refuse` what it could not read
+ * as one, and `prefetch` during the init. It is the use case over the container's pieces
+ * (container.ts): parse the event, run the retry loop, and log one line (with its metrics) per
+ * result. Nothing flags around it: a door's own rules (the webhook's bearer check and body limits,
+ * the queue's batches and pacing) use the container's shared pieces (configuration, logger, clock,
+ * secret caches, deadline), never the token source, HTTP client or retry loop behind the Flagger.
  */
 import { flagParticipant } from './core/flag-participant';
 import { parseFlagRequest } from './core/flag-request';

@@ -5,7 +5,7 @@
  * "[redacted]" wherever they sit in the fields; what a field is called changes nothing, so a field
  * named for what it holds (`secretId`, `tokenRefreshMarginMs`) prints as it is.
  */
-import type { LogLevel } from './config';
+import { DEFAULT_LOG_LEVEL, type LogLevel } from './config';
 
 export type LogFields = Record<string, unknown>;
 
@@ -25,7 +25,7 @@ const stdoutSink: LineSink = (line) => {
 };
 
 export function createLogger(options: { level?: LogLevel; sink?: LineSink; now?: () => number } = {}): Logger {
-  const threshold = RANK[options.level ?? 'info'];
+  const threshold = RANK[options.level ?? DEFAULT_LOG_LEVEL];
   const sink = options.sink ?? stdoutSink;
   const now = options.now ?? Date.now;
   const write = (level: LogLevel, message: string, fields?: LogFields): void => {

@@ -62,7 +62,7 @@ interface Progress {
   httpStatus: number;
   contextId?: string;
   /** From the event, or once a lookup found it. */
-  participantId?: GenesysId;
+  participantId?: GenesysId | undefined;
 }
 
 export async function flagParticipant(
@@ -74,7 +74,7 @@ export async function flagParticipant(
   const progress: Progress = {
     attempts: 0,
     httpStatus: 0,
-    ...(request.participantId ? { participantId: request.participantId } : {}),
+    participantId: request.participantId,
   };
   const finish = (outcome: FlagOutcome): FlagResult =>
     toResult(outcome, { ...progress, elapsedMs: deps.now() - context.startedAt, requestId: context.requestId });

@@ -74,7 +74,7 @@ export interface ResultFacts {
   elapsedMs: number;
   contextId?: string;
   requestId: string;
-  participantId?: string;
+  participantId?: string | undefined;
 }
 
 export function toResult(outcome: FlagOutcome, facts: ResultFacts): FlagResult {

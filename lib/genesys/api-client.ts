@@ -22,7 +22,7 @@ export interface HttpRequest {
   /** Budget of this one attempt; the attempt is abandoned when it runs out. */
   timeoutMs: number;
   /** The invocation's deadline; aborting it abandons the attempt too. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Read at most this much of the response body (default `DEFAULT_MAX_BODY_BYTES`); the rest is
    * not read, and `truncated` says so. The status and headers are an answer whatever the body's size.

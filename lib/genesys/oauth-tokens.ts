@@ -129,7 +129,7 @@ export async function requestClientCredentialsToken(
     authorization: basicAuthorization(credentials),
     body: 'grant_type=client_credentials',
     timeoutMs: options.attemptTimeoutMs,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: options.signal,
   });
   const fail = (kind: TokenError['kind'], reason: string, status: number, retryAfterMs?: number): TokenFetch =>
     err({ kind, reason, status, retryAfterMs });

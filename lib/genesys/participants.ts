@@ -49,7 +49,7 @@ export async function patchAttributes(
     timeoutMs: options.timeoutMs,
     // Genesys answers 202 with no body on this path; nothing in a 2xx body changes the outcome.
     readSuccessBody: false,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: options.signal,
   });
   return classify(reply, options.now());
 }
@@ -62,7 +62,7 @@ export async function getConversation(conversationId: GenesysId, options: CallOp
     authorization: bearerAuthorization(options.token.value),
     timeoutMs: options.timeoutMs,
     maxBodyBytes: MAX_CONVERSATION_BYTES,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: options.signal,
   });
   return classify(reply, options.now());
 }

@@ -18,7 +18,7 @@ import { CachedSecret } from '../aws/secret-cache';
 import { awsSecretSource, type SecretSource } from '../aws/secret-source';
 import { deadlineSignal } from '../deadline';
 import { createLogger, errorFields, type Logger } from '../log';
-import { BearerCheck, TOKEN_CACHE_MAX_AGE_MS, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
+import { BearerCheck, TOKEN_REFRESH_INTERVAL_MS, type BearerVerdict } from './bearer-auth';
 
 export interface AuthorizerDeps {
   secretSource: SecretSource;
@@ -60,7 +60,8 @@ export function createAuthorizer(env: Env, overrides: Partial<AuthorizerDeps> = 
   const bearer = secretId
     ? new BearerCheck(
         new CachedSecret(secretSource, secretId, {
-          maxAgeMs: TOKEN_CACHE_MAX_AGE_MS,
+          // As the webhook caches it: SECRET_CACHE_MAX_AGE_MS, never below the re-read interval.
+          maxAgeMs: Math.max(config.secretMaxAgeMs, TOKEN_REFRESH_INTERVAL_MS),
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
           now,
         }),

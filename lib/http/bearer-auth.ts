@@ -16,8 +16,6 @@ export type BearerVerdict = 'ok' | 'denied' | 'unavailable';
 export const MIN_TOKEN_LENGTH = 16;
 /** A token that does not match triggers at most one re-read of its secret per minute. */
 export const TOKEN_REFRESH_INTERVAL_MS = 60_000;
-/** How long the token is cached when no configuration says otherwise. */
-export const TOKEN_CACHE_MAX_AGE_MS = 300_000;
 
 export class BearerCheck {
   constructor(private readonly secret: CachedSecret) {}

@@ -70,14 +70,6 @@ export interface Webhook {
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/**
- * How long the bearer secret is cached: SECRET_CACHE_MAX_AGE_MS, but never below the re-read
- * interval above. Anyone can send a request to the webhook, so the cache is all that stands
- * between unauthenticated traffic and Secrets Manager: with this floor no setting lets requests,
- * with any token, read the secret more than once a minute per container. A rotated token costs
- * nothing more: a token that does not match re-reads the secret (rate-limited to the same minute).
- */
-export const TOKEN_CACHE_MIN_AGE_MS = TOKEN_REFRESH_INTERVAL_MS;
 
 export function createWebhook(env: Env, deps: Partial<ContainerDeps> = {}): Webhook {
   const container = createContainer(env, deps);
@@ -86,8 +78,13 @@ export function createWebhook(env: Env, deps: Partial<ContainerDeps> = {}): Webh
   const tokenSecretId = container.config.webhookTokenSecretId;
   const bearer = tokenSecretId
     ? new BearerCheck(
+        // Cached for SECRET_CACHE_MAX_AGE_MS, but never less than bearer-auth's re-read interval.
+        // Anyone can send a request to the webhook, so the cache is all that stands between
+        // unauthenticated traffic and Secrets Manager: with this floor no setting lets requests,
+        // with any token, read the secret more than once a minute per container. A rotated token
+        // costs nothing more: a token that does not match re-reads the secret (rate-limited alike).
         container.cachedSecret(tokenSecretId, {
-          minAgeMs: TOKEN_CACHE_MIN_AGE_MS,
+          minAgeMs: TOKEN_REFRESH_INTERVAL_MS,
           minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
         }),
       )

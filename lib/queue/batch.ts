@@ -58,7 +58,7 @@ export interface BatchOptions {
   /** Where the batch's own line goes ("batch done", with counts by status); none: not logged. */
   logger?: Logger;
   /** The Lambda's remaining time, read when each record starts. */
-  remainingMs?: () => number;
+  remainingMs?: (() => number) | undefined;
   concurrency: number;
   /** Which bodies the door takes (the stack's QUEUE_ACCEPTS and EVENT_SOURCES). */
   bodyRules: BodyRules;
@@ -87,11 +87,10 @@ export async function flagBatch(
         .status;
     }
     await options.pace?.();
-    const remainingMs = options.remainingMs?.();
     const { event, envelope } = unwrapped.value;
     const result = await flagger.flag(event, {
       requestId: options.requestId,
-      ...(remainingMs === undefined ? {} : { remainingMs }),
+      remainingMs: options.remainingMs?.(),
       logFields: { messageId: record.id, envelope },
     });
     return result.status;
@@ -134,7 +133,10 @@ export async function mapWithConcurrency<T, R>(
 /** The queue door's logic, without AWS event types: a batch in, the message ids to redeliver out. */
 export interface QueueDoor {
   /** Never throws; `remainingMs` is the Lambda's remaining time, read as each record starts. */
-  handle(event: unknown, invocation: { requestId: string; remainingMs?: () => number }): Promise<BatchOutcome>;
+  handle(
+    event: unknown,
+    invocation: { requestId: string; remainingMs?: (() => number) | undefined },
+  ): Promise<BatchOutcome>;
   /** The secret and a token read ahead of traffic (see Flagger.prefetch); never throws. */
   prefetch(): Promise<void>;
 }
@@ -157,7 +159,7 @@ export function createQueueDoor(env: Env, deps: Partial<ContainerDeps> = {}): Qu
       flagBatch(batchRecords(event, logger, invocation.requestId), flagger, {
         requestId: invocation.requestId,
         logger,
-        ...(invocation.remainingMs ? { remainingMs: invocation.remainingMs } : {}),
+        remainingMs: invocation.remainingMs,
         concurrency: config.batchConcurrency,
         bodyRules: config.queueBodies,
         pace,

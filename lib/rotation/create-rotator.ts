@@ -7,7 +7,7 @@
  * before anything is read or written, whoever managed to invoke the function with it.
  */
 import { err } from '../result';
-import { hostOverrides, loadConfig, overridesInForce, type Env } from '../config';
+import { loadConfig, overridesInForce, type Env } from '../config';
 import { credentialsFromSecret } from '../genesys/credentials';
 import { axiosHttpClient, createGenesysAxios, type HttpClient } from '../genesys/api-client';
 import { createLogger, errorFields, type Logger } from '../log';
@@ -62,14 +62,13 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
       minRefreshIntervalMs: 0,
       now,
     }),
-    hostOverrides(config),
+    config,
   );
   const deps = {
     versions: overrides.versions ?? awsSecretVersions({ requestTimeoutMs: config.attemptTimeoutMs }),
     credentials,
     http:
-      overrides.http ??
-      axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
+      overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, config, config.attemptTimeoutMs)),
     now,
     attemptTimeoutMs: config.attemptTimeoutMs,
     refreshMarginMs: config.tokenRefreshMarginMs,

@@ -22,7 +22,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
 import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
-import { hostOverrides, loadConfig, type Config, type Env } from '../../lib/config';
+import { loadConfig, type Config, type Env } from '../../lib/config';
 import {
   axiosHttpClient,
   classify,
@@ -221,8 +221,7 @@ async function runChecks(
 ): Promise<void> {
   const deps: DoctorDeps = {
     http:
-      overrides.http ??
-      axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, hostOverrides(config), config.attemptTimeoutMs)),
+      overrides.http ?? axiosHttpClient(createGenesysAxios(config.genesysProxyUrl, config, config.attemptTimeoutMs)),
     secretSource: overrides.secretSource ?? awsSecretSource({ requestTimeoutMs: config.attemptTimeoutMs }),
     aws: overrides.aws ?? awsSide(config.attemptTimeoutMs),
     now: overrides.now ?? Date.now,
@@ -277,10 +276,9 @@ async function runChecks(
   }
   set('secret-readable', 'pass', `read the ${secretLabel} "${shown(secretId)}" in ${awsRegion}`);
 
-  const overridesOfHosts = hostOverrides(config);
   if (mode === 'credentials') {
     // 3. Well formed: the fields, named when missing, never shown.
-    const fields = readCredentialFields(fetched.value, overridesOfHosts);
+    const fields = readCredentialFields(fetched.value, config);
     if (!fields.ok) {
       set(
         'secret-well-formed',
@@ -298,10 +296,10 @@ async function runChecks(
     set('secret-well-formed', 'pass', 'clientId, clientSecret and environment are present (none of them is shown)');
 
     // 4. The environment, and the AWS region that pairs with it.
-    if (!environmentCheck(fields.value.environment, 'credentials secret', overridesOfHosts, awsRegion, set)) return;
+    if (!environmentCheck(fields.value.environment, 'credentials secret', config, awsRegion, set)) return;
 
     // 5. A token from the login host, with the function's own grant.
-    const credentials = parseCredentials(fetched.value, overridesOfHosts);
+    const credentials = parseCredentials(fetched.value, config);
     if (!credentials.ok) throw new Error('unreachable: the fields and the environment passed');
     const minted = await requestClientCredentialsToken(credentials.value, {
       http: deps.http,
@@ -342,8 +340,8 @@ async function runChecks(
   set('secret-well-formed', 'pass', 'accessToken, expiresAt and environment are present (the token is not shown)');
 
   // 4. The environment.
-  if (!environmentCheck(stored.value.environment, 'token secret', overridesOfHosts, awsRegion, set)) return;
-  const hosts = resolveHosts(stored.value.environment, overridesOfHosts);
+  if (!environmentCheck(stored.value.environment, 'token secret', config, awsRegion, set)) return;
+  const hosts = resolveHosts(stored.value.environment, config);
   if (!hosts.ok) throw new Error('unreachable: the environment check passed');
 
   // 5b first, as it runs whatever 5 finds: whether the schedule keeps the token live.

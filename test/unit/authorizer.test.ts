@@ -6,7 +6,8 @@
 import type { SecretFetch } from '../../lib/aws/secret-source';
 import { AbortedError } from '../../lib/deadline';
 import { authorizationOf, createAuthorizer } from '../../lib/http/authorizer';
-import { TOKEN_CACHE_MAX_AGE_MS, TOKEN_REFRESH_INTERVAL_MS } from '../../lib/http/bearer-auth';
+import { NUMERIC_SETTINGS } from '../../lib/config';
+import { TOKEN_REFRESH_INTERVAL_MS } from '../../lib/http/bearer-auth';
 import { captureLogger, fakeSecrets, virtualClock } from './fakes';
 import { sensitive } from '../../lib/sensitive';
 
@@ -123,9 +124,25 @@ describe('the secret read: cached, and bounded by the Lambda time left', () => {
     for (let i = 0; i < 10; i += 1)
       await s.authorizer.authorize(eventWith(`Bearer wrong-${i}-000000000000`), { requestId: 'r' });
     expect(s.reads()).toBe(2);
-    s.clock.advance(TOKEN_CACHE_MAX_AGE_MS - 1);
+    s.clock.advance(NUMERIC_SETTINGS.secretMaxAgeMs.default - 1);
     await s.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
     expect(s.reads()).toBe(2);
+  });
+
+  test('SECRET_CACHE_MAX_AGE_MS sets its maximum age, as for the webhook, never below a minute', async () => {
+    const s = setup({ ...ENV, SECRET_CACHE_MAX_AGE_MS: '600000' });
+    await s.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
+    s.clock.advance(599_999);
+    await s.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
+    expect(s.reads()).toBe(1);
+    s.clock.advance(1);
+    await s.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
+    expect(s.reads()).toBe(2);
+    const floor = setup({ ...ENV, SECRET_CACHE_MAX_AGE_MS: '0' });
+    await floor.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
+    floor.clock.advance(TOKEN_REFRESH_INTERVAL_MS - 1);
+    await floor.authorizer.authorize(eventWith(`Bearer ${TOKEN}`), { requestId: 'r' });
+    expect(floor.reads()).toBe(1);
   });
 
   test('with no more Lambda time left than the safety margin, a hung read is unavailable at once', async () => {

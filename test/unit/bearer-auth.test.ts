@@ -6,13 +6,7 @@
 import { CachedSecret } from '../../lib/aws/secret-cache';
 import type { SecretFetch } from '../../lib/aws/secret-source';
 import { AbortedError } from '../../lib/deadline';
-import {
-  BearerCheck,
-  MIN_TOKEN_LENGTH,
-  sameSecret,
-  TOKEN_CACHE_MAX_AGE_MS,
-  TOKEN_REFRESH_INTERVAL_MS,
-} from '../../lib/http/bearer-auth';
+import { BearerCheck, MIN_TOKEN_LENGTH, sameSecret, TOKEN_REFRESH_INTERVAL_MS } from '../../lib/http/bearer-auth';
 import { fakeSecrets, virtualClock } from './fakes';
 import { sensitive } from '../../lib/sensitive';
 
@@ -24,7 +18,7 @@ function check(value: string | null = TOKEN) {
   const clock = virtualClock();
   const secrets = fakeSecrets(value === null ? {} : { [SECRET_ID]: value });
   const cache = new CachedSecret(secrets.secretSource, SECRET_ID, {
-    maxAgeMs: TOKEN_CACHE_MAX_AGE_MS,
+    maxAgeMs: 300_000,
     minRefreshIntervalMs: TOKEN_REFRESH_INTERVAL_MS,
     now: clock.now,
   });

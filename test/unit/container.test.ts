@@ -70,12 +70,14 @@ describe('configuration', () => {
     ]);
   });
 
-  test('swapped pieces are the ones used; the sleep defaults to the real one', () => {
+  test('swapped pieces are the ones used; the sleep defaults to the real one', async () => {
     const attributes = new Map([['only_this', 'string' as const]]);
     const secrets = fakeSecrets({});
     const container = createContainer(ENV, { attributes, secretSource: secrets.secretSource });
     expect(container.attributes).toBe(attributes);
-    expect(container.secretSource).toBe(secrets.secretSource);
+    // A door's own secret is read through the container's source.
+    await container.cachedSecret('door/secret').get();
+    expect(secrets.reads.map((r) => r.secretId)).toEqual(['door/secret']);
     expect(container.flagDeps.sleep).toBe(realSleep);
     expect(container.flagDeps.random).toBe(Math.random);
     const s = setup();
