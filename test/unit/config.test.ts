@@ -330,6 +330,8 @@ describe('METRICS_NAMESPACE', () => {
 
 describe('a host override', () => {
   test.each([
+    ['https://api.example/?', 'an empty query'],
+    ['https://api.example/#', 'an empty fragment'],
     ['https://api.example/v2?x=1', 'a query'],
     ['https://api.example/#top', 'a fragment'],
   ])('%p (%s) is refused: the paths appended to it would not be paths', (raw) => {
