@@ -346,10 +346,12 @@ function parseBaseUrl(env: Env, name: string, problems: string[]): string | unde
     problems.push(`${name} is not a URL`);
     return undefined;
   }
+  // An empty query or fragment ("https://host/?") leaves `search` and `hash` empty, yet the base would
+  // keep its "?" or "#", and every path appended to it would become a query or a fragment. In a
+  // parsed URL's href either character can only start one of them (elsewhere they are escaped).
   if (
     (url.protocol !== 'https:' && url.protocol !== 'http:') ||
-    url.search ||
-    url.hash ||
+    /[?#]/.test(url.href) ||
     url.username ||
     url.password
   ) {

@@ -1,5 +1,6 @@
 /** Part 5, what `tracing=true` (X-Ray active tracing) costs inside the function, by part 1's and part 2's methods. */
 import path from 'node:path';
+import { awsEnv } from '../../test/support/emulator-env';
 import { startProxy, type Bundles, type Lab, type Options } from '../lib/lab';
 import { fmt, mean, median, ms, percentile, prose, table, type Section } from '../lib/stats';
 import { coldFlags, lambdaFolder, timeLoads } from './init';
@@ -23,7 +24,7 @@ export async function measureTracing(bundles: Bundles, lab: Lab, o: Options, tmp
       bundles.ours,
       lab.env({
         FLAG_INIT_PREFETCH_MS: '0',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: p.url,
+        ...awsEnv(p.url),
         ...sides[i],
       }),
     ),

@@ -10,7 +10,6 @@ import path from 'node:path';
 
 // Required, not imported: the package's type declarations reference the DOM library, which would
 // then be in scope for the whole type check (lib/ included). Its one function used here:
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parse } = require('@cdktf/hcl2json') as {
   parse: (filename: string, contents: string) => Promise<Record<string, unknown>>;
 };

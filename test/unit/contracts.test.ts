@@ -306,7 +306,6 @@ test('the Terraform reads the same contract files', () => {
 });
 
 test('the dashboard knows every status', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { STATUSES } = require('../../infra/aws/dashboard.js') as { STATUSES: string[] };
   expect(STATUSES).toEqual([...FLAG_STATUSES]);
 });

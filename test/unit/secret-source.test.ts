@@ -7,31 +7,22 @@
 import { awsSecretSource } from '../../lib/aws/secret-source';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { sensitive } from '../../lib/sensitive';
+import { useSecretsEmulator } from '../support/emulator-env';
 
 let emulator: SecretsManagerEmulator;
 const VALUE = 'secret-value-sentinel-8e31';
 
-/** The standard AWS variables the SDK reads; no real account is involved. */
-function pointAt(url: string): void {
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  delete process.env.AWS_PROFILE;
-}
-
 beforeAll(async () => {
   emulator = await SecretsManagerEmulator.start();
   emulator.put('the/secret', VALUE);
-  pointAt(emulator.url);
+  useSecretsEmulator(emulator.url);
 });
 afterAll(async () => {
   await emulator.close();
 });
 beforeEach(() => {
   emulator.clearFaults();
-  pointAt(emulator.url);
+  useSecretsEmulator(emulator.url);
 });
 
 const source = () => awsSecretSource({ requestTimeoutMs: 2000 });
@@ -122,7 +113,7 @@ test('a read abandoned through its signal ends at once, as unavailable, and its 
 });
 
 test('nothing listening is unavailable, never an exception', async () => {
-  pointAt('http://127.0.0.1:9');
+  useSecretsEmulator('http://127.0.0.1:9');
   expect(await source().fetch('the/secret')).toMatchObject({ ok: false, error: { kind: 'unavailable' } });
 });
 
@@ -130,6 +121,6 @@ test('one client serves every read of a source: its endpoint is settled by the f
   const kept = source();
   expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: sensitive(VALUE) });
   // A client built now would talk to a port where nothing listens.
-  pointAt('http://127.0.0.1:9');
+  useSecretsEmulator('http://127.0.0.1:9');
   expect(await kept.fetch('the/secret')).toEqual({ ok: true, value: sensitive(VALUE) });
 });

@@ -8,17 +8,9 @@ import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { LoopbackServer, readBody } from '../emulators/loopback';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { sensitive } from '../../lib/sensitive';
+import { useSecretsEmulator } from '../support/emulator-env';
 
 let emulator: SecretsManagerEmulator;
-
-function pointAt(url: string): void {
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  delete process.env.AWS_PROFILE;
-}
 
 beforeAll(async () => {
   emulator = await SecretsManagerEmulator.start();
@@ -28,7 +20,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   emulator.clearFaults();
-  pointAt(emulator.url);
+  useSecretsEmulator(emulator.url);
 });
 
 const versions = () => awsSecretVersions({ requestTimeoutMs: 2000 });
@@ -91,19 +83,19 @@ describe('describe, against what AWS may leave out', () => {
   });
 
   test('no VersionIdsToStages, no RotationEnabled: no versions, rotation off', async () => {
-    pointAt(raw.url);
+    useSecretsEmulator(raw.url);
     answer = { ARN: 'arn', Name: 'n' };
     expect(await versions().describe('n')).toEqual({ rotationEnabled: false, versions: {} });
   });
 
   test('RotationEnabled must be true itself, not merely truthy', async () => {
-    pointAt(raw.url);
+    useSecretsEmulator(raw.url);
     answer = { RotationEnabled: 'yes', VersionIdsToStages: {} };
     expect((await versions().describe('n')).rotationEnabled).toBe(false);
   });
 
   test('empty RotationRules: an empty schedule, no invented values', async () => {
-    pointAt(raw.url);
+    useSecretsEmulator(raw.url);
     answer = { RotationEnabled: true, RotationRules: {} };
     expect(await versions().describe('n')).toEqual({ rotationEnabled: true, versions: {}, rotationRules: {} });
   });

@@ -6,6 +6,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
+import { useSecretsEmulator } from '../support/emulator-env';
 
 let emulator: SecretsManagerEmulator;
 const clients: SecretsManagerClient[] = [];
@@ -19,12 +20,7 @@ const get = (c: SecretsManagerClient) => c.send(new GetSecretValueCommand({ Secr
 beforeAll(async () => {
   emulator = await SecretsManagerEmulator.start();
   emulator.put('the/secret', 'value');
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = emulator.url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIAEMULATOR';
-  process.env.AWS_SECRET_ACCESS_KEY = 'emulator-aws-secret';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  delete process.env.AWS_PROFILE;
+  useSecretsEmulator(emulator.url);
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
