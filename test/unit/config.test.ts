@@ -5,7 +5,6 @@ import {
   bodyRulesFrom,
   type Config,
   type Env,
-  hostOverrides,
   loadAuthorizerConfig,
   loadConfig,
   NUMERIC_SETTINGS,
@@ -351,31 +350,32 @@ describe('a host override', () => {
   });
 });
 
-describe('hostOverrides and overridesInForce', () => {
-  test('none set: nothing to override, nothing to log', () => {
+describe('the host overrides and overridesInForce', () => {
+  test('none set: the config holds no override, nothing to log', () => {
     const { config } = inForce(base);
-    expect(hostOverrides(config)).toEqual({});
+    expect(config).not.toHaveProperty('apiBaseUrl');
+    expect(config).not.toHaveProperty('loginBaseUrl');
     expect(overridesInForce(config)).toEqual({});
-    expect(hostOverrides({ apiBaseUrl: '', loginBaseUrl: '' })).toEqual({});
   });
 
   test('each override alone, and both', () => {
     const api = { apiBaseUrl: 'http://127.0.0.1:8080' };
     const login = { loginBaseUrl: 'https://login.proxy.example/base' };
-    expect(hostOverrides(api)).toEqual(api);
-    expect(hostOverrides(login)).toEqual(login);
-    expect(hostOverrides({ ...api, ...login })).toEqual({ ...api, ...login });
     expect(overridesInForce(api)).toEqual({ GENESYS_API_BASE_URL: '127.0.0.1:8080' });
     expect(overridesInForce(login)).toEqual({ GENESYS_LOGIN_BASE_URL: 'login.proxy.example' });
+    expect(overridesInForce({ ...api, ...login })).toEqual({
+      GENESYS_API_BASE_URL: '127.0.0.1:8080',
+      GENESYS_LOGIN_BASE_URL: 'login.proxy.example',
+    });
   });
 
-  test('from the environment: hosts (with a port if any) by variable, never the path', () => {
+  test('from the environment: the URLs kept whole in the config, hosts (with a port) by variable in the log', () => {
     const { config } = inForce({
       ...base,
       GENESYS_API_BASE_URL: 'https://gateway.example:8443/genesys/api',
       GENESYS_LOGIN_BASE_URL: 'https://gateway.example/genesys/login',
     });
-    expect(hostOverrides(config)).toEqual({
+    expect(config).toMatchObject({
       apiBaseUrl: 'https://gateway.example:8443/genesys/api',
       loginBaseUrl: 'https://gateway.example/genesys/login',
     });
@@ -430,6 +430,7 @@ describe("loadAuthorizerConfig: the webhook authorizer's own settings", () => {
         attemptTimeoutMs: 3000,
         initPrefetchMs: 3000,
         safetyMarginMs: 500,
+        secretMaxAgeMs: 300000,
         logLevel: 'info',
       },
     });
@@ -442,6 +443,7 @@ describe("loadAuthorizerConfig: the webhook authorizer's own settings", () => {
         FLAG_ATTEMPT_TIMEOUT_MS: '1500',
         FLAG_INIT_PREFETCH_MS: '0',
         FLAG_SAFETY_MARGIN_MS: '250',
+        SECRET_CACHE_MAX_AGE_MS: '600000',
         LOG_LEVEL: 'WARN',
       }),
     ).toEqual({
@@ -451,6 +453,7 @@ describe("loadAuthorizerConfig: the webhook authorizer's own settings", () => {
         attemptTimeoutMs: 1500,
         initPrefetchMs: 0,
         safetyMarginMs: 250,
+        secretMaxAgeMs: 600000,
         logLevel: 'warn',
       },
     });
@@ -485,6 +488,7 @@ describe("loadAuthorizerConfig: the webhook authorizer's own settings", () => {
             attemptTimeoutMs: 3000,
             initPrefetchMs: 3000,
             safetyMarginMs: 500,
+            secretMaxAgeMs: 300000,
             logLevel: 'debug',
           },
         },
@@ -502,6 +506,7 @@ describe("loadAuthorizerConfig: the webhook authorizer's own settings", () => {
           attemptTimeoutMs: 3000,
           initPrefetchMs: 3000,
           safetyMarginMs: 250,
+          secretMaxAgeMs: 300000,
           logLevel: 'info',
         },
       },
