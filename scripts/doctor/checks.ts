@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
+import { awsErrorName, awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
 import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
 import { hostOverrides, loadConfig, type Config, type Env } from '../../lib/config';
@@ -112,9 +112,6 @@ const REQUIRED: Record<'credentials' | 'token', CheckId[]> = {
 };
 const OPTIONAL: CheckId[] = ['region-pairing', 'data-action'];
 
-/** An AWS error name as the SDK reports it, validated like secret-source.ts does. */
-const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
-
 /**
  * The AWS side through the function's own pieces: the region the SDK client factory resolves, and
  * DescribeSecret as the rotation function reads it (awsSecretVersions).
@@ -137,10 +134,7 @@ export function awsSide(requestTimeoutMs: number): AwsSide {
         const { versions: _labels, ...facts } = await versions.describe(secretId);
         return { ok: true, facts };
       } catch (error) {
-        return {
-          ok: false,
-          errorName: error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError',
-        };
+        return { ok: false, errorName: awsErrorName(error) };
       }
     },
   };
