@@ -10,16 +10,17 @@
  * never fail the run.
  *
  * Nothing shown comes from an upstream answer unvalidated: status codes, Genesys error codes and
- * permission names as api-client.ts validates them, AWS error names as secret-source.ts does; the
- * report (report.ts) bounds every line. No secret, token or attribute value is put into any text,
- * and as a last guard every text is scrubbed of the secret and token values the run held (each of
- * at least 4 characters: a shorter one would mangle ordinary words).
+ * permission names as api-client.ts validates them, AWS error names as awsErrorName
+ * (secret-source.ts) keeps them; the report (report.ts) bounds every line. No secret, token or
+ * attribute value is put into any text, and as a last guard every text is scrubbed of the secret
+ * and token values the run held (each of at least 4 characters: a shorter one would mangle
+ * ordinary words).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { awsErrorName, awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
+import { awsSecretSource, type SecretError, type SecretSource } from '../../lib/aws/secret-source';
 import { awsSecretVersions } from '../../lib/aws/secret-versions';
 import { createSecretsManagerClient } from '../../lib/aws/secrets-manager-client';
 import { hostOverrides, loadConfig, type Config, type Env } from '../../lib/config';
@@ -130,12 +131,10 @@ export function awsSide(requestTimeoutMs: number): AwsSide {
       }
     },
     async describeSecret(secretId) {
-      try {
-        const { versions: _labels, ...facts } = await versions.describe(secretId);
-        return { ok: true, facts };
-      } catch (error) {
-        return { ok: false, errorName: awsErrorName(error) };
-      }
+      const described = await versions.describe(secretId);
+      if (!described.ok) return { ok: false, errorName: described.error.name };
+      const { versions: _labels, ...facts } = described.value;
+      return { ok: true, facts };
     },
   };
 }
