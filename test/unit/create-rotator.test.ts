@@ -288,13 +288,22 @@ describe("a Secrets Manager call that fails: the step's reason names the operati
   });
 });
 
-describe('anything else thrown is a bug, and named as one', () => {
+describe('anything thrown is a bug, and named as one', () => {
   test.each([
     ['a TypeError from the code', new TypeError(`cannot read ${MINTED}`), 'TypeError'],
     ['a string', `a string thrown: ${MINTED}`, 'string'],
     [
       'an Error without $metadata',
       Object.assign(new Error(MINTED), { name: 'AccessDeniedException' }),
+      'AccessDeniedException',
+    ],
+    [
+      // awsSecretVersions answers the SDK's errors with a value: one thrown got past it, a bug as well.
+      'an AWS SDK error, with its $metadata',
+      Object.assign(new Error(`not authorized; value ${MINTED}`), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
       'AccessDeniedException',
     ],
   ] as const)('%s: an unexpected error with its name and frames, never its message', async (_case, error, name) => {
