@@ -5,6 +5,7 @@
  * by concurrent invocations, abandoned once none of them waits for it any more.
  */
 import { SharedWork } from '../deadline';
+import { err, ok } from '../result';
 import type { Sensitive } from '../sensitive';
 import type { SecretError, SecretFetch, SecretSource } from './secret-source';
 
@@ -79,11 +80,9 @@ export class CachedSecret {
     const { cached } = this;
     if (cached) {
       const age = now - cached.fetchedAt;
-      if (read.replacing !== undefined && !cached.value.equals(read.replacing))
-        return { ok: true, value: cached.value };
+      if (read.replacing !== undefined && !cached.value.equals(read.replacing)) return ok(cached.value);
       if (read.replacing !== undefined && !read.replacing.equals(this.replaced)) this.replaced = read.replacing;
-      else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs))
-        return { ok: true, value: cached.value };
+      else if (age < (wantsNewer ? this.options.minRefreshIntervalMs : this.options.maxAgeMs)) return ok(cached.value);
     }
     return this.reads.join(fetch, signal);
   }
@@ -105,11 +104,7 @@ export class CachedSecret {
 
   private afterFailure(failure: Failure, read: SecretRead, now: number): SecretFetch {
     const stale = this.cached;
-    if (stale && failure.error.kind === 'unavailable' && !stale.value.equals(read.replacing))
-      return { ok: true, value: stale.value };
-    return {
-      ok: false,
-      error: { ...failure.error, retryAfterMs: this.options.minRefreshIntervalMs - (now - failure.at) },
-    };
+    if (stale && failure.error.kind === 'unavailable' && !stale.value.equals(read.replacing)) return ok(stale.value);
+    return err({ ...failure.error, retryAfterMs: this.options.minRefreshIntervalMs - (now - failure.at) });
   }
 }

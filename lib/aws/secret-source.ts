@@ -2,8 +2,9 @@
  * Where a secret string comes from: `GetSecretValue`, with every failure turned into a typed value
  * that says whether a retry can help.
  */
+import { isNativeError } from 'node:util/types';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 import { type Sensitive, sensitive } from '../sensitive';
 import { createSecretsManagerClient } from './secrets-manager-client';
 
@@ -54,24 +55,32 @@ export function awsSecretSource(options: { requestTimeoutMs: number }): SecretSo
           new GetSecretValueCommand({ SecretId: secretId }),
           signal ? { abortSignal: signal } : {},
         );
-        if (typeof reply.SecretString !== 'string') {
-          return {
-            ok: false,
-            error: { kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' },
-          };
-        }
-        return { ok: true, value: sensitive(reply.SecretString) };
+        if (typeof reply.SecretString !== 'string')
+          return err({ kind: 'config', reason: 'the secret has no SecretString (binary secrets are not supported)' });
+        return ok(sensitive(reply.SecretString));
       } catch (error) {
-        // The SDK names the error after the service's `__type`: an upstream string, kept only if
-        // it looks like an AWS error name. Never the message: it may quote the request.
-        const name =
-          error instanceof Error && /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/.test(error.name) ? error.name : 'UnknownError';
+        const name = awsErrorName(error);
         const kind = CONFIG_ERRORS.has(name) ? 'config' : 'unavailable';
-        return {
-          ok: false,
-          error: { kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name },
-        };
+        return err({ kind, reason: `Secrets Manager GetSecretValue failed: ${name}`, errorName: name });
       }
     },
   };
+}
+
+/** What an AWS error name may look like; anything else in an error's `name` is not repeated. */
+const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
+
+/**
+ * The name of an error the AWS SDK threw, fit to quote in a reason or a log line. The SDK names a
+ * service error after the service's `__type`, an upstream string (markup or 5,000 characters
+ * included), so it is kept only if it looks like an AWS error name; otherwise, and for anything
+ * that is not an Error, `UnknownError`. Never the message: it may quote the request.
+ */
+export function awsErrorName(error: unknown): string {
+  return isError(error) && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError';
+}
+
+/** An Error, including one Node's own code made (a URL parser's TypeError), whatever realm made it. */
+export function isError(error: unknown): error is Error {
+  return error instanceof Error || isNativeError(error);
 }

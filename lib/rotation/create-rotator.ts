@@ -16,9 +16,6 @@ import { awsSecretVersions, type SecretVersions } from '../aws/secret-versions';
 import { awsSecretSource, type SecretSource } from '../aws/secret-source';
 import { CachedSecret } from '../aws/secret-cache';
 
-/** An AWS error name, as secret-source.ts accepts one: anything else in `name` is not repeated. */
-const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
-
 export interface Rotator {
   rotate(event: unknown): Promise<RotationOutcome>;
 }
@@ -98,26 +95,13 @@ export function createRotator(env: Env, overrides: Partial<RotatorDeps> = {}): R
         else logger.error('token rotation step failed', { ...fields, reason: outcome.error });
         return outcome;
       } catch (error) {
-        // Only the Secrets Manager calls throw by design (everything else answers with a Result);
-        // the SDK's errors carry `$metadata`. Anything else thrown is a bug, and is named as one.
-        if (!isSdkError(error)) {
-          logger.error('unexpected error', { ...fields, error: errorFields(error) });
-          const reason = 'unexpected error in the rotation (a bug): its name and stack frames are in the log';
-          logger.error('token rotation step failed', { ...fields, reason });
-          return err(reason);
-        }
-        // The SDK names the error after the service's `__type`, an upstream string (a 5,000-character
-        // one included). Never the message: it may quote the request.
-        const name = AWS_ERROR_NAME.test(error.name) ? error.name : 'unknown error';
-        const reason = `Secrets Manager call failed: ${name}`;
+        // Every failure the rotation expects is a Result (a failed Secrets Manager call included):
+        // anything thrown is a bug, and is named as one, without its message.
+        logger.error('unexpected error', { ...fields, error: errorFields(error) });
+        const reason = 'unexpected error in the rotation (a bug): its name and stack frames are in the log';
         logger.error('token rotation step failed', { ...fields, reason });
         return err(reason);
       }
     },
   };
-}
-
-/** An error thrown by an AWS SDK v3 client: service errors and the client's own (network, timeout) alike. */
-function isSdkError(error: unknown): error is Error {
-  return error instanceof Error && typeof (error as { $metadata?: unknown }).$metadata === 'object';
 }

@@ -17,13 +17,14 @@
  * stale (an attempt that Secrets Manager retried for hours) loses its AWSPENDING label, so that the
  * next rotation starts with a fresh token instead of testing that one forever.
  *
- * Errors are values here; the door (functions/rotate-token.ts) throws them, because that is how
- * Secrets Manager learns that a step failed and retries the rotation.
+ * Errors are values here, a failed Secrets Manager call included (`<step>: Secrets Manager
+ * <Operation> failed: <AWS error name>`); the door (functions/rotate-token.ts) throws them, because
+ * that is how Secrets Manager learns that a step failed and retries the rotation.
  */
 import { requestClientCredentialsToken, verifyToken, type GrantOptions } from '../genesys/oauth-tokens';
 import type { CredentialsSource } from '../genesys/credentials';
 import { formatStoredToken, parseStoredToken, type StoredToken } from '../genesys/token-secret';
-import type { SecretVersions } from '../aws/secret-versions';
+import type { SecretsCallError, SecretVersions } from '../aws/secret-versions';
 import { err, ok, type Result } from '../result';
 import type { Sensitive } from '../sensitive';
 import {
@@ -73,7 +74,9 @@ interface Lifetime {
 
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<RotationOutcome> {
   const { SecretId: secretId, ClientRequestToken: version, Step: step } = event;
-  const described = await deps.versions.describe(secretId);
+  const describedCall = await deps.versions.describe(secretId);
+  if (!describedCall.ok) return callFailed(step, describedCall.error);
+  const described = describedCall.value;
   if (!described.rotationEnabled) return err('rotation is not enabled on the token secret');
   const stages = described.versions[version];
   if (!stages) return err(`version ${version} is not a version of the token secret`);
@@ -102,8 +105,8 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
       const tested = await testPending(secretId, version, lifetime, deps, step);
       if (!tested.ok) return tested;
       const current = Object.entries(described.versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
-      await deps.versions.makeCurrent(secretId, version, current);
-      return ok('finishSecret: the new token is AWSCURRENT');
+      const moved = await deps.versions.makeCurrent(secretId, version, current);
+      return moved.ok ? ok('finishSecret: the new token is AWSCURRENT') : callFailed(step, moved.error);
     }
   }
 }
@@ -115,8 +118,9 @@ async function createSecret(
   deps: RotationDeps,
 ): Promise<RotationOutcome> {
   const existing = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
-  if (existing !== undefined) {
-    const kept = await freshToken(existing, lifetime, deps, 'createSecret', secretId, version);
+  if (!existing.ok) return callFailed('createSecret', existing.error);
+  if (existing.value !== undefined) {
+    const kept = await freshToken(existing.value, lifetime, deps, 'createSecret', secretId, version);
     return kept.ok ? ok('createSecret: the pending version exists already') : kept;
   }
   const credentials = await deps.credentials(undefined, { refresh: true });
@@ -127,11 +131,12 @@ async function createSecret(
   const livesMs = token.expiresAt - deps.now();
   if (livesMs < lifetime.requiredMs) return err(`createSecret: ${tooShort(livesMs, lifetime)}`);
   const { environment } = credentials.value;
-  await deps.versions.putPending(
+  const stored = await deps.versions.putPending(
     secretId,
     version,
     formatStoredToken({ accessToken: token.value, expiresAt: token.expiresAt, environment }),
   );
+  if (!stored.ok) return callFailed('createSecret', stored.error);
   return ok(`createSecret: new token, expires ${new Date(token.expiresAt).toISOString()}`);
 }
 
@@ -144,10 +149,11 @@ async function testPending(
   step: RotationStep,
 ): Promise<Result<undefined, string>> {
   const pending = await deps.versions.getValue(secretId, { versionId: version, stage: 'AWSPENDING' });
-  if (pending === undefined)
+  if (!pending.ok) return callFailed(step, pending.error);
+  if (pending.value === undefined)
     return err(`${step}: the pending version holds no token (createSecret has not stored one)`);
   const fresh = await freshToken(
-    pending,
+    pending.value,
     { ...lifetime, requiredMs: lifetime.requiredMs - STEP_SLACK_MS },
     deps,
     step,
@@ -188,11 +194,21 @@ async function freshToken(
         ? `its token expired at ${new Date(parsed.value.expiresAt).toISOString()}`
         : tooShort(livesMs, lifetime, 'has');
   }
-  await deps.versions.clearPending(secretId, version);
+  const cleared = await deps.versions.clearPending(secretId, version);
+  // The label stays for now: Secrets Manager retries the step, which finds the value stale again.
+  if (!cleared.ok)
+    return err(
+      `${step}: the pending version is stale (${why}); removing its AWSPENDING label failed: ${cleared.error.reason}`,
+    );
   return err(
     `${step}: the pending version is stale (${why}); ` +
       'its AWSPENDING label is removed, so the next rotation stores a fresh token',
   );
+}
+
+/** A Secrets Manager call that failed, as the step's reason: the operation and the AWS error name. */
+function callFailed(step: RotationStep, error: SecretsCallError): Result<never, string> {
+  return err(`${step}: ${error.reason}`);
 }
 
 /** Why a token that lives `livesMs` cannot be made current, naming the setting that fixes it. */

@@ -10,10 +10,11 @@
  * never fail the run.
  *
  * Nothing shown comes from an upstream answer unvalidated: status codes, Genesys error codes and
- * permission names as api-client.ts validates them, AWS error names as secret-source.ts does; the
- * report (report.ts) bounds every line. No secret, token or attribute value is put into any text,
- * and as a last guard every text is scrubbed of the secret and token values the run held (each of
- * at least 4 characters: a shorter one would mangle ordinary words).
+ * permission names as api-client.ts validates them, AWS error names as awsErrorName
+ * (secret-source.ts) keeps them; the report (report.ts) bounds every line. No secret, token or
+ * attribute value is put into any text, and as a last guard every text is scrubbed of the secret
+ * and token values the run held (each of at least 4 characters: a shorter one would mangle
+ * ordinary words).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -115,9 +116,6 @@ const REQUIRED: Record<'credentials' | 'token', CheckId[]> = {
 };
 const OPTIONAL: CheckId[] = ['region-pairing', 'data-action'];
 
-/** An AWS error name as the SDK reports it, validated like secret-source.ts does. */
-const AWS_ERROR_NAME = /^[A-Za-z][A-Za-z0-9.:_-]{0,63}$/;
-
 /**
  * The AWS side through the function's own pieces: the region the SDK client factory resolves, and
  * DescribeSecret as the rotation function reads it (awsSecretVersions).
@@ -136,15 +134,10 @@ export function awsSide(requestTimeoutMs: number): AwsSide {
       }
     },
     async describeSecret(secretId) {
-      try {
-        const { versions: _labels, ...facts } = await versions.describe(secretId);
-        return { ok: true, facts };
-      } catch (error) {
-        return {
-          ok: false,
-          errorName: error instanceof Error && AWS_ERROR_NAME.test(error.name) ? error.name : 'UnknownError',
-        };
-      }
+      const described = await versions.describe(secretId);
+      if (!described.ok) return { ok: false, errorName: described.error.name };
+      const { versions: _labels, ...facts } = described.value;
+      return { ok: true, facts };
     },
   };
 }

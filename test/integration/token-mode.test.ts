@@ -210,6 +210,33 @@ test('bad rotation events and states are refused', async () => {
   expect(refused).toMatchObject({ ok: false, error: expect.stringContaining('invalid_client') });
 });
 
+test(
+  "a Secrets Manager call that fails is the step's reason, naming the operation and the AWS error, " +
+    "never the service's message; nothing is stored",
+  async () => {
+    const version = h.secrets.beginRotation(TOKEN_SECRET);
+    const step = (Step: (typeof ROTATION_STEPS)[number]) =>
+      rotator.rotate({ SecretId: TOKEN_SECRET, ClientRequestToken: version, Step });
+    h.secrets.script([{ error: 'AccessDeniedException' }]);
+    expect(await step('createSecret')).toEqual({
+      ok: false,
+      error: 'createSecret: Secrets Manager DescribeSecret failed: AccessDeniedException',
+    });
+    // DescribeSecret, GetSecretValue of the pending version and of the credentials answer;
+    // PutSecretValue is refused, after the token was minted.
+    h.secrets.script([{ delayMs: 0 }, { delayMs: 0 }, { delayMs: 0 }, { error: 'AccessDeniedException' }]);
+    expect(await step('createSecret')).toEqual({
+      ok: false,
+      error: 'createSecret: Secrets Manager PutSecretValue failed: AccessDeniedException',
+    });
+    expect(h.genesys.count('token')).toBe(1);
+    expect(h.secrets.valueAt(TOKEN_SECRET, 'AWSPENDING')).toBeUndefined();
+    expect(rotationLogs.at(-1)).toContain('PutSecretValue failed: AccessDeniedException');
+    expect(rotationLogs.join('\n')).not.toContain('scripted');
+    expect(rotationLogs.join('\n')).not.toContain('unexpected error');
+  },
+);
+
 test('an event for another secret is refused before anything is read, written or minted', async () => {
   // Another rotating secret of the account, which a mistaken schedule (or someone allowed to invoke
   // the function) points at it: its value must stay as it is.

@@ -4,11 +4,18 @@
  * secret's source, Genesys, the clock, the log sink). Over real sockets and the real AWS SDK it is
  * exercised by test/integration/token-mode.test.ts.
  */
-import type { SecretDescription, SecretVersions } from '../../lib/aws/secret-versions';
+import {
+  secretsCallError,
+  type SecretDescription,
+  type SecretsCall,
+  type SecretsOperation,
+  type SecretVersions,
+} from '../../lib/aws/secret-versions';
 import type { SecretFetch, SecretSource } from '../../lib/aws/secret-source';
 import type { Env } from '../../lib/config';
 import type { HttpClient, HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import { createLogger } from '../../lib/log';
+import { err, ok } from '../../lib/result';
 import { createRotator, type RotatorDeps } from '../../lib/rotation/create-rotator';
 import { ROTATION_STEPS, type RotationStep } from '../../lib/rotation/rotation-steps';
 import { type Sensitive, sensitive } from '../../lib/sensitive';
@@ -28,47 +35,69 @@ interface Line {
   [field: string]: unknown;
 }
 
-/** Versions and labels of the token secret; every call recorded, and a call can be made to throw. */
+type VersionsMethod = 'describe' | 'getValue' | 'putPending' | 'makeCurrent' | 'clearPending';
+const OPERATION: Record<VersionsMethod, SecretsOperation> = {
+  describe: 'DescribeSecret',
+  getValue: 'GetSecretValue',
+  putPending: 'PutSecretValue',
+  makeCurrent: 'UpdateSecretVersionStage',
+  clearPending: 'UpdateSecretVersionStage',
+};
+
+/**
+ * Versions and labels of the token secret; every call recorded. A call can be made to fail as
+ * awsSecretVersions reports a failure (a value naming the operation and the AWS error), or to
+ * throw, as only a bug would.
+ */
 class FakeVersions implements SecretVersions {
   readonly labels: Record<string, string[]> = { 'v-current': ['AWSCURRENT'], 'v-pending': ['AWSPENDING'] };
   readonly values = new Map<string, Sensitive>();
   readonly calls: string[] = [];
-  failing: { operation: string; error: unknown } | undefined;
+  failing: { method: VersionsMethod; name: string } | undefined;
+  throwing: { method: VersionsMethod; error: unknown } | undefined;
 
-  async describe(secretId: string): Promise<SecretDescription> {
-    this.record('describe', secretId);
-    return {
+  async describe(secretId: string): SecretsCall<SecretDescription> {
+    return this.answer('describe', secretId, () => ({
       rotationEnabled: true,
       versions: Object.fromEntries(Object.entries(this.labels).map(([id, stages]) => [id, [...stages]])),
       rotationRules: { scheduleExpression: 'rate(4 hours)' },
-    };
+    }));
   }
 
-  async getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<Sensitive | undefined> {
-    this.record('getValue', secretId);
-    const id = select.versionId ?? '';
-    return select.stage && !this.labels[id]?.includes(select.stage) ? undefined : this.values.get(id);
+  async getValue(secretId: string, select: { versionId?: string; stage?: string }): SecretsCall<Sensitive | undefined> {
+    return this.answer('getValue', secretId, () => {
+      const id = select.versionId ?? '';
+      return select.stage && !this.labels[id]?.includes(select.stage) ? undefined : this.values.get(id);
+    });
   }
 
-  async putPending(secretId: string, versionId: string, value: Sensitive): Promise<void> {
-    this.record('putPending', secretId);
-    this.values.set(versionId, value);
+  async putPending(secretId: string, versionId: string, value: Sensitive): SecretsCall<undefined> {
+    return this.answer('putPending', secretId, () => {
+      this.values.set(versionId, value);
+      return undefined;
+    });
   }
 
-  async makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void> {
-    this.record('makeCurrent', secretId);
-    if (fromVersionId !== undefined) this.labels[fromVersionId] = ['AWSPREVIOUS'];
-    this.labels[toVersionId] = ['AWSCURRENT'];
+  async makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): SecretsCall<undefined> {
+    return this.answer('makeCurrent', secretId, () => {
+      if (fromVersionId !== undefined) this.labels[fromVersionId] = ['AWSPREVIOUS'];
+      this.labels[toVersionId] = ['AWSCURRENT'];
+      return undefined;
+    });
   }
 
-  async clearPending(secretId: string, versionId: string): Promise<void> {
-    this.record('clearPending', secretId);
-    this.labels[versionId] = (this.labels[versionId] ?? []).filter((s) => s !== 'AWSPENDING');
+  async clearPending(secretId: string, versionId: string): SecretsCall<undefined> {
+    return this.answer('clearPending', secretId, () => {
+      this.labels[versionId] = (this.labels[versionId] ?? []).filter((s) => s !== 'AWSPENDING');
+      return undefined;
+    });
   }
 
-  private record(operation: string, secretId: string): void {
-    this.calls.push(`${operation} ${secretId}`);
-    if (this.failing?.operation === operation) throw this.failing.error;
+  private answer<T>(method: VersionsMethod, secretId: string, act: () => T): Awaited<SecretsCall<T>> {
+    this.calls.push(`${method} ${secretId}`);
+    if (this.throwing?.method === method) throw this.throwing.error;
+    if (this.failing?.method === method) return err(secretsCallError(OPERATION[method], this.failing.name));
+    return ok(act());
   }
 }
 
@@ -233,54 +262,33 @@ test.each([
   );
 });
 
-describe('a Secrets Manager call that throws', () => {
-  // As the SDK throws them: a name, a message and `$metadata`.
-  const thrown = (name: string, message: string): Error =>
-    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
-  const leakyMessage = `User arn:aws:sts::123456789012:assumed-role/rotator is not authorized; value ${MINTED}`;
-
+describe("a Secrets Manager call that fails: the step's reason names the operation and the AWS error", () => {
   test.each([
-    ['describe', 'createSecret', thrown('AccessDeniedException', leakyMessage), 'AccessDeniedException'],
-    ['putPending', 'createSecret', thrown('ThrottlingException', leakyMessage), 'ThrottlingException'],
-    ['getValue', 'testSecret', thrown('InternalServiceError', leakyMessage), 'InternalServiceError'],
-    ['makeCurrent', 'finishSecret', thrown('InvalidParameterException', leakyMessage), 'InvalidParameterException'],
-  ] as const)(
-    '%s throwing in %s: the reason names the error, never its message',
-    async (operation, step, error, name) => {
-      const world = setup();
-      if (step !== 'createSecret') world.versions.values.set('v-pending', tokenValue(NOW + DAY));
-      world.versions.failing = { operation, error };
-      const reason = `Secrets Manager call failed: ${name}`;
-      expect(await world.step(step)).toEqual({ ok: false, error: reason });
-      expect(world.lines.at(-1)).toEqual({
-        level: 'error',
-        time: expect.any(String),
-        message: 'token rotation step failed',
-        secretId: TOKEN_ID,
-        version: 'v-pending',
-        step,
-        reason,
-      });
-      expect(world.raw.join('\n')).not.toContain('not authorized');
-      expect(world.raw.join('\n')).not.toContain(MINTED);
-    },
-  );
-
-  test.each([
-    ['a sentence', `token ${MINTED} refused`],
-    ['5,000 characters', 'E'.repeat(5000)],
-  ])('an error name that is not an AWS error name (%s) is not repeated', async (_case, name) => {
+    ['describe', 'createSecret', 'AccessDeniedException', 'DescribeSecret'],
+    ['putPending', 'createSecret', 'ThrottlingException', 'PutSecretValue'],
+    ['getValue', 'testSecret', 'InternalServiceError', 'GetSecretValue'],
+    ['makeCurrent', 'finishSecret', 'InvalidParameterException', 'UpdateSecretVersionStage'],
+  ] as const)('%s failing in %s: returned and logged as the step failing', async (method, step, name, operation) => {
     const world = setup();
-    world.versions.failing = { operation: 'describe', error: thrown(name, 'message') };
-    expect(await world.step('createSecret')).toEqual({
-      ok: false,
-      error: 'Secrets Manager call failed: unknown error',
+    if (step !== 'createSecret') world.versions.values.set('v-pending', tokenValue(NOW + DAY));
+    world.versions.failing = { method, name };
+    const reason = `${step}: Secrets Manager ${operation} failed: ${name}`;
+    expect(await world.step(step)).toEqual({ ok: false, error: reason });
+    expect(world.lines.at(-1)).toEqual({
+      level: 'error',
+      time: expect.any(String),
+      message: 'token rotation step failed',
+      secretId: TOKEN_ID,
+      version: 'v-pending',
+      step,
+      reason,
     });
-    expect(world.raw.join('\n')).not.toContain(name);
+    expect(world.lines.map((line) => line.message)).not.toContain('unexpected error');
+    expect(world.raw.join('\n')).not.toContain(MINTED);
   });
 });
 
-describe('anything else thrown is a bug, and named as one', () => {
+describe('anything thrown is a bug, and named as one', () => {
   test.each([
     ['a TypeError from the code', new TypeError(`cannot read ${MINTED}`), 'TypeError'],
     ['a string', `a string thrown: ${MINTED}`, 'string'],
@@ -289,9 +297,18 @@ describe('anything else thrown is a bug, and named as one', () => {
       Object.assign(new Error(MINTED), { name: 'AccessDeniedException' }),
       'AccessDeniedException',
     ],
+    [
+      // awsSecretVersions answers the SDK's errors with a value: one thrown got past it, a bug as well.
+      'an AWS SDK error, with its $metadata',
+      Object.assign(new Error(`not authorized; value ${MINTED}`), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      'AccessDeniedException',
+    ],
   ] as const)('%s: an unexpected error with its name and frames, never its message', async (_case, error, name) => {
     const world = setup();
-    world.versions.failing = { operation: 'describe', error };
+    world.versions.throwing = { method: 'describe', error };
     const outcome = await world.step('createSecret');
     expect(outcome).toEqual({
       ok: false,

@@ -198,11 +198,8 @@ describe('requestClientCredentialsToken', () => {
       {
         method: 'POST',
         url: 'http://login/oauth/token',
-        headers: {
-          authorization: `Basic ${Buffer.from(`id:${SECRET}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        authorization: sensitive(`Basic ${Buffer.from(`id:${SECRET}`).toString('base64')}`),
         body: 'grant_type=client_credentials',
         timeoutMs: 1500,
         signal,
@@ -471,7 +468,7 @@ describe('TokenProvider', () => {
       const result = await provider(http, creds.source).get();
       expect(tokenOf(result).value).toEqual(sensitive('after-rotation'));
       expect(creds.reads).toEqual([{}, { refresh: true }]);
-      expect(requests.map((r) => r.headers.authorization)).toEqual([basic(OLD), basic(rotated)]);
+      expect(requests.map((r) => r.authorization?.reveal())).toEqual([basic(OLD), basic(rotated)]);
     });
 
     test.each([

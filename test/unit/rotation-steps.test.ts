@@ -4,7 +4,13 @@
  * SDK and the emulators are in test/integration/token-mode.test.ts; here each state a step can
  * find the secret in has its own case, with what the step read, wrote and sent.
  */
-import type { SecretDescription, SecretVersions } from '../../lib/aws/secret-versions';
+import {
+  secretsCallError,
+  type SecretDescription,
+  type SecretsCall,
+  type SecretsOperation,
+  type SecretVersions,
+} from '../../lib/aws/secret-versions';
 import type { HttpClient, HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import type { CredentialsFetch, CredentialsSource } from '../../lib/genesys/credentials';
 import {
@@ -17,6 +23,7 @@ import {
   type RotationOutcome,
   type RotationStep,
 } from '../../lib/rotation/rotation-steps';
+import { err, ok } from '../../lib/result';
 import { type Sensitive, sensitive } from '../../lib/sensitive';
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:genesys/flagger/token-AbCdEf';
@@ -35,10 +42,20 @@ const API = 'https://api.mypurecloud.ie';
 const storedToken = (accessToken: string, expiresAt: number): string =>
   JSON.stringify({ accessToken, expiresAt: new Date(expiresAt).toISOString(), environment: 'mypurecloud.ie' });
 
+type VersionsMethod = 'describe' | 'getValue' | 'putPending' | 'makeCurrent' | 'clearPending';
+const OPERATION: Record<VersionsMethod, SecretsOperation> = {
+  describe: 'DescribeSecret',
+  getValue: 'GetSecretValue',
+  putPending: 'PutSecretValue',
+  makeCurrent: 'UpdateSecretVersionStage',
+  clearPending: 'UpdateSecretVersionStage',
+};
+
 /**
  * Versions and labels as Secrets Manager keeps them: one version per label, moving AWSCURRENT
  * leaves AWSPREVIOUS on the version it came from, and it can only be moved from the version that
- * holds it (UpdateSecretVersionStage refuses otherwise).
+ * holds it (UpdateSecretVersionStage refuses otherwise). A call fails as awsSecretVersions reports
+ * a failure: a value naming the operation and the AWS error.
  */
 class FakeVersions implements SecretVersions {
   rotationEnabled = true;
@@ -50,48 +67,67 @@ class FakeVersions implements SecretVersions {
   readonly values = new Map<string, Sensitive>([[CURRENT, sensitive(storedToken(OLD_TOKEN, NOW + HOUR))]]);
   /** Every call, as `operation secretId args`. */
   readonly calls: string[] = [];
+  /** Calls that fail, with the AWS error name they fail with; nothing is read or changed then. */
+  readonly failing = new Map<VersionsMethod, string>();
 
-  async describe(secretId: string): Promise<SecretDescription> {
+  async describe(secretId: string): SecretsCall<SecretDescription> {
     this.calls.push(`describe ${secretId}`);
-    return {
+    return this.answer('describe', () => ({
       rotationEnabled: this.rotationEnabled,
       versions: Object.fromEntries([...this.labels].map(([id, stages]) => [id, [...stages]])),
       ...(this.rotationRules ? { rotationRules: this.rotationRules } : {}),
-    };
+    }));
   }
 
-  async getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<Sensitive | undefined> {
+  async getValue(secretId: string, select: { versionId?: string; stage?: string }): SecretsCall<Sensitive | undefined> {
     this.calls.push(`getValue ${secretId} ${select.versionId ?? '-'} ${select.stage ?? '-'}`);
-    const id = select.versionId ?? this.holder(select.stage ?? 'AWSCURRENT');
-    if (id === undefined || (select.stage && !this.labels.get(id)?.includes(select.stage))) return undefined;
-    return this.values.get(id);
+    return this.answer('getValue', () => {
+      const id = select.versionId ?? this.holder(select.stage ?? 'AWSCURRENT');
+      if (id === undefined || (select.stage && !this.labels.get(id)?.includes(select.stage))) return undefined;
+      return this.values.get(id);
+    });
   }
 
-  async putPending(secretId: string, versionId: string, value: Sensitive): Promise<void> {
+  async putPending(secretId: string, versionId: string, value: Sensitive): SecretsCall<undefined> {
     this.calls.push(`putPending ${secretId} ${versionId}`);
-    this.values.set(versionId, value);
-    this.move('AWSPENDING', versionId);
+    return this.answer('putPending', () => {
+      this.values.set(versionId, value);
+      this.move('AWSPENDING', versionId);
+      return undefined;
+    });
   }
 
-  async makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): Promise<void> {
+  async makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): SecretsCall<undefined> {
     this.calls.push(`makeCurrent ${secretId} ${toVersionId} ${fromVersionId ?? '-'}`);
     const holder = this.holder('AWSCURRENT');
     if (holder !== undefined && holder !== toVersionId && holder !== fromVersionId)
-      throw Object.assign(new Error(`AWSCURRENT is attached to ${holder}`), { name: 'InvalidParameterException' });
-    for (const stages of this.labels.values()) {
-      const at = stages.indexOf('AWSPREVIOUS');
-      if (at >= 0) stages.splice(at, 1);
-    }
-    if (holder !== undefined && holder !== toVersionId) this.labels.get(holder)?.push('AWSPREVIOUS');
-    this.move('AWSCURRENT', toVersionId);
+      return err(secretsCallError('UpdateSecretVersionStage', 'InvalidParameterException'));
+    return this.answer('makeCurrent', () => {
+      for (const stages of this.labels.values()) {
+        const at = stages.indexOf('AWSPREVIOUS');
+        if (at >= 0) stages.splice(at, 1);
+      }
+      if (holder !== undefined && holder !== toVersionId) this.labels.get(holder)?.push('AWSPREVIOUS');
+      this.move('AWSCURRENT', toVersionId);
+      return undefined;
+    });
   }
 
-  async clearPending(secretId: string, versionId: string): Promise<void> {
+  async clearPending(secretId: string, versionId: string): SecretsCall<undefined> {
     this.calls.push(`clearPending ${secretId} ${versionId}`);
-    this.labels.set(
-      versionId,
-      (this.labels.get(versionId) ?? []).filter((stage) => stage !== 'AWSPENDING'),
-    );
+    return this.answer('clearPending', () => {
+      this.labels.set(
+        versionId,
+        (this.labels.get(versionId) ?? []).filter((stage) => stage !== 'AWSPENDING'),
+      );
+      return undefined;
+    });
+  }
+
+  /** The call's failure when it is set to fail (before it reads or changes anything), else its value. */
+  private answer<T>(method: VersionsMethod, act: () => T): Awaited<SecretsCall<T>> {
+    const name = this.failing.get(method);
+    return name === undefined ? ok(act()) : err(secretsCallError(OPERATION[method], name));
   }
 
   /** The pending value as the fake stores it, parsed, for assertions. */
@@ -503,6 +539,69 @@ test('the four steps in order, then each retried: one token minted, the new vers
   expect(genesys.requests.filter((r) => r.url.endsWith('/oauth/token'))).toHaveLength(1);
   expect(JSON.parse(versions.values.get(PENDING)?.reveal() ?? '{}')).toMatchObject({ accessToken: MINTED });
   expect(versions.labels.get(CURRENT)).toEqual(['AWSPREVIOUS']);
+});
+
+describe('a Secrets Manager call that fails: the step says which operation and which AWS error', () => {
+  const failure = (Step: RotationStep, operation: SecretsOperation, name: string): RotationOutcome => ({
+    ok: false,
+    error: `${Step}: Secrets Manager ${operation} failed: ${name}`,
+  });
+
+  test.each(ROTATION_STEPS)('%s: DescribeSecret failing, nothing else is read or sent', async (Step) => {
+    const { versions, genesys, credentialReads, step } = withPending(NOW + DAY);
+    versions.failing.set('describe', 'AccessDeniedException');
+    expect(await step(Step)).toEqual(failure(Step, 'DescribeSecret', 'AccessDeniedException'));
+    expect(versions.calls).toEqual([`describe ${SECRET_ID}`]);
+    expect(genesys.requests).toEqual([]);
+    expect(credentialReads).toEqual([]);
+  });
+
+  test.each(['createSecret', 'testSecret', 'finishSecret'] as const)(
+    '%s: GetSecretValue failing is no "no value": nothing minted, tested or moved',
+    async (Step) => {
+      const { versions, genesys, step } = withPending(NOW + DAY);
+      versions.failing.set('getValue', 'ThrottlingException');
+      expect(await step(Step)).toEqual(failure(Step, 'GetSecretValue', 'ThrottlingException'));
+      expect(genesys.requests).toEqual([]);
+      expect(versions.calls.filter((c) => /^(putPending|makeCurrent|clearPending)/.test(c))).toEqual([]);
+      expect(versions.labels.get(PENDING)).toEqual(['AWSPENDING']);
+    },
+  );
+
+  test('createSecret: PutSecretValue failing, the minted token is not stored', async () => {
+    const { versions, genesys, step } = setup();
+    versions.failing.set('putPending', 'InternalServiceError');
+    expect(await step('createSecret')).toEqual(failure('createSecret', 'PutSecretValue', 'InternalServiceError'));
+    expect(genesys.requests).toHaveLength(1);
+    expect(versions.values.has(PENDING)).toBe(false);
+  });
+
+  test('finishSecret: UpdateSecretVersionStage failing, AWSCURRENT stays where it was', async () => {
+    const { versions, step } = withPending(NOW + DAY);
+    versions.failing.set('makeCurrent', 'AccessDeniedException');
+    expect(await step('finishSecret')).toEqual(
+      failure('finishSecret', 'UpdateSecretVersionStage', 'AccessDeniedException'),
+    );
+    expect(versions.labels.get(CURRENT)).toEqual(['AWSCURRENT']);
+    expect(versions.labels.get(PENDING)).toEqual(['AWSPENDING']);
+  });
+
+  test.each(['createSecret', 'testSecret', 'finishSecret'] as const)(
+    '%s: a stale pending version whose label cannot be removed says both, and keeps the label',
+    async (Step) => {
+      const { versions, genesys, step } = withPending(NOW - MIN);
+      versions.failing.set('clearPending', 'AccessDeniedException');
+      expect(await step(Step)).toEqual({
+        ok: false,
+        error:
+          `${Step}: the pending version is stale (its token expired at ${new Date(NOW - MIN).toISOString()}); ` +
+          'removing its AWSPENDING label failed: ' +
+          'Secrets Manager UpdateSecretVersionStage failed: AccessDeniedException',
+      });
+      expect(versions.labels.get(PENDING)).toEqual(['AWSPENDING']);
+      expect(genesys.requests).toEqual([]);
+    },
+  );
 });
 
 test('no outcome of any step, in any state, contains the token or the client secret', async () => {

@@ -4,7 +4,7 @@
  * the string, or a typed failure that says whether a retry can help and quotes only a well-formed
  * AWS error name, never the service's message; one try per read; a hung read ends.
  */
-import { awsSecretSource } from '../../lib/aws/secret-source';
+import { awsErrorName, awsSecretSource } from '../../lib/aws/secret-source';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
 import { sensitive } from '../../lib/sensitive';
 import { useSecretsEmulator } from '../support/emulator-env';
@@ -85,6 +85,29 @@ describe('the error name is upstream text: kept only when it looks like an AWS e
     emulator.script([{ error: hostile }]);
     const result = await source().fetch('the/secret');
     expect(result).toEqual(failure('unavailable', 'UnknownError'));
+  });
+});
+
+describe('awsErrorName: the one check of an AWS error name, for every module that quotes one', () => {
+  const named = (name: string): Error => Object.assign(new Error('the message, never quoted'), { name });
+
+  test.each(['AccessDeniedException', 'TimeoutError', 'aws.protocols:Fault_x-1', `E${'x'.repeat(63)}`])(
+    '%s is kept',
+    (name) => {
+      expect(awsErrorName(named(name))).toBe(name);
+    },
+  );
+
+  test.each([
+    ['65 characters', named(`E${'x'.repeat(64)}`)],
+    ['a leading digit', named('9Exception')],
+    ['words', named('Access denied for AKIAEMULATOR')],
+    ['an empty name', named('')],
+    ['a string thrown', 'AccessDeniedException'],
+    ['an object with a name', { name: 'AccessDeniedException' }],
+    ['undefined', undefined],
+  ])('%s: UnknownError', (_case, thrown) => {
+    expect(awsErrorName(thrown)).toBe('UnknownError');
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * The Secrets Manager operations of a rotation (awsSecretVersions), over the real AWS SDK against the
  * emulator on loopback; DescribeSecret's optional members also against a raw loopback answer, since
- * AWS leaves out whatever is unset. What each operation sends and what describe makes of the reply.
+ * AWS leaves out whatever is unset. What each operation sends, what describe makes of the reply, and
+ * each failure as a value naming the operation and the AWS error, never the service's message.
  */
 import type http from 'node:http';
-import { awsSecretVersions } from '../../lib/aws/secret-versions';
+import { awsSecretVersions, type SecretsOperation } from '../../lib/aws/secret-versions';
 import { LoopbackServer, readBody } from '../emulators/loopback';
 import { SecretsManagerEmulator } from '../emulators/secrets-manager';
-import { sensitive } from '../../lib/sensitive';
+import { type Sensitive, sensitive } from '../../lib/sensitive';
 import { useSecretsEmulator } from '../support/emulator-env';
 
 let emulator: SecretsManagerEmulator;
@@ -24,6 +25,16 @@ beforeEach(() => {
 });
 
 const versions = () => awsSecretVersions({ requestTimeoutMs: 2000 });
+/** The value of a call that must have succeeded. */
+const value = async <T>(call: Promise<{ ok: true; value: T } | { ok: false; error: unknown }>): Promise<T> => {
+  const result = await call;
+  if (!result.ok) throw new Error(`expected a value, got ${JSON.stringify(result.error)}`);
+  return result.value;
+};
+const failed = (operation: SecretsOperation, name: string) => ({
+  ok: false,
+  error: { operation, name, reason: `Secrets Manager ${operation} failed: ${name}` },
+});
 const current = (name: string) =>
   Object.entries(emulator.stagesOf(name)).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
 
@@ -41,7 +52,7 @@ describe('describe', () => {
       },
     });
     const id = current('described') ?? '';
-    expect(await versions().describe('described')).toEqual({
+    expect(await value(versions().describe('described'))).toEqual({
       rotationEnabled: true,
       versions: { [id]: ['AWSCURRENT'] },
       rotationRules: { automaticallyAfterDays: 1, scheduleExpression: 'rate(4 hours)', duration: '1h' },
@@ -52,18 +63,18 @@ describe('describe', () => {
 
   test('without a schedule: rotation off, and no rules or dates at all (not undefined members)', async () => {
     emulator.put('plain', 'v1');
-    const described = await versions().describe('plain');
+    const described = await value(versions().describe('plain'));
     expect(described.rotationEnabled).toBe(false);
     expect(Object.keys(described).sort()).toEqual(['rotationEnabled', 'versions']);
   });
 
   test('a rule set alone is the only member of rotationRules', async () => {
     emulator.put('days-only', 'v1', { rotation: { automaticallyAfterDays: 7 } });
-    expect((await versions().describe('days-only')).rotationRules).toEqual({ automaticallyAfterDays: 7 });
+    expect((await value(versions().describe('days-only'))).rotationRules).toEqual({ automaticallyAfterDays: 7 });
   });
 
-  test('a missing secret is thrown for the rotation step to report', async () => {
-    await expect(versions().describe('no/such/secret')).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  test('a missing secret is a failure for the rotation step to report', async () => {
+    expect(await versions().describe('no/such/secret')).toEqual(failed('DescribeSecret', 'ResourceNotFoundException'));
   });
 });
 
@@ -85,19 +96,19 @@ describe('describe, against what AWS may leave out', () => {
   test('no VersionIdsToStages, no RotationEnabled: no versions, rotation off', async () => {
     useSecretsEmulator(raw.url);
     answer = { ARN: 'arn', Name: 'n' };
-    expect(await versions().describe('n')).toEqual({ rotationEnabled: false, versions: {} });
+    expect(await value(versions().describe('n'))).toEqual({ rotationEnabled: false, versions: {} });
   });
 
   test('RotationEnabled must be true itself, not merely truthy', async () => {
     useSecretsEmulator(raw.url);
     answer = { RotationEnabled: 'yes', VersionIdsToStages: {} };
-    expect((await versions().describe('n')).rotationEnabled).toBe(false);
+    expect((await value(versions().describe('n'))).rotationEnabled).toBe(false);
   });
 
   test('empty RotationRules: an empty schedule, no invented values', async () => {
     useSecretsEmulator(raw.url);
     answer = { RotationEnabled: true, RotationRules: {} };
-    expect(await versions().describe('n')).toEqual({ rotationEnabled: true, versions: {}, rotationRules: {} });
+    expect(await value(versions().describe('n'))).toEqual({ rotationEnabled: true, versions: {}, rotationRules: {} });
   });
 });
 
@@ -107,19 +118,21 @@ describe('the version operations', () => {
     const firstId = current('valued') ?? '';
     emulator.put('valued', 'second');
     const v = versions();
-    expect(await v.getValue('valued', { stage: 'AWSCURRENT' })).toEqual(sensitive('second'));
-    expect(await v.getValue('valued', { stage: 'AWSPREVIOUS' })).toEqual(sensitive('first'));
-    expect(await v.getValue('valued', { versionId: firstId })).toEqual(sensitive('first'));
-    expect(await v.getValue('valued', { stage: 'AWSPENDING' })).toBeUndefined();
-    expect(await v.getValue('no/such/secret', {})).toBeUndefined();
+    const found = (select: { versionId?: string; stage?: string }): Promise<Sensitive | undefined> =>
+      value(v.getValue('valued', select));
+    expect(await found({ stage: 'AWSCURRENT' })).toEqual(sensitive('second'));
+    expect(await found({ stage: 'AWSPREVIOUS' })).toEqual(sensitive('first'));
+    expect(await found({ versionId: firstId })).toEqual(sensitive('first'));
+    expect(await v.getValue('valued', { stage: 'AWSPENDING' })).toEqual({ ok: true, value: undefined });
+    expect(await v.getValue('no/such/secret', {})).toEqual({ ok: true, value: undefined });
   });
 
-  test('getValue: any failure but "not found" is thrown, never read as "no value"', async () => {
+  test('getValue: any failure but "not found" is a failure, never read as "no value"', async () => {
     emulator.put('guarded', 'v');
     emulator.script([{ error: 'AccessDeniedException' }]);
-    await expect(versions().getValue('guarded', { stage: 'AWSCURRENT' })).rejects.toMatchObject({
-      name: 'AccessDeniedException',
-    });
+    expect(await versions().getValue('guarded', { stage: 'AWSCURRENT' })).toEqual(
+      failed('GetSecretValue', 'AccessDeniedException'),
+    );
   });
 
   test('putPending stores the value labelled AWSPENDING, idempotently; makeCurrent moves AWSCURRENT', async () => {
@@ -127,15 +140,15 @@ describe('the version operations', () => {
     const oldId = current('rotated') ?? '';
     const pendingId = emulator.beginRotation('rotated');
     const v = versions();
-    await v.putPending('rotated', pendingId, sensitive('new'));
-    await v.putPending('rotated', pendingId, sensitive('new'));
+    expect(await v.putPending('rotated', pendingId, sensitive('new'))).toEqual({ ok: true, value: undefined });
+    expect(await v.putPending('rotated', pendingId, sensitive('new'))).toEqual({ ok: true, value: undefined });
     expect(emulator.valueAt('rotated', 'AWSPENDING')).toBe('new');
     expect(emulator.valueAt('rotated')).toBe('old');
-    await expect(v.putPending('rotated', pendingId, sensitive('different'))).rejects.toMatchObject({
-      name: 'ResourceExistsException',
-    });
+    expect(await v.putPending('rotated', pendingId, sensitive('different'))).toEqual(
+      failed('PutSecretValue', 'ResourceExistsException'),
+    );
 
-    await v.makeCurrent('rotated', pendingId, oldId);
+    expect(await v.makeCurrent('rotated', pendingId, oldId)).toEqual({ ok: true, value: undefined });
     expect(emulator.valueAt('rotated')).toBe('new');
     expect(emulator.valueAt('rotated', 'AWSPREVIOUS')).toBe('old');
   });
@@ -144,10 +157,10 @@ describe('the version operations', () => {
     emulator.put('held', 'old');
     const pendingId = emulator.beginRotation('held');
     const v = versions();
-    await v.putPending('held', pendingId, sensitive('new'));
-    await expect(v.makeCurrent('held', pendingId, undefined)).rejects.toMatchObject({
-      name: 'InvalidParameterException',
-    });
+    await value(v.putPending('held', pendingId, sensitive('new')));
+    expect(await v.makeCurrent('held', pendingId, undefined)).toEqual(
+      failed('UpdateSecretVersionStage', 'InvalidParameterException'),
+    );
     expect(emulator.valueAt('held')).toBe('old');
   });
 
@@ -155,8 +168,8 @@ describe('the version operations', () => {
     emulator.put('cleared', 'old');
     const pendingId = emulator.beginRotation('cleared');
     const v = versions();
-    await v.putPending('cleared', pendingId, sensitive('new'));
-    await v.clearPending('cleared', pendingId);
+    await value(v.putPending('cleared', pendingId, sensitive('new')));
+    expect(await v.clearPending('cleared', pendingId)).toEqual({ ok: true, value: undefined });
     expect(emulator.valueAt('cleared', 'AWSPENDING')).toBeUndefined();
     expect(emulator.valueAt('cleared')).toBe('old');
   });
@@ -165,7 +178,47 @@ describe('the version operations', () => {
     emulator.put('retried', 'v');
     emulator.script([{ error: 'InternalServiceError' }]);
     const before = emulator.count('DescribeSecret');
-    expect((await versions().describe('retried')).versions).toBeDefined();
+    expect((await value(versions().describe('retried'))).versions).toBeDefined();
     expect(emulator.count('DescribeSecret') - before).toBe(2);
+  });
+});
+
+describe('a failed call is a value: the operation and the AWS error name, never the message', () => {
+  const calls: [SecretsOperation, (v: ReturnType<typeof versions>, pendingId: string) => Promise<unknown>][] = [
+    ['DescribeSecret', (v) => v.describe('failing')],
+    ['GetSecretValue', (v) => v.getValue('failing', { stage: 'AWSCURRENT' })],
+    ['PutSecretValue', (v, pendingId) => v.putPending('failing', pendingId, sensitive('new'))],
+    ['UpdateSecretVersionStage', (v, pendingId) => v.makeCurrent('failing', pendingId, undefined)],
+    ['UpdateSecretVersionStage', (v, pendingId) => v.clearPending('failing', pendingId)],
+  ];
+
+  test.each(calls)('%s', async (operation, send) => {
+    emulator.put('failing', 'old');
+    const pendingId = emulator.beginRotation('failing');
+    emulator.script([{ error: 'AccessDeniedException' }]);
+    const result = await send(versions(), pendingId);
+    expect(result).toEqual(failed(operation, 'AccessDeniedException'));
+    expect(JSON.stringify(result)).not.toContain('scripted');
+    expect(emulator.valueAt('failing')).toBe('old');
+  });
+
+  test.each([
+    ['markup', '<script>alert(1)</script>'],
+    ['5,000 characters', 'E'.repeat(5000)],
+    ['a sentence quoting a value', 'token sentinel-token-41f2 refused'],
+  ])('an error name that is no AWS error name (%s) is UnknownError, not repeated', async (_case, hostile) => {
+    emulator.put('hostile', 'v');
+    emulator.script([{ error: hostile }]);
+    expect(await versions().describe('hostile')).toEqual(failed('DescribeSecret', 'UnknownError'));
+  });
+
+  test('no answer at all (nothing listening) is a failure too, once the SDK gives up', async () => {
+    useSecretsEmulator('http://127.0.0.1:9');
+    expect(await versions().describe('anything')).toMatchObject({ ok: false, error: { operation: 'DescribeSecret' } });
+  });
+
+  test('what the SDK throws before sending (an endpoint that is no URL) is a failure of the call too', async () => {
+    useSecretsEmulator('not a url');
+    expect(await versions().describe('anything')).toEqual(failed('DescribeSecret', 'TypeError'));
   });
 });
