@@ -11,6 +11,10 @@ import { LoopbackServer, readBody } from '../../test/emulators/loopback';
 import { CLIENT_ID, emulatorEnv, GENESYS_ENVIRONMENT, startEmulators } from '../../test/support/emulator-env';
 
 export const ROOT = path.resolve(__dirname, '../..');
+/** serverless.yml's deadline for the data action, read where serverless.yml reads it. */
+const DATA_ACTION_DEADLINE_MS = (
+  JSON.parse(readFileSync(path.join(ROOT, 'infra/contracts/timeouts.json'), 'utf8')) as { functionDeadlineMs: number }
+).functionDeadlineMs;
 export type Env = Record<string, string>;
 
 /** [full, quick]; `prewarm`: a quick run's few warm flags would mostly time the JIT warming up. */
@@ -80,7 +84,7 @@ export async function startLab(latencyMs: number, tmp: string) {
       ...emulatorEnv({ genesys: genesysUrl, secrets: secretsProxy?.url ?? secrets.url }),
       AWS_LAMBDA_FUNCTION_NAME: 'bench-data-action',
       LOG_LEVEL: 'info',
-      FLAG_DEADLINE_MS: '8000', // serverless.yml's deadline, for the data action
+      FLAG_DEADLINE_MS: String(DATA_ACTION_DEADLINE_MS),
       ...extra,
     }),
     /** A participant unknown (404) for `resolveAfterMs`; `event`: the data action's flat event. */

@@ -1,7 +1,19 @@
 /** Part 4, many at once: (i) an SQS batch through the events function; (ii) a rate-limited fleet. */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { firstFlag, startContainer, startProxy, type Bundles, type Lab, type Mode, type Options } from '../lib/lab';
+import {
+  firstFlag,
+  ROOT,
+  startContainer,
+  startProxy,
+  type Bundles,
+  type Lab,
+  type Mode,
+  type Options,
+} from '../lib/lab';
+import { parse } from 'yaml';
 import { fmt, median, prose, sum, table, type Section } from '../lib/stats';
 
 /** "About the slowest record": a batch's wall time within this factor of its slowest record. */
@@ -18,7 +30,12 @@ const SQS = {
 
 /** SQS batches of 10 records in a warm events container; each record's elapsedMs from its log line. */
 export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Promise<Section> {
-  const env = lab.env({ FLAG_DEADLINE_MS: '20000', BATCH_CONCURRENCY: '10', AWS_LAMBDA_FUNCTION_NAME: 'bench-events' });
+  // The events function's deadline and concurrency as serverless.yml sets them.
+  const stack = parse(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as {
+    functions: { events: { environment: { FLAG_DEADLINE_MS: string; BATCH_CONCURRENCY: string } } };
+  };
+  const { FLAG_DEADLINE_MS, BATCH_CONCURRENCY } = stack.functions.events.environment;
+  const env = lab.env({ FLAG_DEADLINE_MS, BATCH_CONCURRENCY, AWS_LAMBDA_FUNCTION_NAME: 'bench-events' });
   const container = await startContainer(bundles.events, env, 60_000);
   const batch = (n: number, delay: () => number) =>
     container.batch({
