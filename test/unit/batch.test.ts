@@ -14,10 +14,9 @@ import {
   CONVERSATION_ID,
   CREDENTIALS,
   CREDENTIALS_SECRET_ID,
-  fakeGenesys,
-  fakeSecrets,
   PARTICIPANT_ID,
   virtualClock,
+  fakeContainerDeps,
 } from './fakes';
 
 const result = (status: FlagStatus, message = ''): FlagResult => ({
@@ -287,19 +286,10 @@ describe('mapWithConcurrency', () => {
 describe('createQueueDoor: the door as a container builds it', () => {
   /** `wrap`: what stands between the door and the fake Genesys (to watch or slow its requests). */
   function door(env: Record<string, string> = {}, wrap: (http: HttpClient) => HttpClient = (http) => http) {
-    const clock = virtualClock();
-    const secrets = fakeSecrets({ [CREDENTIALS_SECRET_ID]: CREDENTIALS });
-    const genesys = fakeGenesys();
-    const log = captureLogger();
+    const { clock, secrets, genesys, log, deps } = fakeContainerDeps({ [CREDENTIALS_SECRET_ID]: CREDENTIALS });
     const queueDoor = createQueueDoor(
       { GENESYS_CREDENTIALS_SECRET_ID: CREDENTIALS_SECRET_ID, ...env },
-      {
-        secretSource: secrets.secretSource,
-        http: wrap(genesys.http),
-        now: clock.now,
-        sleep: clock.sleep,
-        logger: log.logger,
-      },
+      { ...deps, http: wrap(genesys.http) },
     );
     return { queueDoor, genesys, log, secrets, clock };
   }

@@ -9,13 +9,11 @@ import { createContainer } from '../../lib/container';
 import { sleep as realSleep } from '../../lib/deadline';
 import {
   ACCESS_TOKEN,
-  captureLogger,
   CLIENT_SECRET,
   CREDENTIALS,
   CREDENTIALS_SECRET_ID,
-  fakeGenesys,
   fakeSecrets,
-  virtualClock,
+  fakeContainerDeps,
 } from './fakes';
 import { sensitive } from '../../lib/sensitive';
 
@@ -23,20 +21,9 @@ const ENV = { GENESYS_CREDENTIALS_SECRET_ID: CREDENTIALS_SECRET_ID };
 const T = 1_000_000;
 
 function setup(env: Record<string, string> = ENV, initStartedAt = T) {
-  const clock = virtualClock(T);
-  const secrets = fakeSecrets({ [CREDENTIALS_SECRET_ID]: CREDENTIALS });
-  const genesys = fakeGenesys();
-  const log = captureLogger();
-  const container = createContainer(env, {
-    secretSource: secrets.secretSource,
-    http: genesys.http,
-    now: clock.now,
-    sleep: clock.sleep,
-    random: () => 0.25,
-    logger: log.logger,
-    initStartedAt,
-  });
-  return { container, clock, secrets, genesys, log };
+  const world = fakeContainerDeps({ [CREDENTIALS_SECRET_ID]: CREDENTIALS }, { random: 0.25, start: T });
+  const container = createContainer(env, { ...world.deps, initStartedAt });
+  return { container, ...world };
 }
 
 describe('configuration', () => {

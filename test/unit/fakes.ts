@@ -4,6 +4,7 @@
  * socket, no module mock: each fake records what it was asked, so a test reads decisions, not time.
  */
 import type { SecretFetch, SecretSource } from '../../lib/aws/secret-source';
+import type { ContainerDeps } from '../../lib/container';
 import type { HttpClient, HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import { createLogger, type Logger } from '../../lib/log';
 import { sensitive } from '../../lib/sensitive';
@@ -110,3 +111,24 @@ export const CONVERSATION_ID = '4f1c7c36-2d39-4a0e-9a6c-0d1f3c2b9e51';
 export const PARTICIPANT_ID = 'b7d2e0a4-61f3-4c8e-8f0d-2a9c5e7b1d36';
 /** An attribute value that must never reach a log line. */
 export const ATTRIBUTE_SENTINEL = 'attribute-value-sentinel-61c0';
+
+/**
+ * The container's dependencies, all fakes: the secrets `values`, Genesys as `fakeGenesys`, a virtual
+ * clock from `start` (its sleep too), randomness pinned at `random`, a capturing logger.
+ */
+export function fakeContainerDeps(values: Record<string, string>, options: { random?: number; start?: number } = {}) {
+  const clock = virtualClock(options.start);
+  const secrets = fakeSecrets(values);
+  const genesys = fakeGenesys();
+  const log = captureLogger();
+  const random = options.random ?? 0.5;
+  const deps = {
+    secretSource: secrets.secretSource,
+    http: genesys.http,
+    now: clock.now,
+    sleep: clock.sleep,
+    random: () => random,
+    logger: log.logger,
+  } satisfies Partial<ContainerDeps>;
+  return { clock, secrets, genesys, log, deps };
+}

@@ -10,15 +10,12 @@ import { createWebhook, MAX_BODY_BYTES, webhookRequestOf, type WebhookRequest } 
 import {
   ACCESS_TOKEN,
   ATTRIBUTE_SENTINEL,
-  captureLogger,
   CLIENT_SECRET,
   CONVERSATION_ID,
   CREDENTIALS,
   CREDENTIALS_SECRET_ID,
-  fakeGenesys,
-  fakeSecrets,
   PARTICIPANT_ID,
-  virtualClock,
+  fakeContainerDeps,
 } from './fakes';
 
 const TOKEN = 'webhook-token-sentinel-3b9f61c2';
@@ -31,18 +28,11 @@ const EVENT = JSON.stringify({
 });
 
 function setup(env: Record<string, string> = ENV) {
-  const clock = virtualClock();
-  const secrets = fakeSecrets({ [CREDENTIALS_SECRET_ID]: CREDENTIALS, [TOKEN_SECRET_ID]: TOKEN });
-  const genesys = fakeGenesys();
-  const log = captureLogger();
-  const webhook = createWebhook(env, {
-    secretSource: secrets.secretSource,
-    http: genesys.http,
-    now: clock.now,
-    sleep: clock.sleep,
-    random: () => 0.5,
-    logger: log.logger,
+  const { clock, secrets, genesys, log, deps } = fakeContainerDeps({
+    [CREDENTIALS_SECRET_ID]: CREDENTIALS,
+    [TOKEN_SECRET_ID]: TOKEN,
   });
+  const webhook = createWebhook(env, deps);
   /** Answers and log lines hold none of these. */
   const leaks = (text: string) =>
     [TOKEN, CLIENT_SECRET, ACCESS_TOKEN, ATTRIBUTE_SENTINEL].filter((secret) => text.includes(secret));

@@ -16,9 +16,9 @@ import {
   CREDENTIALS,
   CREDENTIALS_SECRET_ID,
   fakeGenesys,
-  fakeSecrets,
   PARTICIPANT_ID,
   virtualClock,
+  fakeContainerDeps,
 } from './fakes';
 
 const ENV = { GENESYS_CREDENTIALS_SECRET_ID: CREDENTIALS_SECRET_ID };
@@ -31,19 +31,8 @@ const EVENT = {
 };
 
 function setup(env: Record<string, string> = ENV, deps: Partial<ContainerDeps> = {}) {
-  const clock = virtualClock();
-  const secrets = fakeSecrets({ [CREDENTIALS_SECRET_ID]: CREDENTIALS });
-  const genesys = fakeGenesys();
-  const log = captureLogger();
-  const flagger = createFlagger(env, {
-    secretSource: secrets.secretSource,
-    http: genesys.http,
-    now: clock.now,
-    sleep: clock.sleep,
-    random: () => 0.5,
-    logger: log.logger,
-    ...deps,
-  });
+  const { clock, secrets, genesys, log, deps: fakes } = fakeContainerDeps({ [CREDENTIALS_SECRET_ID]: CREDENTIALS });
+  const flagger = createFlagger(env, { ...fakes, ...deps });
   const leaks = (text: string) =>
     [CLIENT_SECRET, ACCESS_TOKEN, ATTRIBUTE_SENTINEL].filter((secret) => text.includes(secret));
   return { flagger, clock, secrets, genesys, log, leaks };
