@@ -4,21 +4,14 @@
  * secret's source, Genesys, the clock, the log sink). Over real sockets and the real AWS SDK it is
  * exercised by test/integration/token-mode.test.ts.
  */
-import {
-  secretsCallError,
-  type SecretDescription,
-  type SecretsCall,
-  type SecretsOperation,
-  type SecretVersions,
-} from '../../lib/aws/secret-versions';
 import type { SecretFetch, SecretSource } from '../../lib/aws/secret-source';
 import type { Env } from '../../lib/config';
 import type { HttpClient, HttpReply, HttpRequest } from '../../lib/genesys/api-client';
 import { createLogger } from '../../lib/log';
-import { err, ok } from '../../lib/result';
 import { createRotator, type RotatorDeps } from '../../lib/rotation/create-rotator';
 import { ROTATION_STEPS, type RotationStep } from '../../lib/rotation/rotation-steps';
 import { type Sensitive, sensitive } from '../../lib/sensitive';
+import { FakeVersions } from './fake-versions';
 
 const CREDENTIALS_ID = 'genesys/flagger/credentials';
 const TOKEN_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:genesys/flagger/token-AbCdEf';
@@ -33,72 +26,6 @@ interface Line {
   level: string;
   message: string;
   [field: string]: unknown;
-}
-
-type VersionsMethod = 'describe' | 'getValue' | 'putPending' | 'makeCurrent' | 'clearPending';
-const OPERATION: Record<VersionsMethod, SecretsOperation> = {
-  describe: 'DescribeSecret',
-  getValue: 'GetSecretValue',
-  putPending: 'PutSecretValue',
-  makeCurrent: 'UpdateSecretVersionStage',
-  clearPending: 'UpdateSecretVersionStage',
-};
-
-/**
- * Versions and labels of the token secret; every call recorded. A call can be made to fail as
- * awsSecretVersions reports a failure (a value naming the operation and the AWS error), or to
- * throw, as only a bug would.
- */
-class FakeVersions implements SecretVersions {
-  readonly labels: Record<string, string[]> = { 'v-current': ['AWSCURRENT'], 'v-pending': ['AWSPENDING'] };
-  readonly values = new Map<string, Sensitive>();
-  readonly calls: string[] = [];
-  failing: { method: VersionsMethod; name: string } | undefined;
-  throwing: { method: VersionsMethod; error: unknown } | undefined;
-
-  async describe(secretId: string): SecretsCall<SecretDescription> {
-    return this.answer('describe', secretId, () => ({
-      rotationEnabled: true,
-      versions: Object.fromEntries(Object.entries(this.labels).map(([id, stages]) => [id, [...stages]])),
-      rotationRules: { scheduleExpression: 'rate(4 hours)' },
-    }));
-  }
-
-  async getValue(secretId: string, select: { versionId?: string; stage?: string }): SecretsCall<Sensitive | undefined> {
-    return this.answer('getValue', secretId, () => {
-      const id = select.versionId ?? '';
-      return select.stage && !this.labels[id]?.includes(select.stage) ? undefined : this.values.get(id);
-    });
-  }
-
-  async putPending(secretId: string, versionId: string, value: Sensitive): SecretsCall<undefined> {
-    return this.answer('putPending', secretId, () => {
-      this.values.set(versionId, value);
-      return undefined;
-    });
-  }
-
-  async makeCurrent(secretId: string, toVersionId: string, fromVersionId: string | undefined): SecretsCall<undefined> {
-    return this.answer('makeCurrent', secretId, () => {
-      if (fromVersionId !== undefined) this.labels[fromVersionId] = ['AWSPREVIOUS'];
-      this.labels[toVersionId] = ['AWSCURRENT'];
-      return undefined;
-    });
-  }
-
-  async clearPending(secretId: string, versionId: string): SecretsCall<undefined> {
-    return this.answer('clearPending', secretId, () => {
-      this.labels[versionId] = (this.labels[versionId] ?? []).filter((s) => s !== 'AWSPENDING');
-      return undefined;
-    });
-  }
-
-  private answer<T>(method: VersionsMethod, secretId: string, act: () => T): Awaited<SecretsCall<T>> {
-    this.calls.push(`${method} ${secretId}`);
-    if (this.throwing?.method === method) throw this.throwing.error;
-    if (this.failing?.method === method) return err(secretsCallError(OPERATION[method], this.failing.name));
-    return ok(act());
-  }
 }
 
 function setup(env: Env = ENV, options: { clientSecret?: string } = {}) {
@@ -271,7 +198,7 @@ describe("a Secrets Manager call that fails: the step's reason names the operati
   ] as const)('%s failing in %s: returned and logged as the step failing', async (method, step, name, operation) => {
     const world = setup();
     if (step !== 'createSecret') world.versions.values.set('v-pending', tokenValue(NOW + DAY));
-    world.versions.failing = { method, name };
+    world.versions.failing.set(method, name);
     const reason = `${step}: Secrets Manager ${operation} failed: ${name}`;
     expect(await world.step(step)).toEqual({ ok: false, error: reason });
     expect(world.lines.at(-1)).toEqual({
@@ -356,13 +283,16 @@ test(
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true]);
     expect(world.credentials.reads[0]).toBe(CREDENTIALS_ID);
     expect(new Set(world.credentials.reads)).toEqual(new Set([CREDENTIALS_ID]));
-    expect(world.versions.calls.every((call) => call.endsWith(` ${TOKEN_ID}`))).toBe(true);
+    expect(world.versions.calls.every((call) => call.split(' ')[1] === TOKEN_ID)).toBe(true);
     expect(JSON.parse(world.versions.values.get('v-pending')?.reveal() ?? '{}')).toEqual({
       accessToken: MINTED,
       expiresAt: new Date(NOW + DAY).toISOString(),
       environment: 'mypurecloud.com',
     });
-    expect(world.versions.labels).toEqual({ 'v-current': ['AWSPREVIOUS'], 'v-pending': ['AWSCURRENT'] });
+    expect(Object.fromEntries(world.versions.labels)).toEqual({
+      'v-current': ['AWSPREVIOUS'],
+      'v-pending': ['AWSPENDING', 'AWSCURRENT'],
+    });
     expect(world.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST https://login.mypurecloud.com/oauth/token',
       'GET https://api.mypurecloud.com/api/v2/tokens/me',
@@ -378,12 +308,12 @@ test(
 
 test('every new token is minted with the credentials as they are now, not as cached', async () => {
   const world = setup();
-  world.versions.labels['v-next'] = [];
+  world.versions.labels.set('v-next', []);
   expect(await world.step('createSecret')).toMatchObject({ ok: true });
   world.credentials.clientSecret = 'sentinel-rotated-client-secret-2d8e';
-  world.versions.labels['v-pending'] = ['AWSCURRENT'];
-  world.versions.labels['v-current'] = [];
-  world.versions.labels['v-next'] = ['AWSPENDING'];
+  world.versions.labels.set('v-pending', ['AWSCURRENT']);
+  world.versions.labels.set('v-current', []);
+  world.versions.labels.set('v-next', ['AWSPENDING']);
   expect(await world.step('createSecret', 'v-next')).toMatchObject({ ok: true });
   const basics = world.requests
     .filter((r) => r.url.endsWith('/oauth/token'))
