@@ -14,19 +14,11 @@ import {
   type Options,
 } from '../lib/lab';
 import { parse } from 'yaml';
+import { sqsRecord } from '../../test/support/sqs';
 import { fmt, median, prose, sum, table, type Section } from '../lib/stats';
 
 /** "About the slowest record": a batch's wall time within this factor of its slowest record. */
 const ABOUT = 1.25;
-const SQS = {
-  receiptHandle: 'bench',
-  attributes: {},
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bench',
-  awsRegion: 'us-east-1',
-};
 
 /** SQS batches of 10 records in a warm events container; each record's elapsedMs from its log line. */
 export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Promise<Section> {
@@ -42,7 +34,7 @@ export async function measureBatch(bundles: Bundles, lab: Lab, o: Options): Prom
       Records: Array.from({ length: n }, () => {
         const { conversationId, participantId } = lab.conversation(delay());
         const body = JSON.stringify({ conversationId, participantId, attributes: { compliance_checked: 'true' } });
-        return { messageId: randomUUID(), body, ...SQS };
+        return sqsRecord(randomUUID(), body);
       }),
     });
   await batch(1, () => 0);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLIENT_SECRET } from '../support/emulator-env';
 import { bundleEnv, type Harness, newConversation, startHarness } from '../support/harness';
+import { sqsRecord } from '../support/sqs';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** This machine's Node, and Lambda's major. */
@@ -149,24 +150,13 @@ describe.each(NODES)('on %s', (_label, node) => {
       const late = newConversation(h.genesys, { resolveAfterMs: 300 });
       const never = newConversation(h.genesys, { resolveAfterMs: 60_000 });
       const viaBus = newConversation(h.genesys);
-      const record = (messageId: string, body: string) => ({
-        messageId,
-        receiptHandle: 'rh',
-        body,
-        attributes: {},
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-        awsRegion: 'us-east-1',
-      });
       const event = {
         Records: [
-          record('ok', JSON.stringify({ ...ok, compliance_checked: true })),
-          record('late', JSON.stringify({ ...late, compliance_checked: true })),
-          record('never', JSON.stringify({ ...never, compliance_checked: true })),
-          record('malformed', 'not json'),
-          record(
+          sqsRecord('ok', JSON.stringify({ ...ok, compliance_checked: true })),
+          sqsRecord('late', JSON.stringify({ ...late, compliance_checked: true })),
+          sqsRecord('never', JSON.stringify({ ...never, compliance_checked: true })),
+          sqsRecord('malformed', 'not json'),
+          sqsRecord(
             'bus',
             JSON.stringify({
               'detail-type': 'Identity Verified',
@@ -187,8 +177,11 @@ describe.each(NODES)('on %s', (_label, node) => {
         'events',
         {
           Records: [
-            record('outside', JSON.stringify({ ...outside, attributes: { compliance_checked: 'true', vip: 'gold' } })),
-            record(
+            sqsRecord(
+              'outside',
+              JSON.stringify({ ...outside, attributes: { compliance_checked: 'true', vip: 'gold' } }),
+            ),
+            sqsRecord(
               'other-source',
               JSON.stringify({
                 'detail-type': 'Identity Verified',
@@ -196,7 +189,7 @@ describe.each(NODES)('on %s', (_label, node) => {
                 detail: { ...outside, compliance_checked: true },
               }),
             ),
-            record(
+            sqsRecord(
               'named',
               JSON.stringify({
                 'detail-type': 'Identity Verified',

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { LambdaRuntimeApi, type InvocationOutcome } from '../emulators/lambda-runtime-api';
 import { CLIENT_SECRET } from '../support/emulator-env';
 import { bundleEnv, FAST_ENV, type Harness, newConversation, startHarness } from '../support/harness';
+import { sqsRecord } from '../support/sqs';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RIC = path.join(ROOT, 'node_modules/aws-lambda-ric/bin/index.mjs');
@@ -297,21 +298,13 @@ if (!RIC_BUILT && process.env.REQUIRE_LAMBDA_RUNTIME_CLIENT === '1') {
           expect(init[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(runtime.api.firstNextAt ?? 0);
           const ok = newConversation(h.genesys);
           const sent = h.genesys.arrivals.length;
-          const record = (messageId: string, body: string) => ({
-            messageId,
-            receiptHandle: 'rh',
-            body,
-            attributes: {},
-            messageAttributes: {},
-            md5OfBody: '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-            awsRegion: 'us-east-1',
-          });
           const result = responseOf(
             await runtime.api.invoke(
               {
-                Records: [record('ok', JSON.stringify({ ...ok, compliance_checked: true })), record('bad', 'not json')],
+                Records: [
+                  sqsRecord('ok', JSON.stringify({ ...ok, compliance_checked: true })),
+                  sqsRecord('bad', 'not json'),
+                ],
               },
               5000,
             ),
